@@ -1,0 +1,62 @@
+'use client';
+
+import { signOut } from 'next-auth/react';
+import { useEffect, useRef, useState } from 'react';
+
+const roleLabel = { admin: 'Administrator', reseller: 'Reseller', customer: 'Customer' } as const;
+
+export function UserMenu({ name, email, role, organization }: { name: string | null; email: string; role: keyof typeof roleLabel; organization: string | null }) {
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: MouseEvent | KeyboardEvent) => {
+      if (event instanceof KeyboardEvent ? event.key === 'Escape' : !ref.current?.contains(event.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [open]);
+  const initials = (name ?? email).split(/[\s@.]+/).filter(Boolean).slice(0, 2).map((p) => p[0]!.toUpperCase()).join('');
+  return (
+    <div className="relative" ref={ref}>
+      <button
+        type="button"
+        onClick={() => setOpen((v) => !v)}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-label="Account menu"
+        className="flex items-center gap-3 rounded-full py-1 pl-1 pr-3 text-left transition hover:bg-slate-100"
+      >
+        <span className="flex h-8 w-8 items-center justify-center rounded-full bg-brand-100 text-xs font-semibold text-brand-700">{initials}</span>
+        <span className="hidden sm:block">
+          <span className="block text-sm font-medium leading-tight text-slate-800">{name ?? email}</span>
+          <span className="block text-xs leading-tight text-slate-500">{organization ?? roleLabel[role]}</span>
+        </span>
+      </button>
+      {open ? (
+        <div role="menu" className="absolute right-0 z-20 mt-2 w-64 rounded-lg border border-slate-200 bg-white py-2 shadow-lg">
+          <div className="px-4 pb-2">
+            <p className="truncate text-sm font-medium text-slate-800">{email}</p>
+            <p className="text-xs text-slate-500">
+              {roleLabel[role]}
+              {organization ? ` · ${organization}` : ''}
+            </p>
+          </div>
+          <div className="my-1 border-t border-slate-100" />
+          <button
+            type="button"
+            role="menuitem"
+            onClick={() => void signOut({ callbackUrl: '/login' })}
+            className="block w-full px-4 py-2 text-left text-sm text-slate-700 hover:bg-slate-50"
+          >
+            Sign out
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

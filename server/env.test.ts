@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { EnvError, parseEnv } from './env';
+
+function problemsOf(source: Record<string, string>): string[] {
+  try {
+    parseEnv(source);
+    return [];
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error;
+    return error.problems.map((p) => p.name);
+  }
+}
+
+describe('environment', () => {
+  it('has working defaults for a fresh machine', () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({ PORT: 3000, MAILFERRY_HOST: '0.0.0.0', MAILFERRY_PG_PORT: 54329, MAILFERRY_WORKER_CONCURRENCY: 4 });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('names each bad variable', () => {
+    expect(problemsOf({ PORT: 'eighty' })).toEqual(['PORT']);
+    expect(problemsOf({ DATABASE_URL: 'mysql://x' })).toEqual(['DATABASE_URL']);
+    expect(problemsOf({ NEXTAUTH_SECRET: 'short' })).toEqual(['NEXTAUTH_SECRET']);
+    expect(problemsOf({ MAILFERRY_ADMIN_EMAIL: 'admin@example.com' })).toEqual(['MAILFERRY_ADMIN_PASSWORD']);
+    expect(problemsOf({ MAILFERRY_ADMIN_EMAIL: 'nope', MAILFERRY_ADMIN_PASSWORD: 'long enough password' })).toEqual(['MAILFERRY_ADMIN_EMAIL']);
+    expect(problemsOf({ MAILFERRY_PG_PORT: '70000', MAILFERRY_WORKER_CONCURRENCY: '0' }).sort()).toEqual(['MAILFERRY_PG_PORT', 'MAILFERRY_WORKER_CONCURRENCY']);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(parseEnv({ DATABASE_URL: '', MAILFERRY_ADMIN_EMAIL: ' ', MAILFERRY_ADMIN_PASSWORD: '' }).DATABASE_URL).toBeUndefined();
+  });
+});

@@ -1,0 +1,26 @@
+import type { Prisma } from '../generated/prisma/client';
+
+/**
+ * Who is asking, reduced to what decides which tenants they may see. Every query that reads
+ * an organization's data goes through `organizationsVisibleTo`, so the rule lives here only.
+ */
+export type TenantScope =
+  | { role: 'admin' }
+  | { role: 'reseller'; organizationId: string }
+  | { role: 'customer'; organizationId: string };
+
+export function organizationsVisibleTo(scope: TenantScope): Prisma.OrganizationWhereInput {
+  switch (scope.role) {
+    case 'admin':
+      return {};
+    case 'reseller':
+      return { OR: [{ id: scope.organizationId }, { resellerId: scope.organizationId }] };
+    case 'customer':
+      return { id: scope.organizationId };
+  }
+}
+
+/** Where-clause for rows that carry an `organizationId` (migrations, licences, ...). */
+export function ownedBy(scope: TenantScope): { organizationId?: string; organization?: Prisma.OrganizationWhereInput } {
+  return scope.role === 'admin' ? {} : { organization: organizationsVisibleTo(scope) };
+}

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { portalTabs } from './tabs';
+
+describe('portal tabs', () => {
+  it('gives free customers the three free-mode tabs', () => {
+    expect(portalTabs({ role: 'customer' }, 'free').map((t) => t.label)).toEqual(['Free migration', 'Migration status', 'Information']);
+  });
+  it('gives commercial customers the six commercial tabs', () => {
+    expect(portalTabs({ role: 'customer' }, 'commercial').map((t) => t.label)).toEqual([
+      'Migration',
+      'Mass migration',
+      'Active migrations',
+      'Finished migrations',
+      'License list',
+      'Information',
+    ]);
+  });
+  it('gives admins and resellers their management tabs', () => {
+    expect(portalTabs({ role: 'admin' }, null)[0]!.href).toBe('/admin/organizations');
+    expect(portalTabs({ role: 'reseller' }, null)[0]!.href).toBe('/reseller/customers');
+  });
+});

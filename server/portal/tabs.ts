@@ -1,0 +1,38 @@
+import type { SessionUser } from '../auth/session-user';
+import type { OrganizationMode } from '../organizations/mode';
+
+export interface PortalTab {
+  label: string;
+  href: string;
+}
+
+/** The tabs of the signed-in shell: by role, and for customers by their organization's mode. */
+export function portalTabs(user: Pick<SessionUser, 'role'>, mode: OrganizationMode | null): PortalTab[] {
+  switch (user.role) {
+    case 'admin':
+      return [
+        { label: 'Organizations', href: '/admin/organizations' },
+        { label: 'Information', href: '/information' },
+      ];
+    case 'reseller':
+      return [
+        { label: 'Customers', href: '/reseller/customers' },
+        { label: 'Information', href: '/information' },
+      ];
+    case 'customer':
+      return mode === 'commercial'
+        ? [
+            { label: 'Migration', href: '/migrations/new' },
+            { label: 'Mass migration', href: '/migrations/mass' },
+            { label: 'Active migrations', href: '/migrations' },
+            { label: 'Finished migrations', href: '/migrations/finished' },
+            { label: 'License list', href: '/licenses' },
+            { label: 'Information', href: '/information' },
+          ]
+        : [
+            { label: 'Free migration', href: '/migrations/new' },
+            { label: 'Migration status', href: '/migrations' },
+            { label: 'Information', href: '/information' },
+          ];
+  }
+}

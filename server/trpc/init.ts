@@ -1,0 +1,87 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import { ZodError } from 'zod';
+import type { SessionUser } from '../auth/session-user';
+import { db, type Db } from '../db';
+import type { TenantScope } from '../organizations/tenant-scope';
+import { EmailTakenError, OrganizationNotFoundError } from '../organizations/organizations';
+import { createLogger } from '../logger';
+
+const log = createLogger('trpc');
+
+export interface TRPCContext {
+  db: Db;
+  user: SessionUser | null;
+  ip: string | null;
+}
+
+export function createContext(input: { user: SessionUser | null; ip?: string | null; db?: Db }): TRPCContext {
+  return { db: input.db ?? db, user: input.user, ip: input.ip ?? null };
+}
+
+const t = initTRPC.context<TRPCContext>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    return {
+      ...shape,
+      data: {
+        ...shape.data,
+        // Field errors for forms; never the stack or a server-side cause.
+        zodError: error.cause instanceof ZodError ? error.cause.flatten() : null,
+        stack: undefined,
+      },
+    };
+  },
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Domain errors become the tRPC codes the browser understands; anything else is logged and hidden. */
+const errorMapping = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof OrganizationNotFoundError) {
+      result.error = new TRPCError({ code: 'NOT_FOUND', message: cause.message });
+    } else if (cause instanceof EmailTakenError) {
+      result.error = new TRPCError({ code: 'CONFLICT', message: cause.message });
+    } else if (result.error.code === 'INTERNAL_SERVER_ERROR') {
+      log.error('procedure failed', { path, error: cause ?? result.error });
+      result.error = new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong on our side. Please try again.' });
+    }
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(errorMapping);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Please sign in.' });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+function scopeOf(user: SessionUser): TenantScope {
+  if (user.role === 'admin') return { role: 'admin' };
+  if (!user.organization) throw new TRPCError({ code: 'FORBIDDEN', message: 'Your account has no organization.' });
+  return { role: user.role, organizationId: user.organization.id };
+}
+
+function requireRole<const R extends SessionUser['role']>(role: R) {
+  return authedProcedure.use(({ ctx, next }) => {
+    if (ctx.user.role !== role) throw new TRPCError({ code: 'FORBIDDEN', message: 'You do not have access to this.' });
+    const scope = scopeOf(ctx.user);
+    return next({ ctx: { ...ctx, scope, actor: { userId: ctx.user.id, ip: ctx.ip } } });
+  });
+}
+
+/** A hosting customer, scoped to its own organization. */
+export const customerProcedure = requireRole('customer').use(({ ctx, next }) =>
+  next({ ctx: { ...ctx, organizationId: ctx.user.organization!.id } }),
+);
+/** A reseller's staff, scoped to the reseller and the customers it owns. */
+export const resellerProcedure = requireRole('reseller').use(({ ctx, next }) =>
+  next({ ctx: { ...ctx, organizationId: ctx.user.organization!.id } }),
+);
+/** The installation's administrators: every tenant. */
+export const adminProcedure = requireRole('admin');

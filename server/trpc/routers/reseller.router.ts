@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { addUserSchema, createCustomerSchema } from '../../organizations/schemas';
+import { addUser, createCustomer, getOrganization, listOrganizations } from '../../organizations/organizations';
+import { createTRPCRouter, resellerProcedure } from '../init';
+
+export const resellerRouter = createTRPCRouter({
+  listCustomers: resellerProcedure.query(({ ctx }) => listOrganizations(ctx.db, ctx.scope, { kind: 'customer' })),
+  getCustomer: resellerProcedure
+    .input(z.object({ id: z.string().uuid() }))
+    .query(({ ctx, input }) => getOrganization(ctx.db, ctx.scope, input.id)),
+  /** A reseller's customers are always its own, whatever the browser sends. */
+  createCustomer: resellerProcedure
+    .input(createCustomerSchema.omit({ resellerId: true }))
+    .mutation(({ ctx, input }) => createCustomer(ctx.db, ctx.actor, { ...input, resellerId: ctx.organizationId })),
+  addUser: resellerProcedure.input(addUserSchema).mutation(({ ctx, input }) => addUser(ctx.db, ctx.scope, ctx.actor, input)),
+});

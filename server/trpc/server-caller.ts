@@ -1,0 +1,11 @@
+import { headers } from 'next/headers';
+import { cache } from 'react';
+import { getSessionUser } from '../auth/session';
+import { createContext } from './init';
+import { createCaller } from './root';
+
+/** tRPC for server components: the same procedures, called directly, once per request. */
+export const getServerCaller = cache(async () => {
+  const forwarded = (await headers()).get('x-forwarded-for');
+  return createCaller(createContext({ user: await getSessionUser(), ip: forwarded?.split(',')[0]?.trim() ?? null }));
+});

@@ -1,0 +1,16 @@
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+// Unit tests sit beside the code (server/**/*.test.ts); integration tests that need real
+// servers live in test/. The global setup starts a private PostgreSQL for the whole run.
+export default defineConfig({
+  resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
+  test: {
+    include: ['server/**/*.test.ts', 'scripts/**/*.test.ts', 'workers/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    env: { MAILFERRY_LOG_LEVEL: 'warn' },
+  },
+});

@@ -1,0 +1,8 @@
+import { getDb } from '@/server/db';
+import { maintenanceCleanupJob } from '@/server/jobs/jobs';
+import { runMaintenance } from '@/server/jobs/maintenance';
+import { implementJob } from '../task';
+
+export const maintenanceCleanup = implementJob(maintenanceCleanupJob, async () => {
+  await runMaintenance(getDb());
+});
