@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -11,6 +12,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    env: { MAILFERRY_LOG_LEVEL: 'warn' },
+    // A throw-away sealing key: tests never touch the data folder's key file.
+    env: { MAILFERRY_LOG_LEVEL: 'warn', MAILFERRY_SEALING_KEYS: `test:${randomBytes(32).toString('base64')}` },
   },
 });

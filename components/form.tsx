@@ -1,18 +1,37 @@
-import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode } from 'react';
+'use client';
+
+import { createContext, useContext, useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode } from 'react';
+
+/** Lets a TextInput inside a Field point screen readers at the field's error or hint. */
+const FieldContext = createContext<{ describedBy?: string; invalid: boolean } | null>(null);
 
 export function Field({ label, error, hint, children }: { label: string; error?: string; hint?: string; children: ReactNode }) {
+  const id = useId();
+  const message = error ?? hint;
   return (
-    <label className="block">
-      <span className="mb-1 block text-sm font-medium text-slate-700">{label}</span>
-      {children}
-      {error ? <span className="mt-1 block text-sm text-red-600">{error}</span> : hint ? <span className="mt-1 block text-xs text-slate-500">{hint}</span> : null}
-    </label>
+    <div>
+      <label className="block">
+        <span className="mb-1 block text-sm font-medium text-slate-700">{label}</span>
+        <FieldContext.Provider value={{ describedBy: message ? `${id}-message` : undefined, invalid: !!error }}>{children}</FieldContext.Provider>
+      </label>
+      {error ? (
+        <p id={`${id}-message`} className="mt-1 text-sm text-red-600">
+          {error}
+        </p>
+      ) : hint ? (
+        <p id={`${id}-message`} className="mt-1 text-xs text-slate-500">
+          {hint}
+        </p>
+      ) : null}
+    </div>
   );
 }
 
 export function TextInput({ invalid, className = '', ...props }: InputHTMLAttributes<HTMLInputElement> & { invalid?: boolean }) {
+  const field = useContext(FieldContext);
   return (
     <input
+      aria-describedby={field?.describedBy}
       {...props}
       aria-invalid={invalid || undefined}
       className={`block w-full rounded-md border bg-white px-3 py-2 text-sm shadow-sm outline-none transition placeholder:text-slate-400 focus:ring-2 ${

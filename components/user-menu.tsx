@@ -8,10 +8,19 @@ const roleLabel = { admin: 'Administrator', reseller: 'Reseller', customer: 'Cus
 export function UserMenu({ name, email, role, organization }: { name: string | null; email: string; role: keyof typeof roleLabel; organization: string | null }) {
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
+  const trigger = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!open) return;
+    // Keyboard users land in the menu, and Escape brings them back to the button.
+    ref.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
     const close = (event: MouseEvent | KeyboardEvent) => {
-      if (event instanceof KeyboardEvent ? event.key === 'Escape' : !ref.current?.contains(event.target as Node)) setOpen(false);
+      if (event instanceof KeyboardEvent) {
+        if (event.key !== 'Escape') return;
+        setOpen(false);
+        trigger.current?.focus();
+      } else if (!ref.current?.contains(event.target as Node)) {
+        setOpen(false);
+      }
     };
     document.addEventListener('mousedown', close);
     document.addEventListener('keydown', close);
@@ -24,12 +33,13 @@ export function UserMenu({ name, email, role, organization }: { name: string | n
   return (
     <div className="relative" ref={ref}>
       <button
+        ref={trigger}
         type="button"
         onClick={() => setOpen((v) => !v)}
         aria-haspopup="menu"
         aria-expanded={open}
         aria-label="Account menu"
-        className="flex items-center gap-3 rounded-full py-1 pl-1 pr-3 text-left transition hover:bg-slate-100"
+        className="flex items-center gap-3 rounded-full py-1 pl-1 pr-3 text-left transition hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
       >
         <span className="flex h-8 w-8 items-center justify-center rounded-full bg-brand-100 text-xs font-semibold text-brand-700">{initials}</span>
         <span className="hidden sm:block">
@@ -51,7 +61,7 @@ export function UserMenu({ name, email, role, organization }: { name: string | n
             type="button"
             role="menuitem"
             onClick={() => void signOut({ callbackUrl: '/login' })}
-            className="block w-full px-4 py-2 text-left text-sm text-slate-700 hover:bg-slate-50"
+            className="block w-full px-4 py-2 text-left text-sm text-slate-700 outline-none hover:bg-slate-50 focus-visible:bg-slate-100"
           >
             Sign out
           </button>

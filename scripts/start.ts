@@ -3,7 +3,9 @@
  * admin, a production build when the sources changed, the web server and one worker.
  * SIGTERM or Ctrl-C stops them all cleanly.
  */
+import { validatePolicyEnv } from '@/server/accounts/network-settings';
 import { ensureAdmin } from '@/server/auth/bootstrap-admin';
+import { loadKeyRing } from '@/server/crypto/keyring';
 import { createDb } from '@/server/db';
 import { EnvError, parseEnv } from '@/server/env';
 import { createLogger } from '@/server/logger';
@@ -28,6 +30,15 @@ async function main(): Promise<void> {
   }
 
   const dataDir = resolveDataDir(env.MAILFERRY_DATA_DIR);
+  process.env.MAILFERRY_DATA_DIR = dataDir;
+  try {
+    validatePolicyEnv(env);
+    // Creates the sealing key file on first start, before the web server and workers read it.
+    await loadKeyRing({ env: process.env, dataDir });
+  } catch (error) {
+    console.error(`Mailferry cannot start. ${(error as Error).message}`);
+    process.exit(1);
+  }
   const secrets = await loadLocalSecrets(dataDir);
   const database = await prepareDatabase(env, dataDir, secrets.postgresPassword);
   const cleanups: (() => Promise<void>)[] = [() => database.stop()];
@@ -50,6 +61,8 @@ async function main(): Promise<void> {
 
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
+      // Absolute, so the web server and workers find the same data folder whatever their cwd.
+      MAILFERRY_DATA_DIR: dataDir,
       DATABASE_URL: database.url,
       NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? secrets.nextauthSecret,
       NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,

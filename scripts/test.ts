@@ -7,7 +7,7 @@ import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 
 const results: { name: string; passed: number; failed: number; skipped: number; ok: boolean }[] = [];
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env } });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

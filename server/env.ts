@@ -33,6 +33,20 @@ export const envSchema = z
       (v) => v === undefined || v.length >= 12,
       'must be at least 12 characters',
     ),
+    /** Private hosts the account connectors may reach: host, IP or CIDR with optional :port, comma-separated. */
+    MAILFERRY_ALLOWED_HOSTS: optionalString,
+    /** Hosts where plain-text IMAP/HTTP and unverified certificates are accepted (same syntax). */
+    MAILFERRY_INSECURE_HOSTS: optionalString,
+    /** A PEM file of extra certificate authorities to trust for account servers. */
+    MAILFERRY_TRUSTED_CA_FILE: optionalString,
+    /** Sealing keys for stored secrets, "id:base64key" comma-separated, current first. */
+    MAILFERRY_SEALING_KEYS: optionalString,
+    /** Or a file holding them, one per line. Default: sealing-keys in the data folder. */
+    MAILFERRY_SEALING_KEY_FILE: optionalString,
+    /** Microsoft 365 endpoints; change them only for national clouds (e.g. login.microsoftonline.us). */
+    MAILFERRY_MICROSOFT_AUTHORITY: z.string().trim().url().default('https://login.microsoftonline.com'),
+    MAILFERRY_MICROSOFT_GRAPH: z.string().trim().url().default('https://graph.microsoft.com'),
+    MAILFERRY_MICROSOFT_IMAP: z.string().trim().default('outlook.office365.com:993'),
     MAILFERRY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     MAILFERRY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })

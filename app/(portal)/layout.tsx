@@ -36,7 +36,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
       </header>
       <main className="mx-auto w-full max-w-6xl flex-1 px-6 py-8">{children}</main>
       <footer className="border-t border-slate-200 bg-white">
-        <div className="mx-auto max-w-6xl px-6 py-4 text-xs text-slate-400">Mailferry · email migration portal</div>
+        <div className="mx-auto max-w-6xl px-6 py-4 text-xs text-slate-500">Mailferry · email migration portal</div>
       </footer>
     </div>
   );

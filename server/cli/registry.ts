@@ -5,6 +5,7 @@ import { normalizeEmail } from '../auth/sign-in';
 import { recordAudit } from '../audit/audit';
 import { MIN_PASSWORD_LENGTH } from '../organizations/schemas';
 import { localDatabaseUrl } from '../runtime/local-database';
+import { checkCommand } from './check-command';
 import type { Command } from './commands';
 
 const migrate: Command = {
@@ -51,4 +52,4 @@ const setPassword: Command = {
   },
 };
 
-export const commands: Command[] = [migrate, setPassword];
+export const commands: Command[] = [checkCommand, migrate, setPassword];

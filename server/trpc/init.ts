@@ -4,7 +4,10 @@ import { ZodError } from 'zod';
 import type { SessionUser } from '../auth/session-user';
 import { db, type Db } from '../db';
 import type { TenantScope } from '../organizations/tenant-scope';
+import { CheckRateLimitedError } from '../accounts/check-service';
+import { NetworkSettingsError } from '../accounts/network-settings';
 import { EmailTakenError, OrganizationNotFoundError } from '../organizations/organizations';
+import { failureMessage } from '../accounts/messages';
 import { createLogger } from '../logger';
 
 const log = createLogger('trpc');
@@ -46,6 +49,10 @@ const errorMapping = t.middleware(async ({ next, path }) => {
       result.error = new TRPCError({ code: 'NOT_FOUND', message: cause.message });
     } else if (cause instanceof EmailTakenError) {
       result.error = new TRPCError({ code: 'CONFLICT', message: cause.message });
+    } else if (cause instanceof CheckRateLimitedError) {
+      result.error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: failureMessage('rate_limited', { retryAfterSeconds: cause.retryAfterSeconds }) });
+    } else if (cause instanceof NetworkSettingsError) {
+      result.error = new TRPCError({ code: 'BAD_REQUEST', message: cause.message });
     } else if (result.error.code === 'INTERNAL_SERVER_ERROR') {
       log.error('procedure failed', { path, error: cause ?? result.error });
       result.error = new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong on our side. Please try again.' });

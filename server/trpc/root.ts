@@ -1,14 +1,18 @@
 import { createCallerFactory, createTRPCRouter } from './init';
+import { accountsRouter } from './routers/accounts.router';
 import { adminRouter } from './routers/admin.router';
 import { organizationRouter } from './routers/organization.router';
 import { resellerRouter } from './routers/reseller.router';
 import { sessionRouter } from './routers/session.router';
+import { settingsRouter } from './routers/settings.router';
 
 export const appRouter = createTRPCRouter({
   session: sessionRouter,
   admin: adminRouter,
   reseller: resellerRouter,
   organization: organizationRouter,
+  accounts: accountsRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { Card, PageHeader } from '@/components/page-header';
 import { requirePageUser } from '@/server/auth/page-guard';
 import { serverTimeZone } from '@/server/portal/time-zone';
+import { Microsoft365Card } from './microsoft365-card';
 
 export const metadata: Metadata = { title: 'Information' };
 
@@ -72,6 +73,7 @@ export default async function InformationPage() {
           </table>
           <p className="px-6 py-4 text-xs text-slate-500">Calendars, contacts and tasks move only when both the source and the target support them.</p>
         </Card>
+        {user.role === 'customer' ? <Microsoft365Card /> : null}
       </div>
     </>
   );

@@ -1,0 +1,163 @@
+import type { IXHRApi, IXHROptions } from 'ews-javascript-api';
+import { ConnectorError, type FetchLike } from '../types';
+import { transportError } from './ews-errors';
+
+/** What the last HTTP exchange answered, kept so failures can be explained by status code. */
+export interface RecordedResponse {
+  url: string;
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export interface FetchXhrApiOptions {
+  fetch: FetchLike;
+  signal?: AbortSignal;
+  /**
+   * Upper bound on requests through this instance. ews-javascript-api follows autodiscover
+   * RedirectUrl answers on its own, up to 10 times; this keeps a hostile server from walking
+   * us further than the few hops we allow.
+   */
+  maxRequests?: number;
+  /** Default 32 MiB; a response bigger than this fails with protocol_error. */
+  maxResponseBytes?: number;
+}
+
+/** The shape ews-javascript-api reads from its XHR layer (@ewsjs/xhr builds the same). */
+interface XhrLikeResponse {
+  readyState: 4;
+  status: number;
+  statusText: string;
+  responseURL: string;
+  responseType: '';
+  responseText: string;
+  response: string;
+  headers: Record<string, string>;
+  getAllResponseHeaders(): string;
+  getResponseHeader(name: string): string | null;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * ews-javascript-api's XHR layer backed by the injected fetch, so every EWS and autodiscover
+ * request passes the host policy. Set it per ExchangeService / AutodiscoverService
+ * (`service.XHRApi = ...`): checks for different accounts run concurrently with different
+ * fetches, and the library's global XHR setting would mix them up.
+ *
+ * The library flattens a rejected request into a SoapFaultDetails that keeps only the message
+ * (and for autodiscover, sometimes into `undefined`), so the original transport error and the
+ * last HTTP answer are kept here for the caller to explain the failure.
+ */
+export class FetchXhrApi implements IXHRApi {
+  readonly apiName = 'mailferry-fetch';
+  /** First error the fetch threw (already a ConnectorError, or mapped to one). */
+  transportError: ConnectorError | undefined;
+  lastResponse: RecordedResponse | undefined;
+  requestCount = 0;
+
+  private readonly controller = new AbortController();
+
+  constructor(private readonly options: FetchXhrApiOptions) {}
+
+  async xhr(xhrOptions: IXHROptions): Promise<XMLHttpRequest> {
+    const maxRequests = this.options.maxRequests ?? Infinity;
+    if (this.requestCount >= maxRequests) {
+      throw this.fail(new ConnectorError('groupware_not_found', `gave up after ${maxRequests} requests (redirect loop?)`));
+    }
+    this.requestCount++;
+
+    const signal = this.options.signal ? AbortSignal.any([this.options.signal, this.controller.signal]) : this.controller.signal;
+    let response: Response;
+    let body: string;
+    try {
+      response = await this.options.fetch(xhrOptions.url, {
+        method: xhrOptions.type ?? 'GET',
+        headers: requestHeaders(xhrOptions.headers),
+        body: typeof xhrOptions.data === 'string' ? xhrOptions.data : undefined,
+        // A redirect is never followed behind the library's back: autodiscover judges 302s
+        // itself, and an EWS POST answered with a redirect usually points at an OWA login form.
+        redirect: 'manual',
+        signal,
+      });
+      body = await readLimited(response, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+    } catch (error) {
+      throw this.fail(transportError(error, xhrOptions.url));
+    }
+
+    this.lastResponse = { url: xhrOptions.url, status: response.status, headers: response.headers, body };
+    const xhr = xhrLike(xhrOptions.url, response, body);
+    // Same contract as @ewsjs/xhr: only 200 resolves. AutodiscoverRequest would otherwise hand
+    // a non-200 body back as if it were a parsed response.
+    if (response.status === 200) return xhr as unknown as XMLHttpRequest;
+    throw xhr;
+  }
+
+  async xhrStream(): Promise<XMLHttpRequest> {
+    // Streaming notifications (GetStreamingEvents) are not used by Mailferry.
+    throw this.fail(new ConnectorError('protocol_error', 'EWS streaming requests are not supported'));
+  }
+
+  disconnect(): void {
+    this.controller.abort();
+  }
+
+  private fail(error: ConnectorError): XhrLikeResponse & { cause: ConnectorError } {
+    this.transportError ??= error;
+    // status 0 is what ews-javascript-api's autodiscover code treats as "could not connect".
+    return Object.assign(xhrLike('', undefined, ''), { status: 0, statusText: error.message, cause: error });
+  }
+}
+
+function requestHeaders(raw: unknown): Headers {
+  const headers = new Headers();
+  if (raw && typeof raw === 'object') {
+    for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+      // fetch negotiates and decodes content coding itself; the library's own value would only
+      // tell the server we can take encodings undici might not decode.
+      if (name.toLowerCase() === 'accept-encoding') continue;
+      if (typeof value === 'string') headers.set(name, value);
+    }
+  }
+  return headers;
+}
+
+async function readLimited(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new ConnectorError('protocol_error', `response larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function xhrLike(url: string, response: Response | undefined, body: string): XhrLikeResponse {
+  const headers: Record<string, string> = {};
+  response?.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return {
+    readyState: 4,
+    status: response?.status ?? 0,
+    statusText: response?.statusText ?? '',
+    responseURL: url,
+    responseType: '',
+    responseText: body,
+    response: body,
+    headers,
+    getAllResponseHeaders: () =>
+      Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join(''),
+    getResponseHeader: (name: string) => headers[name.toLowerCase()] ?? null,
+  };
+}

@@ -1,0 +1,255 @@
+import tls from 'node:tls';
+import { buildConnector, Pool } from 'undici';
+import { ConnectorError, type FailureReason, type FetchLike } from '../types';
+import { resolveTarget, tlsOptions, type Lookup, type NetworkPolicy, type ResolvedTarget } from './host-policy';
+
+export interface PinnedFetchOptions {
+  lookup?: Lookup;
+  /** Until the response headers of the last hop arrive, and as inactivity limit of the body. */
+  timeoutMs?: number;
+  maxRedirects?: number;
+}
+
+/** fetch that only reaches what the policy allows; `close()` drops its connections. */
+export type PinnedFetch = FetchLike & { close(): Promise<void> };
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * A fetch for the connectors (DAV, EWS, autodiscover, OAuth, Graph). Every request and every
+ * redirect hop is resolved and checked by the host policy, and the socket is opened to exactly
+ * the checked address — the name is never resolved a second time, so a DNS answer that
+ * changes between check and connect (rebinding) cannot redirect us into the local network.
+ * TLS still uses the original name for SNI and the certificate check.
+ *
+ * Runs on Node's global fetch with undici pools as dispatcher, so callers get the global
+ * Response class; connections are pooled per (origin, checked address).
+ */
+export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOptions = {}): PinnedFetch {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxRedirects = options.maxRedirects ?? 5;
+  const pools = new Map<string, Pool>();
+  let secureContext: tls.SecureContext | undefined;
+  let isClosed = false;
+
+  function poolFor(url: URL, target: ResolvedTarget): Pool {
+    const key = `${url.origin}|${target.address}|${target.isInsecure}`;
+    let pool = pools.get(key);
+    if (pool) return pool;
+    const { servername, ca, rejectUnauthorized } = tlsOptions(policy, target);
+    // Parsing ~140 root certificates for every connection is measurable; the context is shared.
+    if (ca) secureContext ??= tls.createSecureContext({ ca });
+    const connector = buildConnector({ timeout: timeoutMs, rejectUnauthorized, ...(ca ? { secureContext } : {}) });
+    pool = new Pool(url.origin, {
+      // undici would resolve `hostname` itself; it gets the checked address instead, while
+      // `servername` (SNI and certificate check) keeps the name from the URL.
+      connect: (connectOptions, callback) =>
+        connector({ ...connectOptions, hostname: target.address, ...(servername ? { servername } : {}) }, callback),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    pools.set(key, pool);
+    return pool;
+  }
+
+  async function checkUrl(url: URL, signal: AbortSignal): Promise<ResolvedTarget> {
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ConnectorError('blocked_host', `unsupported URL scheme ${url.protocol}`);
+    }
+    const isPlain = url.protocol === 'http:';
+    if (isPlain && policy.insecure.length === 0) throw plaintextRefused(url);
+    const port = url.port === '' ? (isPlain ? 80 : 443) : Number(url.port);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const target = await resolveTarget(policy, host, port, { lookup: options.lookup, signal });
+    if (isPlain && !target.isInsecure) throw plaintextRefused(url);
+    return target;
+  }
+
+  const pinnedFetch = async (input: string | URL, init: RequestInit = {}): Promise<Response> => {
+    if (isClosed) throw new Error('createPinnedFetch: used after close()');
+    const redirectMode = init.redirect ?? 'follow';
+    const callerSignal = init.signal ?? undefined;
+    const timer = new AbortController();
+    const timeout = setTimeout(
+      () => timer.abort(new ConnectorError('timed_out', `no response within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timer.signal]) : timer.signal;
+
+    let url: URL;
+    try {
+      url = new URL(input);
+    } catch (error) {
+      clearTimeout(timeout);
+      throw new ConnectorError('protocol_error', `not a URL: ${String(input)}`, { cause: error });
+    }
+    let method = (init.method ?? 'GET').toUpperCase();
+    let body = init.body;
+    const headers = new Headers(init.headers);
+
+    try {
+      for (let hop = 0; ; hop++) {
+        const target = await checkUrl(url, signal);
+        let response: Response;
+        try {
+          response = await fetch(url, {
+            ...init,
+            method,
+            body,
+            headers,
+            redirect: 'manual',
+            signal,
+            // Node's RequestInit type does not know undici's dispatcher option.
+            dispatcher: poolFor(url, target),
+          } as RequestInit);
+        } catch (error) {
+          if (error instanceof ConnectorError || callerSignal?.aborted) throw error;
+          const reason = classifySocketError(error) ?? 'protocol_error';
+          throw new ConnectorError(reason, `${method} ${url.origin} (${target.address}): ${describeError(error)}`, {
+            cause: error,
+          });
+        }
+
+        const location = response.headers.get('location');
+        if (!REDIRECT_STATUSES.has(response.status) || location === null || redirectMode === 'manual') {
+          return response;
+        }
+        await response.body?.cancel();
+        if (redirectMode === 'error') {
+          throw new ConnectorError('protocol_error', `${url.origin} redirected (${response.status}), redirects not allowed`);
+        }
+        if (hop >= maxRedirects) {
+          throw new ConnectorError('protocol_error', `more than ${maxRedirects} redirects, last from ${url.href}`);
+        }
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch (error) {
+          throw new ConnectorError('protocol_error', `invalid redirect location from ${url.origin}`, { cause: error });
+        }
+        // The fetch standard's method rewriting: 303 always, 301/302 for POST become a GET without body.
+        if ((response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+          for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) {
+            headers.delete(name);
+          }
+        } else if (body instanceof ReadableStream) {
+          throw new ConnectorError('protocol_error', `${url.origin} redirected (${response.status}) a streamed body that cannot be sent again`);
+        }
+        // Credentials for one server must not follow a redirect to another.
+        if (next.origin !== url.origin) {
+          for (const name of ['authorization', 'cookie', 'proxy-authorization']) headers.delete(name);
+        }
+        url = next;
+      }
+    } finally {
+      clearTimeout(timeout);
+    }
+  };
+
+  return Object.assign(pinnedFetch, {
+    async close() {
+      isClosed = true;
+      const open = [...pools.values()];
+      pools.clear();
+      // destroy, not close: close() would wait for any response body a caller never read.
+      await Promise.all(open.map((pool) => pool.destroy()));
+    },
+  });
+}
+
+function plaintextRefused(url: URL): ConnectorError {
+  return new ConnectorError('plaintext_refused', `http:// to ${url.host} is only allowed for insecure hosts`);
+}
+
+const TIMEOUT_CODES = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  // imapflow
+  'ETIMEOUT',
+  'CONNECT_TIMEOUT',
+  'GREETING_TIMEOUT',
+  'UPGRADE_TIMEOUT',
+]);
+const REFUSED_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNKNOWN_HOST_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENODATA', 'EAI_NONAME', 'EAI_FAIL']);
+const TLS_CODES = new Set([
+  'EPROTO',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'HOSTNAME_MISMATCH',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'STARTTLS_INJECTION',
+]);
+
+/**
+ * Maps what a socket, TLS handshake or DNS lookup failed with onto a FailureReason, looking
+ * through wrappers: fetch rejects with TypeError("fetch failed") whose `cause` holds the
+ * socket error, Happy Eyeballs reports an AggregateError, imapflow marks TLS failures with
+ * `tlsFailed`. Null when nothing recognizable is found.
+ */
+export function classifySocketError(error: unknown): FailureReason | null {
+  const queue: unknown[] = [error];
+  const seen = new Set<unknown>();
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    if (current instanceof ConnectorError) return current.reason;
+    const reason = classifyOne(current as SocketErrorLike);
+    if (reason) return reason;
+    const { cause, errors } = current as { cause?: unknown; errors?: unknown };
+    queue.push(cause);
+    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
+  }
+  return null;
+}
+
+interface SocketErrorLike {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  library?: unknown;
+  tlsFailed?: unknown;
+}
+
+function classifyOne(error: SocketErrorLike): FailureReason | null {
+  const code = typeof error.code === 'string' ? error.code : '';
+  const message = typeof error.message === 'string' ? error.message : '';
+  if (
+    error.tlsFailed === true ||
+    TLS_CODES.has(code) ||
+    code.startsWith('CERT_') ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    error.library === 'SSL routines' ||
+    // The server hung up mid-handshake, typically TLS spoken to a plaintext port.
+    message.includes('before secure TLS connection was established')
+  ) {
+    return 'tls_error';
+  }
+  if (TIMEOUT_CODES.has(code) || error.name === 'TimeoutError') return 'timed_out';
+  if (REFUSED_CODES.has(code)) return 'connection_refused';
+  if (UNKNOWN_HOST_CODES.has(code)) return 'unknown_host';
+  return null;
+}
+
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${code} ${current.message}` : current.message);
+    current = current.cause;
+  }
+  return parts.join(' <- ') || String(error);
+}
