@@ -1,4 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { checkAccount, checkAccountPair, microsoftEndpoints, type CheckEnvironment } from '@/server/accounts/check';
 import { checkDav } from '@/server/accounts/dav/dav-connector';
 import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
@@ -160,4 +164,45 @@ describe('CalDAV/CardDAV discovery against a real Radicale', () => {
       reason: 'plaintext_refused',
     });
   });
+});
+
+describe('ferry check', () => {
+  let dovecot: DovecotServer;
+  let dir: string;
+  beforeAll(async () => {
+    dovecot = await startDovecot({ users: [alice], tls: 'both' });
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mailferry-cli-'));
+    await fs.writeFile(path.join(dir, 'ca.pem'), dovecot.caCertPem!);
+    await fs.writeFile(path.join(dir, 'password'), `${alice.password}\n`);
+    await fs.writeFile(path.join(dir, 'wrong'), `${WRONG}\n`);
+  });
+  afterAll(async () => {
+    await dovecot?.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const ferry = (args: string[], env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/ferry.ts', 'check', ...args], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: inject('databaseUrl'), MAILFERRY_SEALING_KEYS: process.env.MAILFERRY_SEALING_KEYS, ...env },
+    });
+
+  it('checks an account from the command line, with the same answers and the host policy', () => {
+    const url = `imaps://${encodeURIComponent(alice.username)}@127.0.0.1:${dovecot.tlsPort}`;
+    const policyEnv = { MAILFERRY_ALLOWED_HOSTS: `127.0.0.1/32:${dovecot.tlsPort}`, MAILFERRY_TRUSTED_CA_FILE: path.join(dir, 'ca.pem') };
+    const ok = ferry([url, '--password-file', path.join(dir, 'password')], policyEnv);
+    expect(ok.stdout).toContain('✓ The login works.');
+    expect(ok.stdout).toMatch(/imap\s+\d+ folders/);
+    expect(ok.status).toBe(0);
+
+    const wrong = ferry([url, '--password-file', path.join(dir, 'wrong')], policyEnv);
+    expect(wrong.stdout).toContain('✗ The username or password is wrong.');
+    expect(wrong.status).toBe(1);
+
+    const blocked = ferry([url], { MAILFERRY_PASSWORD: alice.password });
+    expect(blocked.stdout).toContain('✗ Mailferry may not connect to this server address.');
+    expect(blocked.status).toBe(1);
+    expect(`${ok.stdout}${ok.stderr}${wrong.stdout}${wrong.stderr}${blocked.stdout}${blocked.stderr}`).not.toContain(alice.password);
+  }, 60_000);
 });

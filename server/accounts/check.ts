@@ -5,7 +5,7 @@ import { checkEws, discoverEwsUrl } from './ews/ews-client';
 import { checkImap } from './imap/imap-connector';
 import { acquireAppToken } from './m365/oauth';
 import { checkGraphMailbox } from './m365/graph';
-import { xoauth2Options } from './m365/imap-oauth';
+import { imapOAuthFailure, xoauth2Options } from './m365/imap-oauth';
 import { failureMessage } from './messages';
 import type { Microsoft365Credentials } from './microsoft365-connection';
 import type { Lookup, NetworkPolicy } from './network/host-policy';
@@ -56,7 +56,12 @@ async function checkMail(account: AccountInput, environment: CheckEnvironment, t
   const common = { policy: environment.policy, lookup: environment.lookup, timeoutMs: environment.timeoutMs };
   if (account.type === 'office365') {
     const server = account.server ? (parseServer(account.server).mail ?? environment.microsoftEndpoints.imapServer) : environment.microsoftEndpoints.imapServer;
-    return checkImap({ ...common, server, auth: xoauth2Options(account.username || account.email, await token()) });
+    const auth = xoauth2Options(account.username || account.email, await token());
+    return checkImap({ ...common, server, auth }).catch((error: unknown) => {
+      // A refused app token is the organization's connection, not a password to correct.
+      const original = error instanceof ConnectorError && error.reason === 'auth_failed' ? error.cause : error;
+      throw imapOAuthFailure(original) ?? error;
+    });
   }
   const parsed = parseServer(account.server);
   const server = parsed.mail ?? { host: parsed.host, port: 993, security: 'tls' as const };

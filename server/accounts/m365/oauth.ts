@@ -98,18 +98,23 @@ export async function acquireAppToken(request: AppTokenRequest): Promise<AppToke
 
   let shared = pending.get(key);
   if (!shared) {
-    shared = requestToken(authority, request).then(
+    const inFlight = requestToken(authority, request).then(
       (entry) => {
-        pending.delete(key);
+        settle();
         remember(key, entry);
         return entry;
       },
       (error: unknown) => {
-        pending.delete(key);
+        settle();
         throw error;
       },
     );
-    pending.set(key, shared);
+    // clearAppTokenCache() may have replaced this request meanwhile; leave the newer one alone.
+    const settle = () => {
+      if (pending.get(key) === inFlight) pending.delete(key);
+    };
+    pending.set(key, inFlight);
+    shared = inFlight;
   }
   return (await untilAborted(shared, request.signal)).token;
 }

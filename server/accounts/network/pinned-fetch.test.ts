@@ -255,6 +255,7 @@ describe('refused targets', () => {
   });
 
   it('can reach the victim server when allowed, so the refusals above are not an accident', async () => {
+    const netConnect = vi.spyOn(net, 'connect');
     const fetch = pinned(policyOf('127.0.0.0/8, ::1, ::ffff:127.0.0.0/104', '127.0.0.0/8, ::1'));
     const before = victim.connections;
     for (const host of ['127.0.0.1', '[::1]', '2130706433', 'loopback.example.test']) {
@@ -263,6 +264,8 @@ describe('refused targets', () => {
       await response.body?.cancel();
     }
     expect(victim.connections).toBeGreaterThan(before);
+    // The spies above see undici's sockets.
+    expect(netConnect).toHaveBeenCalled();
   });
 
   it('refuses schemes other than http and https', async () => {
@@ -427,6 +430,9 @@ describe('connection failures', () => {
     const pending = fetch(`https://mail.example.test:${silent.port}/`, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('cancelled by the job')), 50);
     await expect(pending).rejects.toThrow('cancelled by the job');
+    // The handshake is still pending; close() must not leave that socket to the connect timeout.
+    await fetch.close();
+    await vi.waitFor(async () => expect(await openConnections(silent.server)).toBe(0), { timeout: 1_000 });
   });
 
   it('closes its sockets on close() and refuses to be used afterwards', async () => {

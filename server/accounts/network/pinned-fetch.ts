@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import tls from 'node:tls';
 import { buildConnector, Pool } from 'undici';
 import { ConnectorError, type FailureReason, type FetchLike } from '../types';
@@ -14,6 +15,7 @@ export interface PinnedFetchOptions {
 export type PinnedFetch = FetchLike & { close(): Promise<void> };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_POOLS = 32;
 
 /**
  * A fetch for the connectors (DAV, EWS, autodiscover, OAuth, Graph). Every request and every
@@ -29,6 +31,9 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxRedirects = options.maxRedirects ?? 5;
   const pools = new Map<string, Pool>();
+  // A pool destroyed while a TLS handshake is pending only lets go of that socket at the
+  // connect timeout, so close() destroys what is still open itself.
+  const sockets = new Set<Socket>();
   let secureContext: tls.SecureContext | undefined;
   let isClosed = false;
 
@@ -43,11 +48,26 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
     pool = new Pool(url.origin, {
       // undici would resolve `hostname` itself; it gets the checked address instead, while
       // `servername` (SNI and certificate check) keeps the name from the URL.
-      connect: (connectOptions, callback) =>
-        connector({ ...connectOptions, hostname: target.address, ...(servername ? { servername } : {}) }, callback),
+      connect: (connectOptions, callback) => {
+        // undici's connector returns the socket, though its type says void.
+        const socket: unknown = connector(
+          { ...connectOptions, hostname: target.address, ...(servername ? { servername } : {}) },
+          callback,
+        );
+        if (socket instanceof Socket) {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+        }
+      },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
+    // Large providers rotate addresses, so one long migration meets many; keep the newest.
+    if (pools.size >= MAX_POOLS) {
+      const [oldestKey, oldest] = pools.entries().next().value!;
+      pools.delete(oldestKey);
+      void oldest.close();
+    }
     pools.set(key, pool);
     return pool;
   }
@@ -155,6 +175,8 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
       pools.clear();
       // destroy, not close: close() would wait for any response body a caller never read.
       await Promise.all(open.map((pool) => pool.destroy()));
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
     },
   });
 }
