@@ -3,10 +3,11 @@ import { createPool } from '@/server/database/pool';
 import { createLogger } from '@/server/logger';
 import type { TaskImplementation } from './task';
 import { maintenanceCleanup } from './tasks/maintenance-cleanup';
+import { migrationResync, migrationRun } from './tasks/migration-run';
 
 const log = createLogger('worker');
 
-export const tasks: TaskImplementation[] = [maintenanceCleanup];
+export const tasks: TaskImplementation[] = [maintenanceCleanup, migrationRun, migrationResync];
 
 export function taskList(implementations: TaskImplementation[] = tasks): TaskList {
   return Object.fromEntries(implementations.map((t) => [t.name, t.task]));

@@ -1,0 +1,40 @@
+import type { ImapFlow } from 'imapflow';
+
+/**
+ * Target connections that only APPEND (nothing selected, so no EXISTS bookkeeping). A message
+ * goes to the usable connection with the fewest bytes queued; `append` waits while the bytes
+ * in flight exceed the budget, so memory stays bounded by the budget plus one message. The
+ * connection list may be refilled by the owner after a connection died.
+ */
+export class AppenderPool {
+  private readonly queued = new Map<ImapFlow, number>();
+  private inFlightBytes = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly connections: ImapFlow[],
+    private readonly maxBytesInFlight: number,
+  ) {}
+
+  async append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<void> {
+    while (this.inFlightBytes > 0 && this.inFlightBytes + content.length > this.maxBytesInFlight) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    const usable = this.connections.filter((c) => c.usable);
+    if (usable.length === 0) throw Object.assign(new Error('No target connection is open'), { code: 'NoConnection' });
+    let chosen = usable[0]!;
+    for (const connection of usable) if ((this.queued.get(connection) ?? 0) < (this.queued.get(chosen) ?? 0)) chosen = connection;
+    const weight = content.length + 4096;
+    this.queued.set(chosen, (this.queued.get(chosen) ?? 0) + weight);
+    this.inFlightBytes += content.length;
+    try {
+      await chosen.append(path, content, flags, internalDate);
+    } finally {
+      this.queued.set(chosen, (this.queued.get(chosen) ?? 0) - weight);
+      this.inFlightBytes -= content.length;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+}

@@ -1,0 +1,270 @@
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { AppenderPool } from './appender-pool';
+import { allowedFlags } from './flags';
+import { IdentityCounter, messageIdentity } from './identity';
+import type { ProgressTracker } from './progress';
+import type { CopyIssue, FolderCheckpoint } from './state';
+
+/** One source folder as the scan found it: what is new since the checkpoint. */
+export interface FolderScan {
+  sourcePath: string;
+  targetPath: string;
+  uidValidity: string;
+  uidNext: number;
+  highestModseq: string | null;
+  /** Source UIDs to consider, ascending, with their sizes. */
+  candidates: { uid: number; size: number }[];
+  /** Whether the checkpoint still applies (same UIDVALIDITY): otherwise everything is matched by identity. */
+  isContinuation: boolean;
+}
+
+export interface FolderCopyContext {
+  source: ImapFlow;
+  /** A target connection of this folder's own, for SELECT, identity reads and STATUS. */
+  target: ImapFlow;
+  appenders: AppenderPool;
+  progress: ProgressTracker;
+  maxMessageBytes: number;
+  /** Stop after the current batch once this time (ms since epoch) has passed. */
+  deadline: number;
+  saveCheckpoint(checkpoint: FolderCheckpoint): Promise<void>;
+  recordIssues(issues: CopyIssue[]): Promise<void>;
+  /** Carry flag changes of already copied messages over (the resync). */
+  syncFlags: boolean;
+}
+
+const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_MESSAGES = 300;
+
+/** Compact UID sets for FETCH ("1:5,8,10:12"). */
+export function uidSet(uids: number[]): string {
+  const parts: string[] = [];
+  let start = uids[0]!;
+  let previous = start;
+  for (const uid of uids.slice(1)) {
+    if (uid === previous + 1) {
+      previous = uid;
+      continue;
+    }
+    parts.push(start === previous ? `${start}` : `${start}:${previous}`);
+    start = previous = uid;
+  }
+  parts.push(start === previous ? `${start}` : `${start}:${previous}`);
+  return parts.join(',');
+}
+
+/**
+ * Identities of messages, reading the header block only for those without a Message-ID.
+ * `N:*` also returns the highest message when it is below N (RFC 3501 `*` semantics), so the
+ * caller filters by UID.
+ */
+async function readIdentities(client: ImapFlow, range: string, minUid: number): Promise<Map<number, { identity: string; flags: Set<string> }>> {
+  const entries = new Map<number, { identity: string; flags: Set<string> }>();
+  const withoutId: number[] = [];
+  const pending = new Map<number, FetchMessageObject>();
+  for await (const message of client.fetch(range, { uid: true, envelope: true, size: true, flags: true }, { uid: true })) {
+    if (message.uid < minUid) continue;
+    if (message.envelope?.messageId) {
+      entries.set(message.uid, { identity: messageIdentity({ messageId: message.envelope.messageId, date: toDate(message.envelope.date), size: message.size ?? 0 }), flags: message.flags ?? new Set() });
+    } else {
+      withoutId.push(message.uid);
+      pending.set(message.uid, message);
+    }
+  }
+  if (withoutId.length > 0) {
+    for await (const message of client.fetch(uidSet(withoutId), { uid: true, headers: true }, { uid: true })) {
+      const known = pending.get(message.uid);
+      if (!known) continue;
+      entries.set(message.uid, { identity: messageIdentity({ size: known.size ?? 0, headers: message.headers ?? Buffer.alloc(0) }), flags: known.flags ?? new Set() });
+    }
+  }
+  return entries;
+}
+
+function megabytes(bytes: number): string {
+  const mb = bytes / 1048576;
+  return mb >= 10 ? String(Math.round(mb)) : mb.toFixed(1);
+}
+
+function toDate(value: Date | string | undefined): Date | null {
+  if (!value) return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function describeAppendFailure(error: unknown): string {
+  const e = error as { serverResponseCode?: string; responseText?: string; message?: string };
+  if (e.serverResponseCode === 'APPENDLIMIT' || /too big|too large|TOOBIG|exceeds/i.test(`${e.responseText ?? ''} ${e.message ?? ''}`)) {
+    return 'The target server refused the message because it is too large.';
+  }
+  const said = (e.responseText ?? e.message ?? '').replace(/\s+/g, ' ').slice(0, 200);
+  return `The target server refused the message${said ? `: ${said}` : '.'}`;
+}
+
+/** Whether an append failed because of this message (go on) rather than the connection (retry). */
+export function isMessageRejection(error: unknown): boolean {
+  const e = error as { serverResponseCode?: string; response?: unknown; responseStatus?: string; code?: string };
+  if (e.serverResponseCode === 'APPENDLIMIT') return true;
+  // A tagged NO/BAD for the APPEND: the connection is fine, the server does not want this message.
+  return e.responseStatus === 'NO' || e.responseStatus === 'BAD';
+}
+
+/**
+ * Copies one folder from its checkpoint on: matches what the target already holds by
+ * identity (counting copies), appends the rest in batches, and saves a checkpoint after each
+ * drained batch. Returns false when it stopped at the deadline with work left.
+ */
+export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint, context: FolderCopyContext): Promise<boolean> {
+  const { source, target, progress } = context;
+  await source.mailboxOpen(scan.sourcePath, { readOnly: true });
+  const mailbox = await target.mailboxOpen(scan.targetPath);
+  const targetUidValidity = String(mailbox.uidValidity);
+  const permanentFlags = mailbox.permanentFlags ?? new Set<string>();
+
+  // Target messages that may already hold part of this copy: all of them when nothing can be
+  // trusted (first run into a non-empty folder, or a UIDVALIDITY changed on either side),
+  // otherwise those appended since the last checkpoint.
+  const trusted = scan.isContinuation && checkpoint.targetUidValidity === targetUidValidity;
+  const floor = trusted ? checkpoint.targetUidFloor : 1;
+  const onTarget = new IdentityCounter();
+  if (mailbox.exists > 0 && floor < mailbox.uidNext) {
+    for (const entry of (await readIdentities(target, `${floor}:*`, floor)).values()) onTarget.add(entry.identity);
+  }
+
+  const next: FolderCheckpoint = {
+    ...checkpoint,
+    sourcePath: scan.sourcePath,
+    targetPath: scan.targetPath,
+    sourceUidValidity: scan.uidValidity,
+    targetUidValidity,
+    lastUid: scan.isContinuation ? checkpoint.lastUid : 0,
+  };
+
+  let toCopy = scan.candidates;
+  if (onTarget.size > 0 && toCopy.length > 0) {
+    const identities = await readIdentities(source, uidSet(toCopy.map((c) => c.uid)), 1);
+    const skipped: { uid: number; size: number }[] = [];
+    toCopy = toCopy.filter((candidate) => {
+      const entry = identities.get(candidate.uid);
+      if (entry && onTarget.take(entry.identity)) {
+        skipped.push(candidate);
+        return false;
+      }
+      return true;
+    });
+    next.messagesSkipped += skipped.length;
+    progress.skipped(scan.sourcePath, skipped.length, skipped.reduce((n, s) => n + s.size, 0));
+  }
+
+  let index = 0;
+  while (index < toCopy.length) {
+    if (Date.now() > context.deadline) {
+      await context.saveCheckpoint(next);
+      return false;
+    }
+    const batch: { uid: number; size: number }[] = [];
+    let batchBytes = 0;
+    while (index < toCopy.length && batch.length < BATCH_MESSAGES && (batch.length === 0 || batchBytes + toCopy[index]!.size <= BATCH_BYTES)) {
+      batch.push(toCopy[index]!);
+      batchBytes += toCopy[index]!.size;
+      index++;
+    }
+    const issues: CopyIssue[] = [];
+    const oversized = batch.filter((m) => m.size > context.maxMessageBytes);
+    for (const message of oversized) {
+      issues.push({ folder: scan.sourcePath, uid: message.uid, size: message.size, reason: `The message is larger than the size limit of ${megabytes(context.maxMessageBytes)} MB.` });
+    }
+    const wanted = batch.filter((m) => m.size <= context.maxMessageBytes);
+    const appends: Promise<void>[] = [];
+    let copied = 0;
+    let copiedBytes = 0;
+    let failed = oversized.length;
+    if (wanted.length > 0) {
+      for await (const message of source.fetch(uidSet(wanted.map((m) => m.uid)), { uid: true, source: true, flags: true, internalDate: true, size: true }, { uid: true })) {
+        const body = message.source;
+        if (!body) {
+          issues.push({ folder: scan.sourcePath, uid: message.uid, size: message.size ?? null, reason: 'The source server did not return the message.' });
+          failed++;
+          continue;
+        }
+        const flags = allowedFlags(message.flags, permanentFlags);
+        const internalDate = message.internalDate ? toDate(message.internalDate) ?? undefined : undefined;
+        const uid = message.uid;
+        appends.push(
+          context.appenders.append(scan.targetPath, body, flags, internalDate).then(
+            () => {
+              copied++;
+              copiedBytes += body.length;
+              progress.copied(scan.sourcePath, 1, body.length);
+            },
+            (error: unknown) => {
+              if (!isMessageRejection(error)) throw error;
+              failed++;
+              issues.push({ folder: scan.sourcePath, uid, size: body.length, reason: describeAppendFailure(error) });
+              progress.failed(scan.sourcePath, 1, body.length);
+            },
+          ),
+        );
+      }
+    }
+    // Drain before the checkpoint: nothing may be in flight when lastUid moves.
+    const results = await Promise.allSettled(appends);
+    const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (broken) throw broken.reason;
+    if (oversized.length) progress.failed(scan.sourcePath, oversized.length, oversized.reduce((n, m) => n + m.size, 0));
+    await context.recordIssues(issues);
+    const status = await target.status(scan.targetPath, { uidNext: true });
+    next.lastUid = Math.max(next.lastUid, batch.at(-1)!.uid);
+    next.targetUidFloor = status && status.uidNext ? status.uidNext : next.targetUidFloor;
+    next.messagesCopied += copied;
+    next.bytesCopied += copiedBytes;
+    next.messagesFailed += failed;
+    await context.saveCheckpoint(next);
+  }
+
+  if (context.syncFlags && trusted && checkpoint.lastUid > 0) await syncFlags(scan, checkpoint, context, permanentFlags);
+
+  // Everything the scan saw is handled; later arrivals have higher UIDs.
+  next.lastUid = Math.max(next.lastUid, scan.uidNext - 1);
+  const status = await target.status(scan.targetPath, { uidNext: true });
+  if (status && status.uidNext) next.targetUidFloor = status.uidNext;
+  next.highestModseq = scan.highestModseq;
+  await context.saveCheckpoint(next);
+  return true;
+}
+
+/**
+ * Flag changes on the source since the last pass, onto the matching target messages (matched
+ * by identity, in UID order for copies). With CONDSTORE only the changed messages are read.
+ */
+async function syncFlags(scan: FolderScan, checkpoint: FolderCheckpoint, context: FolderCopyContext, permanentFlags: Set<string>): Promise<void> {
+  const { source, target } = context;
+  const range = `1:${checkpoint.lastUid}`;
+  const useModseq = checkpoint.highestModseq !== null && scan.highestModseq !== null;
+  if (useModseq && checkpoint.highestModseq === scan.highestModseq) return;
+
+  const changed = new Map<number, Set<string>>();
+  const fetchOptions = useModseq ? { uid: true, changedSince: BigInt(checkpoint.highestModseq!) } : { uid: true };
+  for await (const message of source.fetch(range, { uid: true, flags: true }, fetchOptions)) {
+    if (message.uid <= checkpoint.lastUid) changed.set(message.uid, message.flags ?? new Set());
+  }
+  if (changed.size === 0) return;
+
+  const sourceIdentities = await readIdentities(source, uidSet([...changed.keys()].sort((a, b) => a - b)), 1);
+  const targetIdentities = await readIdentities(target, '1:*', 1);
+  const byIdentity = new Map<string, { uid: number; flags: Set<string> }[]>();
+  for (const [uid, entry] of [...targetIdentities].sort((a, b) => a[0] - b[0])) {
+    const list = byIdentity.get(entry.identity) ?? [];
+    list.push({ uid, flags: entry.flags });
+    byIdentity.set(entry.identity, list);
+  }
+  for (const [uid, flags] of [...changed].sort((a, b) => a[0] - b[0])) {
+    const identity = sourceIdentities.get(uid)?.identity;
+    const match = identity ? byIdentity.get(identity)?.shift() : undefined;
+    if (!match) continue;
+    const wanted = allowedFlags(flags, permanentFlags);
+    const current = [...match.flags].filter((f) => f !== '\\Recent').sort();
+    if (wanted.slice().sort().join(' ') === current.join(' ')) continue;
+    await target.messageFlagsSet(String(match.uid), wanted, { uid: true, silent: true });
+  }
+}

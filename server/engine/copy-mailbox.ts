@@ -1,0 +1,256 @@
+import type { ImapFlow } from 'imapflow';
+import { connectImap, type ImapAuth } from '../accounts/imap/imap-connector';
+import type { Lookup, NetworkPolicy } from '../accounts/network/host-policy';
+import type { MailServer } from '../accounts/server-address';
+import { ConnectorError } from '../accounts/types';
+import { createLogger } from '../logger';
+import { AppenderPool } from './appender-pool';
+import { copyFolder, type FolderScan } from './copy-folder';
+import { ensureTargetFolders, planFolders } from './folder-plan';
+import type { PlannedFolder } from './folder-plan-types';
+import { ProgressTracker, type ProgressSnapshot } from './progress';
+import { emptyCheckpoint, type CopyIssue, type FolderCheckpoint, type StateStore } from './state';
+
+const log = createLogger('engine');
+
+export interface MailboxEndpoint {
+  server: MailServer;
+  /** Called for every connection, so a token can be refreshed between connections. */
+  auth: () => Promise<ImapAuth> | ImapAuth;
+}
+
+export interface CopyMailboxOptions {
+  source: MailboxEndpoint;
+  target: MailboxEndpoint;
+  policy: NetworkPolicy;
+  lookup?: Lookup;
+  state: StateStore;
+  /** Folders copied at once (each with its own source connection). Default 2. */
+  folderConcurrency?: number;
+  /** Target connections that append. Default 3. */
+  appendConnections?: number;
+  /** Messages above this size are reported and skipped. Default 50 MB. */
+  maxMessageBytes?: number;
+  /** Bytes read from the source but not yet stored on the target. Default 64 MB. */
+  maxBytesInFlight?: number;
+  /** Stop at the next batch boundary after this many ms; the run then reports `isComplete: false`. */
+  timeBudgetMs?: number;
+  /** The resync: also carry flag changes of messages copied before. */
+  syncFlags?: boolean;
+  /** Attempts per folder after a dropped connection or a server error. Default 5. */
+  maxAttempts?: number;
+  onProgress?: (snapshot: ProgressSnapshot) => void;
+  signal?: AbortSignal;
+}
+
+export interface CopySummary {
+  isComplete: boolean;
+  folders: number;
+  messages: { copied: number; skipped: number; failed: number };
+  bytes: number;
+  seconds: number;
+  issues: CopyIssue[];
+  progress: ProgressSnapshot;
+}
+
+export class CopyError extends Error {
+  constructor(
+    message: string,
+    readonly reason: ConnectorError['reason'] | 'copy_failed',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'CopyError';
+  }
+}
+
+const TRANSIENT = /ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|socket|connection|closed|timeout|NoConnection|BYE|UNAVAILABLE|SERVERBUG|throttl|try again/i;
+
+/** Whether a failure is worth another attempt with fresh connections. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof ConnectorError) return ['timed_out', 'connection_refused', 'protocol_error'].includes(error.reason);
+  const e = error as { code?: string; message?: string; responseText?: string; responseStatus?: string };
+  return TRANSIENT.test(`${e.code ?? ''} ${e.message ?? ''} ${e.responseText ?? ''} ${e.responseStatus ?? ''}`);
+}
+
+/** Office 365 throttling names its own wait: "Suggested Backoff Time: 1234 milliseconds". */
+export function suggestedBackoffMs(error: unknown): number | null {
+  const e = error as { message?: string; responseText?: string };
+  const match = /Suggested Backoff Time:\s*(\d+)\s*milliseconds/i.exec(`${e.responseText ?? ''} ${e.message ?? ''}`);
+  return match ? Number(match[1]) : null;
+}
+
+function backoffMs(attempt: number, error: unknown): number {
+  const suggested = suggestedBackoffMs(error);
+  if (suggested !== null) return Math.min(suggested, 5 * 60_000);
+  return Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+}
+
+async function scanFolder(source: ImapFlow, folder: PlannedFolder, checkpoint: FolderCheckpoint): Promise<FolderScan> {
+  const mailbox = await source.mailboxOpen(folder.sourcePath, { readOnly: true });
+  const uidValidity = String(mailbox.uidValidity);
+  const isContinuation = checkpoint.sourceUidValidity === uidValidity;
+  const from = isContinuation ? checkpoint.lastUid + 1 : 1;
+  const candidates: { uid: number; size: number }[] = [];
+  if (mailbox.exists > 0 && from < mailbox.uidNext) {
+    for await (const message of source.fetch(`${from}:*`, { uid: true, size: true }, { uid: true })) {
+      if (message.uid >= from) candidates.push({ uid: message.uid, size: message.size ?? 0 });
+    }
+    candidates.sort((a, b) => a.uid - b.uid);
+  }
+  return {
+    sourcePath: folder.sourcePath,
+    targetPath: folder.targetPath,
+    uidValidity,
+    uidNext: mailbox.uidNext,
+    highestModseq: mailbox.highestModseq !== undefined && !mailbox.noModseq ? String(mailbox.highestModseq) : null,
+    candidates,
+    isContinuation,
+  };
+}
+
+/**
+ * Copies a whole mailbox, exactly once: folders planned and created on the target, then each
+ * folder from its checkpoint, several at a time, with a pool of appending connections. Safe to
+ * stop at any moment (a kill, a lost connection, the time budget) and to run again.
+ */
+export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySummary> {
+  const started = Date.now();
+  const deadline = options.timeBudgetMs ? started + options.timeBudgetMs : Number.POSITIVE_INFINITY;
+  const folderConcurrency = options.folderConcurrency ?? 2;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const issues: CopyIssue[] = [];
+  const progress = new ProgressTracker(options.onProgress);
+  const open = new Set<ImapFlow>();
+
+  const connect = async (endpoint: MailboxEndpoint) => {
+    const client = await connectImap({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup });
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    return client;
+  };
+  const closeAll = async (clients: Iterable<ImapFlow>) => {
+    await Promise.all([...clients].map((c) => c.logout().catch(() => c.close())));
+  };
+
+  const recordIssues = async (found: CopyIssue[]) => {
+    if (found.length === 0) return;
+    issues.push(...found);
+    await options.state.recordIssues(found);
+  };
+
+  try {
+    const [planSource, planTarget] = await Promise.all([connect(options.source), connect(options.target)]);
+    const plan = await planFolders(planSource, planTarget);
+    const created = await ensureTargetFolders(planTarget, plan);
+    const refused = new Set(created.filter((c) => c.status === 'refused').map((c) => c.targetPath));
+    await recordIssues(
+      created
+        .filter((c) => c.status === 'refused')
+        .map((c) => ({
+          folder: plan.folders.find((f) => f.targetPath === c.targetPath)?.sourcePath ?? c.targetPath,
+          uid: null,
+          size: null,
+          reason: `The target server refused to create the folder${c.reason ? `: ${c.reason}` : '.'} Its messages were not copied.`,
+        })),
+    );
+    const folders = plan.folders.filter((f) => f.isSelectable && !refused.has(f.targetPath));
+    const checkpoints = await options.state.loadCheckpoints();
+    const checkpointOf = (folder: PlannedFolder) => checkpoints.get(folder.sourcePath) ?? emptyCheckpoint(folder.sourcePath, folder.targetPath);
+
+    // Totals up front, for progress and ETA.
+    const scans = new Map<string, FolderScan>();
+    for (const folder of folders) {
+      const scan = await scanFolder(planSource, folder, checkpointOf(folder));
+      scans.set(folder.sourcePath, scan);
+      progress.setFolderTotal(folder.sourcePath, scan.candidates.length, scan.candidates.reduce((n, c) => n + c.size, 0));
+    }
+    progress.flush();
+
+    const appenderConnections: ImapFlow[] = [];
+    const appendConnections = options.appendConnections ?? 3;
+    const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 64 * 1024 * 1024);
+    const refillAppenders = async () => {
+      for (let i = appenderConnections.length - 1; i >= 0; i--) if (!appenderConnections[i]!.usable) appenderConnections.splice(i, 1);
+      while (appenderConnections.length < appendConnections) appenderConnections.push(await connect(options.target));
+    };
+    await refillAppenders();
+
+    let isComplete = true;
+    const queue = [...folders];
+    const worker = async (first: { source: ImapFlow; target: ImapFlow } | null) => {
+      let pair = first;
+      while (queue.length > 0) {
+        const folder = queue.shift()!;
+        for (let attempt = 1; ; attempt++) {
+          if (options.signal?.aborted) throw new CopyError('The copy was stopped.', 'copy_failed');
+          try {
+            if (!pair || !pair.source.usable || !pair.target.usable) {
+              if (pair) await closeAll([pair.source, pair.target]);
+              pair = { source: await connect(options.source), target: await connect(options.target) };
+              await refillAppenders();
+            }
+            // The scan of the totals stays valid on the first attempt; a retry starts again
+            // from the checkpoint the failed attempt left.
+            const checkpoint = (await options.state.loadCheckpoints()).get(folder.sourcePath) ?? checkpointOf(folder);
+            const scan = attempt === 1 ? scans.get(folder.sourcePath)! : await scanFolder(pair.source, folder, checkpoint);
+            const finished = await copyFolder(scan, checkpoint, {
+              source: pair.source,
+              target: pair.target,
+              appenders,
+              progress,
+              maxMessageBytes: options.maxMessageBytes ?? 50 * 1024 * 1024,
+              deadline,
+              saveCheckpoint: (c) => options.state.saveCheckpoint(c),
+              recordIssues,
+              syncFlags: options.syncFlags ?? false,
+            });
+            if (!finished) {
+              isComplete = false;
+              queue.length = 0;
+            }
+            break;
+          } catch (error) {
+            if (error instanceof CopyError) throw error;
+            const transient = isTransient(error);
+            log.warn('folder copy interrupted', { folder: folder.sourcePath, attempt, transient, error });
+            if (!transient || attempt >= maxAttempts) {
+              if (transient) throw new CopyError(`The copy of ${folder.sourcePath} failed ${attempt} times.`, 'copy_failed', { cause: error });
+              await recordIssues([{ folder: folder.sourcePath, uid: null, size: null, reason: `The folder could not be copied: ${(error as Error).message}` }]);
+              break;
+            }
+            if (pair) await closeAll([pair.source, pair.target]);
+            pair = null;
+            await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, error)));
+          }
+        }
+        if (Date.now() > deadline && queue.length > 0) {
+          isComplete = false;
+          queue.length = 0;
+        }
+      }
+      if (pair && pair !== first) await closeAll([pair.source, pair.target]);
+    };
+    const workers = [worker({ source: planSource, target: planTarget })];
+    for (let i = 1; i < Math.min(folderConcurrency, folders.length); i++) workers.push(worker(null));
+    const results = await Promise.allSettled(workers);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+
+    const snapshot = progress.flush();
+    return {
+      isComplete,
+      folders: folders.length,
+      messages: { copied: snapshot.copiedMessages, skipped: snapshot.skippedMessages, failed: snapshot.failedMessages },
+      bytes: snapshot.copiedBytes,
+      seconds: (Date.now() - started) / 1000,
+      issues,
+      progress: snapshot,
+    };
+  } catch (error) {
+    if (error instanceof CopyError || error instanceof ConnectorError) throw error;
+    throw new CopyError((error as Error).message ?? String(error), 'copy_failed', { cause: error });
+  } finally {
+    await closeAll([...open]);
+  }
+}

@@ -1,0 +1,116 @@
+export interface FolderProgress {
+  path: string;
+  totalMessages: number;
+  totalBytes: number;
+  doneMessages: number;
+  doneBytes: number;
+}
+
+export interface ProgressSnapshot {
+  totalMessages: number;
+  totalBytes: number;
+  copiedMessages: number;
+  copiedBytes: number;
+  skippedMessages: number;
+  failedMessages: number;
+  /** Messages handled (copied, skipped or failed) out of totalMessages. */
+  doneMessages: number;
+  doneBytes: number;
+  folders: FolderProgress[];
+  /** Bytes per second over the recent window; null until there is a rate. */
+  bytesPerSecond: number | null;
+  etaSeconds: number | null;
+  elapsedSeconds: number;
+}
+
+/**
+ * Counters of one run. Callers are told about changes at most once per `intervalMs`, so a
+ * progress row is written about once a second, not per message.
+ */
+export class ProgressTracker {
+  private readonly folders = new Map<string, FolderProgress>();
+  private copiedMessages = 0;
+  private copiedBytes = 0;
+  private skippedMessages = 0;
+  private failedMessages = 0;
+  private doneBytes = 0;
+  private readonly started = Date.now();
+  private readonly samples: { at: number; bytes: number }[] = [];
+  private lastEmit = 0;
+
+  constructor(
+    private readonly onUpdate: ((snapshot: ProgressSnapshot) => void) | undefined,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  setFolderTotal(path: string, messages: number, bytes: number): void {
+    this.folders.set(path, { path, totalMessages: messages, totalBytes: bytes, doneMessages: 0, doneBytes: 0 });
+  }
+
+  copied(path: string, messages: number, bytes: number): void {
+    this.copiedMessages += messages;
+    this.copiedBytes += bytes;
+    this.done(path, messages, bytes);
+  }
+
+  skipped(path: string, messages: number, bytes: number): void {
+    this.skippedMessages += messages;
+    this.done(path, messages, bytes);
+  }
+
+  failed(path: string, messages: number, bytes: number): void {
+    this.failedMessages += messages;
+    this.done(path, messages, bytes);
+  }
+
+  private done(path: string, messages: number, bytes: number): void {
+    const folder = this.folders.get(path);
+    if (folder) {
+      folder.doneMessages += messages;
+      folder.doneBytes += bytes;
+    }
+    this.doneBytes += bytes;
+    this.maybeEmit();
+  }
+
+  private maybeEmit(): void {
+    const now = Date.now();
+    if (now - this.lastEmit < this.intervalMs) return;
+    this.lastEmit = now;
+    this.onUpdate?.(this.snapshot());
+  }
+
+  /** Forces an update, e.g. at the end of a run. */
+  flush(): ProgressSnapshot {
+    const snapshot = this.snapshot();
+    this.onUpdate?.(snapshot);
+    return snapshot;
+  }
+
+  snapshot(): ProgressSnapshot {
+    const now = Date.now();
+    this.samples.push({ at: now, bytes: this.doneBytes });
+    while (this.samples.length > 2 && now - this.samples[0]!.at > 30_000) this.samples.shift();
+    const first = this.samples[0]!;
+    const seconds = (now - first.at) / 1000;
+    const bytesPerSecond = seconds >= 1 ? (this.doneBytes - first.bytes) / seconds : null;
+    const folders = [...this.folders.values()].map((f) => ({ ...f }));
+    const totalMessages = folders.reduce((n, f) => n + f.totalMessages, 0);
+    const totalBytes = folders.reduce((n, f) => n + f.totalBytes, 0);
+    const remaining = Math.max(0, totalBytes - this.doneBytes);
+    return {
+      totalMessages,
+      totalBytes,
+      copiedMessages: this.copiedMessages,
+      copiedBytes: this.copiedBytes,
+      skippedMessages: this.skippedMessages,
+      failedMessages: this.failedMessages,
+      doneMessages: this.copiedMessages + this.skippedMessages + this.failedMessages,
+      doneBytes: this.doneBytes,
+      folders,
+      bytesPerSecond,
+      etaSeconds: bytesPerSecond && bytesPerSecond > 0 ? Math.round(remaining / bytesPerSecond) : null,
+      elapsedSeconds: (now - this.started) / 1000,
+    };
+  }
+}

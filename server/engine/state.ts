@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Where a folder's copy stands. Everything on the source up to `lastUid` (under
+ * `sourceUidValidity`) is done; target messages from `targetUidFloor` on (under
+ * `targetUidValidity`) may have been appended after the last save, so a resumed run matches
+ * them by identity before copying anything again.
+ */
+export interface FolderCheckpoint {
+  sourcePath: string;
+  targetPath: string;
+  sourceUidValidity: string | null;
+  lastUid: number;
+  targetUidValidity: string | null;
+  targetUidFloor: number;
+  /** Source HIGHESTMODSEQ when flags were last carried over (CONDSTORE), for the resync. */
+  highestModseq: string | null;
+  messagesCopied: number;
+  bytesCopied: number;
+  messagesSkipped: number;
+  messagesFailed: number;
+}
+
+export interface CopyIssue {
+  folder: string;
+  uid: number | null;
+  size: number | null;
+  /** Plain words; never message content. */
+  reason: string;
+}
+
+/** Checkpoints and issues of one migration: in the database for the portal, in a file for the CLI. */
+export interface StateStore {
+  loadCheckpoints(): Promise<Map<string, FolderCheckpoint>>;
+  saveCheckpoint(checkpoint: FolderCheckpoint): Promise<void>;
+  recordIssues(issues: CopyIssue[]): Promise<void>;
+}
+
+export function emptyCheckpoint(sourcePath: string, targetPath: string): FolderCheckpoint {
+  return {
+    sourcePath,
+    targetPath,
+    sourceUidValidity: null,
+    lastUid: 0,
+    targetUidValidity: null,
+    targetUidFloor: 1,
+    highestModseq: null,
+    messagesCopied: 0,
+    bytesCopied: 0,
+    messagesSkipped: 0,
+    messagesFailed: 0,
+  };
+}
+
+interface StateFile {
+  version: 1;
+  folders: FolderCheckpoint[];
+  issues: CopyIssue[];
+}
+
+/**
+ * The command line's state: a JSON file rewritten atomically (write, fsync, rename), so a run
+ * killed at any moment leaves either the old or the new state, never half of one.
+ */
+export class FileStateStore implements StateStore {
+  private state: StateFile | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  private async read(): Promise<StateFile> {
+    if (!this.state) {
+      this.state = existsSync(this.file)
+        ? (JSON.parse(await fs.readFile(this.file, 'utf8')) as StateFile)
+        : { version: 1, folders: [], issues: [] };
+      if (this.state.version !== 1) throw new Error(`${this.file} is not a Mailferry state file of a known version`);
+    }
+    return this.state;
+  }
+
+  async loadCheckpoints(): Promise<Map<string, FolderCheckpoint>> {
+    const state = await this.read();
+    return new Map(state.folders.map((f) => [f.sourcePath, { ...f }]));
+  }
+
+  async saveCheckpoint(checkpoint: FolderCheckpoint): Promise<void> {
+    const state = await this.read();
+    const index = state.folders.findIndex((f) => f.sourcePath === checkpoint.sourcePath);
+    if (index >= 0) state.folders[index] = { ...checkpoint };
+    else state.folders.push({ ...checkpoint });
+    await this.flush();
+  }
+
+  async recordIssues(issues: CopyIssue[]): Promise<void> {
+    if (issues.length === 0) return;
+    const state = await this.read();
+    state.issues.push(...issues);
+    await this.flush();
+  }
+
+  async issues(): Promise<CopyIssue[]> {
+    return (await this.read()).issues;
+  }
+
+  private flush(): Promise<void> {
+    const snapshot = JSON.stringify(this.state);
+    this.writing = this.writing.then(async () => {
+      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      const temp = `${this.file}.${process.pid}.tmp`;
+      const handle = await fs.open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(snapshot);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, this.file);
+    });
+    return this.writing;
+  }
+}
+
+/** For tests and one-off runs. */
+export class MemoryStateStore implements StateStore {
+  readonly checkpoints = new Map<string, FolderCheckpoint>();
+  readonly issues: CopyIssue[] = [];
+  async loadCheckpoints() {
+    return new Map([...this.checkpoints].map(([k, v]) => [k, { ...v }]));
+  }
+  async saveCheckpoint(checkpoint: FolderCheckpoint) {
+    this.checkpoints.set(checkpoint.sourcePath, { ...checkpoint });
+  }
+  async recordIssues(issues: CopyIssue[]) {
+    this.issues.push(...issues);
+  }
+}

@@ -1,0 +1,49 @@
+import type { Db } from '../db';
+import type { KeyRing } from '../crypto/keyring';
+import { seal, unseal } from '../crypto/seal';
+import type { AccountInput } from '../accounts/schemas';
+import type { MigrationSide } from '../generated/prisma/enums';
+
+/** Bound to the migration and side: a sealed password copied elsewhere does not open. */
+export const passwordContext = (migrationId: string, side: MigrationSide) => `migration:${migrationId}:${side}`;
+
+export function sealAccount(ring: KeyRing, migrationId: string, side: MigrationSide, account: AccountInput) {
+  return {
+    side,
+    type: account.type,
+    email: account.email,
+    username: account.username,
+    server: account.server,
+    passwordSealed: account.password ? seal(ring, account.password, passwordContext(migrationId, side)) : null,
+  };
+}
+
+export interface OpenedAccount {
+  type: AccountInput['type'];
+  email: string;
+  username: string;
+  server: string;
+  password: string;
+}
+
+/** For the worker only: never returned to a browser, never logged, never in a job payload. */
+export async function openAccounts(db: Db, ring: KeyRing, migrationId: string): Promise<Record<MigrationSide, OpenedAccount>> {
+  const rows = await db.migrationAccount.findMany({ where: { migrationId } });
+  const open = (side: MigrationSide): OpenedAccount => {
+    const row = rows.find((r) => r.side === side);
+    if (!row) throw new Error(`The migration has no ${side} account.`);
+    return {
+      type: row.type as AccountInput['type'],
+      email: row.email,
+      username: row.username,
+      server: row.server,
+      password: row.passwordSealed ? unseal(ring, row.passwordSealed, passwordContext(migrationId, side)) : '',
+    };
+  };
+  return { source: open('source'), target: open('target') };
+}
+
+/** When a migration ends its credentials go: the rows keep no ciphertext. */
+export async function wipeCredentials(db: Pick<Db, 'migrationAccount'>, migrationId: string): Promise<void> {
+  await db.migrationAccount.updateMany({ where: { migrationId }, data: { passwordSealed: null } });
+}

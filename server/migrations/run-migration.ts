@@ -1,0 +1,203 @@
+import { microsoftEndpoints, type MicrosoftEndpoints } from '../accounts/check';
+import { acquireAppToken, EXCHANGE_ONLINE_SCOPE } from '../accounts/m365/oauth';
+import { xoauth2Options } from '../accounts/m365/imap-oauth';
+import { failureMessage } from '../accounts/messages';
+import { loadMicrosoft365Credentials, type Microsoft365Credentials } from '../accounts/microsoft365-connection';
+import type { NetworkPolicy } from '../accounts/network/host-policy';
+import { createPinnedFetch } from '../accounts/network/pinned-fetch';
+import { loadNetworkPolicy } from '../accounts/network-settings';
+import { parseServer, type MailServer } from '../accounts/server-address';
+import { ConnectorError } from '../accounts/types';
+import type { KeyRing } from '../crypto/keyring';
+import { UnsealError } from '../crypto/seal';
+import type { Db } from '../db';
+import { copyMailbox, CopyError, isTransient, type MailboxEndpoint } from '../engine/copy-mailbox';
+import type { ProgressSnapshot } from '../engine/progress';
+import { env } from '../env';
+import { enqueueJob } from '../jobs/enqueue';
+import { createLogger } from '../logger';
+import { openAccounts, wipeCredentials, type OpenedAccount } from './accounts';
+import { acquireLease, releaseLease } from './connection-leases';
+import { migrationJobKey, migrationResyncJob, migrationRunJob } from './jobs';
+import { DbStateStore } from './state-store';
+
+const log = createLogger('migration');
+
+export type Phase = 'run' | 'resync';
+
+export type PhaseOutcome = 'ignored' | 'rescheduled' | 'continues' | 'waiting_resync' | 'finished' | 'retrying' | 'failed';
+
+export interface PhaseDependencies {
+  ring: KeyRing;
+  /** How long one job may copy before it saves and hands over to a new job. */
+  timeBudgetMs: number;
+  /** Injected by tests; otherwise the installation's policy. */
+  policy?: NetworkPolicy;
+  microsoftEndpoints?: MicrosoftEndpoints;
+  maxAttempts?: number;
+  connectionsPerHost?: number;
+}
+
+const FOLDERS_AT_ONCE = 2;
+const APPEND_CONNECTIONS = 3;
+
+function mailServerOf(account: OpenedAccount, endpoints: MicrosoftEndpoints): MailServer {
+  if (account.type === 'office365' && !account.server) return endpoints.imapServer;
+  const parsed = parseServer(account.server);
+  return parsed.mail ?? { host: parsed.host, port: 993, security: 'tls' };
+}
+
+function endpointOf(account: OpenedAccount, endpoints: MicrosoftEndpoints, policy: NetworkPolicy, microsoft365: Microsoft365Credentials | null): MailboxEndpoint {
+  const server = mailServerOf(account, endpoints);
+  if (account.type !== 'office365') return { server, auth: () => ({ user: account.username, pass: account.password }) };
+  return {
+    server,
+    // Each connection asks again: tokens expire during long copies (acquireAppToken caches).
+    auth: async () => {
+      if (!microsoft365) throw new ConnectorError('not_configured', 'the organization has no Microsoft 365 connection');
+      const fetch = createPinnedFetch(policy, { timeoutMs: 20_000 });
+      try {
+        const token = await acquireAppToken({ ...microsoft365, scope: EXCHANGE_ONLINE_SCOPE, authorityHost: endpoints.authorityHost, fetch });
+        return xoauth2Options(account.username || account.email, token.accessToken);
+      } finally {
+        await fetch.close();
+      }
+    },
+  };
+}
+
+async function totalsSoFar(db: Db, migrationId: string) {
+  const rows = await db.migrationFolder.findMany({ where: { migrationId }, select: { messagesCopied: true, bytesCopied: true, messagesSkipped: true, messagesFailed: true } });
+  return rows.reduce(
+    (t, r) => ({ copied: t.copied + r.messagesCopied, bytes: t.bytes + r.bytesCopied, skipped: t.skipped + r.messagesSkipped, failed: t.failed + r.messagesFailed }),
+    { copied: 0, bytes: 0n, skipped: 0, failed: 0 },
+  );
+}
+
+async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseOutcome> {
+  await db.$transaction(async (tx) => {
+    await tx.migration.update({ where: { id: migrationId }, data: { state: 'failed', failureReason: reason, finishedAt: new Date(), etaSeconds: null } });
+    await wipeCredentials(tx, migrationId);
+  });
+  log.warn('migration failed', { migrationId, reason });
+  return 'failed';
+}
+
+/**
+ * One job's worth of a migration: checks the state (jobs can run twice), copies within the
+ * time budget, saves progress about once a second, and hands over to the next step: another
+ * chunk, the resync at its date, or the end, where the credentials are wiped.
+ */
+export async function runMigrationPhase(db: Db, migrationId: string, phase: Phase, deps: PhaseDependencies): Promise<PhaseOutcome> {
+  const migration = await db.migration.findUnique({
+    where: { id: migrationId },
+    select: { id: true, organizationId: true, state: true, startAt: true, resyncAt: true, startedAt: true, failedAttempts: true },
+  });
+  if (!migration) return 'ignored';
+  const job = phase === 'run' ? migrationRunJob : migrationResyncJob;
+  const waitingState = phase === 'run' ? 'scheduled' : 'waiting_resync';
+  const activeState = phase === 'run' ? 'running' : 'resyncing';
+  if (migration.state !== waitingState && migration.state !== activeState) return 'ignored';
+  const due = phase === 'run' ? migration.startAt : (migration.resyncAt ?? migration.startAt);
+  if (due.getTime() > Date.now()) {
+    await enqueueJob(db, job, { migrationId }, { runAt: due, jobKey: migrationJobKey(migrationId) });
+    return 'rescheduled';
+  }
+
+  let accounts;
+  try {
+    accounts = await openAccounts(db, deps.ring, migrationId);
+  } catch (error) {
+    if (error instanceof UnsealError) return fail(db, migrationId, 'The stored credentials cannot be read on this installation. Please create the migration again.');
+    throw error;
+  }
+  const endpoints = deps.microsoftEndpoints ?? microsoftEndpoints(env());
+  const policy = deps.policy ?? (await loadNetworkPolicy(db, env()));
+  const needsMicrosoft = accounts.source.type === 'office365' || accounts.target.type === 'office365';
+  const microsoft365 = needsMicrosoft ? await loadMicrosoft365Credentials(db, deps.ring, migration.organizationId).catch(() => null) : null;
+  const source = endpointOf(accounts.source, endpoints, policy, microsoft365);
+  const target = endpointOf(accounts.target, endpoints, policy, microsoft365);
+
+  // Per-server connection limits across all workers; without a slot, try again shortly.
+  const ttl = Math.ceil(deps.timeBudgetMs / 1000) + 300;
+  const sourceLease = await acquireLease(db, source.server.host, FOLDERS_AT_ONCE + 1, ttl, deps.connectionsPerHost);
+  const targetLease = sourceLease ? await acquireLease(db, target.server.host, FOLDERS_AT_ONCE + APPEND_CONNECTIONS + 1, ttl, deps.connectionsPerHost) : null;
+  if (!sourceLease || !targetLease) {
+    if (sourceLease) await releaseLease(db, sourceLease);
+    await enqueueJob(db, job, { migrationId }, { runAt: new Date(Date.now() + 30_000), jobKey: migrationJobKey(migrationId) });
+    return 'rescheduled';
+  }
+
+  try {
+    await db.migration.update({
+      where: { id: migrationId },
+      data: { state: activeState, startedAt: migration.startedAt ?? new Date(), failureReason: null },
+    });
+    const base = await totalsSoFar(db, migrationId);
+    const saveProgress = async (p: ProgressSnapshot) => {
+      await db.migration.update({
+        where: { id: migrationId },
+        data: {
+          totalMessages: base.copied + base.skipped + base.failed + p.totalMessages,
+          totalBytes: base.bytes + BigInt(p.totalBytes),
+          copiedMessages: base.copied + p.copiedMessages,
+          copiedBytes: base.bytes + BigInt(p.copiedBytes),
+          skippedMessages: base.skipped + p.skippedMessages,
+          failedMessages: base.failed + p.failedMessages,
+          etaSeconds: p.etaSeconds,
+          progressAt: new Date(),
+        },
+      });
+    };
+    let pendingSave: Promise<void> = Promise.resolve();
+    const summary = await copyMailbox({
+      source,
+      target,
+      policy,
+      state: new DbStateStore(db, migrationId),
+      syncFlags: phase === 'resync',
+      timeBudgetMs: deps.timeBudgetMs,
+      folderConcurrency: FOLDERS_AT_ONCE,
+      appendConnections: APPEND_CONNECTIONS,
+      onProgress: (p) => {
+        pendingSave = pendingSave.then(() => saveProgress(p)).catch((error: Error) => log.warn('progress not saved', { migrationId, error }));
+      },
+    });
+    await pendingSave;
+    await saveProgress(summary.progress);
+
+    if (!summary.isComplete) {
+      await enqueueJob(db, job, { migrationId }, { jobKey: migrationJobKey(migrationId) });
+      return 'continues';
+    }
+    if (phase === 'run' && migration.resyncAt) {
+      await db.$transaction(async (tx) => {
+        await tx.migration.update({ where: { id: migrationId }, data: { state: 'waiting_resync', failedAttempts: 0, etaSeconds: null } });
+        await enqueueJob(tx, migrationResyncJob, { migrationId }, { runAt: migration.resyncAt!, jobKey: migrationJobKey(migrationId) });
+      });
+      return 'waiting_resync';
+    }
+    await db.$transaction(async (tx) => {
+      await tx.migration.update({ where: { id: migrationId }, data: { state: 'finished', finishedAt: new Date(), failedAttempts: 0, etaSeconds: null } });
+      await wipeCredentials(tx, migrationId);
+    });
+    return 'finished';
+  } catch (error) {
+    const cause = error instanceof CopyError && error.cause ? error.cause : error;
+    if (cause instanceof ConnectorError && !isTransient(cause)) return fail(db, migrationId, failureMessage(cause.reason));
+    const attempts = migration.failedAttempts + 1;
+    log.warn('migration step failed', { migrationId, phase, attempts, error });
+    if (attempts >= (deps.maxAttempts ?? 6)) {
+      return fail(db, migrationId, cause instanceof ConnectorError ? failureMessage(cause.reason) : 'The copy failed repeatedly because a server kept dropping the connection or refusing commands.');
+    }
+    await db.$transaction(async (tx) => {
+      await tx.migration.update({ where: { id: migrationId }, data: { failedAttempts: attempts } });
+      const delayMs = Math.min(60 * 60_000, 30_000 * 2 ** (attempts - 1));
+      await enqueueJob(tx, job, { migrationId }, { runAt: new Date(Date.now() + delayMs), jobKey: migrationJobKey(migrationId) });
+    });
+    return 'retrying';
+  } finally {
+    await releaseLease(db, sourceLease);
+    await releaseLease(db, targetLease);
+  }
+}

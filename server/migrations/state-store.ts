@@ -1,0 +1,59 @@
+import type { Db } from '../db';
+import type { CopyIssue, FolderCheckpoint, StateStore } from '../engine/state';
+
+/** A migration's checkpoints and issues in PostgreSQL. */
+export class DbStateStore implements StateStore {
+  constructor(
+    private readonly db: Db,
+    private readonly migrationId: string,
+  ) {}
+
+  async loadCheckpoints(): Promise<Map<string, FolderCheckpoint>> {
+    const rows = await this.db.migrationFolder.findMany({ where: { migrationId: this.migrationId } });
+    return new Map(
+      rows.map((row) => [
+        row.sourcePath,
+        {
+          sourcePath: row.sourcePath,
+          targetPath: row.targetPath,
+          sourceUidValidity: row.sourceUidValidity,
+          lastUid: row.lastUid,
+          targetUidValidity: row.targetUidValidity,
+          targetUidFloor: row.targetUidFloor,
+          highestModseq: row.highestModseq,
+          messagesCopied: row.messagesCopied,
+          bytesCopied: Number(row.bytesCopied),
+          messagesSkipped: row.messagesSkipped,
+          messagesFailed: row.messagesFailed,
+        },
+      ]),
+    );
+  }
+
+  async saveCheckpoint(c: FolderCheckpoint): Promise<void> {
+    const data = {
+      targetPath: c.targetPath,
+      sourceUidValidity: c.sourceUidValidity,
+      lastUid: c.lastUid,
+      targetUidValidity: c.targetUidValidity,
+      targetUidFloor: c.targetUidFloor,
+      highestModseq: c.highestModseq,
+      messagesCopied: c.messagesCopied,
+      bytesCopied: BigInt(c.bytesCopied),
+      messagesSkipped: c.messagesSkipped,
+      messagesFailed: c.messagesFailed,
+    };
+    await this.db.migrationFolder.upsert({
+      where: { migrationId_sourcePath: { migrationId: this.migrationId, sourcePath: c.sourcePath } },
+      create: { migrationId: this.migrationId, sourcePath: c.sourcePath, ...data },
+      update: data,
+    });
+  }
+
+  async recordIssues(issues: CopyIssue[]): Promise<void> {
+    if (issues.length === 0) return;
+    await this.db.migrationIssue.createMany({
+      data: issues.map((i) => ({ migrationId: this.migrationId, folder: i.folder, uid: i.uid, size: i.size === null ? null : BigInt(i.size), reason: i.reason })),
+    });
+  }
+}

@@ -1,0 +1,124 @@
+import type { ImapFlow } from 'imapflow';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
+import { parseHostRules } from '@/server/accounts/network/host-rules';
+import { copyMailbox, type CopyMailboxOptions } from '@/server/engine/copy-mailbox';
+import { MemoryStateStore } from '@/server/engine/state';
+import { startDovecot, type DovecotServer } from './helpers/dovecot';
+import { fillMailbox, makeMessage, openImap, snapshotMailbox, type TestMessage } from './helpers/mailbox';
+
+const password = 'engine-Test-pw';
+let dovecot: DovecotServer;
+let userCount = 0;
+
+function policy(ports: number[]): NetworkPolicy {
+  return { allow: parseHostRules('127.0.0.0/8').rules, insecure: parseHostRules('127.0.0.1').rules, extraCaPem: null, allowedPorts: [...DEFAULT_ALLOWED_PORTS, ...ports] };
+}
+
+async function newUser(): Promise<string> {
+  const username = `user${++userCount}-${Date.now()}@example.test`;
+  await dovecot.addUser({ username, password });
+  return username;
+}
+
+function options(source: string, target: string, state: MemoryStateStore, port = dovecot.port): CopyMailboxOptions {
+  const server = { host: '127.0.0.1', port, security: 'starttls' as const };
+  return {
+    source: { server, auth: () => ({ user: source, pass: password }) },
+    target: { server: { ...server, port: dovecot.port }, auth: () => ({ user: target, pass: password }) },
+    policy: policy([port, dovecot.port]),
+    state,
+  };
+}
+
+/** A corpus with the awkward cases: duplicates, no Message-ID, keywords, old dates, nesting, non-ASCII names. */
+function corpus(): TestMessage[] {
+  const messages: TestMessage[] = [];
+  const duplicate = makeMessage({ subject: 'twice' });
+  const noId = makeMessage({ messageId: null, subject: 'no id' });
+  for (let i = 0; i < 30; i++) messages.push({ folder: 'INBOX', raw: makeMessage({ bodyBytes: 200 + i * 37 }), flags: i % 3 === 0 ? ['\\Seen'] : [], date: new Date(Date.UTC(2009, i % 12, 1 + i)) });
+  messages.push({ folder: 'INBOX', raw: duplicate, flags: ['\\Seen'] }, { folder: 'INBOX', raw: duplicate, flags: ['\\Seen'] });
+  messages.push({ folder: 'INBOX', raw: noId, flags: ['\\Flagged', '$Label1'] });
+  messages.push({ folder: 'Drafts', raw: makeMessage({ messageId: null }), flags: ['\\Draft'] });
+  messages.push({ folder: 'Archiv/2023/Q4', raw: makeMessage({ bodyBytes: 300_000 }), flags: ['\\Answered', '\\Seen'], date: new Date(Date.UTC(2005, 5, 6)) });
+  messages.push({ folder: 'Entwürfe', raw: makeMessage({ subject: 'Grüße' }) });
+  messages.push({ folder: 'Old Mail', raw: duplicate });
+  return messages;
+}
+
+describe('mail copy engine against a real Dovecot', () => {
+  const clients: ImapFlow[] = [];
+  const open = async (user: string) => {
+    const client = await openImap(dovecot.port, user, password);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    dovecot = await startDovecot({ users: [], tls: 'none' });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.logout().catch(() => c.close())));
+  });
+  afterAll(async () => dovecot?.stop());
+
+  it('copies every message exactly once, with bytes, flags, keywords and dates, and a second run copies nothing', async () => {
+    const [source, target] = [await newUser(), await newUser()];
+    await fillMailbox(await open(source), corpus());
+    const state = new MemoryStateStore();
+
+    const first = await copyMailbox(options(source, target, state));
+    expect(first).toMatchObject({ isComplete: true, messages: { copied: 37, skipped: 0, failed: 0 } });
+    const expected = await snapshotMailbox(await open(source));
+    const actual = await snapshotMailbox(await open(target));
+    for (const [folder, messages] of expected) expect(actual.get(folder), folder).toEqual(messages);
+
+    const second = await copyMailbox(options(source, target, state));
+    expect(second.messages).toEqual({ copied: 0, skipped: 0, failed: 0 });
+    expect(await snapshotMailbox(await open(target))).toEqual(actual);
+  });
+
+  it('without a checkpoint, recognises what the target already holds and counts copies', async () => {
+    const [source, target] = [await newUser(), await newUser()];
+    await fillMailbox(await open(source), corpus());
+    await copyMailbox(options(source, target, new MemoryStateStore()));
+    // A new run with no state at all (another tool, a lost state file): nothing is duplicated.
+    const again = await copyMailbox(options(source, target, new MemoryStateStore()));
+    expect(again.messages).toEqual({ copied: 0, skipped: 37, failed: 0 });
+    expect(await snapshotMailbox(await open(target))).toEqual(await snapshotMailbox(await open(source)));
+  });
+
+  it('copies new messages and carries flag changes on the resync', async () => {
+    const [source, target] = [await newUser(), await newUser()];
+    const sourceClient = await open(source);
+    await fillMailbox(sourceClient, corpus());
+    const state = new MemoryStateStore();
+    await copyMailbox(options(source, target, state));
+
+    await fillMailbox(sourceClient, [{ folder: 'INBOX', raw: makeMessage({ subject: 'arrived later' }) }, { folder: 'Old Mail', raw: makeMessage() }]);
+    const lock = await sourceClient.getMailboxLock('INBOX');
+    try {
+      await sourceClient.messageFlagsAdd('1:3', ['\\Flagged', '$Label1']);
+      await sourceClient.messageFlagsRemove('1', ['\\Seen']);
+    } finally {
+      lock.release();
+    }
+    const resync = await copyMailbox({ ...options(source, target, state), syncFlags: true });
+    expect(resync.messages).toEqual({ copied: 2, skipped: 0, failed: 0 });
+    expect(await snapshotMailbox(await open(target))).toEqual(await snapshotMailbox(await open(source)));
+  });
+
+  it('reports a message over the size limit with folder, UID and size, and copies the rest', async () => {
+    const [source, target] = [await newUser(), await newUser()];
+    await fillMailbox(await open(source), [
+      { folder: 'INBOX', raw: makeMessage({ bodyBytes: 400_000 }) },
+      { folder: 'INBOX', raw: makeMessage({ bodyBytes: 500 }) },
+    ]);
+    const state = new MemoryStateStore();
+    const result = await copyMailbox({ ...options(source, target, state), maxMessageBytes: 100_000 });
+    expect(result.messages).toEqual({ copied: 1, skipped: 0, failed: 1 });
+    expect(state.issues).toHaveLength(1);
+    expect(state.issues[0]).toMatchObject({ folder: 'INBOX', uid: 1, reason: 'The message is larger than the size limit of 0.1 MB.' });
+    expect(state.issues[0]!.size).toBeGreaterThan(400_000);
+  });
+});
