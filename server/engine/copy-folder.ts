@@ -157,8 +157,10 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
   }
 
   let index = 0;
+  let batches = 0;
   while (index < toCopy.length) {
-    if (Date.now() > context.deadline) {
+    // At least one batch per call, so even a tiny time budget makes progress.
+    if (batches++ > 0 && Date.now() > context.deadline) {
       await context.saveCheckpoint(next);
       return false;
     }

@@ -177,7 +177,14 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     await refillAppenders();
 
     let isComplete = true;
-    const queue = [...folders];
+    // Folders with nothing new and a checkpoint that already covers them cost nothing; only
+    // the others are worked on (and count against the time budget).
+    const queue = folders.filter((folder) => {
+      const scan = scans.get(folder.sourcePath)!;
+      const checkpoint = checkpoints.get(folder.sourcePath);
+      const settled = checkpoint && scan.isContinuation && checkpoint.lastUid >= scan.uidNext - 1 && scan.candidates.length === 0;
+      return !settled || (options.syncFlags && checkpoint.highestModseq !== scan.highestModseq) || (options.syncFlags && scan.highestModseq === null);
+    });
     const worker = async (first: { source: ImapFlow; target: ImapFlow } | null) => {
       let pair = first;
       while (queue.length > 0) {

@@ -234,6 +234,14 @@ describe('buildFolderPlan', () => {
     });
   });
 
+  it('recognizes names directly below any personal prefix, on both sides', () => {
+    const mailNs: FolderNamespace = { delimiter: '/', prefix: 'Mail/' };
+    const source = [folder('Mail/Gesendet'), folder('Mail/Projekte/Trash')];
+    const target = [folder('Mail/Sent Items'), folder('Mail/Trash')];
+    const plan = buildFolderPlan(source, target, mailNs, mailNs);
+    expect(targets(plan)).toEqual({ 'Mail/Gesendet': 'Mail/Sent Items', 'Mail/Projekte/Trash': 'Mail/Projekte/Trash' });
+  });
+
   it('maps a special folder by path when the target has none of that use', () => {
     const plan = buildFolderPlan([folder('Archiv/2023/Q4'), folder('Archiv')], dovecotTarget, SLASH, DOT);
     expect(targets(plan)).toEqual({ 'Archiv/2023/Q4': 'Archiv.2023.Q4', Archiv: 'Archiv' });
@@ -275,11 +283,13 @@ describe('buildFolderPlan', () => {
     expect(targets(plan)).toEqual({ INBOX: 'INBOX', 'INBOX.INBOX': 'INBOX (2)', 'INBOX.Foo': 'Foo', Foo: 'Foo (2)', 'a\u2024b': 'a\u2024b' });
   });
 
-  it('keeps a renamed INBOX duplicate inside the target prefix', () => {
-    const plan = buildFolderPlan([folder('INBOX'), folder('INBOX/INBOX')], [], SLASH, COURIER);
-    expect(targets(plan)).toEqual({ INBOX: 'INBOX', 'INBOX/INBOX': 'INBOX.INBOX' });
-    const flat = buildFolderPlan([folder('INBOX'), folder('Inbox ')].map((f) => ({ ...f, path: f.path })), [], SLASH, COURIER);
-    expect(targets(flat)).toEqual({ INBOX: 'INBOX', 'Inbox ': 'INBOX.Inbox ' });
+  it('tells INBOX from a folder named INBOX below an "INBOX." prefix', () => {
+    const source = [folder('INBOX', [], { delimiter: '.' }), folder('INBOX.INBOX', [], { delimiter: '.' }), folder('INBOX.INBOX.x', [], { delimiter: '.' })];
+    expect(targets(buildFolderPlan(source, [], COURIER, COURIER))).toEqual({ INBOX: 'INBOX', 'INBOX.INBOX': 'INBOX.INBOX', 'INBOX.INBOX.x': 'INBOX.INBOX.x' });
+    // Without a prefix on the target, "INBOX" would be INBOX itself.
+    expect(targets(buildFolderPlan(source, [], COURIER, SLASH))).toEqual({ INBOX: 'INBOX', 'INBOX.INBOX': 'INBOX (2)', 'INBOX.INBOX.x': 'INBOX (2)/x' });
+    // And a child of INBOX on a Dovecot-style source lands in the Courier namespace once.
+    expect(targets(buildFolderPlan([folder('INBOX'), folder('INBOX/INBOX')], [], SLASH, COURIER))).toEqual({ INBOX: 'INBOX', 'INBOX/INBOX': 'INBOX.INBOX' });
   });
 
   it('records names whose characters were replaced for the target delimiter', () => {
@@ -323,6 +333,13 @@ describe('buildFolderPlan', () => {
     expect(targets(plan)).toEqual({ '[Gmail]': '[Gmail]', '[Gmail]/Important': '[Gmail].Important', 'Empty container': 'Empty container' });
     expect(planned(plan, '[Gmail]').isSelectable).toBe(false);
     expect(planned(plan, '[Gmail]/Important').isSelectable).toBe(true);
+  });
+
+  it('drops a container whose only children are skipped virtual folders', () => {
+    const source = [folder('[Gmail]', ['\\Noselect']), folder('[Gmail]/All Mail', ['\\All'])];
+    const plan = buildFolderPlan(source, dovecotTarget, SLASH, DOT);
+    expect(plan.folders).toEqual([]);
+    expect(plan.skipped.map((s) => s.sourcePath)).toEqual(['[Gmail]/All Mail', '[Gmail]']);
   });
 
   it('drops nested containers from the inside out', () => {

@@ -194,14 +194,20 @@ function normalizedPrefix(ns: Pick<FolderNamespace, 'delimiter' | 'prefix'>): st
   return ns.prefix;
 }
 
-/** The path below the personal namespace, split into names; INBOX stays the first name. */
+// Stands for INBOX itself among path names: below a personal prefix ("INBOX." on Courier), a
+// first name "INBOX" is an ordinary folder of that name, so the name alone cannot say which.
+const INBOX_ROOT = '\u0000INBOX';
+
+/** The path below the personal namespace, split into names; INBOX itself is INBOX_ROOT. */
 function relativeSegments(path: string, ns: Pick<FolderNamespace, 'delimiter' | 'prefix'>): string[] {
-  if (isInbox(path)) return ['INBOX'];
+  if (isInbox(path)) return [INBOX_ROOT];
   const prefix = normalizedPrefix(ns);
-  const rest = prefix && hasPrefix(path, prefix) ? path.slice(prefix.length) : path;
+  const isBelowPrefix = prefix !== '' && hasPrefix(path, prefix);
+  const rest = isBelowPrefix ? path.slice(prefix.length) : path;
   // Empty names come from a leading or doubled delimiter, which no server accepts on CREATE.
   const segments = (ns.delimiter ? rest.split(ns.delimiter) : [rest]).filter((segment) => segment !== '');
-  if (segments[0] !== undefined && isInbox(segments[0])) segments[0] = 'INBOX';
+  // Dovecot and others allow folders below INBOX ("INBOX/child").
+  if (!isBelowPrefix && segments[0] !== undefined && isInbox(segments[0])) segments[0] = INBOX_ROOT;
   return segments;
 }
 
@@ -212,9 +218,9 @@ function safeSegment(segment: string, delimiter: string): { segment: string; isR
 
 function joinTarget(segments: readonly string[], target: Pick<FolderNamespace, 'delimiter' | 'prefix'>): string {
   if (segments.length === 0) return '';
-  const joined = segments.join(target.delimiter || FLAT_JOINER);
+  const joined = segments.map((segment) => (segment === INBOX_ROOT ? 'INBOX' : segment)).join(target.delimiter || FLAT_JOINER);
   // INBOX and its children are outside any prefix: "INBOX.INBOX.x" would be a different folder.
-  return segments[0] === 'INBOX' ? joined : normalizedPrefix(target) + joined;
+  return segments[0] === INBOX_ROOT ? joined : normalizedPrefix(target) + joined;
 }
 
 /**
@@ -233,6 +239,14 @@ export function mapFolderPath(
   );
 }
 
+/** detectSpecialUse, with "top-level" meaning directly below the namespace's prefix. */
+function specialUseIn(folder: ListedFolder, ns: FolderNamespace): SpecialUse {
+  const segments = relativeSegments(folder.path, ns);
+  const attribute = attributeOf(folder);
+  if (attribute || segments.length !== 1 || segments[0] === INBOX_ROOT) return attribute ?? detectSpecialUse(folder);
+  return NAME_INDEX.get(normalizeName(segments[0] ?? '')) ?? null;
+}
+
 function foreignPrefix(path: string, ns: FolderNamespace): string | undefined {
   return ns.otherPrefixes?.find((prefix) => prefix !== '' && path.startsWith(prefix));
 }
@@ -241,15 +255,12 @@ interface SourceEntry {
   folder: ListedFolder;
   index: number;
   segments: string[];
-  key: string;
   specialUse: SpecialUse;
   hasAttribute: boolean;
   isSelectable: boolean;
   /** The target's special folder, when this entry won its special use. */
   specialTarget?: string;
 }
-
-const KEY_SEPARATOR = '\u0000';
 
 /**
  * Maps every source folder to one target path. Special folders go to the target's folder of
@@ -282,7 +293,7 @@ export function buildFolderPlan(
     seenPaths.add(folder.path);
     const segments = relativeSegments(folder.path, sourceNs);
     if (segments.length === 0) return skip('is the namespace root, not a folder');
-    const specialUse = detectSpecialUse(folder);
+    const specialUse = specialUseIn(folder, sourceNs);
     // Gmail's "[Gmail]/All Mail" and "[Gmail]/Starred" show messages that live in other folders.
     if (specialUse === '\\All') return skip('virtual folder with every message (\\All): copying it would duplicate the other folders');
     if (specialUse === '\\Flagged') return skip('virtual folder of flagged messages (\\Flagged): copying it would duplicate them');
@@ -290,7 +301,6 @@ export function buildFolderPlan(
       folder,
       index,
       segments,
-      key: segments.join(KEY_SEPARATOR),
       specialUse,
       hasAttribute: attributeOf(folder) !== null,
       isSelectable: !flags.has('\\noselect'),
@@ -312,12 +322,14 @@ export function buildFolderPlan(
 
   const assigned = new Map<string, string>();
   const owners = new Map<string, string>();
-  const targetOf = (segments: readonly string[]): string => {
-    const known = assigned.get(segments.join(KEY_SEPARATOR));
+  // Keyed by source path: below a prefix, "INBOX.Foo" and a "Foo" outside it have the same names.
+  const targetOf = (path: string): string => {
+    const known = assigned.get(path);
     if (known !== undefined) return known;
+    const segments = relativeSegments(path, sourceNs);
     const last = safeSegment(segments[segments.length - 1] ?? '', targetNs.delimiter).segment;
-    if (segments.length === 1) return joinTarget([segments[0] === 'INBOX' ? 'INBOX' : last], targetNs);
-    return targetOf(segments.slice(0, -1)) + (targetNs.delimiter || FLAT_JOINER) + last;
+    if (segments.length <= 1) return joinTarget([last], targetNs);
+    return targetOf(path.slice(0, path.lastIndexOf(sourceNs.delimiter))) + (targetNs.delimiter || FLAT_JOINER) + last;
   };
 
   const rank = (entry: SourceEntry) => (isInbox(entry.folder.path) ? 0 : entry.specialTarget !== undefined ? 1 : 2);
@@ -325,7 +337,7 @@ export function buildFolderPlan(
     (a, b) => rank(a) - rank(b) || a.segments.length - b.segments.length || a.index - b.index,
   );
   for (const entry of order) {
-    const natural = entry.specialTarget ?? targetOf(entry.segments);
+    const natural = entry.specialTarget ?? targetOf(entry.folder.path);
     let targetPath = natural;
     const owner = owners.get(natural);
     if (owner !== undefined) {
@@ -343,20 +355,21 @@ export function buildFolderPlan(
         });
       }
     }
-    assigned.set(entry.key, targetPath);
+    assigned.set(entry.folder.path, targetPath);
     owners.set(targetPath, entry.folder.path);
   }
 
-  const planned = dropEmptyContainers(entries, assigned, targetNs, skipped);
+  const planned = dropEmptyContainers(entries, sourceFolders, assigned, sourceNs, targetNs, skipped);
   const folders: PlannedFolder[] = planned.map((entry) => ({
     sourcePath: entry.folder.path,
-    targetPath: assigned.get(entry.key) ?? '',
+    targetPath: assigned.get(entry.folder.path) ?? '',
     specialUse: entry.specialUse,
     // imapflow reports INBOX as subscribed whatever LSUB says; other servers never list it in LSUB.
     isSubscribed: entry.folder.subscribed === true || isInbox(entry.folder.path),
     isSelectable: entry.isSelectable,
   }));
-  return { folders, skipped, renamed: renamed.filter((r) => planned.some((e) => e.folder.path === r.sourcePath)) };
+  const plannedPaths = new Set(folders.map((f) => f.sourcePath));
+  return { folders, skipped, renamed: renamed.filter((r) => plannedPaths.has(r.sourcePath)) };
 }
 
 interface TargetSpecial {
@@ -369,7 +382,7 @@ function targetSpecialFolders(targetFolders: readonly ListedFolder[], targetNs: 
   for (const folder of targetFolders) {
     const flags = flagSet(folder);
     if (flags.has('\\nonexistent') || flags.has('\\noselect') || foreignPrefix(folder.path, targetNs) !== undefined) continue;
-    const use = detectSpecialUse(folder);
+    const use = specialUseIn(folder, targetNs);
     if (use === null || use === '\\All' || use === '\\Flagged') continue;
     const list = byUse.get(use) ?? [];
     list.push({ path: folder.path, hasAttribute: attributeOf(folder) !== null });
@@ -385,19 +398,23 @@ function targetSpecialFolders(targetFolders: readonly ListedFolder[], targetNs: 
  */
 function dropEmptyContainers(
   entries: readonly SourceEntry[],
+  sourceFolders: readonly ListedFolder[],
   assigned: ReadonlyMap<string, string>,
+  sourceNs: FolderNamespace,
   targetNs: FolderNamespace,
   skipped: FolderPlan['skipped'],
 ): SourceEntry[] {
   const kept = new Set(entries);
-  const containers = entries.filter((entry) => !entry.isSelectable).sort((a, b) => b.segments.length - a.segments.length);
+  const containers = entries
+    .filter((entry) => !entry.isSelectable && !isInbox(entry.folder.path))
+    .sort((a, b) => b.segments.length - a.segments.length);
   const delimiter = targetNs.delimiter || FLAT_JOINER;
   for (const container of containers) {
-    const childPrefix = container.key + KEY_SEPARATOR;
-    const hadChildren = entries.some((entry) => entry.key.startsWith(childPrefix));
+    const childPrefix = container.folder.path + sourceNs.delimiter;
+    const hadChildren = sourceNs.delimiter !== '' && sourceFolders.some((folder) => folder.path.startsWith(childPrefix));
     if (!hadChildren) continue;
-    const targetPath = assigned.get(container.key) ?? '';
-    const holdsAny = [...kept].some((entry) => (assigned.get(entry.key) ?? '').startsWith(targetPath + delimiter));
+    const targetPath = assigned.get(container.folder.path) ?? '';
+    const holdsAny = [...kept].some((entry) => (assigned.get(entry.folder.path) ?? '').startsWith(targetPath + delimiter));
     if (holdsAny) continue;
     kept.delete(container);
     skipped.push({
@@ -466,7 +483,8 @@ export async function ensureTargetFolders(target: ImapFlow, plan: FolderPlan): P
   for (const folder of order) {
     const { targetPath } = folder;
     if (results.has(targetPath)) continue;
-    const refusedParent = refused.find((parent) => delimiter && targetPath.startsWith(parent + delimiter));
+    // The nearest refused ancestor names the cause best.
+    const refusedParent = refused.filter((parent) => delimiter && targetPath.startsWith(parent + delimiter)).pop();
     if (refusedParent !== undefined) {
       results.set(targetPath, { targetPath, status: 'refused', reason: `its parent folder "${refusedParent}" was refused` });
       refused.push(targetPath);
