@@ -1,0 +1,135 @@
+import type { VerifyReport } from './verify';
+
+export type PhaseName = 'first' | 'delta0' | 'delta-add' | 'delta-flags';
+
+/** The verifier's report without the per-message lists, which only the checks need. */
+export type VerifySummary = Omit<VerifyReport, 'flagMismatchList' | 'missingList'>;
+
+export interface PhaseResult {
+  phase: PhaseName;
+  ok: boolean;
+  error?: string;
+  seconds: number;
+  peakRssKb: number | null;
+  exitCode: number | null;
+  /** Messages in the source when the pass ran, and their bytes. */
+  sourceMessages: number;
+  sourceBytes: number;
+  toolSummary?: unknown;
+  verify?: VerifySummary;
+  /** Phase-specific expectations, e.g. "50 new messages arrived", with the numbers behind them. */
+  checks: { name: string; ok: boolean; detail: string }[];
+}
+
+export interface ToolResult {
+  name: string;
+  version: string | null;
+  available: boolean;
+  note: string;
+  sourceUser?: string;
+  targetUser?: string;
+  phases: PhaseResult[];
+}
+
+export interface BenchResult {
+  startedAt: string;
+  environment: Record<string, string | number | boolean | null>;
+  options: Record<string, unknown>;
+  corpus: { count: number; bytes: number; kinds: Record<string, number>; folders: number; generateSeconds: number } | null;
+  tools: ToolResult[];
+  ratios: Record<string, Record<string, number | null>>;
+  notes: string[];
+}
+
+export function summarizeVerify(report: VerifyReport): VerifySummary {
+  const { flagMismatchList: _flags, missingList: _missing, ...rest } = report;
+  return rest;
+}
+
+export const firstPass = (tool: ToolResult) => tool.phases.find((p) => p.phase === 'first');
+export const msgsPerSecond = (p: PhaseResult) => (p.seconds > 0 ? p.sourceMessages / p.seconds : 0);
+export const mbPerSecond = (p: PhaseResult) => (p.seconds > 0 ? p.sourceBytes / 1e6 / p.seconds : 0);
+
+/** Mailferry divided by each peer: above 1 means Mailferry is faster (throughput) or bigger (RSS, delta time). */
+export function computeRatios(tools: readonly ToolResult[]): BenchResult['ratios'] {
+  const ratios: BenchResult['ratios'] = {};
+  const ours = tools.find((t) => t.name === 'mailferry');
+  const oursFirst = ours && firstPass(ours);
+  for (const peer of tools) {
+    if (peer.name === 'mailferry') continue;
+    const theirs = firstPass(peer);
+    const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+      a !== null && a !== undefined && b !== null && b !== undefined && b > 0 ? round(a / b, 3) : null;
+    const delta0 = (t: ToolResult | undefined) => t?.phases.find((p) => p.phase === 'delta0')?.seconds;
+    ratios[`mailferry/${peer.name}`] = {
+      msgsPerSecond: oursFirst?.ok && theirs?.ok ? ratio(msgsPerSecond(oursFirst), msgsPerSecond(theirs)) : null,
+      firstPassSeconds: oursFirst?.ok && theirs?.ok ? ratio(oursFirst.seconds, theirs.seconds) : null,
+      peakRss: ratio(oursFirst?.peakRssKb, theirs?.peakRssKb),
+      delta0Seconds: ratio(delta0(ours), delta0(peer)),
+    };
+  }
+  return ratios;
+}
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export function mismatchCell(v: VerifySummary | undefined): string {
+  if (!v) return '-';
+  const m = v.messages;
+  const folders = v.folders.missing.length + v.folders.extra.length;
+  const core = `${m.missing}/${m.duplicates}/${m.flagMismatches}/${m.dateMismatches}/${m.byteMismatches}`;
+  return `${v.isExact ? 'yes' : 'no'} ${core}${m.extra ? ` +${m.extra} extra` : ''}${folders ? ` ${folders} folders` : ''}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+const fixed = (n: number | undefined, digits = 2) => (n === undefined ? '-' : n.toFixed(digits));
+
+export function formatResultTable(result: BenchResult): string {
+  const header = ['tool', 'msgs/s', 'MB/s', 'seconds', 'peak RSS', 'exact? miss/dup/flags/dates/bytes', 'delta0 s (÷first)', '+50 s', 'flags s'];
+  const rows: string[][] = [header];
+  for (const tool of result.tools) {
+    const first = firstPass(tool);
+    if (!tool.available || !first) {
+      rows.push([tool.name, 'skipped', '-', '-', '-', '-', '-', '-', '-']);
+      continue;
+    }
+    const phase = (name: PhaseName) => tool.phases.find((p) => p.phase === name);
+    const deltaCell = (p: PhaseResult | undefined) => {
+      if (!p) return '-';
+      const checks = p.checks.every((c) => c.ok) ? '' : ' (check failed)';
+      return `${fixed(p.seconds)}${p.ok ? '' : ' FAILED'}${p.verify && !p.verify.isExact ? ' diff' : ''}${checks}`;
+    };
+    const d0 = phase('delta0');
+    rows.push([
+      tool.name,
+      first.ok ? fixed(msgsPerSecond(first), 0) : 'FAILED',
+      first.ok ? fixed(mbPerSecond(first), 1) : '-',
+      fixed(first.seconds),
+      first.peakRssKb === null ? '-' : `${(first.peakRssKb / 1024).toFixed(0)} MB`,
+      mismatchCell(first.verify),
+      d0 ? `${fixed(d0.seconds)} (${first.seconds > 0 ? (d0.seconds / first.seconds).toFixed(2) : '-'})` : '-',
+      deltaCell(phase('delta-add')),
+      deltaCell(phase('delta-flags')),
+    ]);
+  }
+  const lines = [table(rows)];
+  for (const tool of result.tools) {
+    if (!tool.available) lines.push(`${tool.name} skipped: ${tool.note}`);
+  }
+  for (const [pair, r] of Object.entries(result.ratios)) {
+    const show = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
+    if (Object.values(r).every((v) => v === null)) {
+      lines.push(`${pair}: n/a (needs both tools)`);
+      continue;
+    }
+    lines.push(
+      `${pair}: throughput ${show(r.msgsPerSecond)}, first-pass time ${show(r.firstPassSeconds)}, ` +
+        `peak RSS ${show(r.peakRss)}, delta0 time ${show(r.delta0Seconds)}`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,402 @@
+/**
+ * `npm run bench`: Mailferry's IMAP-to-IMAP benchmark against a private Dovecot on loopback,
+ * with mbsync and imapsync as peers. Everything it starts (Dovecot, tools, temp folders) is
+ * removed at the end, also on Ctrl-C. Results: a table on stdout, JSON in test-results/bench.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ImapFlow } from 'imapflow';
+import { run as runCommand } from '../../test/helpers/child-process';
+import { fillCorpus } from '../../test/helpers/corpus';
+import { startDovecot, type DovecotServer } from '../../test/helpers/dovecot';
+import { createMailferryCopier, detectMailferry, type Availability, type Copier, type CopyEndpoint } from './copier';
+import { flipFlags, type CorpusManifest, type FlippedMessage } from './corpus';
+import { stopMeasuredChildren } from './measure';
+import { createPeerCopier, detectPeer, PEER_NAMES, type PeerName } from './peers';
+import {
+  computeRatios,
+  formatResultTable,
+  mbPerSecond,
+  msgsPerSecond,
+  summarizeVerify,
+  type BenchResult,
+  type PhaseName,
+  type PhaseResult,
+  type ToolResult,
+} from './report';
+import { formatVerifyReport, verifyCopy, type ImapAccount, type VerifyReport } from './verify';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+const ADD_MESSAGES = 50;
+const FLIP_MESSAGES = 100;
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --count N          corpus size, duplicates included (default 2000)
+  --seed N           corpus seed (default 1)
+  --tmpfs            Dovecot's files on /dev/shm (default when /dev/shm exists)
+  --no-tmpfs         Dovecot's files under the temp folder (disk)
+  --peers LIST       comma-separated: mbsync,imapsync, or none (default: those available;
+                     imapsync needs IMAPSYNC=/path/to/imapsync)
+  --connections N    passed to \`ferry copy --connections N\`
+  --no-deltas        first passes only (no delta0, +${ADD_MESSAGES}, flag-change passes)
+  --json FILE        result file (default test-results/bench.json)
+  -v, --verbose      print per-folder differences and examples after each verification
+  -h, --help`;
+
+interface BenchOptions {
+  count: number;
+  seed: number;
+  tmpfs: boolean;
+  peers: PeerName[] | null;
+  connections?: number;
+  deltas: boolean;
+  json: string;
+  verbose: boolean;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function parseOptions(argv: string[]): Promise<BenchOptions | null> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      count: { type: 'string', default: '2000' },
+      seed: { type: 'string', default: '1' },
+      tmpfs: { type: 'boolean' },
+      'no-tmpfs': { type: 'boolean' },
+      peers: { type: 'string' },
+      connections: { type: 'string' },
+      'no-deltas': { type: 'boolean' },
+      json: { type: 'string', default: path.join(REPO_ROOT, 'test-results', 'bench.json') },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return null;
+  const integer = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  let peers: PeerName[] | null = null;
+  if (values.peers !== undefined) {
+    peers = [];
+    for (const name of values.peers.split(',').map((p) => p.trim()).filter((p) => p && p !== 'none')) {
+      if (!PEER_NAMES.includes(name as PeerName)) throw new Error(`unknown peer "${name}" (known: ${PEER_NAMES.join(', ')})`);
+      peers.push(name as PeerName);
+    }
+  }
+  if (values.tmpfs && values['no-tmpfs']) throw new Error('--tmpfs and --no-tmpfs exclude each other');
+  return {
+    count: integer('count', values.count, 20),
+    seed: integer('seed', values.seed, 0),
+    tmpfs: values['no-tmpfs'] ? false : (values.tmpfs ?? (await exists('/dev/shm'))),
+    peers,
+    ...(values.connections !== undefined ? { connections: integer('connections', values.connections, 1) } : {}),
+    deltas: !values['no-deltas'],
+    json: path.resolve(values.json),
+    verbose: values.verbose ?? false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup, also on Ctrl-C
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    stopMeasuredChildren();
+    for (const step of cleanups.reverse()) {
+      await step().catch((error: unknown) => console.error(`cleanup: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  })();
+  return cleaning;
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping Dovecot and the tools, removing temp folders…`);
+    void cleanUp().finally(() => process.exit(code));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface ToolPlan {
+  name: string;
+  availability: Availability;
+  create?: (setup: { source: CopyEndpoint; target: CopyEndpoint; workDir: string }) => Promise<Copier>;
+}
+
+const say = (line: string) => console.log(line);
+
+/**
+ * Dovecot's helper puts its root in os.tmpdir(), which follows TMPDIR on every call: pointing
+ * that at /dev/shm for the duration of the start is how the bench gets a tmpfs mail store
+ * without a special option in the shared test helper.
+ */
+async function startBenchDovecot(users: { username: string; password: string }[], tmpfs: boolean): Promise<DovecotServer> {
+  const previous = process.env.TMPDIR;
+  if (tmpfs) process.env.TMPDIR = '/dev/shm';
+  try {
+    return await startDovecot({ users, tls: 'none' });
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+  }
+}
+
+async function main(): Promise<number> {
+  const options = await parseOptions(process.argv.slice(2)).catch((error: Error) => {
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  });
+  if (!options) {
+    say(USAGE);
+    return 0;
+  }
+  const started = new Date();
+  const notes: string[] = [];
+  const storage = options.tmpfs ? '/dev/shm (tmpfs)' : `${os.tmpdir()} (disk)`;
+  say(`Mailferry bench: ${options.count} messages, seed ${options.seed}; Dovecot files on ${storage}, mail_fsync=never`);
+  if (options.tmpfs) notes.push('Dovecot root on /dev/shm (tmpfs) for stable figures; use --no-tmpfs to measure on disk.');
+
+  // Tools first: a missing engine or peer is reported before anything is started.
+  const plans: ToolPlan[] = [];
+  const mailferry = await detectMailferry(REPO_ROOT);
+  plans.push({
+    name: 'mailferry',
+    availability: mailferry,
+    create: (setup) => createMailferryCopier(REPO_ROOT, { ...setup, ...(options.connections ? { connections: options.connections } : {}) }),
+  });
+  if (!mailferry.available) {
+    say(`[mailferry] skipped: ${mailferry.note}`);
+    notes.push(`Mailferry step skipped: ${mailferry.note}`);
+  }
+  for (const name of options.peers ?? PEER_NAMES) {
+    const peer = await detectPeer(name);
+    plans.push({ name, availability: peer, create: (setup) => createPeerCopier(peer, setup) });
+    if (peer.available) say(`[${name}] ${peer.version ?? ''} (${peer.note})`);
+    else {
+      say(`[${name}] skipped: ${peer.note}`);
+      if (options.peers) notes.push(`${name} requested but skipped: ${peer.note}`);
+    }
+  }
+  if (options.connections !== undefined) notes.push(`--connections ${options.connections} applies to Mailferry only.`);
+
+  const runnable = plans.filter((p) => p.availability.available);
+  const base = options.tmpfs ? '/dev/shm' : os.tmpdir();
+  const workDir = await mkdtemp(path.join(base, 'mailferry-bench-'));
+  cleanups.push(() => rm(workDir, { recursive: true, force: true }));
+
+  const password = () => randomBytes(12).toString('hex');
+  const accounts = new Map<string, { source: CopyEndpoint; target: CopyEndpoint }>();
+  const users: { username: string; password: string }[] = [];
+  for (const plan of runnable) {
+    const suffix = plan.name === 'mailferry' ? '' : `-${plan.name}`;
+    const src = { username: `src${suffix}`, password: password() };
+    const dst = { username: `dst${suffix}`, password: password() };
+    users.push(src, dst);
+    accounts.set(plan.name, {
+      source: { host: '127.0.0.1', port: 0, user: src.username, password: src.password },
+      target: { host: '127.0.0.1', port: 0, user: dst.username, password: dst.password },
+    });
+  }
+
+  const result: BenchResult = {
+    startedAt: started.toISOString(),
+    environment: await environment(),
+    options: { ...options, storage },
+    corpus: null,
+    tools: plans.map((p) => ({ name: p.name, version: p.availability.version, available: p.availability.available, note: p.availability.note, phases: [] })),
+    ratios: {},
+    notes,
+  };
+
+  if (runnable.length === 0) {
+    notes.push('Nothing to run: neither Mailferry nor any peer is available.');
+  } else {
+    const server = await startBenchDovecot(users, options.tmpfs);
+    cleanups.push(() => server.stop());
+    say(`Dovecot ${result.environment.dovecot ?? ''} on ${server.host}:${server.port}, root ${server.rootDir}`);
+    for (const plan of runnable) {
+      const endpoints = accounts.get(plan.name)!;
+      endpoints.source.port = server.port;
+      endpoints.target.port = server.port;
+      const tool = result.tools.find((t) => t.name === plan.name)!;
+      tool.sourceUser = endpoints.source.user;
+      tool.targetUser = endpoints.target.user;
+      await runScenario(plan, tool, server, endpoints, workDir, options, result);
+    }
+  }
+
+  result.ratios = computeRatios(result.tools);
+  say('');
+  say(formatResultTable(result));
+  say('exact? = every message byte-identical with equal flags, keywords and INTERNALDATE; counts are missing/duplicates/flag/date/byte mismatches.');
+  for (const note of notes) say(`note: ${note}`);
+  await mkdir(path.dirname(options.json), { recursive: true });
+  await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
+  say(`results: ${path.relative(process.cwd(), options.json) || options.json}`);
+  const failed = result.tools.some((t) => t.phases.some((p) => !p.ok));
+  return failed ? 1 : 0;
+}
+
+async function runScenario(
+  plan: ToolPlan,
+  tool: ToolResult,
+  server: DovecotServer,
+  endpoints: { source: CopyEndpoint; target: CopyEndpoint },
+  workDir: string,
+  options: BenchOptions,
+  result: BenchResult,
+): Promise<void> {
+  const tag = `[${plan.name}]`;
+  const generated = performance.now();
+  let manifest: CorpusManifest = await fillCorpus(server, endpoints.source.user, { count: options.count, seed: options.seed });
+  const generateSeconds = (performance.now() - generated) / 1000;
+  result.corpus ??= {
+    count: manifest.count,
+    bytes: manifest.bytes,
+    kinds: manifest.kinds,
+    folders: Object.keys(manifest.folders).length,
+    generateSeconds,
+  };
+  say(`${tag} corpus in ${endpoints.source.user}: ${manifest.count} msgs, ${(manifest.bytes / 1e6).toFixed(1)} MB, written and indexed in ${generateSeconds.toFixed(1)} s`);
+
+  const copier = await plan.create!({ ...endpoints, workDir: path.join(workDir, plan.name) });
+  const account = (e: CopyEndpoint): ImapAccount => ({ host: e.host, port: e.port, user: e.user, password: e.password });
+
+  const phase = async (name: PhaseName, expectations?: (report: VerifyReport) => PhaseResult['checks']) => {
+    const pass = await copier.pass();
+    const p: PhaseResult = {
+      phase: name,
+      ok: pass.ok,
+      ...(pass.error ? { error: pass.error } : {}),
+      seconds: pass.run.seconds,
+      peakRssKb: pass.run.peakRssKb,
+      exitCode: pass.run.exitCode,
+      sourceMessages: manifest.count,
+      sourceBytes: manifest.bytes,
+      ...(pass.summary !== undefined ? { toolSummary: pass.summary } : {}),
+      checks: [],
+    };
+    tool.phases.push(p);
+    const rss = p.peakRssKb === null ? '-' : `${(p.peakRssKb / 1024).toFixed(0)} MB`;
+    const speed = name === 'first' ? `, ${msgsPerSecond(p).toFixed(0)} msgs/s, ${mbPerSecond(p).toFixed(1)} MB/s` : '';
+    say(`${tag} ${name}: ${p.seconds.toFixed(2)} s${speed}, peak RSS ${rss}${p.ok ? '' : ` — FAILED: ${p.error ?? ''}`}`);
+    if (pass.summary !== undefined) say(`${tag}   tool summary: ${JSON.stringify(pass.summary)}`);
+    const report = await verifyCopy(account(endpoints.source), account(endpoints.target));
+    p.verify = summarizeVerify(report);
+    say(`${tag}   ${formatVerifyReport(report, { verbose: options.verbose })} (verified in ${report.seconds.toFixed(1)} s)`);
+    if (report.source.messages !== manifest.count) {
+      p.checks.push({ name: 'source matches corpus', ok: false, detail: `source has ${report.source.messages} messages, corpus ${manifest.count}` });
+    }
+    if (expectations) p.checks.push(...expectations(report));
+    for (const check of p.checks) say(`${tag}   check ${check.name}: ${check.ok ? 'ok' : 'FAILED'} (${check.detail})`);
+    return { p, report };
+  };
+
+  const first = await phase('first');
+  if (!options.deltas || !first.p.ok) return;
+
+  await phase('delta0', (r) => [
+    {
+      name: 'no new duplicates',
+      ok: r.messages.duplicates <= first.report.messages.duplicates,
+      detail: `duplicates ${first.report.messages.duplicates} -> ${r.messages.duplicates}`,
+    },
+  ]);
+
+  manifest = await fillCorpus(server, endpoints.source.user, { add: ADD_MESSAGES });
+  const before = first.report;
+  await phase('delta-add', (r) => {
+    const arrived = ADD_MESSAGES - (r.messages.missing - before.messages.missing);
+    return [
+      { name: `${ADD_MESSAGES} new messages arrived`, ok: arrived === ADD_MESSAGES, detail: `${arrived} of ${ADD_MESSAGES}; target ${before.target.messages} -> ${r.target.messages}` },
+      { name: 'no duplicates', ok: r.messages.duplicates === before.messages.duplicates, detail: `duplicates ${before.messages.duplicates} -> ${r.messages.duplicates}` },
+    ];
+  });
+
+  const flipped = await withClient(account(endpoints.source), (client) => flipFlags(client, FLIP_MESSAGES));
+  await phase('delta-flags', (r) => {
+    const notArrived = flagsNotArrived(flipped, r);
+    return [
+      {
+        name: `\\Seen/\\Flagged changes on ${flipped.length} messages arrived`,
+        ok: notArrived === 0,
+        detail: `${flipped.length - notArrived} of ${flipped.length}`,
+      },
+    ];
+  });
+}
+
+/** Flipped source messages whose \Seen or \Flagged still differs on the target. */
+function flagsNotArrived(flipped: readonly FlippedMessage[], report: VerifyReport): number {
+  const wanted = new Set(flipped.map((f) => `${f.folder}\n${f.uid}`));
+  let count = 0;
+  for (const mismatch of report.flagMismatchList) {
+    if (!wanted.has(`${mismatch.folder}\n${mismatch.sourceUid}`)) continue;
+    // Other flags (mbsync drops keywords) are the verifier's business, not this check's.
+    if (['\\Seen', '\\Flagged'].some((f) => mismatch.source.includes(f) !== mismatch.target.includes(f))) count += 1;
+  }
+  // A flipped message without any target counterpart cannot have received the change either.
+  return count + report.missingList.filter((m) => wanted.has(`${m.folder}\n${m.uid}`)).length;
+}
+
+async function withClient<T>(account: ImapAccount, body: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const client = new ImapFlow({
+    host: account.host,
+    port: account.port,
+    secure: false,
+    auth: { user: account.user, pass: account.password },
+    logger: false,
+    disableAutoIdle: true,
+  });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+async function environment(): Promise<BenchResult['environment']> {
+  const version = async (command: string, args: string[]) =>
+    runCommand(command, args, { timeoutMs: 10_000 }).then(
+      (r) => r.stdout.trim().split('\n')[0] ?? null,
+      () => null,
+    );
+  return {
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? null,
+    memoryMb: Math.round(os.totalmem() / 1024 / 1024),
+    dovecot: await version('/usr/sbin/dovecot', ['--version']),
+  };
+}
+
+main().then(
+  async (code) => {
+    await cleanUp();
+    process.exit(code);
+  },
+  async (error: unknown) => {
+    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await cleanUp();
+    process.exit(1);
+  },
+);
