@@ -1,6 +1,7 @@
 'use client';
 
 import { createContext, useContext, useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode } from 'react';
+import { AlertIcon, CheckCircleIcon, InfoIcon } from './icons';
 
 /** Lets a TextInput inside a Field point screen readers at the field's error or hint. */
 const FieldContext = createContext<{ describedBy?: string; invalid: boolean } | null>(null);
@@ -65,9 +66,11 @@ export function Alert({ tone = 'error', children }: { tone?: 'error' | 'success'
     success: 'border-emerald-200 bg-emerald-50 text-emerald-800',
     info: 'border-brand-100 bg-brand-50 text-brand-900',
   }[tone];
+  const Icon = { error: AlertIcon, success: CheckCircleIcon, info: InfoIcon }[tone];
   return (
-    <div role={tone === 'error' ? 'alert' : 'status'} className={`rounded-md border px-3 py-2 text-sm ${styles}`}>
-      {children}
+    <div role={tone === 'error' ? 'alert' : 'status'} className={`flex items-start gap-2 rounded-md border px-3 py-2 text-sm ${styles}`}>
+      <Icon className="mt-0.5 h-4 w-4 shrink-0 opacity-80" />
+      <div className="min-w-0">{children}</div>
     </div>
   );
 }

@@ -1,3 +1,7 @@
+import type { ReactNode } from 'react';
+import { BuildingIcon } from './icons';
+import { EmptyState } from './page-header';
+
 export interface OrganizationRow {
   id: string;
   name: string;
@@ -10,60 +14,92 @@ export interface OrganizationRow {
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium' });
 
-export function OrganizationTable({ rows, showKind, emptyText }: { rows: OrganizationRow[]; showKind: boolean; emptyText: string }) {
-  if (rows.length === 0) return <p className="px-6 py-12 text-center text-sm text-slate-500">{emptyText}</p>;
+/**
+ * Organizations with their users. A table from `md` up; below that each row stacks into a
+ * card-like block, so nothing is cut off or scrolls sideways on a phone.
+ */
+export function OrganizationTable({
+  rows,
+  showKind,
+  showReseller = showKind,
+  empty,
+}: {
+  rows: OrganizationRow[];
+  /** The Type column (admins see resellers and customers together). */
+  showKind: boolean;
+  /** "via <reseller>" under a customer; pointless in a reseller's own list. */
+  showReseller?: boolean;
+  empty: { title: string; description: ReactNode; action?: ReactNode };
+}) {
+  if (rows.length === 0) {
+    return (
+      <EmptyState title={empty.title} icon={<BuildingIcon />}>
+        {empty.description}
+        {empty.action ? <div className="mt-5">{empty.action}</div> : null}
+      </EmptyState>
+    );
+  }
   return (
-    // Scrolls sideways inside its card on a narrow screen instead of being cut off.
-    <div className="overflow-x-auto">
-      <table className="w-full min-w-[36rem] text-left text-sm">
-        <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-          <tr>
-            <th scope="col" className="px-6 py-2.5 font-medium">Organization</th>
-            {showKind ? <th scope="col" className="px-6 py-2.5 font-medium">Type</th> : null}
-            <th scope="col" className="px-6 py-2.5 font-medium">Users</th>
-            <th scope="col" className="px-6 py-2.5 font-medium">Created</th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {rows.map((org) => (
-            <tr key={org.id} data-testid="organization-row" className="transition-colors hover:bg-slate-50/60">
-              <td className="px-6 py-3 align-top">
-                <div className="font-medium text-slate-900">{org.name}</div>
-                {org.kind === 'customer' && org.reseller ? <div className="text-xs text-slate-500">via {org.reseller.name}</div> : null}
-                {org.kind === 'reseller' ? (
-                  <div className="text-xs text-slate-500">
-                    {org._count.customers} customer{org._count.customers === 1 ? '' : 's'}
-                  </div>
-                ) : null}
-              </td>
-              {showKind ? (
-                <td className="px-6 py-3 align-top">
-                  <span
-                    className={`inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ${
-                      org.kind === 'reseller' ? 'bg-violet-50 text-violet-700 ring-violet-200' : 'bg-sky-50 text-sky-700 ring-sky-200'
-                    }`}
-                  >
-                    {org.kind === 'reseller' ? 'Reseller' : 'Customer'}
-                  </span>
-                </td>
+    // Explicit roles: browsers drop table semantics from a table whose display is changed (mobile layout).
+    <table role="table" className="block w-full text-left text-sm md:table">
+      <thead role="rowgroup" className="hidden border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500 md:table-header-group">
+        <tr role="row">
+          <th role="columnheader" scope="col" className="px-6 py-2.5 font-medium">Organization</th>
+          {showKind ? <th role="columnheader" scope="col" className="px-6 py-2.5 font-medium">Type</th> : null}
+          <th role="columnheader" scope="col" className="px-6 py-2.5 font-medium">Users</th>
+          <th role="columnheader" scope="col" className="px-6 py-2.5 font-medium">Created</th>
+        </tr>
+      </thead>
+      <tbody role="rowgroup" className="block divide-y divide-slate-100 md:table-row-group">
+        {rows.map((org) => (
+          <tr role="row" key={org.id} data-testid="organization-row" className="flex flex-wrap items-start gap-x-3 gap-y-2 px-4 py-4 md:table-row md:p-0">
+            <td role="cell" className="min-w-0 flex-1 md:px-6 md:py-3 md:align-top">
+              <div className="font-medium text-slate-900">{org.name}</div>
+              {showReseller && org.kind === 'customer' && org.reseller ? <div className="text-xs text-slate-500">via {org.reseller.name}</div> : null}
+              {org.kind === 'reseller' ? (
+                <div className="text-xs text-slate-500">
+                  {org._count.customers} customer{org._count.customers === 1 ? '' : 's'}
+                </div>
               ) : null}
-              <td className="px-6 py-3 align-top">
-                <ul className="space-y-1.5">
-                  {org.users.map((u) => (
-                    <li key={u.id}>
-                      <div className="text-slate-700">{u.name ? `${u.name} · ${u.email}` : u.email}</div>
-                      <div className="text-xs text-slate-500">
-                        {u.lastLoginAt ? `Last sign-in ${dateFormat.format(u.lastLoginAt)}` : 'Never signed in'}
-                      </div>
-                    </li>
-                  ))}
-                </ul>
+            </td>
+            {showKind ? (
+              <td role="cell" className="shrink-0 md:px-6 md:py-3 md:align-top">
+                <span
+                  className={`inline-flex rounded-full px-2 py-0.5 text-xs font-medium ring-1 ${
+                    org.kind === 'reseller' ? 'bg-violet-50 text-violet-700 ring-violet-200' : 'bg-sky-50 text-sky-700 ring-sky-200'
+                  }`}
+                >
+                  {org.kind === 'reseller' ? 'Reseller' : 'Customer'}
+                </span>
               </td>
-              <td className="whitespace-nowrap px-6 py-3 align-top text-slate-500">{dateFormat.format(org.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+            ) : null}
+            <td role="cell" className="w-full md:w-auto md:px-6 md:py-3 md:align-top">
+              <ul className="space-y-1.5">
+                {org.users.map((u) => (
+                  <li key={u.id}>
+                    <div className="text-slate-700 [overflow-wrap:anywhere]">
+                      {u.name ? (
+                        <>
+                          {u.name} <span className="text-slate-500">· {u.email}</span>
+                        </>
+                      ) : (
+                        u.email
+                      )}
+                    </div>
+                    <div className="text-xs text-slate-500">
+                      {u.lastLoginAt ? `Last sign-in ${dateFormat.format(u.lastLoginAt)}` : 'Never signed in'}
+                    </div>
+                  </li>
+                ))}
+              </ul>
+            </td>
+            <td role="cell" className="w-full whitespace-nowrap text-xs text-slate-500 md:w-auto md:px-6 md:py-3 md:align-top md:text-sm">
+              <span className="md:hidden">Created </span>
+              {dateFormat.format(org.createdAt)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

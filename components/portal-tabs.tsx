@@ -15,7 +15,7 @@ export function PortalTabs({ tabs }: { tabs: PortalTab[] }) {
   const pathname = usePathname();
   const active = activeHref(tabs, pathname);
   return (
-    <nav aria-label="Sections" className="-mb-px flex gap-1 overflow-x-auto">
+    <nav aria-label="Sections" className="-mb-px flex gap-0.5 overflow-x-auto sm:gap-1">
       {tabs.map((tab) => {
         const isActive = tab.href === active;
         return (
@@ -23,7 +23,7 @@ export function PortalTabs({ tabs }: { tabs: PortalTab[] }) {
             key={tab.href}
             href={tab.href}
             aria-current={isActive ? 'page' : undefined}
-            className={`whitespace-nowrap border-b-2 px-3 py-3 text-sm font-medium transition ${
+            className={`whitespace-nowrap border-b-2 px-2 py-3 text-sm font-medium transition focus:outline-none focus-visible:bg-slate-100 sm:px-3 ${
               isActive ? 'border-brand-600 text-brand-700' : 'border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-800'
             }`}
           >

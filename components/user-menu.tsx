@@ -44,14 +44,15 @@ export function UserMenu({ name, email, role, organization }: { name: string | n
         <span className="flex h-8 w-8 items-center justify-center rounded-full bg-brand-100 text-xs font-semibold text-brand-700">{initials}</span>
         <span className="hidden sm:block">
           <span className="block text-sm font-medium leading-tight text-slate-800">{name ?? email}</span>
-          <span className="block text-xs leading-tight text-slate-500">{organization ?? roleLabel[role]}</span>
+          <span className="block text-xs leading-tight text-slate-500">{organization ?? (name ? email : roleLabel[role])}</span>
         </span>
       </button>
       {open ? (
-        <div role="menu" className="absolute right-0 z-20 mt-2 w-64 rounded-lg border border-slate-200 bg-white py-2 shadow-lg">
+        <div role="menu" aria-label="Account" className="absolute right-0 z-20 mt-2 w-72 max-w-[calc(100vw-2rem)] rounded-lg border border-slate-200 bg-white py-2 shadow-lg">
           <div className="px-4 pb-2">
-            <p className="truncate text-sm font-medium text-slate-800">{email}</p>
-            <p className="text-xs text-slate-500">
+            {name ? <p className="text-sm font-medium text-slate-800">{name}</p> : null}
+            <p className={`text-sm [overflow-wrap:anywhere] ${name ? 'text-slate-600' : 'font-medium text-slate-800'}`}>{email}</p>
+            <p className="mt-1 text-xs text-slate-500">
               {roleLabel[role]}
               {organization ? ` · ${organization}` : ''}
             </p>

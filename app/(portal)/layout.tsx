@@ -3,22 +3,20 @@ import type { ReactNode } from 'react';
 import { Logo } from '@/components/logo';
 import { PortalTabs } from '@/components/portal-tabs';
 import { UserMenu } from '@/components/user-menu';
-import { requirePageUser } from '@/server/auth/page-guard';
-import { db } from '@/server/db';
-import { organizationMode } from '@/server/organizations/mode';
+import { currentMode, requirePageUser } from '@/server/auth/page-guard';
 import { portalTabs } from '@/server/portal/tabs';
 
 export const dynamic = 'force-dynamic';
 
 export default async function PortalLayout({ children }: { children: ReactNode }) {
   const user = await requirePageUser();
-  const mode = user.role === 'customer' && user.organization ? await organizationMode(db, user.organization.id) : null;
+  const mode = user.role === 'customer' && user.organization ? await currentMode(user.organization.id) : null;
   const tabs = portalTabs(user, mode);
   return (
     <div className="flex min-h-screen flex-col">
       <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-6xl items-center justify-between px-6 py-3">
-          <div className="flex items-center gap-4">
+        <div className="mx-auto flex max-w-6xl items-center justify-between gap-4 px-4 py-3 sm:px-6">
+          <div className="flex min-w-0 items-center gap-3 sm:gap-4">
             <Link href="/" aria-label="Mailferry home">
               <Logo />
             </Link>
@@ -30,13 +28,13 @@ export default async function PortalLayout({ children }: { children: ReactNode }
           </div>
           <UserMenu name={user.name} email={user.email} role={user.role} organization={user.organization?.name ?? null} />
         </div>
-        <div className="mx-auto max-w-6xl px-6">
+        <div className="mx-auto max-w-6xl px-2 sm:px-3">
           <PortalTabs tabs={tabs} />
         </div>
       </header>
-      <main className="mx-auto w-full max-w-6xl flex-1 px-6 py-8">{children}</main>
+      <main className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:px-6 sm:py-8">{children}</main>
       <footer className="border-t border-slate-200 bg-white">
-        <div className="mx-auto max-w-6xl px-6 py-4 text-xs text-slate-500">Mailferry · email migration portal</div>
+        <div className="mx-auto max-w-6xl px-4 py-4 text-xs text-slate-500 sm:px-6">Mailferry · email migration portal</div>
       </footer>
     </div>
   );

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/audit';
 import { MIN_PASSWORD_LENGTH } from '../organizations/schemas';
 import { localDatabaseUrl } from '../runtime/local-database';
 import { checkCommand } from './check-command';
+import { keysCommand } from './keys-command';
 import { copyCommand } from './copy-command';
 import type { Command } from './commands';
 
@@ -53,4 +54,4 @@ const setPassword: Command = {
   },
 };
 
-export const commands: Command[] = [checkCommand, copyCommand, migrate, setPassword];
+export const commands: Command[] = [checkCommand, copyCommand, migrate, setPassword, keysCommand];

@@ -1,11 +1,6 @@
-import type { Db } from '../db';
-
-export type OrganizationMode = 'free' | 'commercial';
-
 /**
- * Free until the organization registers its first licence key. Licence keys do not exist
- * yet, so every organization is in free mode for now.
+ * An organization is in free mode until it registers its first licence key, then commercial.
+ * The rule lives with the licences (server/licensing/quota.ts); this module keeps the import
+ * path that the portal shell and other callers use.
  */
-export async function organizationMode(_db: Db, _organizationId: string): Promise<OrganizationMode> {
-  return 'free';
-}
+export { organizationMode, type OrganizationMode } from '../licensing/quota';

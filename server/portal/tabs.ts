@@ -1,5 +1,5 @@
 import type { SessionUser } from '../auth/session-user';
-import type { OrganizationMode } from '../organizations/mode';
+import type { OrganizationMode } from '../licensing/quota';
 
 export interface PortalTab {
   label: string;
@@ -12,12 +12,14 @@ export function portalTabs(user: Pick<SessionUser, 'role'>, mode: OrganizationMo
     case 'admin':
       return [
         { label: 'Organizations', href: '/admin/organizations' },
+        { label: 'Licence keys', href: '/admin/keys' },
         { label: 'Settings', href: '/admin/settings' },
         { label: 'Information', href: '/information' },
       ];
     case 'reseller':
       return [
         { label: 'Customers', href: '/reseller/customers' },
+        { label: 'Licence keys', href: '/reseller/keys' },
         { label: 'Information', href: '/information' },
       ];
     case 'customer':

@@ -8,6 +8,9 @@ import { CheckRateLimitedError } from '../accounts/check-service';
 import { NetworkSettingsError } from '../accounts/network-settings';
 import { EmailTakenError, OrganizationNotFoundError } from '../organizations/organizations';
 import { failureMessage } from '../accounts/messages';
+import { KeyNotRevocableError, LicenceKeyNotFoundError } from '../licensing/keys';
+import { QuotaExhaustedError, ReservationNotFoundError } from '../licensing/quota';
+import { KeyRegistrationError } from '../licensing/registration';
 import { createLogger } from '../logger';
 
 const log = createLogger('trpc');
@@ -53,6 +56,15 @@ const errorMapping = t.middleware(async ({ next, path }) => {
       result.error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: failureMessage('rate_limited', { retryAfterSeconds: cause.retryAfterSeconds }) });
     } else if (cause instanceof NetworkSettingsError) {
       result.error = new TRPCError({ code: 'BAD_REQUEST', message: cause.message });
+    } else if (cause instanceof LicenceKeyNotFoundError || cause instanceof ReservationNotFoundError) {
+      result.error = new TRPCError({ code: 'NOT_FOUND', message: cause.message });
+    } else if (cause instanceof KeyNotRevocableError) {
+      result.error = new TRPCError({ code: 'CONFLICT', message: cause.message });
+    } else if (cause instanceof KeyRegistrationError) {
+      const code = { format: 'BAD_REQUEST', check: 'BAD_REQUEST', unknown: 'NOT_FOUND', revoked: 'CONFLICT', already_registered_here: 'CONFLICT', registered_elsewhere: 'CONFLICT', rate_limited: 'TOO_MANY_REQUESTS' } as const;
+      result.error = new TRPCError({ code: code[cause.reason], message: cause.message });
+    } else if (cause instanceof QuotaExhaustedError) {
+      result.error = new TRPCError({ code: 'PRECONDITION_FAILED', message: cause.message });
     } else if (result.error.code === 'INTERNAL_SERVER_ERROR') {
       log.error('procedure failed', { path, error: cause ?? result.error });
       result.error = new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong on our side. Please try again.' });
@@ -74,9 +86,9 @@ function scopeOf(user: SessionUser): TenantScope {
   return { role: user.role, organizationId: user.organization.id };
 }
 
-function requireRole<const R extends SessionUser['role']>(role: R) {
+function requireRole(...roles: SessionUser['role'][]) {
   return authedProcedure.use(({ ctx, next }) => {
-    if (ctx.user.role !== role) throw new TRPCError({ code: 'FORBIDDEN', message: 'You do not have access to this.' });
+    if (!roles.includes(ctx.user.role)) throw new TRPCError({ code: 'FORBIDDEN', message: 'You do not have access to this.' });
     const scope = scopeOf(ctx.user);
     return next({ ctx: { ...ctx, scope, actor: { userId: ctx.user.id, ip: ctx.ip } } });
   });
@@ -92,3 +104,5 @@ export const resellerProcedure = requireRole('reseller').use(({ ctx, next }) =>
 );
 /** The installation's administrators: every tenant. */
 export const adminProcedure = requireRole('admin');
+/** Resellers (their own data) and admins (everyone's): `ctx.scope` tells them apart. */
+export const resellerOrAdminProcedure = requireRole('reseller', 'admin');

@@ -1,6 +1,8 @@
 import { createCallerFactory, createTRPCRouter } from './init';
 import { accountsRouter } from './routers/accounts.router';
 import { adminRouter } from './routers/admin.router';
+import { licenceKeysRouter } from './routers/licence-keys.router';
+import { licensingRouter } from './routers/licensing.router';
 import { organizationRouter } from './routers/organization.router';
 import { resellerRouter } from './routers/reseller.router';
 import { sessionRouter } from './routers/session.router';
@@ -13,6 +15,8 @@ export const appRouter = createTRPCRouter({
   organization: organizationRouter,
   accounts: accountsRouter,
   settings: settingsRouter,
+  licensing: licensingRouter,
+  licenceKeys: licenceKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

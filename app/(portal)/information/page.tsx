@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { Card, PageHeader } from '@/components/page-header';
 import { requirePageUser } from '@/server/auth/page-guard';
+import { getServerCaller } from '@/server/trpc/server-caller';
 import { serverTimeZone } from '@/server/portal/time-zone';
 import { Microsoft365Card } from './microsoft365-card';
 
@@ -18,6 +20,7 @@ const accountTypes = [
 export default async function InformationPage() {
   const user = await requirePageUser();
   const zone = serverTimeZone();
+  const quota = user.role === 'customer' && user.organization ? await (await getServerCaller()).licensing.quota() : null;
   return (
     <>
       <PageHeader title="Information" description="How Mailferry moves a mailbox, and what it needs from you." />
@@ -48,25 +51,46 @@ export default async function InformationPage() {
                 <dd className="font-medium text-slate-800">{user.organization.name}</dd>
               </div>
             ) : null}
+            {quota ? (
+              <div>
+                <dt className="text-slate-500">Licence</dt>
+                <dd className="font-medium text-slate-800">
+                  {quota.mode === 'free' ? 'Free mode' : 'Commercial mode'} · {quota.remaining} / {quota.total} migrations
+                  remaining
+                </dd>
+                <dd className="mt-0.5">
+                  <Link href={quota.mode === 'free' ? '/migrations/new' : '/licenses'} className="text-sm font-medium text-brand-700 hover:text-brand-900">
+                    {quota.mode === 'free' ? 'Install a licence key →' : 'License list →'}
+                  </Link>
+                </dd>
+              </div>
+            ) : null}
           </dl>
           <p className="mt-4 text-xs text-slate-500">Start and resync dates are entered in the server time zone.</p>
         </Card>
         <Card className="overflow-hidden lg:col-span-3">
           <h2 className="px-6 pt-6 text-base font-semibold text-slate-900">Supported account types</h2>
-          <table className="mt-4 w-full text-left text-sm">
-            <thead className="border-y border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th className="px-6 py-2 font-medium">Type</th>
-                <th className="px-6 py-2 font-medium">Mail</th>
-                <th className="px-6 py-2 font-medium">Calendars, contacts, tasks</th>
+          {/* A table from sm up; on a phone each type stacks (explicit roles keep the table semantics). */}
+          <table role="table" className="mt-4 block w-full text-left text-sm sm:table">
+            <thead role="rowgroup" className="hidden border-y border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500 sm:table-header-group">
+              <tr role="row">
+                <th role="columnheader" scope="col" className="px-6 py-2 font-medium">Type</th>
+                <th role="columnheader" scope="col" className="px-6 py-2 font-medium">Mail</th>
+                <th role="columnheader" scope="col" className="px-6 py-2 font-medium">Calendars, contacts, tasks</th>
               </tr>
             </thead>
-            <tbody className="divide-y divide-slate-100">
+            <tbody role="rowgroup" className="block divide-y divide-slate-100 border-t border-slate-200 sm:table-row-group sm:border-t-0">
               {accountTypes.map(([type, mail, groupware]) => (
-                <tr key={type}>
-                  <td className="px-6 py-2.5 font-medium text-slate-800">{type}</td>
-                  <td className="px-6 py-2.5 text-slate-600">{mail}</td>
-                  <td className="px-6 py-2.5 text-slate-600">{groupware}</td>
+                <tr role="row" key={type} className="block px-6 py-3 sm:table-row sm:p-0">
+                  <td role="cell" className="block font-medium text-slate-800 sm:table-cell sm:px-6 sm:py-2.5">{type}</td>
+                  <td role="cell" className="block text-slate-600 sm:table-cell sm:px-6 sm:py-2.5">
+                    <span className="text-slate-500 sm:hidden">Mail: </span>
+                    {mail}
+                  </td>
+                  <td role="cell" className="block text-slate-600 sm:table-cell sm:px-6 sm:py-2.5">
+                    <span className="text-slate-500 sm:hidden">Calendars, contacts, tasks: </span>
+                    {groupware}
+                  </td>
                 </tr>
               ))}
             </tbody>

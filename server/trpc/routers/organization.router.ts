@@ -1,4 +1,4 @@
-import { organizationMode } from '../../organizations/mode';
+import { organizationMode } from '../../licensing/quota';
 import { createTRPCRouter, customerProcedure } from '../init';
 
 export const organizationRouter = createTRPCRouter({

@@ -71,7 +71,14 @@ export function OrganizationsAdmin() {
         ) : list.error ? (
           <div className="p-6"><Alert>{list.error.message}</Alert></div>
         ) : (
-          <OrganizationTable rows={list.data ?? []} showKind emptyText="No organizations yet. Create a reseller or a customer to begin." />
+          <OrganizationTable
+            rows={list.data ?? []}
+            showKind
+            empty={{
+              title: 'No organizations yet',
+              description: 'Create a reseller to sell migrations through partners, or a customer to run migrations directly.',
+            }}
+          />
         )}
       </Card>
     </>

@@ -49,7 +49,16 @@ export function ResellerCustomers() {
         ) : list.error ? (
           <div className="p-6"><Alert>{list.error.message}</Alert></div>
         ) : (
-          <OrganizationTable rows={list.data ?? []} showKind={false} emptyText="No customers yet. Create your first customer to begin." />
+          <OrganizationTable
+            rows={list.data ?? []}
+            showKind={false}
+            showReseller={false}
+            empty={{
+              title: 'No customers yet',
+              description: 'Create your first customer. Its first user signs in with the password you set and can start migrating right away.',
+              action: open ? null : <Button onClick={() => { setOpen(true); setNotice(null); create.reset(); }}>New customer</Button>,
+            }}
+          />
         )}
       </Card>
     </>
