@@ -2,7 +2,10 @@ import type { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
 import { parseHostRules } from '@/server/accounts/network/host-rules';
+import { newKeyEntry, parseKeyRing } from '@/server/crypto/keyring';
+import { resealAll } from '@/server/crypto/reseal';
 import { keyRing } from '@/server/crypto/runtime';
+import { openAccounts } from '@/server/migrations/accounts';
 import { createMigration } from '@/server/migrations/create-migration';
 import { runMigrationPhase, type PhaseDependencies } from '@/server/migrations/run-migration';
 import { startWorker } from '@/workers/runner';
@@ -136,5 +139,22 @@ describe('migration jobs', () => {
     expect(await db.migration.findUniqueOrThrow({ where: { id }, select: { state: true, failureReason: true } })).toEqual({ state: 'finished', failureReason: null });
     const [a, b] = await snapshots(source, target);
     expect(b).toEqual(a);
+  });
+});
+
+describe('key rotation', () => {
+  it('re-seals stored passwords with the new key, after which the old key is not needed', async () => {
+    const oldRing = parseKeyRing(newKeyEntry('old'), 'test');
+    const { organization } = await seedOrganization(db, 'customer');
+    const account = { type: 'imap' as const, email: 'a@example.test', username: 'a@example.test', password: 'rotate me', server: 'mail.example.test' };
+    const { id } = await createMigration(db, oldRing, { organizationId: organization.id, createdByUserId: null, source: account, target: { ...account, password: 'and me' }, startAt: new Date(Date.now() + 3_600_000), resyncAt: null });
+
+    const newKey = newKeyEntry('new');
+    const rotating = parseKeyRing(`${newKey}\nold:${oldRing.current.key.toString('base64')}`, 'test');
+    const result = await resealAll(db, rotating);
+    expect(result.resealed).toBeGreaterThanOrEqual(2);
+    const opened = await openAccounts(db, parseKeyRing(newKey, 'test'), id);
+    expect([opened.source.password, opened.target.password]).toEqual(['rotate me', 'and me']);
+    expect((await resealAll(db, rotating)).resealed).toBe(0);
   });
 });

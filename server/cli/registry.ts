@@ -4,6 +4,9 @@ import { hashPassword, generatePassword } from '../auth/password';
 import { normalizeEmail } from '../auth/sign-in';
 import { recordAudit } from '../audit/audit';
 import { MIN_PASSWORD_LENGTH } from '../organizations/schemas';
+import { loadKeyRing } from '../crypto/keyring';
+import { resealAll } from '../crypto/reseal';
+import { resolveDataDir } from '../runtime/data-dir';
 import { localDatabaseUrl } from '../runtime/local-database';
 import { checkCommand } from './check-command';
 import { keysCommand } from './keys-command';
@@ -54,4 +57,26 @@ const setPassword: Command = {
   },
 };
 
-export const commands: Command[] = [checkCommand, copyCommand, migrate, setPassword, keysCommand];
+const reseal: Command = {
+  name: 'reseal',
+  summary: 'Re-encrypt every stored secret with the current sealing key (after adding a new key first in the key ring).',
+  usage: 'npm run ferry -- reseal',
+  async run({ env, out }) {
+    const ring = await loadKeyRing({ env: process.env, dataDir: resolveDataDir(env.MAILFERRY_DATA_DIR) });
+    const db = createDb(await localDatabaseUrl(env));
+    try {
+      const { resealed, current, unreadable } = await resealAll(db, ring);
+      out(`Re-sealed ${resealed} secret(s) with key "${ring.current.id}"; ${current} already used it.`);
+      if (unreadable > 0) {
+        out(`${unreadable} secret(s) are sealed with keys that are not in the key ring; keep those keys until they are re-sealed.`);
+        return 1;
+      }
+      out('Older keys can now be removed from the key ring.');
+      return 0;
+    } finally {
+      await db.$disconnect();
+    }
+  },
+};
+
+export const commands: Command[] = [checkCommand, copyCommand, keysCommand, migrate, reseal, setPassword];
