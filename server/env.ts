@@ -47,6 +47,8 @@ export const envSchema = z
     MAILFERRY_MICROSOFT_AUTHORITY: z.string().trim().url().default('https://login.microsoftonline.com'),
     MAILFERRY_MICROSOFT_GRAPH: z.string().trim().url().default('https://graph.microsoft.com'),
     MAILFERRY_MICROSOFT_IMAP: z.string().trim().default('outlook.office365.com:993'),
+    /** How long one migration job copies before it checkpoints and hands over to the next job. */
+    MAILFERRY_JOB_TIME_BUDGET_SECONDS: z.coerce.number().int().min(10).max(3 * 3600).default(600),
     MAILFERRY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     MAILFERRY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
