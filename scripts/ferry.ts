@@ -6,16 +6,18 @@ import { EnvError, parseEnv } from '@/server/env';
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const out = (line: string) => console.log(line);
+  const help = async () => helpText(await Promise.all(commands.map((c) => c.load())));
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    out(helpText(commands));
+    out(await help());
     return name ? 0 : 2;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const spec = commands.find((c) => c.name === name);
+  if (!spec) {
     console.error(`Unknown command "${name}".\n`);
-    out(helpText(commands));
+    out(await help());
     return 2;
   }
+  const command = await spec.load();
   const { args, options } = parseArgs(rest);
   if (options.help) {
     out(`${command.summary}\n\nUsage: ${command.usage}`);

@@ -75,9 +75,9 @@ const ferryArgs = (...rest: string[]) => ['--import', 'tsx', 'scripts/ferry.ts',
  * `ferry copy --help` succeeds, so an unfinished engine (unknown command, import error) is
  * skipped with its own error message instead of failing the bench.
  */
-export async function detectMailferry(repoRoot: string): Promise<Availability> {
+export async function detectMailferry(repoRoot: string): Promise<Availability & { startupSeconds?: number }> {
   const run = await runMeasured(process.execPath, ferryArgs('copy', '--help'), { cwd: repoRoot, timeoutMs: 120_000 });
-  if (run.exitCode === 0) return { available: true, version: 'working tree', note: '`ferry copy` found' };
+  if (run.exitCode === 0) return { available: true, version: 'working tree', note: '`ferry copy` found', startupSeconds: run.seconds };
   const lines = `${run.stderr}\n${run.stdout}`.split('\n').map((l) => l.trim());
   const reason = lines.find((l) => /^(Error|Unknown command|ferry:)|error/i.test(l) && !l.startsWith('at ')) ?? lines.filter(Boolean).pop();
   return { available: false, version: null, note: `\`ferry copy --help\` failed (${reason ?? `exit ${run.exitCode}`})` };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chown, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImapFlow } from 'imapflow';
-import { encodeMutf7 } from './mutf7';
+import { encodeMutf7 } from '../../server/engine/mutf7';
 import { pseudoRandomBytes, Rng } from './prng';
 
 /**

@@ -47,8 +47,15 @@ export function summarizeVerify(report: VerifyReport): VerifySummary {
 }
 
 export const firstPass = (tool: ToolResult) => tool.phases.find((p) => p.phase === 'first');
-export const msgsPerSecond = (p: PhaseResult) => (p.seconds > 0 ? p.sourceMessages / p.seconds : 0);
-export const mbPerSecond = (p: PhaseResult) => (p.seconds > 0 ? p.sourceBytes / 1e6 / p.seconds : 0);
+/**
+ * Throughput counts what verifiably arrived (matched source messages), so a tool that exits
+ * 0 without copying anything does not look fast.
+ */
+export const msgsPerSecond = (p: PhaseResult) => (p.seconds > 0 ? (p.verify?.messages.matched ?? p.sourceMessages) / p.seconds : 0);
+export const mbPerSecond = (p: PhaseResult) => {
+  const share = p.verify && p.sourceMessages > 0 ? p.verify.messages.matched / p.sourceMessages : 1;
+  return p.seconds > 0 ? (p.sourceBytes * share) / 1e6 / p.seconds : 0;
+};
 
 /** Mailferry divided by each peer: above 1 means Mailferry is faster (throughput) or bigger (RSS, delta time). */
 export function computeRatios(tools: readonly ToolResult[]): BenchResult['ratios'] {

@@ -10,8 +10,10 @@ describe('command line', () => {
     });
     expect(parseArgs(['-h']).options.help).toBe(true);
   });
-  it('lists every command in the help', () => {
-    const help = helpText(commands);
+  it('lists every command in the help', async () => {
+    const loaded = await Promise.all(commands.map((c) => c.load()));
+    expect(loaded.map((c) => c.name)).toEqual(commands.map((c) => c.name));
+    const help = helpText(loaded);
     for (const command of commands) expect(help).toContain(command.name);
   });
 });

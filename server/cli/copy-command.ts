@@ -76,7 +76,7 @@ export const copyCommand: Command = {
     'Options:',
     '  --from-password-file FILE, --to-password-file FILE   (or MAILFERRY_FROM_PASSWORD / MAILFERRY_TO_PASSWORD)',
     '  --state FILE        checkpoints, so a re-run or an interrupted run resumes (default: in the working folder)',
-    '  --resync            also carry flag changes of messages copied before',
+    '  --no-flags          do not carry flag changes of messages copied in an earlier run',
     '  --connections N     appending connections to the target (default 3)',
     '  --folders N         folders copied at once (default 2)',
     '  --max-size MB       skip and report larger messages (default 50)',
@@ -102,7 +102,8 @@ export const copyCommand: Command = {
         target: { server: target.server, auth: () => ({ user: target.user, pass: target.password }) },
         policy: buildNetworkPolicy(env, { allowedHosts: '', insecureHosts: '', trustedCaPem: null }),
         state: new FileStateStore(stateFile),
-        syncFlags: options.resync === true,
+        // A re-run is a delta pass: new messages, and flag changes of those copied before.
+        syncFlags: options['no-flags'] !== true,
         appendConnections: numberOption(options, 'connections'),
         folderConcurrency: numberOption(options, 'folders'),
         maxMessageBytes: (numberOption(options, 'max-size') ?? 50) * 1024 * 1024,

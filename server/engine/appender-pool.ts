@@ -1,4 +1,20 @@
 import type { ImapFlow } from 'imapflow';
+import type { Appender } from './pipelined-appender';
+
+/** imapflow as an Appender, for servers that cannot pipeline. */
+export function imapflowAppender(client: ImapFlow): Appender {
+  return {
+    get usable() {
+      return client.usable;
+    },
+    append: async (path, content, flags, internalDate) => {
+      await client.append(path, content, flags, internalDate);
+    },
+    close: async () => {
+      await client.logout().catch(() => client.close());
+    },
+  };
+}
 
 /**
  * Target connections that only APPEND (nothing selected, so no EXISTS bookkeeping). A message
@@ -7,12 +23,12 @@ import type { ImapFlow } from 'imapflow';
  * connection list may be refilled by the owner after a connection died.
  */
 export class AppenderPool {
-  private readonly queued = new Map<ImapFlow, number>();
+  private readonly queued = new Map<Appender, number>();
   private inFlightBytes = 0;
   private waiters: (() => void)[] = [];
 
   constructor(
-    private readonly connections: ImapFlow[],
+    private readonly connections: Appender[],
     private readonly maxBytesInFlight: number,
   ) {}
 

@@ -33,7 +33,7 @@ export interface FolderCopyContext {
   syncFlags: boolean;
 }
 
-const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_MESSAGES = 300;
 
 /** Compact UID sets for FETCH ("1:5,8,10:12"). */

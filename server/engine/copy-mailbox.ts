@@ -4,9 +4,10 @@ import type { Lookup, NetworkPolicy } from '../accounts/network/host-policy';
 import type { MailServer } from '../accounts/server-address';
 import { ConnectorError } from '../accounts/types';
 import { createLogger } from '../logger';
-import { AppenderPool } from './appender-pool';
+import { AppenderPool, imapflowAppender } from './appender-pool';
 import { copyFolder, type FolderScan } from './copy-folder';
 import { ensureTargetFolders, planFolders } from './folder-plan';
+import { connectPipelinedAppender, type Appender } from './pipelined-appender';
 import type { PlannedFolder } from './folder-plan-types';
 import { ProgressTracker, type ProgressSnapshot } from './progress';
 import { emptyCheckpoint, type CopyIssue, type FolderCheckpoint, type StateStore } from './state';
@@ -31,7 +32,7 @@ export interface CopyMailboxOptions {
   appendConnections?: number;
   /** Messages above this size are reported and skipped. Default 50 MB. */
   maxMessageBytes?: number;
-  /** Bytes read from the source but not yet stored on the target. Default 64 MB. */
+  /** Bytes read from the source but not yet stored on the target. Default 16 MB. */
   maxBytesInFlight?: number;
   /** Stop at the next batch boundary after this many ms; the run then reports `isComplete: false`. */
   timeBudgetMs?: number;
@@ -122,6 +123,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
   const issues: CopyIssue[] = [];
   const progress = new ProgressTracker(options.onProgress);
   const open = new Set<ImapFlow>();
+  const appenderPipes = new Set<Appender>();
 
   const connect = async (endpoint: MailboxEndpoint) => {
     const client = await connectImap({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup });
@@ -167,12 +169,21 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     }
     progress.flush();
 
-    const appenderConnections: ImapFlow[] = [];
+    const appenderConnections: Appender[] = [];
+    const connectAppender = async (): Promise<Appender> => {
+      const auth = await options.target.auth();
+      const pipelined = await connectPipelinedAppender({ server: options.target.server, auth, policy: options.policy, lookup: options.lookup });
+      if (pipelined) {
+        appenderPipes.add(pipelined);
+        return pipelined;
+      }
+      return imapflowAppender(await connect(options.target));
+    };
     const appendConnections = options.appendConnections ?? 3;
-    const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 64 * 1024 * 1024);
+    const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 16 * 1024 * 1024);
     const refillAppenders = async () => {
       for (let i = appenderConnections.length - 1; i >= 0; i--) if (!appenderConnections[i]!.usable) appenderConnections.splice(i, 1);
-      while (appenderConnections.length < appendConnections) appenderConnections.push(await connect(options.target));
+      while (appenderConnections.length < appendConnections) appenderConnections.push(await connectAppender());
     };
     await refillAppenders();
 
@@ -258,6 +269,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     if (error instanceof CopyError || error instanceof ConnectorError) throw error;
     throw new CopyError((error as Error).message ?? String(error), 'copy_failed', { cause: error });
   } finally {
+    await Promise.all([...appenderPipes].map((a) => a.close().catch(() => undefined)));
     await closeAll([...open]);
   }
 }

@@ -1,6 +1,6 @@
 /**
- * IMAP modified UTF-7 (RFC 3501 §5.1.3). Dovecot's Maildir++ layout keeps folder names in this
- * form on disk, so the corpus generator needs it to create "Entwürfe" as `.Entw&APw-rfe`.
+ * IMAP modified UTF-7 (RFC 3501 §5.1.3), the wire form of non-ASCII folder names on servers
+ * without UTF8=ACCEPT (and the on-disk form in Dovecot's Maildir++ layout).
  */
 export function encodeMutf7(name: string): string {
   let out = '';
