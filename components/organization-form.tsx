@@ -107,6 +107,7 @@ export function OrganizationForm({
                 value={password}
                 onChange={(e) => setPassword(e.target.value)}
                 invalid={!!fieldErrors.password}
+                className={showPassword ? 'font-mono tracking-wide' : ''}
               />
               <Button
                 type="button"

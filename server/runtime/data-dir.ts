@@ -4,7 +4,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+// Not `new URL('../..', import.meta.url)`: Turbopack reads that pattern as an asset import of a
+// folder and fails the web build. (The web process gets an absolute MAILFERRY_DATA_DIR from start.ts.)
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export function resolveDataDir(configured: string | undefined): string {
   return path.resolve(projectRoot, configured ?? '.data');

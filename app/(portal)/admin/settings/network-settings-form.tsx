@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Alert, Button, Field } from '@/components/form';
 import { Card, PageHeader } from '@/components/page-header';
 import { useTRPC } from '@/components/trpc-provider';
@@ -26,12 +26,15 @@ export function NetworkSettingsForm() {
   const [insecureHosts, setInsecureHosts] = useState('');
   const [trustedCaPem, setTrustedCaPem] = useState('');
   const [saved, setSaved] = useState(false);
-  useEffect(() => {
-    if (!settings.data) return;
+  // The fields start from each newly loaded version of the settings (React's "adjust state
+  // when a prop changes" pattern, instead of an effect that renders twice).
+  const [loaded, setLoaded] = useState<typeof settings.data>(undefined);
+  if (settings.data && settings.data !== loaded) {
+    setLoaded(settings.data);
     setAllowedHosts(settings.data.allowedHosts);
     setInsecureHosts(settings.data.insecureHosts);
     setTrustedCaPem(settings.data.trustedCaPem ?? '');
-  }, [settings.data]);
+  }
   const update = useMutation(
     trpc.settings.updateNetwork.mutationOptions({
       onSuccess: () => {

@@ -1,0 +1,10 @@
+import type { Metadata } from 'next';
+import { LicenceKeysManager } from '@/components/licence-keys-manager';
+import { requirePageUser } from '@/server/auth/page-guard';
+
+export const metadata: Metadata = { title: 'Licence keys' };
+
+export default async function ResellerKeysPage() {
+  await requirePageUser(['reseller']);
+  return <LicenceKeysManager isAdmin={false} />;
+}
