@@ -1,0 +1,109 @@
+/**
+ * Test fixtures: a database connection to the e2e server's own database, seed builders that
+ * create organizations through the domain functions (not the UI), and sign-in helpers.
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createDb, type Db } from '@/server/db';
+import { createCustomer, createReseller } from '@/server/organizations/organizations';
+import { e2e } from './env';
+
+export interface SeededOrganization {
+  organization: { id: string; name: string };
+  email: string;
+  password: string;
+}
+
+export interface SeedOptions {
+  /** Organization name; a unique suffix is added unless `exactName` is set. */
+  name?: string;
+  exactName?: boolean;
+  /** First user's display name. */
+  userName?: string;
+  /** First user's email; by default a unique one. */
+  email?: string;
+}
+
+export interface Seed {
+  /** A customer organization with one user; `resellerId` places it under a reseller. */
+  customer(options?: SeedOptions & { resellerId?: string }): Promise<SeededOrganization>;
+  /** A reseller organization with one user. */
+  reseller(options?: SeedOptions): Promise<SeededOrganization>;
+  /** An email address no other test uses. */
+  email(prefix?: string): string;
+  /** A valid password (≥ 12 characters). */
+  password(): string;
+}
+
+export const admin = { email: e2e.adminEmail, password: e2e.adminPassword };
+
+function databaseUrl(): string {
+  // Written by the e2e server's first start; the fixtures only run once it is up.
+  const secrets = JSON.parse(readFileSync(path.join(e2e.dataDir, 'secrets.json'), 'utf8')) as { postgresPassword: string };
+  return `postgresql://mailferry:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${e2e.pgPort}/mailferry`;
+}
+
+const suffix = () => randomUUID().slice(0, 8);
+
+export const test = base.extend<{ seed: Seed }, { db: Db; adminId: string }>({
+  db: [
+    async ({}, use) => {
+      const db = createDb(databaseUrl());
+      await use(db);
+      await db.$disconnect();
+    },
+    { scope: 'worker' },
+  ],
+  adminId: [
+    async ({ db }, use) => {
+      const user = await db.user.findUniqueOrThrow({ where: { email: e2e.adminEmail }, select: { id: true, role: true } });
+      expect(user.role).toBe('admin');
+      await use(user.id);
+    },
+    { scope: 'worker' },
+  ],
+  seed: async ({ db, adminId }, use) => {
+    const email = (prefix = 'user') => `${prefix}-${suffix()}@e2e.mailferry.test`;
+    const password = () => `pw-${randomBytes(12).toString('base64url')}`;
+    const nameOf = (options: SeedOptions | undefined, fallback: string) =>
+      options?.exactName && options.name ? options.name : `${options?.name ?? fallback} ${suffix()}`;
+    const build = async (kind: 'customer' | 'reseller', options: (SeedOptions & { resellerId?: string }) | undefined) => {
+      const user = { email: options?.email ?? email(kind), name: options?.userName, password: password() };
+      const name = nameOf(options, kind === 'customer' ? 'Customer' : 'Reseller');
+      const organization =
+        kind === 'customer'
+          ? await createCustomer(db, { userId: adminId }, { name, resellerId: options?.resellerId, user })
+          : await createReseller(db, { userId: adminId }, { name, user });
+      return { organization: { id: organization.id, name: organization.name }, email: user.email, password: user.password };
+    };
+    await use({
+      customer: (options) => build('customer', options),
+      reseller: (options) => build('reseller', options),
+      email,
+      password,
+    });
+  },
+});
+
+export { expect };
+
+/** Signs in through the login form and waits until the portal has loaded. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // The login form goes to "/", which redirects to the role's first tab: wait for that page.
+  await page.waitForURL((url) => url.pathname !== '/login' && url.pathname !== '/');
+  await expect(page.getByRole('button', { name: 'Account menu' })).toBeVisible();
+  await expect(page.getByRole('main').getByRole('heading', { level: 1 })).toBeVisible();
+}
+
+/** Signs out through the user menu and waits for the login page. */
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Account menu' }).click();
+  await page.getByRole('menuitem', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+}

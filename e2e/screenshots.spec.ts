@@ -1,0 +1,131 @@
+/**
+ * Screenshots of every screen for a human to look at (test-results/screenshots/*.png). It runs
+ * as its own project before the other specs, so the admin's table holds only the realistic
+ * organizations seeded here. Besides taking pictures it checks that nothing overflows
+ * sideways, on a desktop and on a 390 px phone.
+ */
+import type { Page } from '@playwright/test';
+import path from 'node:path';
+import { admin, expect, signIn, test, type SeededOrganization } from './fixtures';
+
+const folder = path.join(process.cwd(), 'test-results', 'screenshots');
+const phone = { width: 390, height: 844 };
+
+async function shoot(page: Page, name: string): Promise<void> {
+  // Settled: fonts loaded, no request in flight, no spinner text.
+  await page.waitForLoadState('networkidle');
+  await expect(page.getByText('Loading…')).toHaveCount(0);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, `${name} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test.describe('screenshots', () => {
+  let alpine: SeededOrganization;
+  let bakery: SeededOrganization;
+
+  test('login', async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto('/login');
+    await shoot(page, 'login');
+    await page.getByLabel('Email').fill('someone@example.com');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.locator('form').getByRole('alert')).toBeVisible();
+    await shoot(page, 'login-error');
+
+    await page.setViewportSize(phone);
+    await page.goto('/login');
+    await shoot(page, 'login-mobile');
+  });
+
+  test('admin organizations', async ({ page, seed }) => {
+    alpine = await seed.reseller({ name: 'Alpine Webhosting AG', exactName: true, userName: 'Lena Hofer', email: 'lena.hofer@alpine-webhosting.example' });
+    const northsea = await seed.reseller({ name: 'Northsea Hosting', exactName: true, userName: 'Jan Peters', email: 'jan@northsea-hosting.example' });
+    bakery = await seed.customer({
+      name: 'Bäckerei Sonnenschein GmbH',
+      exactName: true,
+      resellerId: alpine.organization.id,
+      userName: 'Anna Berger',
+      email: 'anna.berger@baeckerei-sonnenschein.example',
+    });
+    await seed.customer({ name: 'Kanzlei Brandt & Partner', exactName: true, resellerId: alpine.organization.id, userName: 'Tobias Brandt', email: 'it@kanzlei-brandt.example' });
+    await seed.customer({ name: 'Harbour Logistics Ltd', exactName: true, resellerId: northsea.organization.id, email: 'postmaster@harbour-logistics.example' });
+    await seed.customer({ name: 'Studio Lindqvist', exactName: true, userName: 'Maja Lindqvist', email: 'maja@studio-lindqvist.example' });
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await signIn(page, admin.email, admin.password);
+    await expect(page.getByTestId('organization-row')).toHaveCount(6);
+    await shoot(page, 'admin-organizations');
+
+    await page.getByRole('button', { name: 'New customer' }).click();
+    await page.getByLabel('Organization name').fill('Weingut Keller');
+    await page.getByLabel('Reseller').selectOption({ label: 'Alpine Webhosting AG' });
+    await page.getByLabel('Email').fill('office@weingut-keller.example');
+    await page.getByLabel('Name (optional)').fill('Paul Keller');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await shoot(page, 'admin-organizations-form');
+
+    await page.getByLabel('Initial password').fill('short');
+    await page.getByRole('button', { name: 'Create customer' }).click();
+    await expect(page.getByText('At least 12 characters')).toBeVisible();
+    await shoot(page, 'admin-organizations-form-error');
+
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByRole('button', { name: 'Create customer' }).click();
+    await expect(page.getByRole('status')).toContainText('Weingut Keller was created');
+    await expect(page.getByTestId('organization-row')).toHaveCount(7);
+    await shoot(page, 'admin-organizations-created');
+
+    await page.setViewportSize(phone);
+    await shoot(page, 'admin-organizations-mobile');
+  });
+
+  test('reseller customers', async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await signIn(page, alpine.email, alpine.password);
+    await expect(page.getByTestId('organization-row')).toHaveCount(3);
+    await shoot(page, 'reseller-customers');
+    await page.getByRole('button', { name: 'New customer' }).click();
+    await shoot(page, 'reseller-customers-form');
+  });
+
+  test('reseller without customers', async ({ page, seed }) => {
+    const fresh = await seed.reseller({ name: 'Fjord Networks', exactName: true, userName: 'Ingrid Dahl', email: 'ingrid@fjord-networks.example' });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await signIn(page, fresh.email, fresh.password);
+    await expect(page.getByText(/No customers yet/)).toBeVisible();
+    await shoot(page, 'reseller-customers-empty');
+  });
+
+  test('customer shell', async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await signIn(page, bakery.email, bakery.password);
+    await expect(page.getByRole('heading', { level: 1, name: 'Free migration' })).toBeVisible();
+    await shoot(page, 'customer-free-migration');
+    await page.getByRole('button', { name: 'Account menu' }).click();
+    await expect(page.getByRole('menu')).toBeVisible();
+    await shoot(page, 'customer-user-menu');
+    await page.keyboard.press('Escape');
+    await page.getByRole('link', { name: 'Migration status' }).click();
+    await expect(page).toHaveURL(/\/migrations$/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Migration status' })).toBeVisible();
+    await shoot(page, 'customer-migration-status');
+    await page.getByRole('link', { name: 'Information' }).click();
+    await expect(page).toHaveURL(/\/information$/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Information' })).toBeVisible();
+    await shoot(page, 'customer-information');
+
+    await page.setViewportSize(phone);
+    await shoot(page, 'customer-information-mobile');
+    await page.goto('/migrations/new');
+    await expect(page.getByRole('heading', { level: 1, name: 'Free migration' })).toBeVisible();
+    await shoot(page, 'customer-free-migration-mobile');
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect((await page.goto('/admin/organizations'))?.status()).toBe(404);
+    await shoot(page, 'not-found');
+  });
+});
