@@ -6,7 +6,8 @@
  * `next build` or `next-server` outlives the test run: every process of the run carries a
  * marker in its environment, and whatever still carries it when start.ts has exited is
  * stopped by id. Processes left by an earlier run that was killed outright (its supervisor is
- * gone) are stopped the same way before the data folder is wiped.
+ * gone) are stopped the same way before the data folder is wiped. A lock file keeps a second
+ * run from wiping the database of one that is still going.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
