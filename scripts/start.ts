@@ -39,13 +39,36 @@ async function main(): Promise<void> {
     console.error(`Mailferry cannot start. ${(error as Error).message}`);
     process.exit(1);
   }
+  // Signals are handled from here on, also while starting: whatever has started is stopped
+  // in reverse order (the database and the build run in process groups of their own).
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = new AbortController();
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (code: number) => {
+    shuttingDown ??= (async () => {
+      stop.abort();
+      for (const cleanup of cleanups.reverse()) await cleanup().catch((error: Error) => log.error('shutdown step failed', { error }));
+      process.exit(code);
+    })();
+    return shuttingDown;
+  };
+  let isStarted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) return;
+    log.info(`${signal} received, stopping`);
+    if (isStarted) void shutdown(0);
+    else stop.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const stopIfAsked = async () => {
+    if (stop.signal.aborted) await shutdown(0);
+  };
+
   const secrets = await loadLocalSecrets(dataDir);
   const database = await prepareDatabase(env, dataDir, secrets.postgresPassword);
-  const cleanups: (() => Promise<void>)[] = [() => database.stop()];
-  const shutdown = async (code: number) => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: Error) => log.error('shutdown step failed', { error }));
-    process.exit(code);
-  };
+  cleanups.push(() => database.stop());
+  await stopIfAsked();
 
   try {
     const db = createDb(database.url);
@@ -68,36 +91,29 @@ async function main(): Promise<void> {
       NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
       NEXT_TELEMETRY_DISABLED: '1',
     };
-    if (!dev) await buildIfStale(childEnv);
+    if (!dev) await buildIfStale(childEnv, stop.signal);
+    await stopIfAsked();
 
     const worker = await startWorker({ connectionString: database.url, concurrency: env.MAILFERRY_WORKER_CONCURRENCY });
     cleanups.push(() => worker.stop());
     const web = startWebServer({ port: env.PORT, hostname: env.MAILFERRY_HOST, dev, env: { ...childEnv, NODE_ENV: dev ? 'development' : 'production' } });
     cleanups.push(() => web.stop());
     log.info(`Mailferry is starting on ${childEnv.NEXTAUTH_URL}`);
+    isStarted = true;
+    await stopIfAsked();
 
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`${signal} received, stopping`);
-      void shutdown(0);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
     void web.exited.then((code) => {
-      if (stopping) return;
-      stopping = true;
+      if (shuttingDown) return;
       log.error('the web server stopped unexpectedly', { code });
       void shutdown(1);
     });
     void worker.done.catch((error: Error) => {
-      if (stopping) return;
-      stopping = true;
+      if (shuttingDown) return;
       log.error('the worker stopped unexpectedly', { error });
       void shutdown(1);
     });
   } catch (error) {
+    if (stop.signal.aborted) return void (await shutdown(0));
     log.error((error as Error).message);
     await shutdown(1);
   }

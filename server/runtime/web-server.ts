@@ -41,13 +41,24 @@ function runNext(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 }
 
 /** Builds the web app when the sources changed since the last build (or none exists). */
-export async function buildIfStale(env: NodeJS.ProcessEnv): Promise<boolean> {
+export async function buildIfStale(env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<boolean> {
   const current = await sourceHash();
   const previous = existsSync(stampFile) ? (await fs.readFile(stampFile, 'utf8')).trim() : null;
   if (previous === current && existsSync(path.join(projectRoot, '.next', 'BUILD_ID'))) return false;
   log.info('building the web app (first start or changed sources) ...');
   const child = runNext(['build'], { ...env, NODE_ENV: 'production' });
+  // Stopping during the build stops the whole build process group.
+  const abort = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  signal?.addEventListener('abort', abort, { once: true });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  signal?.removeEventListener('abort', abort);
+  if (signal?.aborted) throw new Error('The build was stopped.');
   if (code !== 0) throw new Error(`The web app build failed (exit code ${code}).`);
   await fs.writeFile(stampFile, `${current}\n`);
   return true;
