@@ -118,7 +118,7 @@ async function scanFolder(source: ImapFlow, folder: PlannedFolder, checkpoint: F
 export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySummary> {
   const started = Date.now();
   const deadline = options.timeBudgetMs ? started + options.timeBudgetMs : Number.POSITIVE_INFINITY;
-  const folderConcurrency = options.folderConcurrency ?? 2;
+  const folderConcurrency = options.folderConcurrency ?? 4;
   const maxAttempts = options.maxAttempts ?? 5;
   const issues: CopyIssue[] = [];
   const progress = new ProgressTracker(options.onProgress);
@@ -161,10 +161,19 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const checkpointOf = (folder: PlannedFolder) => checkpoints.get(folder.sourcePath) ?? emptyCheckpoint(folder.sourcePath, folder.targetPath);
 
     // Totals up front, for progress and ETA.
+    // Scanned over the folder workers' own source connections at once, not one after another.
+    const workerPairs: { source: ImapFlow; target: ImapFlow }[] = [{ source: planSource, target: planTarget }];
+    const workerCount = Math.max(1, Math.min(folderConcurrency, folders.length));
+    while (workerPairs.length < workerCount) workerPairs.push({ source: await connect(options.source), target: await connect(options.target) });
     const scans = new Map<string, FolderScan>();
+    const toScan = [...folders];
+    await Promise.all(
+      workerPairs.map(async ({ source }) => {
+        for (let folder = toScan.shift(); folder; folder = toScan.shift()) scans.set(folder.sourcePath, await scanFolder(source, folder, checkpointOf(folder)));
+      }),
+    );
     for (const folder of folders) {
-      const scan = await scanFolder(planSource, folder, checkpointOf(folder));
-      scans.set(folder.sourcePath, scan);
+      const scan = scans.get(folder.sourcePath)!;
       progress.setFolderTotal(folder.sourcePath, scan.candidates.length, scan.candidates.reduce((n, c) => n + c.size, 0));
     }
     progress.flush();
@@ -247,10 +256,9 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
           queue.length = 0;
         }
       }
-      if (pair && pair !== first) await closeAll([pair.source, pair.target]);
+      if (pair) await closeAll([pair.source, pair.target]);
     };
-    const workers = [worker({ source: planSource, target: planTarget })];
-    for (let i = 1; i < Math.min(folderConcurrency, folders.length); i++) workers.push(worker(null));
+    const workers = workerPairs.map((pair) => worker(pair));
     const results = await Promise.allSettled(workers);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;

@@ -176,10 +176,13 @@ class Connection implements Appender {
     const flagList = flags.filter((f) => FLAG.test(f)).join(' ');
     const date = internalDate ? ` "${imapDate(internalDate)}"` : '';
     const done = new Promise<void>((resolve, reject) => this.pending.set(tag, { resolve, reject }));
-    const header = Buffer.from(`${tag} APPEND ${quoteMailbox(path)} (${flagList})${date} {${content.length}+}\r\n`);
-    if (!this.socket.write(Buffer.concat([header, content, Buffer.from('\r\n')]))) {
-      await new Promise<void>((resolve) => this.socket.once('drain', resolve));
-    }
+    // Three writes in one cork, not a concatenation: no second copy of every message.
+    this.socket.cork();
+    this.socket.write(`${tag} APPEND ${quoteMailbox(path)} (${flagList})${date} {${content.length}+}\r\n`);
+    this.socket.write(content);
+    const flushed = this.socket.write('\r\n');
+    this.socket.uncork();
+    if (!flushed) await new Promise<void>((resolve) => this.socket.once('drain', resolve));
     await done;
   }
 

@@ -1,7 +1,7 @@
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { createLogger } from '../../logger';
 import { resolveTarget, tlsOptions, type Lookup, type NetworkPolicy } from '../network/host-policy';
-import { classifySocketError } from '../network/pinned-fetch';
+import { classifySocketError } from '../network/socket-errors';
 import type { MailServer } from '../server-address';
 import { ConnectorError, type ProtocolReport } from '../types';
 
