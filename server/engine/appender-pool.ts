@@ -26,6 +26,16 @@ export class AppenderPool {
   private readonly queued = new Map<Appender, number>();
   private inFlightBytes = 0;
   private waiters: (() => void)[] = [];
+  private readonly slots = new Map<string, number>();
+
+  private slotOf(path: string): number {
+    let slot = this.slots.get(path);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(path, slot);
+    }
+    return slot;
+  }
 
   constructor(
     private readonly connections: Appender[],
@@ -38,8 +48,10 @@ export class AppenderPool {
     }
     const usable = this.connections.filter((c) => c.usable);
     if (usable.length === 0) throw Object.assign(new Error('No target connection is open'), { code: 'NoConnection' });
-    let chosen = usable[0]!;
-    for (const connection of usable) if ((this.queued.get(connection) ?? 0) < (this.queued.get(chosen) ?? 0)) chosen = connection;
+    // One connection per folder: appends into one mailbox from several sessions fight over
+    // its index lock on the server (Dovecot's dovecot-uidlist), while different folders on
+    // different connections proceed in parallel.
+    const chosen = usable[this.slotOf(path) % usable.length]!;
     const weight = content.length + 4096;
     this.queued.set(chosen, (this.queued.get(chosen) ?? 0) + weight);
     this.inFlightBytes += content.length;

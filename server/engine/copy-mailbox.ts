@@ -26,9 +26,9 @@ export interface CopyMailboxOptions {
   policy: NetworkPolicy;
   lookup?: Lookup;
   state: StateStore;
-  /** Folders copied at once (each with its own source connection). Default 2. */
+  /** Folders copied at once (each with its own source connection). Default 4. */
   folderConcurrency?: number;
-  /** Target connections that append. Default 3. */
+  /** Target connections that append. Default: one per folder copied at once. */
   appendConnections?: number;
   /** Messages above this size are reported and skipped. Default 50 MB. */
   maxMessageBytes?: number;
@@ -188,7 +188,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       }
       return imapflowAppender(await connect(options.target));
     };
-    const appendConnections = options.appendConnections ?? 3;
+    const appendConnections = options.appendConnections ?? folderConcurrency;
     const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 16 * 1024 * 1024);
     const refillAppenders = async () => {
       for (let i = appenderConnections.length - 1; i >= 0; i--) if (!appenderConnections[i]!.usable) appenderConnections.splice(i, 1);
