@@ -2,27 +2,13 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { CHECK_LIMITS, CheckRateLimitedError, consumeCheckAllowance } from '@/server/accounts/check-service';
 import { loadMicrosoft365Credentials } from '@/server/accounts/microsoft365-connection';
-import { loadSessionUser } from '@/server/auth/session-user';
 import { keyRing } from '@/server/crypto/runtime';
-import { createContext } from '@/server/trpc/init';
-import { createCaller } from '@/server/trpc/root';
 import { seedOrganization, seedUser, testDb } from './helpers/database';
+import { callerFor, codeOf } from './helpers/trpc';
 
 const db = testDb();
 
-async function callerFor(userId: string) {
-  return createCaller(createContext({ db, user: await loadSessionUser(db, userId), ip: null }));
-}
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'OK';
-  } catch (error) {
-    if (error instanceof TRPCError) return error.code;
-    throw error;
-  }
-}
 
 const connection = { tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', clientSecret: 'very~secret~value~123' };
 
@@ -30,7 +16,7 @@ describe('Microsoft 365 connection', () => {
   it('stores the client secret sealed, never returns it, and keeps it to its organization', async () => {
     const a = await seedOrganization(db, 'customer');
     const b = await seedOrganization(db, 'customer');
-    const asA = await callerFor(a.user.id);
+    const asA = await callerFor(db, a.user.id);
     const saved = await asA.accounts.saveMicrosoft365(connection);
     expect(saved).toMatchObject({ tenantId: connection.tenantId, clientId: connection.clientId });
     expect(JSON.stringify(saved)).not.toContain('secret');
@@ -43,22 +29,22 @@ describe('Microsoft 365 connection', () => {
     await db.microsoft365Connection.create({ data: { ...row, organizationId: b.organization.id } });
     await expect(loadMicrosoft365Credentials(db, await keyRing(), b.organization.id)).rejects.toThrow(/Cannot open a sealed secret/);
 
-    expect(await (await callerFor(b.user.id)).accounts.microsoft365()).toMatchObject({ tenantId: connection.tenantId });
+    expect(await (await callerFor(db, b.user.id)).accounts.microsoft365()).toMatchObject({ tenantId: connection.tenantId });
     await asA.accounts.deleteMicrosoft365();
     expect(await asA.accounts.microsoft365()).toBeNull();
   });
 
   it('validates the ids before saving', async () => {
     const a = await seedOrganization(db, 'customer');
-    expect(await codeOf((await callerFor(a.user.id)).accounts.saveMicrosoft365({ ...connection, clientId: 'not-a-guid' }))).toBe('BAD_REQUEST');
+    expect(await codeOf((await callerFor(db, a.user.id)).accounts.saveMicrosoft365({ ...connection, clientId: 'not-a-guid' }))).toBe('BAD_REQUEST');
   });
 });
 
 describe('network settings', () => {
   it('are for admins only, validated, and saved', async () => {
     const customer = await seedOrganization(db, 'customer');
-    expect(await codeOf((await callerFor(customer.user.id)).settings.network())).toBe('FORBIDDEN');
-    const admin = await callerFor((await seedUser(db, 'admin', null)).id);
+    expect(await codeOf((await callerFor(db, customer.user.id)).settings.network())).toBe('FORBIDDEN');
+    const admin = await callerFor(db, (await seedUser(db, 'admin', null)).id);
     expect(await codeOf(admin.settings.updateNetwork({ allowedHosts: 'not a host!!', insecureHosts: '', trustedCaPem: null }))).toBe('BAD_REQUEST');
     expect(await codeOf(admin.settings.updateNetwork({ allowedHosts: '', insecureHosts: '', trustedCaPem: 'garbage' }))).toBe('BAD_REQUEST');
     const saved = await admin.settings.updateNetwork({ allowedHosts: 'mail.internal:993\n10.1.0.0/16', insecureHosts: '', trustedCaPem: null });
@@ -92,7 +78,7 @@ describe('credential check limits', () => {
   it('answer TOO_MANY_REQUESTS through the API with a plain message', async () => {
     const { user } = await seedOrganization(db, 'customer');
     for (let i = 0; i < CHECK_LIMITS.perUser.limit; i++) await consumeCheckAllowance(db, user.id, [account(2000 + i)]);
-    const caller = await callerFor(user.id);
+    const caller = await callerFor(db, user.id);
     const error = await caller.accounts.checkPair({ source: account(1), target: account(2) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCError);
     expect((error as TRPCError).code).toBe('TOO_MANY_REQUESTS');

@@ -1,6 +1,4 @@
-import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import { loadSessionUser } from '@/server/auth/session-user';
 import { keysCommand } from '@/server/cli/keys-command';
 import type { Db } from '@/server/db';
 import { parseEnv } from '@/server/env';
@@ -18,26 +16,13 @@ import {
   usageCounts,
 } from '@/server/licensing/quota';
 import { KeyRegistrationError, listLicences, registerKey } from '@/server/licensing/registration';
-import { createContext } from '@/server/trpc/init';
-import { createCaller } from '@/server/trpc/root';
 import { inject } from 'vitest';
 import { seedOrganization, seedUser, testDb } from './helpers/database';
+import { callerFor, codeOf } from './helpers/trpc';
 
 const db = testDb();
 
-async function callerFor(userId: string) {
-  return createCaller(createContext({ db, user: await loadSessionUser(db, userId), ip: '127.0.0.1' }));
-}
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'OK';
-  } catch (error) {
-    if (error instanceof TRPCError) return error.code;
-    throw error;
-  }
-}
 
 async function reasonOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -134,14 +119,14 @@ describe('licence keys', () => {
     expect(touched).toBe(0);
 
     // Through the API: a clear BAD_REQUEST, and the key itself still registers afterwards.
-    const asCustomer = await callerFor(customer.user.id);
+    const asCustomer = await callerFor(db, customer.user.id);
     await expect(asCustomer.licensing.install({ key: typo })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('typo') });
     expect((await asCustomer.licensing.install({ key: key!.key })).licence.size).toBe(10);
   });
 
   it('answers a well-formed key that does not exist, and stops after too many failed lookups', async () => {
     const { register, customer } = await customerWithReseller();
-    const asCustomer = await callerFor(customer.user.id);
+    const asCustomer = await callerFor(db, customer.user.id);
     const { keys } = await issueKeys(db, null, { resellerId: null, size: 5, count: 1 });
     await db.licenceKey.delete({ where: { id: keys[0]!.id } });
     await expect(asCustomer.licensing.install({ key: keys[0]!.key })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('does not exist') });
@@ -300,8 +285,8 @@ describe('licensing API and tenant isolation', () => {
   it('lets a reseller issue, list and revoke only its own keys; another reseller’s key is NOT_FOUND', async () => {
     const resellerA = await seedOrganization(db, 'reseller');
     const resellerB = await seedOrganization(db, 'reseller');
-    const asA = await callerFor(resellerA.user.id);
-    const asB = await callerFor(resellerB.user.id);
+    const asA = await callerFor(db, resellerA.user.id);
+    const asB = await callerFor(db, resellerB.user.id);
 
     // Whatever the browser adds, a reseller's keys are its own.
     const issued = await asA.licenceKeys.issue({ size: 10, count: 2, resellerId: resellerB.organization.id });
@@ -321,17 +306,17 @@ describe('licensing API and tenant isolation', () => {
   it('does not let customers issue, list or revoke keys', async () => {
     const { customer, issue } = await customerWithReseller();
     const [key] = await issue(5);
-    const asCustomer = await callerFor(customer.user.id);
+    const asCustomer = await callerFor(db, customer.user.id);
     expect(await codeOf(asCustomer.licenceKeys.issue({ size: 5, count: 1 }))).toBe('FORBIDDEN');
     expect(await codeOf(asCustomer.licenceKeys.list())).toBe('FORBIDDEN');
     expect(await codeOf(asCustomer.licenceKeys.revoke({ id: key!.id }))).toBe('FORBIDDEN');
     const reseller = await seedOrganization(db, 'reseller');
-    expect(await codeOf((await callerFor(reseller.user.id)).licensing.install({ key: key!.key }))).toBe('FORBIDDEN');
+    expect(await codeOf((await callerFor(db, reseller.user.id)).licensing.install({ key: key!.key }))).toBe('FORBIDDEN');
   });
 
   it('lets an admin issue for a chosen reseller or the installation, and see and revoke every key', async () => {
     const admin = await seedUser(db, 'admin', null);
-    const asAdmin = await callerFor(admin.id);
+    const asAdmin = await callerFor(db, admin.id);
     const reseller = await seedOrganization(db, 'reseller');
     const forReseller = await asAdmin.licenceKeys.issue({ size: 100, count: 1, resellerId: reseller.organization.id });
     expect(forReseller.reseller?.id).toBe(reseller.organization.id);
@@ -347,14 +332,14 @@ describe('licensing API and tenant isolation', () => {
     expect((await asAdmin.licenceKeys.list()).keys.map((k) => k.id)).toEqual(expect.arrayContaining([forReseller.keys[0]!.id, direct.keys[0]!.id]));
     expect((await asAdmin.licenceKeys.revoke({ id: forReseller.keys[0]!.id })).state).toBe('revoked');
     // The reseller sees that its key was revoked.
-    expect((await (await callerFor(reseller.user.id)).licenceKeys.list()).keys[0]).toMatchObject({ state: 'revoked' });
+    expect((await (await callerFor(db, reseller.user.id)).licenceKeys.list()).keys[0]).toMatchObject({ state: 'revoked' });
   });
 
   it('answers clear codes for every installation failure and reports the quota', async () => {
     const { customer, reseller, issue } = await customerWithReseller();
-    const asCustomer = await callerFor(customer.user.id);
+    const asCustomer = await callerFor(db, customer.user.id);
     const other = await seedOrganization(db, 'customer');
-    const asOther = await callerFor(other.user.id);
+    const asOther = await callerFor(db, other.user.id);
     const [key, revoked] = await issue(10, 2);
     await revokeKey(db, reseller.scope, { userId: reseller.user.id }, revoked!.id);
 

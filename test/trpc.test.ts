@@ -1,53 +1,37 @@
-import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
-import { loadSessionUser } from '@/server/auth/session-user';
 import { isCsrfSafe } from '@/server/trpc/http';
-import { createContext } from '@/server/trpc/init';
-import { createCaller } from '@/server/trpc/root';
 import { seedOrganization, seedUser, testDb, uniqueEmail } from './helpers/database';
+import { callerFor, codeOf } from './helpers/trpc';
 
 const db = testDb();
 
-async function callerFor(userId: string | null) {
-  const user = userId ? await loadSessionUser(db, userId) : null;
-  return createCaller(createContext({ db, user, ip: '127.0.0.1' }));
-}
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'OK';
-  } catch (error) {
-    if (error instanceof TRPCError) return error.code;
-    throw error;
-  }
-}
 
 const newUser = () => ({ email: uniqueEmail('new'), password: 'twelve chars or more' });
 
 describe('tRPC procedures and tenant scoping', () => {
   it('requires a session, and the right role, for each procedure builder', async () => {
-    const anonymous = await callerFor(null);
+    const anonymous = await callerFor(db, null);
     expect(await anonymous.session.me()).toBeNull();
     expect(await codeOf(anonymous.admin.listOrganizations())).toBe('UNAUTHORIZED');
     expect(await codeOf(anonymous.reseller.listCustomers())).toBe('UNAUTHORIZED');
     expect(await codeOf(anonymous.organization.current())).toBe('UNAUTHORIZED');
 
     const customer = await seedOrganization(db, 'customer');
-    const asCustomer = await callerFor(customer.user.id);
+    const asCustomer = await callerFor(db, customer.user.id);
     expect(await codeOf(asCustomer.admin.listOrganizations())).toBe('FORBIDDEN');
     expect(await codeOf(asCustomer.reseller.listCustomers())).toBe('FORBIDDEN');
     expect(await asCustomer.organization.current()).toEqual({ id: customer.organization.id, name: customer.organization.name, mode: 'free' });
 
     const reseller = await seedOrganization(db, 'reseller');
-    expect(await codeOf((await callerFor(reseller.user.id)).admin.createReseller({ name: 'Sneaky', user: newUser() }))).toBe('FORBIDDEN');
+    expect(await codeOf((await callerFor(db, reseller.user.id)).admin.createReseller({ name: 'Sneaky', user: newUser() }))).toBe('FORBIDDEN');
   });
 
   it('lets a reseller create and see only its own customers; another tenant id is NOT_FOUND', async () => {
     const resellerA = await seedOrganization(db, 'reseller');
     const resellerB = await seedOrganization(db, 'reseller');
-    const asA = await callerFor(resellerA.user.id);
-    const asB = await callerFor(resellerB.user.id);
+    const asA = await callerFor(db, resellerA.user.id);
+    const asB = await callerFor(db, resellerB.user.id);
 
     const created = await asA.reseller.createCustomer({ name: 'Alpha Hosting', user: newUser() });
     // Whatever the browser might add, a reseller's customer belongs to that reseller.
@@ -65,7 +49,7 @@ describe('tRPC procedures and tenant scoping', () => {
 
   it('lets an admin create resellers and customers under them, and never returns password hashes', async () => {
     const admin = await seedUser(db, 'admin', null);
-    const asAdmin = await callerFor(admin.id);
+    const asAdmin = await callerFor(db, admin.id);
     const reseller = await asAdmin.admin.createReseller({ name: 'Resell Ltd', user: newUser() });
     const customer = await asAdmin.admin.createCustomer({ name: 'Shop GmbH', resellerId: reseller.id, user: newUser() });
     const all = await asAdmin.admin.listOrganizations();
@@ -80,7 +64,7 @@ describe('tRPC procedures and tenant scoping', () => {
 
   it('refuses a second user with the same email, whatever its case, and creates nothing', async () => {
     const admin = await seedUser(db, 'admin', null);
-    const asAdmin = await callerFor(admin.id);
+    const asAdmin = await callerFor(db, admin.id);
     const user = newUser();
     await asAdmin.admin.createReseller({ name: 'First', user });
     const before = await db.organization.count();
@@ -90,7 +74,7 @@ describe('tRPC procedures and tenant scoping', () => {
 
   it('rejects invalid input with field errors', async () => {
     const admin = await seedUser(db, 'admin', null);
-    const asAdmin = await callerFor(admin.id);
+    const asAdmin = await callerFor(db, admin.id);
     expect(await codeOf(asAdmin.admin.createReseller({ name: 'x', user: { email: 'not-an-email', password: 'short' } }))).toBe('BAD_REQUEST');
   });
 });
