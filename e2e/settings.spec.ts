@@ -11,6 +11,8 @@ test.describe('settings', () => {
     await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
 
     const allowed = page.getByLabel('Allowed private hosts');
+    // The fields stay disabled until the saved settings have loaded into them.
+    await expect(allowed).toBeEnabled();
     await allowed.fill('mail.internal:993\nnot a host!!');
     await page.getByRole('button', { name: 'Save' }).click();
     // Scoped to the form: Next's route announcer is an alert too.
@@ -22,7 +24,8 @@ test.describe('settings', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.getByText('The network policy was saved.')).toBeVisible();
     await page.reload();
-    await expect(page.getByLabel('Allowed private hosts')).toHaveValue('mail.internal:993\n10.20.0.0/16');
+    await expect(allowed).toBeEnabled();
+    await expect(allowed).toHaveValue('mail.internal:993\n10.20.0.0/16');
     await page.screenshot({ path: path.join(screenshots, 'admin-settings.png'), fullPage: true });
 
     await allowed.fill('');

@@ -1,10 +1,10 @@
-import fs from 'node:fs/promises';
 import { checkAccount, microsoftEndpoints, type AccountCheck } from '../accounts/check';
 import { buildNetworkPolicy, getNetworkSettings } from '../accounts/network-settings';
 import { accountSchema, type AccountInput } from '../accounts/schemas';
 import { ACCOUNT_TYPES, type AccountType } from '../accounts/types';
 import { createDb } from '../db';
 import { localDatabaseUrl } from '../runtime/local-database';
+import { readAccountUrl } from './account-url';
 import type { Command, CommandContext } from './commands';
 
 /**
@@ -12,25 +12,13 @@ import type { Command, CommandContext } from './commands';
  * → an account. The password comes from --password-file, MAILFERRY_PASSWORD or the URL.
  */
 export async function accountFromUrl(text: string, options: CommandContext['options'], environment: Record<string, string | undefined>): Promise<AccountInput> {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `imaps://${text}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new Error(`Cannot read the account URL: ${text}`);
-  }
-  const username = decodeURIComponent(url.username);
-  let password = url.password ? decodeURIComponent(url.password) : '';
-  if (typeof options['password-file'] === 'string') password = (await fs.readFile(options['password-file'], 'utf8')).replace(/\r?\n$/, '');
-  else if (environment.MAILFERRY_PASSWORD !== undefined) password = environment.MAILFERRY_PASSWORD;
+  const passwordFile = typeof options['password-file'] === 'string' ? options['password-file'] : undefined;
+  const { scheme, host, user, password, bare } = await readAccountUrl(text, passwordFile, environment.MAILFERRY_PASSWORD);
   const type = (typeof options.type === 'string' ? options.type : 'imap') as AccountType;
   if (!ACCOUNT_TYPES.includes(type)) throw new Error(`--type must be one of ${ACCOUNT_TYPES.join(', ')}`);
-  url.username = '';
-  url.password = '';
-  const scheme = url.protocol.slice(0, -1);
-  const server = scheme === 'https' || scheme === 'http' ? url.href : `${scheme}://${url.host}`;
-  const email = typeof options.email === 'string' ? options.email : username.includes('@') ? username : '';
-  const parsed = accountSchema.safeParse({ type, email, username, password, server });
+  const server = scheme === 'https' || scheme === 'http' ? bare.href : `${scheme}://${host}`;
+  const email = typeof options.email === 'string' ? options.email : user.includes('@') ? user : '';
+  const parsed = accountSchema.safeParse({ type, email, username: user, password: password ?? '', server });
   if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
   return parsed.data;
 }

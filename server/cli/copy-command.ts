@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { buildNetworkPolicy } from '../accounts/network-settings';
 import { parseServer, type MailServer } from '../accounts/server-address';
@@ -8,6 +7,7 @@ import { failureMessage } from '../accounts/messages';
 import { copyMailbox, CopyError, type CopySummary } from '../engine/copy-mailbox';
 import type { ProgressSnapshot } from '../engine/progress';
 import { FileStateStore } from '../engine/state';
+import { readAccountUrl } from './account-url';
 import type { Command, CommandContext } from './commands';
 
 export interface CliEndpoint {
@@ -18,20 +18,10 @@ export interface CliEndpoint {
 
 /** `imap://USER@HOST:PORT` (user and password percent-encoded) → where and how to log in. */
 export async function endpointFromUrl(text: string, passwordFile: string | undefined, passwordEnv: string | undefined): Promise<CliEndpoint> {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `imaps://${text}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new Error(`Cannot read the account URL: ${text}`);
-  }
-  const user = decodeURIComponent(url.username);
-  if (!user) throw new Error(`The account URL needs a user: imap://USER@HOST:PORT (${url.host})`);
-  let password = url.password ? decodeURIComponent(url.password) : undefined;
-  if (passwordFile) password = (await fs.readFile(passwordFile, 'utf8')).replace(/\r?\n$/, '');
-  else if (passwordEnv !== undefined) password = passwordEnv;
-  if (password === undefined) throw new Error(`No password for ${user}@${url.host}: use a password file, the environment or the URL`);
-  const mail = parseServer(`${url.protocol}//${url.host}`).mail;
+  const { scheme, host, user, password } = await readAccountUrl(text, passwordFile, passwordEnv);
+  if (!user) throw new Error(`The account URL needs a user: imap://USER@HOST:PORT (${host})`);
+  if (password === undefined) throw new Error(`No password for ${user}@${host}: use a password file, the environment or the URL`);
+  const mail = parseServer(`${scheme}://${host}`).mail;
   if (!mail) throw new Error(`${text} is not an IMAP address`);
   return { server: mail, user, password };
 }

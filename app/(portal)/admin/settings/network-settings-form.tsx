@@ -7,7 +7,7 @@ import { Card, PageHeader } from '@/components/page-header';
 import { useTRPC } from '@/components/trpc-provider';
 
 const textareaClass =
-  'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm shadow-sm outline-none placeholder:text-slate-400 focus:border-brand-500 focus:ring-2 focus:ring-brand-100';
+  'block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-sm shadow-sm outline-none placeholder:text-slate-400 focus:border-brand-500 focus:ring-2 focus:ring-brand-100 disabled:bg-slate-50 disabled:text-slate-400';
 
 function EnvironmentNote({ value }: { value: string }) {
   if (!value) return null;
@@ -62,15 +62,15 @@ export function NetworkSettingsForm() {
           {update.error ? <Alert>{update.error.message}</Alert> : null}
           {saved ? <Alert tone="success">The network policy was saved. It applies to the next check or migration.</Alert> : null}
           <Field label="Allowed private hosts" hint="Private servers Mailferry may reach, one per line: a host name, an IP address or a network (CIDR), each with an optional :port. Example: mail.internal:993 or 10.1.0.0/16">
-            <textarea rows={4} value={allowedHosts} onChange={(e) => setAllowedHosts(e.target.value)} className={textareaClass} placeholder={'mail.internal:993\n10.1.0.0/16'} />
+            <textarea rows={4} disabled={settings.isLoading} value={allowedHosts} onChange={(e) => setAllowedHosts(e.target.value)} className={textareaClass} placeholder={'mail.internal:993\n10.1.0.0/16'} />
           </Field>
           <EnvironmentNote value={settings.data?.fromEnvironment.allowedHosts ?? ''} />
           <Field label="Insecure hosts" hint="Servers where unencrypted connections and unverified certificates are accepted. Use only for test systems on a trusted network.">
-            <textarea rows={3} value={insecureHosts} onChange={(e) => setInsecureHosts(e.target.value)} className={textareaClass} placeholder="legacy-mail.internal" />
+            <textarea rows={3} disabled={settings.isLoading} value={insecureHosts} onChange={(e) => setInsecureHosts(e.target.value)} className={textareaClass} placeholder="legacy-mail.internal" />
           </Field>
           <EnvironmentNote value={settings.data?.fromEnvironment.insecureHosts ?? ''} />
           <Field label="Trusted certificate authorities" hint="PEM certificates of private CAs that signed your servers' certificates. Public CAs are always trusted.">
-            <textarea rows={6} value={trustedCaPem} onChange={(e) => setTrustedCaPem(e.target.value)} className={textareaClass} placeholder="-----BEGIN CERTIFICATE-----" />
+            <textarea rows={6} disabled={settings.isLoading} value={trustedCaPem} onChange={(e) => setTrustedCaPem(e.target.value)} className={textareaClass} placeholder="-----BEGIN CERTIFICATE-----" />
           </Field>
           {settings.data?.fromEnvironment.trustedCaFile ? <EnvironmentNote value={settings.data.fromEnvironment.trustedCaFile} /> : null}
           <div className="flex justify-end">
