@@ -25,6 +25,7 @@ describe('environment', () => {
     expect(problemsOf({ MAILFERRY_ADMIN_EMAIL: 'admin@example.com' })).toEqual(['MAILFERRY_ADMIN_PASSWORD']);
     expect(problemsOf({ MAILFERRY_ADMIN_EMAIL: 'nope', MAILFERRY_ADMIN_PASSWORD: 'long enough password' })).toEqual(['MAILFERRY_ADMIN_EMAIL']);
     expect(problemsOf({ MAILFERRY_PG_PORT: '70000', MAILFERRY_WORKER_CONCURRENCY: '0' }).sort()).toEqual(['MAILFERRY_PG_PORT', 'MAILFERRY_WORKER_CONCURRENCY']);
+    expect(problemsOf({ MAILFERRY_TIMEZONE: 'Mars/Olympus' })).toEqual(['MAILFERRY_TIMEZONE']);
   });
 
   it('treats empty values as unset', () => {

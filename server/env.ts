@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from './portal/time-zone';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalString = z
@@ -49,6 +50,8 @@ export const envSchema = z
     MAILFERRY_MICROSOFT_IMAP: z.string().trim().default('outlook.office365.com:993'),
     /** How long one migration job copies before it checkpoints and hands over to the next job. */
     MAILFERRY_JOB_TIME_BUDGET_SECONDS: z.coerce.number().int().min(10).max(3 * 3600).default(600),
+    /** The time zone start and resync dates are entered in (IANA name); default the machine's. */
+    MAILFERRY_TIMEZONE: optionalString.refine((v) => v === undefined || isTimeZone(v), 'must be an IANA time zone such as Europe/Berlin'),
     MAILFERRY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     MAILFERRY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
