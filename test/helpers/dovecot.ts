@@ -69,7 +69,7 @@ export const DOVECOT_SPECIAL_USE_FOLDERS = {
   Junk: '\\Junk',
 } as const;
 
-interface MailOwner {
+export interface MailOwner {
   uid: number;
   gid: number;
   /** Dovecot's own unprivileged user/group for its internal and login processes. */
@@ -206,7 +206,8 @@ function passwdLine(user: DovecotUser): string {
   return `${user.username.toLowerCase()}:{PLAIN.B64}${encoded}::::::\n`;
 }
 
-async function mailOwner(): Promise<MailOwner> {
+/** Who owns the mail of a private Dovecot (also used by the Exchange IMAP stand-in). */
+export async function mailOwner(): Promise<MailOwner> {
   if (process.getuid?.() !== 0) {
     // Rootless Dovecot: every process, mail included, runs as the current user.
     const me = os.userInfo();

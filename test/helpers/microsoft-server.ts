@@ -25,6 +25,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { ensureDebianPackage, spawnDaemon, tail, type Daemon } from './child-process';
+import { mailOwner, type MailOwner } from './dovecot';
 import { freePorts } from './free-port';
 import { createTestCertificates } from './test-certificates';
 
@@ -754,14 +755,6 @@ export interface ExchangeImapServer {
   stop(): Promise<void>;
 }
 
-interface MailOwner {
-  uid: number;
-  gid: number;
-  internalUser: string;
-  internalGroup: string;
-  loginUser: string;
-}
-
 /**
  * A private Dovecot that plays outlook.office365.com:993: implicit TLS, SASL XOAUTH2 only, and
  * an oauth2 passdb that asks the Microsoft test server's introspection endpoint about every
@@ -846,25 +839,6 @@ export async function startExchangeImap(options: ExchangeImapOptions): Promise<E
   }
 }
 
-async function mailOwner(): Promise<MailOwner> {
-  if (process.getuid?.() !== 0) {
-    const me = os.userInfo();
-    const groups = await readFile('/etc/group', 'utf8').catch(() => '');
-    const group = groups
-      .split('\n')
-      .map((line) => line.split(':'))
-      .find((fields) => fields[2] === String(me.gid))?.[0];
-    if (!group) throw new Error(`no name for group ${me.gid} in /etc/group; rootless Dovecot needs one`);
-    return { uid: me.uid, gid: me.gid, internalUser: me.username, internalGroup: group, loginUser: me.username };
-  }
-  // Dovecot refuses mail owned by root; `nobody` exists everywhere.
-  const passwd = await readFile('/etc/passwd', 'utf8');
-  const nobody = passwd
-    .split('\n')
-    .map((line) => line.split(':'))
-    .find((fields) => fields[0] === 'nobody');
-  return { uid: Number(nobody?.[2] ?? 65534), gid: Number(nobody?.[3] ?? 65534), internalUser: 'dovecot', internalGroup: 'dovecot', loginUser: 'dovenull' };
-}
 
 function exchangeImapConfig(input: {
   rootDir: string;

@@ -6,6 +6,7 @@
  * https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
  */
 import { createHash } from 'node:crypto';
+import { abortable } from '../network/host-policy';
 import { ConnectorError, type FetchLike } from '../types';
 import { fetchFailure, httpsBase, parseJson, readBody, scrub } from './http';
 
@@ -132,21 +133,9 @@ function remember(key: string, entry: CachedToken): void {
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(fetchFailure(signal.reason, 'Microsoft token request', signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(fetchFailure(signal.reason, 'Microsoft token request', signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+  if (signal?.aborted) return Promise.reject(fetchFailure(signal.reason, 'Microsoft token request', signal));
+  return abortable(promise, signal).catch((error: unknown) => {
+    throw signal?.aborted && error === signal.reason ? fetchFailure(signal.reason, 'Microsoft token request', signal) : error;
   });
 }
 

@@ -152,8 +152,8 @@ async function lookupName(
   return answers;
 }
 
-/** getaddrinfo cannot be cancelled, but the caller need not wait for it. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/** Stops waiting for `promise` when `signal` aborts (getaddrinfo, for one, cannot be cancelled). */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
