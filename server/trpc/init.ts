@@ -8,6 +8,7 @@ import { CheckRateLimitedError } from '../accounts/check-service';
 import { NetworkSettingsError } from '../accounts/network-settings';
 import { EmailTakenError, OrganizationNotFoundError } from '../organizations/organizations';
 import { failureMessage } from '../accounts/messages';
+import { HostedMailboxExistsError, HostedMailboxNotFoundError } from '../hosted-mailboxes/hosted-mailboxes';
 import { KeyNotRevocableError, LicenceKeyNotFoundError } from '../licensing/keys';
 import { QuotaExhaustedError, ReservationNotFoundError } from '../licensing/quota';
 import { KeyRegistrationError } from '../licensing/registration';
@@ -63,6 +64,10 @@ const errorMapping = t.middleware(async ({ next, path }) => {
     } else if (cause instanceof KeyRegistrationError) {
       const code = { format: 'BAD_REQUEST', check: 'BAD_REQUEST', unknown: 'NOT_FOUND', revoked: 'CONFLICT', already_registered_here: 'CONFLICT', registered_elsewhere: 'CONFLICT', rate_limited: 'TOO_MANY_REQUESTS' } as const;
       result.error = new TRPCError({ code: code[cause.reason], message: cause.message });
+    } else if (cause instanceof HostedMailboxExistsError) {
+      result.error = new TRPCError({ code: 'CONFLICT', message: cause.message });
+    } else if (cause instanceof HostedMailboxNotFoundError) {
+      result.error = new TRPCError({ code: 'NOT_FOUND', message: cause.message });
     } else if (cause instanceof QuotaExhaustedError) {
       result.error = new TRPCError({ code: 'PRECONDITION_FAILED', message: cause.message });
     } else if (result.error.code === 'INTERNAL_SERVER_ERROR') {

@@ -1,6 +1,7 @@
 import { createCallerFactory, createTRPCRouter } from './init';
 import { accountsRouter } from './routers/accounts.router';
 import { adminRouter } from './routers/admin.router';
+import { hostedMailboxesRouter } from './routers/hosted-mailboxes.router';
 import { licenceKeysRouter } from './routers/licence-keys.router';
 import { licensingRouter } from './routers/licensing.router';
 import { organizationRouter } from './routers/organization.router';
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   settings: settingsRouter,
   licensing: licensingRouter,
   licenceKeys: licenceKeysRouter,
+  hostedMailboxes: hostedMailboxesRouter,
 });
 
 export type AppRouter = typeof appRouter;
