@@ -14,7 +14,10 @@ import type { Db } from '../db';
 import { copyMailbox, CopyError, isTransient, type MailboxEndpoint } from '../engine/copy-mailbox';
 import type { ProgressSnapshot } from '../engine/progress';
 import { env } from '../env';
+import type { StateStore } from '../engine/state';
+import type { MigrationState } from '../generated/prisma/enums';
 import { enqueueJob } from '../jobs/enqueue';
+import { markReservationUsed, releaseReservation } from '../licensing/quota';
 import { createLogger } from '../logger';
 import { openAccounts, wipeCredentials, type OpenedAccount } from './accounts';
 import { acquireLease, releaseLease } from './connection-leases';
@@ -25,7 +28,9 @@ const log = createLogger('migration');
 
 export type Phase = 'run' | 'resync';
 
-export type PhaseOutcome = 'ignored' | 'rescheduled' | 'continues' | 'waiting_resync' | 'finished' | 'retrying' | 'failed';
+export type PhaseOutcome = 'ignored' | 'rescheduled' | 'continues' | 'waiting_resync' | 'finished' | 'retrying' | 'failed' | 'cancelled';
+
+const LIVE_STATES: MigrationState[] = ['scheduled', 'running', 'waiting_resync', 'resyncing'];
 
 export interface PhaseDependencies {
   ring: KeyRing;
@@ -75,12 +80,28 @@ async function totalsSoFar(db: Db, migrationId: string) {
 }
 
 async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseOutcome> {
-  await db.$transaction(async (tx) => {
-    await tx.migration.update({ where: { id: migrationId }, data: { state: 'failed', failureReason: reason, finishedAt: new Date(), etaSeconds: null } });
+  const outcome = await db.$transaction(async (tx) => {
+    // A migration cancelled meanwhile stays cancelled.
+    const changed = await tx.migration.updateMany({
+      where: { id: migrationId, state: { in: LIVE_STATES } },
+      data: { state: 'failed', failureReason: reason, finishedAt: new Date(), etaSeconds: null },
+    });
+    if (changed.count === 0) return 'cancelled' as const;
     await wipeCredentials(tx, migrationId);
+    // It never started (its credentials could not even be opened): its unit comes back.
+    const reservation = await tx.quotaReservation.findUnique({ where: { migrationId }, select: { id: true, state: true } });
+    if (reservation?.state === 'reserved') await releaseReservation(tx, reservation.id);
+    return 'failed' as const;
   });
-  log.warn('migration failed', { migrationId, reason });
-  return 'failed';
+  if (outcome === 'failed') log.warn('migration failed', { migrationId, reason });
+  return outcome;
+}
+
+/** The migration left the state this job works in: a customer cancelled it. */
+class Cancelled extends CopyError {
+  constructor() {
+    super('The migration was cancelled.', 'copy_failed');
+  }
 }
 
 /**
@@ -128,15 +149,27 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     return 'rescheduled';
   }
 
+  const stop = new AbortController();
   try {
-    await db.migration.update({
-      where: { id: migrationId },
-      data: { state: activeState, startedAt: migration.startedAt ?? new Date(), failureReason: null },
+    const isStarted = await db.$transaction(async (tx) => {
+      // Guarded by the state: a cancel that got the row first wins (server/migrations/cancel-migration.ts).
+      const changed = await tx.migration.updateMany({
+        where: { id: migrationId, state: { in: [waitingState, activeState] } },
+        data: { state: activeState, startedAt: migration.startedAt ?? new Date(), failureReason: null },
+      });
+      if (changed.count === 0) return false;
+      // The first start spends the unit for good; later chunks find it used already.
+      const reservation = await tx.quotaReservation.findUnique({ where: { migrationId }, select: { id: true, state: true } });
+      if (reservation?.state === 'reserved') await markReservationUsed(tx, reservation.id);
+      return true;
     });
+    if (!isStarted) return 'ignored';
     const base = await totalsSoFar(db, migrationId);
     const saveProgress = async (p: ProgressSnapshot) => {
-      await db.migration.update({
-        where: { id: migrationId },
+      // Only while the migration is still in this job's state; otherwise it was cancelled and
+      // the copy stops at its next checkpoint.
+      const saved = await db.migration.updateMany({
+        where: { id: migrationId, state: activeState },
         data: {
           totalMessages: base.copied + base.skipped + base.failed + p.totalMessages,
           totalBytes: base.bytes + BigInt(p.totalBytes),
@@ -148,13 +181,29 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
           progressAt: new Date(),
         },
       });
+      if (saved.count === 0) stop.abort();
+    };
+    const store = new DbStateStore(db, migrationId);
+    const state: StateStore = {
+      loadCheckpoints: () => store.loadCheckpoints(),
+      recordIssues: (issues) => store.recordIssues(issues),
+      saveCheckpoint: async (checkpoint) => {
+        await store.saveCheckpoint(checkpoint);
+        if (!stop.signal.aborted) {
+          const row = await db.migration.findUnique({ where: { id: migrationId }, select: { state: true } });
+          if (row?.state !== activeState) stop.abort();
+        }
+        // A CopyError passes through the engine's retries and ends the copy here.
+        if (stop.signal.aborted) throw new Cancelled();
+      },
     };
     let pendingSave: Promise<void> = Promise.resolve();
     const summary = await copyMailbox({
       source,
       target,
       policy,
-      state: new DbStateStore(db, migrationId),
+      state,
+      signal: stop.signal,
       syncFlags: phase === 'resync',
       timeBudgetMs: deps.timeBudgetMs,
       folderConcurrency: FOLDERS_AT_ONCE,
@@ -165,24 +214,39 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     });
     await pendingSave;
     await saveProgress(summary.progress);
+    if (stop.signal.aborted) return 'cancelled';
 
     if (!summary.isComplete) {
-      await enqueueJob(db, job, { migrationId }, { jobKey: migrationJobKey(migrationId) });
-      return 'continues';
+      const next = await db.$transaction(async (tx) => {
+        const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { progressAt: new Date() } });
+        if (changed.count === 0) return 'cancelled' as const;
+        await enqueueJob(tx, job, { migrationId }, { jobKey: migrationJobKey(migrationId) });
+        return 'continues' as const;
+      });
+      return next;
     }
     if (phase === 'run' && migration.resyncAt) {
-      await db.$transaction(async (tx) => {
-        await tx.migration.update({ where: { id: migrationId }, data: { state: 'waiting_resync', failedAttempts: 0, etaSeconds: null } });
+      return await db.$transaction(async (tx) => {
+        const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { state: 'waiting_resync', failedAttempts: 0, etaSeconds: null } });
+        if (changed.count === 0) return 'cancelled' as const;
         await enqueueJob(tx, migrationResyncJob, { migrationId }, { runAt: migration.resyncAt!, jobKey: migrationJobKey(migrationId) });
+        return 'waiting_resync' as const;
       });
-      return 'waiting_resync';
     }
-    await db.$transaction(async (tx) => {
-      await tx.migration.update({ where: { id: migrationId }, data: { state: 'finished', finishedAt: new Date(), failedAttempts: 0, etaSeconds: null } });
+    return await db.$transaction(async (tx) => {
+      const changed = await tx.migration.updateMany({
+        where: { id: migrationId, state: activeState },
+        data: { state: 'finished', finishedAt: new Date(), failedAttempts: 0, etaSeconds: null },
+      });
+      if (changed.count === 0) return 'cancelled' as const;
       await wipeCredentials(tx, migrationId);
+      return 'finished' as const;
     });
-    return 'finished';
   } catch (error) {
+    if (stop.signal.aborted || error instanceof Cancelled) {
+      log.info('migration stopped: cancelled', { migrationId, phase });
+      return 'cancelled';
+    }
     const cause = error instanceof CopyError && error.cause ? error.cause : error;
     if (cause instanceof ConnectorError && !isTransient(cause)) return fail(db, migrationId, failureMessage(cause.reason));
     const attempts = migration.failedAttempts + 1;
@@ -190,12 +254,13 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     if (attempts >= (deps.maxAttempts ?? 6)) {
       return fail(db, migrationId, cause instanceof ConnectorError ? failureMessage(cause.reason) : 'The copy failed repeatedly because a server kept dropping the connection or refusing commands.');
     }
-    await db.$transaction(async (tx) => {
-      await tx.migration.update({ where: { id: migrationId }, data: { failedAttempts: attempts } });
+    return await db.$transaction(async (tx) => {
+      const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { failedAttempts: attempts } });
+      if (changed.count === 0) return 'cancelled' as const;
       const delayMs = Math.min(60 * 60_000, 30_000 * 2 ** (attempts - 1));
       await enqueueJob(tx, job, { migrationId }, { runAt: new Date(Date.now() + delayMs), jobKey: migrationJobKey(migrationId) });
+      return 'retrying' as const;
     });
-    return 'retrying';
   } finally {
     await releaseLease(db, sourceLease);
     await releaseLease(db, targetLease);

@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import { ZodError } from 'zod';
+import { ZodError, type core } from 'zod';
 import type { SessionUser } from '../auth/session-user';
 import { db, type Db } from '../db';
 import type { TenantScope } from '../organizations/tenant-scope';
@@ -12,6 +12,7 @@ import { HostedMailboxExistsError, HostedMailboxNotFoundError } from '../hosted-
 import { KeyNotRevocableError, LicenceKeyNotFoundError } from '../licensing/keys';
 import { QuotaExhaustedError, ReservationNotFoundError } from '../licensing/quota';
 import { KeyRegistrationError } from '../licensing/registration';
+import { MigrationFieldError, MigrationNotCancellableError, MigrationNotFoundError } from '../migrations/errors';
 import { createLogger } from '../logger';
 
 const log = createLogger('trpc');
@@ -26,6 +27,16 @@ export function createContext(input: { user: SessionUser | null; ip?: string | n
   return { db: input.db ?? db, user: input.user, ip: input.ip ?? null };
 }
 
+/**
+ * zod 4's ZodError is not an Error, so TRPCError keeps a copy of it (with its `issues`) rather
+ * than the instance itself: recognise it by its issues.
+ */
+function fieldErrorsOf(cause: unknown) {
+  if (cause instanceof ZodError) return cause.flatten();
+  const issues = (cause as { issues?: unknown } | undefined)?.issues;
+  return Array.isArray(issues) ? new ZodError(issues as core.$ZodIssue[]).flatten() : null;
+}
+
 const t = initTRPC.context<TRPCContext>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
@@ -34,7 +45,7 @@ const t = initTRPC.context<TRPCContext>().create({
       data: {
         ...shape.data,
         // Field errors for forms; never the stack or a server-side cause.
-        zodError: error.cause instanceof ZodError ? error.cause.flatten() : null,
+        zodError: fieldErrorsOf(error.cause),
         stack: undefined,
       },
     };
@@ -70,6 +81,14 @@ const errorMapping = t.middleware(async ({ next, path }) => {
       result.error = new TRPCError({ code: 'NOT_FOUND', message: cause.message });
     } else if (cause instanceof QuotaExhaustedError) {
       result.error = new TRPCError({ code: 'PRECONDITION_FAILED', message: cause.message });
+    } else if (cause instanceof MigrationNotFoundError) {
+      result.error = new TRPCError({ code: 'NOT_FOUND', message: cause.message });
+    } else if (cause instanceof MigrationNotCancellableError) {
+      result.error = new TRPCError({ code: 'CONFLICT', message: cause.message });
+    } else if (cause instanceof MigrationFieldError) {
+      // Shaped like an input validation error, so forms show it on the field.
+      const issues: core.$ZodIssue[] = Object.entries(cause.fields).map(([field, message]) => ({ code: 'custom', path: [field], message: message!, input: undefined }));
+      result.error = new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause: Object.assign(new Error(cause.message), { issues }) });
     } else if (result.error.code === 'INTERNAL_SERVER_ERROR') {
       log.error('procedure failed', { path, error: cause ?? result.error });
       result.error = new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Something went wrong on our side. Please try again.' });

@@ -4,6 +4,7 @@ import { adminRouter } from './routers/admin.router';
 import { hostedMailboxesRouter } from './routers/hosted-mailboxes.router';
 import { licenceKeysRouter } from './routers/licence-keys.router';
 import { licensingRouter } from './routers/licensing.router';
+import { migrationsRouter } from './routers/migrations.router';
 import { organizationRouter } from './routers/organization.router';
 import { resellerRouter } from './routers/reseller.router';
 import { sessionRouter } from './routers/session.router';
@@ -18,6 +19,7 @@ export const appRouter = createTRPCRouter({
   settings: settingsRouter,
   licensing: licensingRouter,
   licenceKeys: licenceKeysRouter,
+  migrations: migrationsRouter,
   hostedMailboxes: hostedMailboxesRouter,
 });
 

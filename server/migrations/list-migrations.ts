@@ -1,0 +1,100 @@
+import type { Db } from '../db';
+import type { MigrationState } from '../generated/prisma/enums';
+import type { Prisma } from '../generated/prisma/client';
+import { MigrationNotFoundError } from './errors';
+import type { MigrationList } from './schemas';
+
+export const ACTIVE_STATES = ['scheduled', 'running', 'waiting_resync', 'resyncing'] as const satisfies readonly MigrationState[];
+export const FINISHED_STATES = ['finished', 'failed', 'cancelled'] as const satisfies readonly MigrationState[];
+export const CANCELLABLE_STATES: readonly MigrationState[] = ACTIVE_STATES;
+
+// Explicit: the accounts' sealed passwords never leave the database through a list.
+const accountFields = { side: true, type: true, email: true } as const;
+const listFields = {
+  id: true,
+  state: true,
+  startAt: true,
+  resyncAt: true,
+  startedAt: true,
+  finishedAt: true,
+  failureReason: true,
+  totalMessages: true,
+  copiedMessages: true,
+  createdAt: true,
+  accounts: { select: accountFields },
+} satisfies Prisma.MigrationSelect;
+
+type Row = Prisma.MigrationGetPayload<{ select: typeof listFields }>;
+
+export interface MigrationListItem {
+  id: string;
+  state: MigrationState;
+  isActive: boolean;
+  canCancel: boolean;
+  source: { email: string; type: string };
+  target: { email: string; type: string };
+  startAt: Date;
+  resyncAt: Date | null;
+  /** The same instants in the server's time zone, as shown to customers: "28 Mar 2027, 03:30". */
+  startLocal: string;
+  resyncLocal: string | null;
+  finishedLocal: string | null;
+  failureReason: string | null;
+  messages: { copied: number; total: number };
+}
+
+const displayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** An instant as a wall-clock time in `zone`, e.g. "28 Mar 2027, 03:30". */
+export function formatInZone(at: Date, zone: string): string {
+  let format = displayFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    displayFormats.set(zone, format);
+  }
+  return format.format(at);
+}
+
+function toItem(row: Row, zone: string): MigrationListItem {
+  const side = (name: 'source' | 'target') => {
+    const account = row.accounts.find((a) => a.side === name);
+    return { email: account?.email ?? '', type: account?.type ?? '' };
+  };
+  const isActive = (ACTIVE_STATES as readonly MigrationState[]).includes(row.state);
+  return {
+    id: row.id,
+    state: row.state,
+    isActive,
+    canCancel: CANCELLABLE_STATES.includes(row.state),
+    source: side('source'),
+    target: side('target'),
+    startAt: row.startAt,
+    resyncAt: row.resyncAt,
+    startLocal: formatInZone(row.startAt, zone),
+    resyncLocal: row.resyncAt ? formatInZone(row.resyncAt, zone) : null,
+    finishedLocal: row.finishedAt ? formatInZone(row.finishedAt, zone) : null,
+    failureReason: row.failureReason,
+    messages: { copied: row.copiedMessages, total: row.totalMessages },
+  };
+}
+
+const statesOf: Record<MigrationList, readonly MigrationState[] | null> = { active: ACTIVE_STATES, finished: FINISHED_STATES, all: null };
+
+/** An organization's migrations, newest first: the active ones, the finished ones, or all. */
+export async function listMigrations(db: Db, organizationId: string, list: MigrationList, zone: string): Promise<MigrationListItem[]> {
+  const states = statesOf[list];
+  const rows = await db.migration.findMany({
+    where: { organizationId, ...(states ? { state: { in: [...states] } } : {}) },
+    select: listFields,
+    orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    take: 500,
+  });
+  return rows.map((row) => toItem(row, zone));
+}
+
+/** One migration of the organization; another organization's id is not found. */
+export async function getMigration(db: Db, organizationId: string, id: string, zone: string): Promise<MigrationListItem> {
+  const row = await db.migration.findFirst({ where: { id, organizationId }, select: listFields });
+  if (!row) throw new MigrationNotFoundError();
+  return toItem(row, zone);
+}

@@ -1,0 +1,22 @@
+import { keyRing } from '../../crypto/runtime';
+import { cancelMigration } from '../../migrations/cancel-migration';
+import { getMigration, listMigrations } from '../../migrations/list-migrations';
+import { migrationIdSchema, migrationInputSchema, migrationListSchema } from '../../migrations/schemas';
+import { submitMigration } from '../../migrations/submit-migration';
+import { serverTimeZoneName } from '../../portal/time-zone';
+import { createTRPCRouter, customerProcedure } from '../init';
+
+/** A customer's migrations: always the caller's organization, never a password in an answer. */
+export const migrationsRouter = createTRPCRouter({
+  /** Checks both logins, then reserves a unit and schedules the migration; or says which side failed. */
+  create: customerProcedure
+    .input(migrationInputSchema)
+    .mutation(({ ctx, input }) =>
+      submitMigration(ctx.db, keyRing, { userId: ctx.user.id, organizationId: ctx.organizationId, ip: ctx.ip }, input, { zone: serverTimeZoneName() }),
+    ),
+  list: customerProcedure.input(migrationListSchema).query(({ ctx, input }) => listMigrations(ctx.db, ctx.organizationId, input.list, serverTimeZoneName())),
+  get: customerProcedure.input(migrationIdSchema).query(({ ctx, input }) => getMigration(ctx.db, ctx.organizationId, input.id, serverTimeZoneName())),
+  cancel: customerProcedure
+    .input(migrationIdSchema)
+    .mutation(({ ctx, input }) => cancelMigration(ctx.db, { userId: ctx.user.id, organizationId: ctx.organizationId, ip: ctx.ip }, input.id)),
+});
