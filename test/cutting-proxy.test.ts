@@ -53,6 +53,29 @@ describe('cutting proxy over raw TCP', () => {
     }
   });
 
+  it("with choose 'first-to-reach', cuts the first connections that carry enough bytes, whichever they are", async () => {
+    // The first connection of this origin sends only 1 KB; the later ones the whole payload.
+    let served = 0;
+    const mixed = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end(served++ === 0 ? payload.subarray(0, 1024) : payload);
+    });
+    await new Promise<void>((resolve) => mixed.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const proxy = await startCuttingProxy({ targetHost: '127.0.0.1', targetPort: (mixed.address() as { port: number }).port, cutAfterServerBytes: 10_000, cuts: 1, choose: 'first-to-reach' });
+    try {
+      const small = await readUntilClosed(proxy.port);
+      const cut = await readUntilClosed(proxy.port);
+      const whole = await readUntilClosed(proxy.port);
+      expect(small.bytes.length).toBe(1024);
+      expect(cut.bytes.equals(payload.subarray(0, 10_000))).toBe(true);
+      expect(whole.bytes.equals(payload)).toBe(true);
+      expect(proxy.cutCount).toBe(1);
+    } finally {
+      await proxy.stop();
+      await new Promise<void>((resolve) => mixed.close(() => resolve()));
+    }
+  });
+
   it('passes everything through without a cut size', async () => {
     const proxy = await startCuttingProxy({ targetHost: '127.0.0.1', targetPort: originPort });
     try {

@@ -65,8 +65,8 @@ describe('engine under failure', () => {
   it('survives a source that drops the connection in the middle of a message, and ends exact', async () => {
     const [source, target] = [await newUser(), await newUser()];
     await fillCorpus(dovecot, source, { count: 60, seed: 3 });
-    // The first two source connections die after 150 KB: inside a FETCH of message bodies.
-    const proxy = await startCuttingProxy({ targetHost: '127.0.0.1', targetPort: dovecot.port, cutAfterServerBytes: 150_000, cuts: 2 });
+    // The first two source connections that carry 150 KB die there: inside a FETCH of message bodies.
+    const proxy = await startCuttingProxy({ targetHost: '127.0.0.1', targetPort: dovecot.port, cutAfterServerBytes: 150_000, cuts: 2, choose: 'first-to-reach' });
     try {
       const policy: NetworkPolicy = { allow: parseHostRules('127.0.0.0/8').rules, insecure: parseHostRules('127.0.0.1').rules, extraCaPem: null, allowedPorts: [...DEFAULT_ALLOWED_PORTS, dovecot.port, proxy.port] };
       const summary = await copyMailbox({

@@ -42,6 +42,15 @@ export class AppenderPool {
     private readonly maxBytesInFlight: number,
   ) {}
 
+  /**
+   * Undefined while the bytes in flight are below the budget, else a promise that resolves
+   * once they are: a reader can stop reading meanwhile.
+   */
+  room(): Promise<void> | undefined {
+    if (this.inFlightBytes < this.maxBytesInFlight) return undefined;
+    return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.room());
+  }
+
   async append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<void> {
     while (this.inFlightBytes > 0 && this.inFlightBytes + content.length > this.maxBytesInFlight) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));

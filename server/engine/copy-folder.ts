@@ -1,6 +1,8 @@
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { AppenderPool } from './appender-pool';
-import { allowedFlags } from './flags';
+import type { BodyFetcher } from './body-fetcher';
+import { FetchRejectedError, SourceChangedError } from './body-fetcher';
+import { allowedFlags, flagFilter } from './flags';
 import { IdentityCounter, messageIdentity } from './identity';
 import type { ProgressTracker } from './progress';
 import type { CopyIssue, FolderCheckpoint } from './state';
@@ -23,6 +25,8 @@ export interface FolderCopyContext {
   /** A target connection of this folder's own, for SELECT, identity reads and STATUS. */
   target: ImapFlow;
   appenders: AppenderPool;
+  /** Reads whole messages from the source (a connection of this folder's own). */
+  bodies: BodyFetcher;
   progress: ProgressTracker;
   maxMessageBytes: number;
   /** Stop after the current batch once this time (ms since epoch) has passed. */
@@ -116,10 +120,15 @@ export function isMessageRejection(error: unknown): boolean {
  */
 export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint, context: FolderCopyContext): Promise<boolean> {
   const { source, target, progress } = context;
-  await source.mailboxOpen(scan.sourcePath, { readOnly: true });
-  const mailbox = await target.mailboxOpen(scan.targetPath);
+  const [, mailbox, examined] = await Promise.all([
+    source.mailboxOpen(scan.sourcePath, { readOnly: true }),
+    target.mailboxOpen(scan.targetPath),
+    context.bodies.examine(scan.sourcePath),
+  ]);
+  if (examined.uidValidity !== scan.uidValidity) throw new SourceChangedError(`The UIDVALIDITY of ${scan.sourcePath} changed.`);
   const targetUidValidity = String(mailbox.uidValidity);
   const permanentFlags = mailbox.permanentFlags ?? new Set<string>();
+  const flagsFor = flagFilter(permanentFlags);
 
   // Target messages that may already hold part of this copy: all of them when nothing can be
   // trusted (first run into a non-empty folder, or a UIDVALIDITY changed on either side),
@@ -182,31 +191,41 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     let copiedBytes = 0;
     let failed = oversized.length;
     if (wanted.length > 0) {
-      for await (const message of source.fetch(uidSet(wanted.map((m) => m.uid)), { uid: true, source: true, flags: true, internalDate: true, size: true }, { uid: true })) {
-        const body = message.source;
-        if (!body) {
-          issues.push({ folder: scan.sourcePath, uid: message.uid, size: message.size ?? null, reason: 'The source server did not return the message.' });
-          failed++;
-          continue;
-        }
-        const flags = allowedFlags(message.flags, permanentFlags);
-        const internalDate = message.internalDate ? toDate(message.internalDate) ?? undefined : undefined;
-        const uid = message.uid;
-        appends.push(
-          context.appenders.append(scan.targetPath, body, flags, internalDate).then(
-            () => {
-              copied++;
-              copiedBytes += body.length;
-              progress.copied(scan.sourcePath, 1, body.length);
-            },
-            (error: unknown) => {
-              if (!isMessageRejection(error)) throw error;
-              failed++;
-              issues.push({ folder: scan.sourcePath, uid, size: body.length, reason: describeAppendFailure(error) });
-              progress.failed(scan.sourcePath, 1, body.length);
-            },
-          ),
-        );
+      const received = new Set<number>();
+      let refusal: FetchRejectedError | null = null;
+      await context.bodies
+        .fetch(uidSet(wanted.map((m) => m.uid)), (message) => {
+          const { uid, body } = message;
+          if (received.has(uid)) return undefined;
+          received.add(uid);
+          appends.push(
+            context.appenders.append(scan.targetPath, body, flagsFor(message.flags), message.internalDate ?? undefined).then(
+              () => {
+                copied++;
+                copiedBytes += body.length;
+                progress.copied(scan.sourcePath, 1, body.length);
+              },
+              (error: unknown) => {
+                if (!isMessageRejection(error)) throw error;
+                failed++;
+                issues.push({ folder: scan.sourcePath, uid, size: body.length, reason: describeAppendFailure(error) });
+                progress.failed(scan.sourcePath, 1, body.length);
+              },
+            ),
+          );
+          // Stop reading while the target is behind: memory stays within the pool's budget.
+          return context.appenders.room();
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof FetchRejectedError)) throw error;
+          refusal = error;
+        });
+      for (const message of wanted) {
+        if (received.has(message.uid)) continue;
+        const said = (refusal as FetchRejectedError | null)?.responseText.replace(/\s+/g, ' ').slice(0, 200);
+        issues.push({ folder: scan.sourcePath, uid: message.uid, size: message.size, reason: `The source server did not return the message${said ? `: ${said}` : ' (it may have been deleted meanwhile).'}` });
+        failed++;
+        progress.failed(scan.sourcePath, 1, message.size);
       }
     }
     // Drain before the checkpoint: nothing may be in flight when lastUid moves.

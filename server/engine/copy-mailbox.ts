@@ -5,6 +5,7 @@ import type { MailServer } from '../accounts/server-address';
 import { ConnectorError } from '../accounts/types';
 import { createLogger } from '../logger';
 import { AppenderPool, imapflowAppender } from './appender-pool';
+import { connectBodyFetcher, imapflowBodyFetcher, SourceChangedError, type BodyFetcher } from './body-fetcher';
 import { copyFolder, type FolderScan } from './copy-folder';
 import { ensureTargetFolders, planFolders } from './folder-plan';
 import { connectPipelinedAppender, type Appender } from './pipelined-appender';
@@ -69,6 +70,7 @@ const TRANSIENT = /ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|socket|connection|clo
 
 /** Whether a failure is worth another attempt with fresh connections. */
 export function isTransient(error: unknown): boolean {
+  if (error instanceof SourceChangedError) return true;
   if (error instanceof ConnectorError) return ['timed_out', 'connection_refused', 'protocol_error'].includes(error.reason);
   const e = error as { code?: string; message?: string; responseText?: string; responseStatus?: string };
   return TRANSIENT.test(`${e.code ?? ''} ${e.message ?? ''} ${e.responseText ?? ''} ${e.responseStatus ?? ''}`);
@@ -87,24 +89,33 @@ function backoffMs(attempt: number, error: unknown): number {
   return Math.min(30_000, 500 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
 }
 
-async function scanFolder(source: ImapFlow, folder: PlannedFolder, checkpoint: FolderCheckpoint): Promise<FolderScan> {
-  const mailbox = await source.mailboxOpen(folder.sourcePath, { readOnly: true });
-  const uidValidity = String(mailbox.uidValidity);
-  const isContinuation = checkpoint.sourceUidValidity === uidValidity;
+interface WorkerConnections {
+  source: ImapFlow;
+  target: ImapFlow;
+  /** Opened when the worker first copies; null until then. */
+  bodies: BodyFetcher | null;
+}
+
+async function scanFolder(source: BodyFetcher, folder: PlannedFolder, checkpoint: FolderCheckpoint): Promise<FolderScan> {
+  const mailbox = await source.examine(folder.sourcePath);
+  const isContinuation = checkpoint.sourceUidValidity === mailbox.uidValidity;
   const from = isContinuation ? checkpoint.lastUid + 1 : 1;
+  let uidNext = mailbox.uidNext ?? 0;
   const candidates: { uid: number; size: number }[] = [];
-  if (mailbox.exists > 0 && from < mailbox.uidNext) {
-    for await (const message of source.fetch(`${from}:*`, { uid: true, size: true }, { uid: true })) {
-      if (message.uid >= from) candidates.push({ uid: message.uid, size: message.size ?? 0 });
+  if (mailbox.exists > 0 && (mailbox.uidNext === null || from < mailbox.uidNext)) {
+    // `N:*` also returns the highest message when it is below N: filtered by UID.
+    for (const message of await source.sizes(`${from}:*`)) {
+      if (message.uid >= from) candidates.push(message);
+      if (mailbox.uidNext === null) uidNext = Math.max(uidNext, message.uid + 1);
     }
     candidates.sort((a, b) => a.uid - b.uid);
   }
   return {
     sourcePath: folder.sourcePath,
     targetPath: folder.targetPath,
-    uidValidity,
-    uidNext: mailbox.uidNext,
-    highestModseq: mailbox.highestModseq !== undefined && !mailbox.noModseq ? String(mailbox.highestModseq) : null,
+    uidValidity: mailbox.uidValidity,
+    uidNext: Math.max(uidNext, from),
+    highestModseq: mailbox.highestModseq,
     candidates,
     isContinuation,
   };
@@ -124,6 +135,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
   const progress = new ProgressTracker(options.onProgress);
   const open = new Set<ImapFlow>();
   const appenderPipes = new Set<Appender>();
+  const bodyFetchers = new Set<BodyFetcher>();
 
   const connect = async (endpoint: MailboxEndpoint) => {
     const client = await connectImap({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup });
@@ -162,14 +174,25 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
 
     // Totals up front, for progress and ETA.
     // Scanned over the folder workers' own source connections at once, not one after another.
-    const workerPairs: { source: ImapFlow; target: ImapFlow }[] = [{ source: planSource, target: planTarget }];
+    const connectBodies = async (source: ImapFlow): Promise<BodyFetcher> => {
+      const raw = await connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup });
+      if (!raw) return imapflowBodyFetcher(source);
+      bodyFetchers.add(raw);
+      return raw;
+    };
     const workerCount = Math.max(1, Math.min(folderConcurrency, folders.length));
-    while (workerPairs.length < workerCount) workerPairs.push({ source: await connect(options.source), target: await connect(options.target) });
+    const workerPairs: WorkerConnections[] = await Promise.all(
+      Array.from({ length: workerCount }, async (_, index) => {
+        const source = index === 0 ? planSource : await connect(options.source);
+        const target = index === 0 ? planTarget : await connect(options.target);
+        return { source, target, bodies: await connectBodies(source) };
+      }),
+    );
     const scans = new Map<string, FolderScan>();
     const toScan = [...folders];
     await Promise.all(
-      workerPairs.map(async ({ source }) => {
-        for (let folder = toScan.shift(); folder; folder = toScan.shift()) scans.set(folder.sourcePath, await scanFolder(source, folder, checkpointOf(folder)));
+      workerPairs.map(async ({ bodies }) => {
+        for (let folder = toScan.shift(); folder; folder = toScan.shift()) scans.set(folder.sourcePath, await scanFolder(bodies!, folder, checkpointOf(folder)));
       }),
     );
     for (const folder of folders) {
@@ -205,25 +228,34 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const settled = checkpoint && scan.isContinuation && checkpoint.lastUid >= scan.uidNext - 1 && scan.candidates.length === 0;
       return !settled || (options.syncFlags && checkpoint.highestModseq !== scan.highestModseq) || (options.syncFlags && scan.highestModseq === null);
     });
-    const worker = async (first: { source: ImapFlow; target: ImapFlow } | null) => {
+    const closePair = async (pair: WorkerConnections) => {
+      if (pair.bodies) {
+        bodyFetchers.delete(pair.bodies);
+        await pair.bodies.close().catch(() => undefined);
+      }
+      await closeAll([pair.source, pair.target]);
+    };
+    const worker = async (first: WorkerConnections | null) => {
       let pair = first;
       while (queue.length > 0) {
         const folder = queue.shift()!;
         for (let attempt = 1; ; attempt++) {
           if (options.signal?.aborted) throw new CopyError('The copy was stopped.', 'copy_failed');
           try {
-            if (!pair || !pair.source.usable || !pair.target.usable) {
-              if (pair) await closeAll([pair.source, pair.target]);
-              pair = { source: await connect(options.source), target: await connect(options.target) };
+            if (!pair || !pair.source.usable || !pair.target.usable || (pair.bodies && !pair.bodies.usable)) {
+              if (pair) await closePair(pair);
+              pair = { source: await connect(options.source), target: await connect(options.target), bodies: null };
               await refillAppenders();
             }
+            pair.bodies ??= await connectBodies(pair.source);
             // The scan of the totals stays valid on the first attempt; a retry starts again
             // from the checkpoint the failed attempt left.
             const checkpoint = (await options.state.loadCheckpoints()).get(folder.sourcePath) ?? checkpointOf(folder);
-            const scan = attempt === 1 ? scans.get(folder.sourcePath)! : await scanFolder(pair.source, folder, checkpoint);
+            const scan = attempt === 1 ? scans.get(folder.sourcePath)! : await scanFolder(pair.bodies, folder, checkpoint);
             const finished = await copyFolder(scan, checkpoint, {
               source: pair.source,
               target: pair.target,
+              bodies: pair.bodies,
               appenders,
               progress,
               maxMessageBytes: options.maxMessageBytes ?? 50 * 1024 * 1024,
@@ -246,7 +278,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
               await recordIssues([{ folder: folder.sourcePath, uid: null, size: null, reason: `The folder could not be copied: ${(error as Error).message}` }]);
               break;
             }
-            if (pair) await closeAll([pair.source, pair.target]);
+            if (pair) await closePair(pair);
             pair = null;
             await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, error)));
           }
@@ -256,7 +288,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
           queue.length = 0;
         }
       }
-      if (pair) await closeAll([pair.source, pair.target]);
+      if (pair) await closePair(pair);
     };
     const workers = workerPairs.map((pair) => worker(pair));
     const results = await Promise.allSettled(workers);
@@ -277,7 +309,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     if (error instanceof CopyError || error instanceof ConnectorError) throw error;
     throw new CopyError((error as Error).message ?? String(error), 'copy_failed', { cause: error });
   } finally {
-    await Promise.all([...appenderPipes].map((a) => a.close().catch(() => undefined)));
+    await Promise.all([...appenderPipes, ...bodyFetchers].map((a) => a.close().catch(() => undefined)));
     await closeAll([...open]);
   }
 }

@@ -1,10 +1,4 @@
-import net from 'node:net';
-import tls from 'node:tls';
-import type { ImapAuth } from '../accounts/imap/imap-connector';
-import { resolveTarget, tlsOptions, type Lookup, type NetworkPolicy } from '../accounts/network/host-policy';
-import type { MailServer } from '../accounts/server-address';
-import { ConnectorError } from '../accounts/types';
-import { encodeMutf7 } from './mutf7';
+import { openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions } from './raw-imap';
 
 /**
  * An IMAP connection that only APPENDs, and keeps many APPENDs in flight: with LITERAL+
@@ -17,11 +11,6 @@ export interface Appender {
   readonly usable: boolean;
   append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<void>;
   close(): Promise<void>;
-}
-
-interface Pending {
-  resolve(): void;
-  reject(error: Error): void;
 }
 
 export class AppendRejectedError extends Error {
@@ -43,62 +32,55 @@ export function imapDate(date: Date): string {
   return `${pad(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-/** A mailbox name as an IMAP quoted string (modified UTF-7 for non-ASCII). */
-export function quoteMailbox(path: string): string {
-  return `"${encodeMutf7(path).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
 const FLAG = /^\\?[!#$%&'*+\-.0-9:<=>?@A-Z^_`a-z|}~]+$/;
 
-class Connection implements Appender {
-  private buffer: Buffer = Buffer.alloc(0);
-  /** Until the login is done, lines are read one by one; then only tagged APPEND answers matter. */
-  private isPipelining = false;
-  private readonly lines: string[] = [];
-  private literalRemaining = 0;
-  private readonly pending = new Map<string, Pending>();
-  private lineWaiter: ((line: string) => void) | null = null;
-  private nextTag = 1;
-  private closed = false;
-  private failure: Error | null = null;
-  private idleWaiters: (() => void)[] = [];
-  capabilities = new Set<string>();
+interface Member {
+  path: string;
+  content: Buffer;
+  flags: string[];
+  internalDate: Date | undefined;
+  resolve(): void;
+  reject(error: Error): void;
+}
 
-  constructor(private socket: net.Socket | tls.TLSSocket) {
-    this.attach(socket);
+/** One APPEND command on the wire: a single message, or several with MULTIAPPEND. */
+interface Group {
+  tag: string;
+  path: string;
+  members: Member[];
+  bytes: number;
+  /** Still taking messages (the command's final CRLF not sent yet). */
+  isOpen: boolean;
+}
+
+/** How much one MULTIAPPEND may carry before it is closed. */
+const GROUP_MESSAGES = 64;
+const GROUP_BYTES = 2 * 1024 * 1024;
+const CRLF = Buffer.from('\r\n');
+
+class PipelinedAppender implements Appender {
+  private buffer: Buffer = Buffer.alloc(0);
+  private literalRemaining = 0;
+  private readonly pending = new Map<string, Group>();
+  private idleWaiters: (() => void)[] = [];
+  private open: Group | null = null;
+
+  constructor(
+    private readonly connection: RawImapConnection,
+    /** RFC 3502: several messages in one APPEND, stored by the server in one transaction. */
+    private readonly multiAppend: boolean,
+  ) {
+    connection.onFailure((error) => {
+      this.open = null;
+      for (const group of this.pending.values()) for (const member of group.members) member.reject(error);
+      this.pending.clear();
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    });
+    connection.takeOver((chunk) => this.onData(chunk));
   }
 
   get usable(): boolean {
-    return !this.closed;
-  }
-
-  private attach(socket: net.Socket | tls.TLSSocket) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) => this.fail(error));
-    socket.on('close', () => this.fail(Object.assign(new Error('Connection closed'), { code: 'NoConnection' })));
-  }
-
-  /** Before STARTTLS: the TLS layer reads the raw socket from now on, not us. */
-  detach(): net.Socket | tls.TLSSocket {
-    this.socket.removeAllListeners('data');
-    this.socket.removeAllListeners('close');
-    this.socket.removeAllListeners('error');
-    return this.socket;
-  }
-
-  attachSecured(socket: tls.TLSSocket) {
-    this.socket = socket;
-    this.attach(socket);
-  }
-
-  private fail(error: Error) {
-    if (this.closed) return;
-    this.closed = true;
-    this.failure = error;
-    for (const pending of this.pending.values()) pending.reject(error);
-    this.pending.clear();
-    for (const wake of this.idleWaiters.splice(0)) wake();
-    this.socket.destroy();
+    return !this.connection.closed;
   }
 
   private onData(chunk: Buffer) {
@@ -122,157 +104,99 @@ class Connection implements Appender {
   }
 
   private onLine(line: string) {
-    if (!this.isPipelining) {
-      const waiter = this.lineWaiter;
-      this.lineWaiter = null;
-      if (waiter) waiter(line);
-      else this.lines.push(line);
-      return;
-    }
     const match = /^(\S+) (OK|NO|BAD)\b ?(?:\[([^\]\s]+)[^\]]*\] ?)?(.*)$/i.exec(line);
     if (!match || match[1] === '*' || match[1] === '+') return;
-    const pending = this.pending.get(match[1]!);
-    if (!pending) return;
+    const group = this.pending.get(match[1]!);
+    if (!group) return;
     this.pending.delete(match[1]!);
-    if (this.pending.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     const status = match[2]!.toUpperCase();
-    if (status === 'OK') pending.resolve();
-    else pending.reject(new AppendRejectedError(status as 'NO' | 'BAD', match[4] ?? '', match[3]?.toUpperCase()));
+    if (status === 'OK') {
+      for (const member of group.members) member.resolve();
+    } else if (group.members.length > 1) {
+      // A MULTIAPPEND is all or nothing: none was stored. Each message again on its own, so
+      // only the one the server does not want fails.
+      for (const member of group.members) this.send(member, false);
+    } else {
+      group.members[0]!.reject(new AppendRejectedError(status as 'NO' | 'BAD', match[4] ?? '', match[3]?.toUpperCase()));
+    }
+    if (this.pending.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  /** The next line the server sends (only used before pipelining starts). */
-  nextLine(): Promise<string> {
-    const queued = this.lines.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    if (this.closed) return Promise.reject(this.failure ?? new Error('Connection closed'));
-    return new Promise((resolve, reject) => {
-      this.lineWaiter = resolve;
-      this.socket.once('close', () => reject(this.failure ?? new Error('Connection closed')));
+  /** Ends a MULTIAPPEND: its messages go out in one write (a large one on its own, uncopied). */
+  private close_(group: Group) {
+    if (!group.isOpen) return;
+    group.isOpen = false;
+    if (this.open === group) this.open = null;
+    if (this.connection.closed) return;
+    const socket = this.connection.socket;
+    const parts: Buffer[] = [];
+    group.members.forEach((member, index) => {
+      const flagList = member.flags.filter((f) => FLAG.test(f)).join(' ');
+      const date = member.internalDate ? ` "${imapDate(member.internalDate)}"` : '';
+      const head = `${index === 0 ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.content.length}+}\r\n`;
+      parts.push(Buffer.from(head, 'utf8'), member.content);
     });
-  }
-
-  startPipelining() {
-    this.isPipelining = true;
-  }
-
-  /** Sends a command and waits for its tagged answer, collecting untagged lines. */
-  async command(text: string): Promise<{ status: string; text: string; untagged: string[] }> {
-    const tag = `P${this.nextTag++}`;
-    this.socket.write(`${tag} ${text}\r\n`);
-    const untagged: string[] = [];
-    for (;;) {
-      const line = await this.nextLine();
-      if (line.startsWith(`${tag} `)) {
-        const [, status = '', rest = ''] = /^\S+ (\S+) ?(.*)$/.exec(line) ?? [];
-        return { status: status.toUpperCase(), text: rest, untagged };
-      }
-      untagged.push(line);
+    parts.push(CRLF);
+    if (group.bytes <= GROUP_BYTES) {
+      socket.write(Buffer.concat(parts));
+    } else {
+      socket.cork();
+      for (const part of parts) socket.write(part);
+      socket.uncork();
     }
   }
 
-  async append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<void> {
-    if (this.closed) throw this.failure ?? Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
-    const tag = `A${this.nextTag++}`;
-    const flagList = flags.filter((f) => FLAG.test(f)).join(' ');
-    const date = internalDate ? ` "${imapDate(internalDate)}"` : '';
-    const done = new Promise<void>((resolve, reject) => this.pending.set(tag, { resolve, reject }));
-    // Three writes in one cork, not a concatenation: no second copy of every message.
-    this.socket.cork();
-    this.socket.write(`${tag} APPEND ${quoteMailbox(path)} (${flagList})${date} {${content.length}+}\r\n`);
-    this.socket.write(content);
-    const flushed = this.socket.write('\r\n');
-    this.socket.uncork();
-    if (!flushed) await new Promise<void>((resolve) => this.socket.once('drain', resolve));
-    await done;
+  /** Queues one message: into the open MULTIAPPEND when it fits, else as a new command. */
+  private send(member: Member, mayGroup: boolean) {
+    let group = this.open;
+    if (group && (!mayGroup || group.path !== member.path || group.members.length >= GROUP_MESSAGES || group.bytes + member.content.length > GROUP_BYTES)) {
+      this.close_(group);
+      group = null;
+    }
+    if (!group) {
+      group = { tag: this.connection.tag('A'), path: member.path, members: [], bytes: 0, isOpen: true };
+      this.pending.set(group.tag, group);
+    }
+    group.members.push(member);
+    group.bytes += member.content.length;
+    if (!mayGroup || !this.multiAppend) {
+      this.close_(group);
+    } else if (!this.open) {
+      this.open = group;
+      // Whatever arrives in this turn of the event loop joins; then the command goes out.
+      const opened = group;
+      setImmediate(() => this.close_(opened));
+    }
+  }
+
+  /**
+   * Resolves when the server has stored the message. The bytes wait in the socket's buffer
+   * meanwhile; the pool bounds how many are in flight.
+   */
+  append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<void> {
+    if (this.connection.closed) return Promise.reject(this.connection.error);
+    return new Promise<void>((resolve, reject) => this.send({ path, content, flags, internalDate, resolve, reject }, true));
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.connection.closed) return;
+    if (this.open) this.close_(this.open);
     // Answers still in flight arrive first; LOGOUT is a courtesy the server does not need.
     if (this.pending.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    this.closed = true;
-    this.socket.end('Z LOGOUT\r\n');
+    this.connection.end();
   }
-}
-
-function sasl(...parts: string[]): string {
-  return Buffer.from(parts.join('\x00')).toString('base64');
-}
-
-async function connectSocket(options: { address: string; port: number; secure: boolean; tls: tls.ConnectionOptions; timeoutMs: number }): Promise<net.Socket | tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = options.secure
-      ? tls.connect({ host: options.address, port: options.port, ...options.tls })
-      : net.connect({ host: options.address, port: options.port });
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('Connection timed out'), { code: 'ETIMEDOUT' })), options.timeoutMs);
-    socket.once(options.secure ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }
 
 /**
  * A pipelining appender to `server`, logged in, or null when the server cannot pipeline
  * (no LITERAL+) or the login needs something only imapflow does.
  */
-export async function connectPipelinedAppender(options: {
-  server: MailServer;
-  auth: ImapAuth;
-  policy: NetworkPolicy;
-  lookup?: Lookup;
-  timeoutMs?: number;
-}): Promise<Appender | null> {
-  const target = await resolveTarget(options.policy, options.server.host, options.server.port, { lookup: options.lookup });
-  const tlsConfig = tlsOptions(options.policy, target);
-  const timeoutMs = options.timeoutMs ?? 20_000;
-  const secure = options.server.security === 'tls';
-  const socket = await connectSocket({ address: target.address, port: options.server.port, secure, tls: { ...tlsConfig, minVersion: 'TLSv1.2' }, timeoutMs });
-  const connection = new Connection(socket);
-  const giveUp = async () => {
-    socket.destroy();
-    return null;
-  };
-  try {
-    const greeting = await connection.nextLine();
-    if (!/^\* OK\b/i.test(greeting)) return giveUp();
-    let capabilities = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
-    if (!secure) {
-      if (capabilities.includes('STARTTLS')) {
-        if ((await connection.command('STARTTLS')).status !== 'OK') return giveUp();
-        const raw = connection.detach();
-        const upgraded = await new Promise<tls.TLSSocket>((resolve, reject) => {
-          const secured = tls.connect({ socket: raw, ...tlsConfig, minVersion: 'TLSv1.2' }, () => resolve(secured));
-          secured.once('error', reject);
-        });
-        connection.attachSecured(upgraded);
-        capabilities = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
-      } else if (!target.isInsecure) {
-        return giveUp();
-      }
-    }
-    const auth = options.auth;
-    const login =
-      'accessToken' in auth
-        ? await connection.command(`AUTHENTICATE XOAUTH2 ${Buffer.from(`user=${auth.user}\x01auth=Bearer ${auth.accessToken}\x01\x01`).toString('base64')}`)
-        : capabilities.includes('AUTH=PLAIN') && capabilities.includes('SASL-IR')
-          ? await connection.command(`AUTHENTICATE PLAIN ${sasl('', auth.user, auth.pass)}`)
-          : /[\r\n\x00]/.test(auth.user + auth.pass)
-            ? null
-            : await connection.command(`LOGIN "${auth.user.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}" "${auth.pass.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
-    if (!login || login.status !== 'OK') return giveUp();
-    const after = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
-    if (!/\bLITERAL\+/.test(after)) return giveUp();
-    connection.startPipelining();
-    return connection;
-  } catch (error) {
-    socket.destroy();
-    if (error instanceof ConnectorError) throw error;
+export async function connectPipelinedAppender(options: RawImapOptions): Promise<Appender | null> {
+  const connection = await openRawImap(options);
+  if (!connection) return null;
+  if (!connection.capabilities.has('LITERAL+')) {
+    connection.end();
     return null;
   }
+  return new PipelinedAppender(connection, connection.capabilities.has('MULTIAPPEND') && process.env.MAILFERRY_NO_MULTIAPPEND !== '1');
 }

@@ -9,8 +9,14 @@ export interface CuttingProxyOptions {
    * mid-message cut. Without it every connection passes through untouched.
    */
   cutAfterServerBytes?: number;
-  /** How many connections (the first ones, in accept order) to cut. Default 1. */
+  /** How many connections to cut. Default 1. */
   cuts?: number;
+  /**
+   * 'accept-order' (default): the first `cuts` connections accepted. 'first-to-reach': the
+   * first `cuts` connections whose server bytes reach the limit, whichever they are (the
+   * connections that carry message bodies, in a copy).
+   */
+  choose?: 'accept-order' | 'first-to-reach';
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
 }
@@ -42,7 +48,8 @@ export async function startCuttingProxy(options: CuttingProxyOptions): Promise<C
 
   const server = createServer((client) => {
     connections += 1;
-    const isCut = limit !== undefined && connections <= cuts;
+    const byOrder = options.choose !== 'first-to-reach';
+    const isCut = limit !== undefined && (byOrder ? connections <= cuts : true);
     const upstream = connect({ host: options.targetHost, port: options.targetPort });
     sockets.add(client);
     sockets.add(upstream);
@@ -85,7 +92,9 @@ export async function startCuttingProxy(options: CuttingProxyOptions): Promise<C
     upstream.on('data', (chunk: Buffer) => {
       if (isDone) return;
       let out = chunk;
-      if (isCut && sent + chunk.length >= limit) {
+      if (isCut && !byOrder && cutCount >= cuts) {
+        // Enough connections were cut: this one passes through.
+      } else if (isCut && sent + chunk.length >= limit) {
         out = chunk.subarray(0, limit - sent);
       }
       sent += out.length;
@@ -93,9 +102,9 @@ export async function startCuttingProxy(options: CuttingProxyOptions): Promise<C
         upstream.pause();
         client.once('drain', () => upstream.resume());
       }
-      if (isCut && sent >= limit) cut();
+      if (isCut && sent >= limit && (byOrder || cutCount < cuts)) cut();
     });
-    if (isCut && limit === 0) upstream.once('connect', cut);
+    if (isCut && byOrder && limit === 0) upstream.once('connect', cut);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,372 @@
+import type { ImapFlow } from 'imapflow';
+import { openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions } from './raw-imap';
+
+/** A message as the copy needs it: exact bytes, flags and INTERNALDATE. */
+export interface FetchedMessage {
+  uid: number;
+  body: Buffer;
+  flags: Set<string>;
+  internalDate: Date | null;
+}
+
+/**
+ * Reads whole messages from the source, read-only. `fetch` hands each message to `onMessage`
+ * as it arrives; while a promise returned by `onMessage` is pending no more is read from the
+ * server, so memory stays bounded by what the consumer lets through.
+ */
+export interface BodyFetcher {
+  readonly usable: boolean;
+  /** Opens a folder read-only (with CONDSTORE where the server has it). */
+  examine(path: string): Promise<MailboxInfo>;
+  /** UIDs and sizes of the messages in a UID range of the open folder. */
+  sizes(range: string): Promise<{ uid: number; size: number }[]>;
+  fetch(uidSet: string, onMessage: (message: FetchedMessage) => void | Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MailboxInfo {
+  uidValidity: string;
+  /** Null when the server did not say. */
+  uidNext: number | null;
+  exists: number;
+  /** Null without CONDSTORE. */
+  highestModseq: string | null;
+}
+
+export class SourceChangedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceChangedError';
+  }
+}
+
+export class FetchRejectedError extends Error {
+  constructor(
+    readonly responseStatus: 'NO' | 'BAD',
+    readonly responseText: string,
+  ) {
+    super(`FETCH ${responseStatus}: ${responseText}`);
+    this.name = 'FetchRejectedError';
+  }
+}
+
+/** imapflow as a BodyFetcher, for servers the raw connection cannot log in to. */
+export function imapflowBodyFetcher(client: ImapFlow): BodyFetcher {
+  return {
+    get usable() {
+      return client.usable;
+    },
+    async examine(path) {
+      const mailbox = await client.mailboxOpen(path, { readOnly: true });
+      return {
+        uidValidity: String(mailbox.uidValidity),
+        uidNext: mailbox.uidNext || null,
+        exists: mailbox.exists,
+        highestModseq: mailbox.highestModseq !== undefined && !mailbox.noModseq ? String(mailbox.highestModseq) : null,
+      };
+    },
+    async sizes(range) {
+      const found: { uid: number; size: number }[] = [];
+      for await (const message of client.fetch(range, { uid: true, size: true }, { uid: true })) found.push({ uid: message.uid, size: message.size ?? 0 });
+      return found;
+    },
+    async fetch(uidSet, onMessage) {
+      for await (const message of client.fetch(uidSet, { uid: true, source: true, flags: true, internalDate: true }, { uid: true })) {
+        if (!message.source) continue;
+        const date = message.internalDate ? new Date(message.internalDate) : null;
+        await onMessage({ uid: message.uid, body: message.source, flags: message.flags ?? new Set(), internalDate: date && !Number.isNaN(date.getTime()) ? date : null });
+      }
+    },
+    async close() {
+      // The connection belongs to the caller.
+    },
+  };
+}
+
+const MONTHS: Record<string, number> = { jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11 };
+
+/** IMAP date-time ("17-Jul-1996 02:44:25 -0700", day possibly space-padded) as a Date. */
+export function parseImapDateTime(text: string): Date | null {
+  const match = /^\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(text);
+  if (!match) return null;
+  const month = MONTHS[match[2]!.toLowerCase()];
+  if (month === undefined) return null;
+  const offsetMinutes = (match[7] === '-' ? -1 : 1) * (Number(match[8]) * 60 + Number(match[9]));
+  const utc = Date.UTC(Number(match[3]), month, Number(match[1]), Number(match[4]), Number(match[5]), Number(match[6])) - offsetMinutes * 60_000;
+  const date = new Date(utc);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** Where literals stood in a response's text. */
+const LITERAL_MARK = '\u0000';
+
+/**
+ * The items of one FETCH response ("UID 4 FLAGS (\Seen) INTERNALDATE "…" BODY[] \0"), with
+ * `\0` standing for the literals in order. Returns name → raw value (parenthesized lists as
+ * their inner text, quoted strings unquoted, literals as `\0<index>`).
+ */
+export function parseFetchItems(text: string): Map<string, string> {
+  const items = new Map<string, string>();
+  let i = 0;
+  let literals = 0;
+  const n = text.length;
+  const skipSpaces = () => {
+    while (i < n && text[i] === ' ') i++;
+  };
+  while (i < n) {
+    skipSpaces();
+    if (i >= n || text[i] === ')') break;
+    // Name: up to a space, with any [...] section taken whole.
+    let name = '';
+    while (i < n && text[i] !== ' ' && text[i] !== ')') {
+      if (text[i] === '[') {
+        const close = text.indexOf(']', i);
+        if (close < 0) return items;
+        name += text.slice(i, close + 1);
+        i = close + 1;
+      } else {
+        name += text[i++];
+      }
+    }
+    skipSpaces();
+    let value = '';
+    if (text[i] === '(') {
+      let depth = 0;
+      const start = i;
+      for (; i < n; i++) {
+        const c = text[i];
+        if (c === '"') {
+          for (i++; i < n && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+        } else if (c === '(') depth++;
+        else if (c === ')' && --depth === 0) break;
+      }
+      value = text.slice(start + 1, i);
+      i++;
+    } else if (text[i] === '"') {
+      i++;
+      while (i < n && text[i] !== '"') {
+        if (text[i] === '\\') i++;
+        value += text[i++];
+      }
+      i++;
+    } else if (text[i] === LITERAL_MARK) {
+      value = `${LITERAL_MARK}${literals++}`;
+      i++;
+    } else {
+      const start = i;
+      while (i < n && text[i] !== ' ' && text[i] !== ')') i++;
+      value = text.slice(start, i);
+    }
+    items.set(name.toUpperCase(), value);
+  }
+  return items;
+}
+
+interface Waiting {
+  resolve(): void;
+  reject(error: Error): void;
+  /** A FETCH response: its items (see parseFetchItems) and literals. */
+  onFetch?: (items: Map<string, string>, literals: Buffer[]) => void | Promise<void>;
+  onUntagged?: (line: string) => void;
+}
+
+/**
+ * The raw connection as a BodyFetcher: `UID FETCH … (UID FLAGS INTERNALDATE BODY.PEEK[])`,
+ * each literal read straight into one buffer of its announced size (or a view of the chunk
+ * it arrived in), without a general-purpose parser in between.
+ */
+class RawBodyFetcher implements BodyFetcher {
+  private pendingLine: Buffer | null = null;
+  /** Text of the response being read, literals replaced by LITERAL_MARK. */
+  private responseText = '';
+  private literals: Buffer[] = [];
+  private literal: Buffer | null = null;
+  private literalFilled = 0;
+  private current: { tag: string; waiting: Waiting } | null = null;
+  private blocked: Buffer | null = null;
+  private isBlocked = false;
+
+  constructor(private readonly connection: RawImapConnection) {
+    connection.onFailure((error) => {
+      const current = this.current;
+      this.current = null;
+      current?.waiting.reject(error);
+    });
+    connection.takeOver((chunk) => this.onData(chunk));
+  }
+
+  get usable(): boolean {
+    return !this.connection.closed;
+  }
+
+  private run(command: string, waiting: Omit<Waiting, 'resolve' | 'reject'>): Promise<void> {
+    if (this.connection.closed) return Promise.reject(this.connection.error);
+    if (this.current) return Promise.reject(new Error('A command is already running on this connection.'));
+    const tag = this.connection.tag('F');
+    return new Promise<void>((resolve, reject) => {
+      this.current = { tag, waiting: { ...waiting, resolve, reject } };
+      this.connection.socket.write(`${tag} ${command}\r\n`);
+    });
+  }
+
+  async examine(path: string): Promise<MailboxInfo> {
+    const info: MailboxInfo = { uidValidity: '', uidNext: null, exists: 0, highestModseq: null };
+    const condstore = this.connection.capabilities.has('CONDSTORE');
+    await this.run(`EXAMINE ${quoteMailbox(path)}${condstore ? ' (CONDSTORE)' : ''}`, {
+      onUntagged: (line) => {
+        const code = /^\* OK \[(UIDVALIDITY|UIDNEXT|HIGHESTMODSEQ) (\d+)\]/i.exec(line);
+        if (code) {
+          const [, name, value] = code;
+          if (name!.toUpperCase() === 'UIDVALIDITY') info.uidValidity = value!;
+          else if (name!.toUpperCase() === 'UIDNEXT') info.uidNext = Number(value);
+          else info.highestModseq = value!;
+          return;
+        }
+        const exists = /^\* (\d+) EXISTS/i.exec(line);
+        if (exists) info.exists = Number(exists[1]);
+      },
+    });
+    if (!info.uidValidity) throw new FetchRejectedError('NO', `The server did not report the UIDVALIDITY of ${path}.`);
+    return info;
+  }
+
+  async sizes(range: string): Promise<{ uid: number; size: number }[]> {
+    const found: { uid: number; size: number }[] = [];
+    await this.run(`UID FETCH ${range} (UID RFC822.SIZE)`, {
+      onFetch: (items) => {
+        const uid = Number(items.get('UID'));
+        if (Number.isInteger(uid)) found.push({ uid, size: Number(items.get('RFC822.SIZE') ?? 0) });
+      },
+    });
+    return found;
+  }
+
+  fetch(uidSet: string, onMessage: (message: FetchedMessage) => void | Promise<void>): Promise<void> {
+    return this.run(`UID FETCH ${uidSet} (UID FLAGS INTERNALDATE BODY.PEEK[])`, {
+      onFetch: (items, literals) => {
+        const body = items.get('BODY[]');
+        const uid = Number(items.get('UID'));
+        if (body === undefined || !Number.isInteger(uid)) return undefined;
+        const content = body.startsWith(LITERAL_MARK) ? literals[Number(body.slice(1))] : body === 'NIL' ? undefined : Buffer.from(body, 'latin1');
+        if (!content) return undefined;
+        const flags = new Set((items.get('FLAGS') ?? '').split(' ').filter(Boolean));
+        const date = items.get('INTERNALDATE');
+        return onMessage({ uid, body: content, flags, internalDate: date ? parseImapDateTime(date) : null });
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    this.connection.end();
+  }
+
+  private onData(chunk: Buffer) {
+    if (this.isBlocked) {
+      this.blocked = this.blocked ? Buffer.concat([this.blocked, chunk]) : chunk;
+      return;
+    }
+    // A line cut by the chunk boundary (possibly between CR and LF) is completed first.
+    const data = this.pendingLine ? Buffer.concat([this.pendingLine, chunk]) : chunk;
+    this.pendingLine = null;
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.literal) {
+        const take = Math.min(this.literal.length - this.literalFilled, data.length - offset);
+        data.copy(this.literal, this.literalFilled, offset, offset + take);
+        this.literalFilled += take;
+        offset += take;
+        if (this.literalFilled < this.literal.length) return;
+        this.literals.push(this.literal);
+        this.literal = null;
+        continue;
+      }
+      const end = data.indexOf('\r\n', offset);
+      if (end < 0) {
+        this.pendingLine = Buffer.from(data.subarray(offset));
+        return;
+      }
+      const line = data.toString('latin1', offset, end);
+      offset = end + 2;
+      const literal = /\{(\d+)\}$/.exec(line);
+      if (literal) {
+        const size = Number(literal[1]);
+        this.responseText += `${line.slice(0, literal.index)}${LITERAL_MARK}`;
+        if (data.length - offset >= size) {
+          // The whole literal is in this chunk: a view, no copy.
+          this.literals.push(data.subarray(offset, offset + size));
+          offset += size;
+        } else {
+          this.literal = Buffer.allocUnsafeSlow(size);
+          this.literalFilled = 0;
+        }
+        continue;
+      }
+      const text = this.responseText + line;
+      const literals = this.literals;
+      this.responseText = '';
+      this.literals = [];
+      const waitFor = this.onResponse(text, literals);
+      if (waitFor) {
+        // The consumer is full: stop reading until it has room again.
+        this.isBlocked = true;
+        this.connection.socket.pause();
+        const rest = offset < data.length ? data.subarray(offset) : null;
+        this.blocked = rest;
+        void waitFor.then(
+          () => this.unblock(),
+          (error: unknown) => this.fail(error),
+        );
+        return;
+      }
+    }
+  }
+
+  private unblock() {
+    this.isBlocked = false;
+    const rest = this.blocked;
+    this.blocked = null;
+    this.connection.socket.resume();
+    if (rest) this.onData(rest);
+  }
+
+  private fail(error: unknown) {
+    const current = this.current;
+    this.current = null;
+    // The response stream is now out of step with the commands: this connection is done.
+    this.connection.fail(error instanceof Error ? error : new Error(String(error)));
+    current?.waiting.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** One complete response; returns a promise when reading must wait for the consumer. */
+  private onResponse(text: string, literals: Buffer[]): Promise<void> | undefined {
+    const current = this.current;
+    if (!current) return undefined;
+    if (text.startsWith('* ')) {
+      const fetchAt = /^\* \d+ FETCH \(/i.exec(text);
+      if (fetchAt && current.waiting.onFetch) {
+        try {
+          const result = current.waiting.onFetch(parseFetchItems(text.slice(fetchAt[0].length)), literals);
+          return result instanceof Promise ? result : undefined;
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      current.waiting.onUntagged?.(text);
+      return undefined;
+    }
+    if (text.startsWith(`${current.tag} `)) {
+      this.current = null;
+      const match = /^\S+ (OK|NO|BAD)\b ?(.*)$/i.exec(text);
+      const status = match?.[1]?.toUpperCase();
+      if (status === 'OK') current.waiting.resolve();
+      else current.waiting.reject(new FetchRejectedError(status === 'BAD' ? 'BAD' : 'NO', match?.[2] ?? text));
+    }
+    return undefined;
+  }
+}
+
+/** A raw fetching connection, or null when only imapflow can log in to this server. */
+export async function connectBodyFetcher(options: RawImapOptions): Promise<BodyFetcher | null> {
+  const connection = await openRawImap(options);
+  return connection ? new RawBodyFetcher(connection) : null;
+}

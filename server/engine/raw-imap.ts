@@ -1,0 +1,238 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ImapAuth } from '../accounts/imap/imap-connector';
+import { resolveTarget, tlsOptions, type Lookup, type NetworkPolicy } from '../accounts/network/host-policy';
+import type { MailServer } from '../accounts/server-address';
+import { ConnectorError } from '../accounts/types';
+import { encodeMutf7 } from './mutf7';
+
+/**
+ * A bare IMAP connection for the bulk data path (pipelined APPEND, streamed FETCH), where
+ * imapflow's one-command-at-a-time model and its general response parser cost more than the
+ * copy itself. It only logs in (the same host policy, TLS rules and credentials as imapflow's
+ * connections); after that a consumer takes over the raw bytes with `takeOver`. Anything the
+ * login does not manage (no STARTTLS where it is required, an unknown mechanism) gives null and
+ * the caller keeps using imapflow.
+ */
+export class RawImapConnection {
+  private buffer: Buffer = Buffer.alloc(0);
+  private literalRemaining = 0;
+  private readonly lines: string[] = [];
+  private lineWaiter: ((line: string) => void) | null = null;
+  private handler: ((chunk: Buffer) => void) | null = null;
+  private readonly failureListeners: ((error: Error) => void)[] = [];
+  private nextTag = 1;
+  private closedFlag = false;
+  private failure: Error | null = null;
+  /** Upper-cased capability words, as announced after the login. */
+  capabilities = new Set<string>();
+
+  constructor(private socketRef: net.Socket | tls.TLSSocket) {
+    this.attach(socketRef);
+  }
+
+  get socket(): net.Socket | tls.TLSSocket {
+    return this.socketRef;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  get error(): Error {
+    return this.failure ?? Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
+  }
+
+  tag(prefix: string): string {
+    return `${prefix}${this.nextTag++}`;
+  }
+
+  /** Called once, when the connection fails or closes. */
+  onFailure(listener: (error: Error) => void) {
+    this.failureListeners.push(listener);
+  }
+
+  private attach(socket: net.Socket | tls.TLSSocket) {
+    socket.on('data', (chunk: Buffer) => (this.handler ? this.handler(chunk) : this.onLineData(chunk)));
+    socket.on('error', (error) => this.fail(error));
+    socket.on('close', () => this.fail(Object.assign(new Error('Connection closed'), { code: 'NoConnection' })));
+  }
+
+  /** Before STARTTLS: the TLS layer reads the raw socket from now on, not us. */
+  detach(): net.Socket | tls.TLSSocket {
+    this.socketRef.removeAllListeners('data');
+    this.socketRef.removeAllListeners('close');
+    this.socketRef.removeAllListeners('error');
+    return this.socketRef;
+  }
+
+  attachSecured(socket: tls.TLSSocket) {
+    this.socketRef = socket;
+    this.attach(socket);
+  }
+
+  fail(error: Error) {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.failure = error;
+    for (const listener of this.failureListeners.splice(0)) listener(error);
+    this.socketRef.destroy();
+  }
+
+  /** Ends the session politely; whatever is still in flight has been settled by the caller. */
+  end() {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.failure = Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
+    this.socketRef.end('Z LOGOUT\r\n');
+  }
+
+  /** From now on every byte the server sends goes to `handler` (bytes already read first). */
+  takeOver(handler: (chunk: Buffer) => void) {
+    this.handler = handler;
+    const rest = this.buffer;
+    this.buffer = Buffer.alloc(0);
+    if (rest.length > 0) handler(rest);
+  }
+
+  private onLineData(chunk: Buffer) {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    for (;;) {
+      if (this.literalRemaining > 0) {
+        const take = Math.min(this.literalRemaining, this.buffer.length);
+        this.buffer = this.buffer.subarray(take);
+        this.literalRemaining -= take;
+        if (this.literalRemaining > 0) return;
+      }
+      const end = this.buffer.indexOf('\r\n');
+      if (end < 0) return;
+      const line = this.buffer.subarray(0, end).toString('utf8');
+      this.buffer = this.buffer.subarray(end + 2);
+      // An untagged response may carry a literal; skip its bytes.
+      const literal = /\{(\d+)\+?\}$/.exec(line);
+      if (literal) this.literalRemaining = Number(literal[1]);
+      const waiter = this.lineWaiter;
+      this.lineWaiter = null;
+      if (waiter) waiter(line);
+      else this.lines.push(line);
+    }
+  }
+
+  /** The next line the server sends (only before `takeOver`). */
+  nextLine(): Promise<string> {
+    const queued = this.lines.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.closedFlag) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => {
+      this.lineWaiter = resolve;
+      this.socketRef.once('close', () => reject(this.error));
+    });
+  }
+
+  /** Sends a command and waits for its tagged answer, collecting untagged lines (only before `takeOver`). */
+  async command(text: string): Promise<{ status: string; text: string; untagged: string[] }> {
+    const tag = this.tag('P');
+    this.socketRef.write(`${tag} ${text}\r\n`);
+    const untagged: string[] = [];
+    for (;;) {
+      const line = await this.nextLine();
+      if (line.startsWith(`${tag} `)) {
+        const [, status = '', rest = ''] = /^\S+ (\S+) ?(.*)$/.exec(line) ?? [];
+        return { status: status.toUpperCase(), text: rest, untagged };
+      }
+      untagged.push(line);
+    }
+  }
+}
+
+/** A mailbox name as an IMAP quoted string (modified UTF-7 for non-ASCII). */
+export function quoteMailbox(path: string): string {
+  return `"${encodeMutf7(path).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function quote(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function sasl(...parts: string[]): string {
+  return Buffer.from(parts.join('\x00')).toString('base64');
+}
+
+async function connectSocket(options: { address: string; port: number; secure: boolean; tls: tls.ConnectionOptions; timeoutMs: number }): Promise<net.Socket | tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = options.secure
+      ? tls.connect({ host: options.address, port: options.port, ...options.tls })
+      : net.connect({ host: options.address, port: options.port });
+    const timer = setTimeout(() => socket.destroy(Object.assign(new Error('Connection timed out'), { code: 'ETIMEDOUT' })), options.timeoutMs);
+    socket.once(options.secure ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+export interface RawImapOptions {
+  server: MailServer;
+  auth: ImapAuth;
+  policy: NetworkPolicy;
+  lookup?: Lookup;
+  timeoutMs?: number;
+}
+
+/**
+ * A logged-in raw connection to `server`, or null when this client cannot do what the server
+ * needs (imapflow then does it). Connection problems throw, as imapflow's would.
+ */
+export async function openRawImap(options: RawImapOptions): Promise<RawImapConnection | null> {
+  const target = await resolveTarget(options.policy, options.server.host, options.server.port, { lookup: options.lookup });
+  const tlsConfig = tlsOptions(options.policy, target);
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const secure = options.server.security === 'tls';
+  const socket = await connectSocket({ address: target.address, port: options.server.port, secure, tls: { ...tlsConfig, minVersion: 'TLSv1.2' }, timeoutMs });
+  const connection = new RawImapConnection(socket);
+  const giveUp = () => {
+    socket.destroy();
+    return null;
+  };
+  try {
+    const greeting = await connection.nextLine();
+    if (!/^\* OK\b/i.test(greeting)) return giveUp();
+    let capabilities = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
+    if (!secure) {
+      if (capabilities.includes('STARTTLS')) {
+        if ((await connection.command('STARTTLS')).status !== 'OK') return giveUp();
+        const raw = connection.detach();
+        const upgraded = await new Promise<tls.TLSSocket>((resolve, reject) => {
+          const secured = tls.connect({ socket: raw, ...tlsConfig, minVersion: 'TLSv1.2' }, () => resolve(secured));
+          secured.once('error', reject);
+        });
+        connection.attachSecured(upgraded);
+        capabilities = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
+      } else if (!target.isInsecure) {
+        return giveUp();
+      }
+    }
+    const auth = options.auth;
+    const login =
+      'accessToken' in auth
+        ? await connection.command(`AUTHENTICATE XOAUTH2 ${Buffer.from(`user=${auth.user}\x01auth=Bearer ${auth.accessToken}\x01\x01`).toString('base64')}`)
+        : capabilities.includes('AUTH=PLAIN') && capabilities.includes('SASL-IR')
+          ? await connection.command(`AUTHENTICATE PLAIN ${sasl('', auth.user, auth.pass)}`)
+          : /[\r\n\x00]/.test(auth.user + auth.pass)
+            ? null
+            : await connection.command(`LOGIN ${quote(auth.user)} ${quote(auth.pass)}`);
+    if (!login || login.status !== 'OK') return giveUp();
+    const after = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
+    connection.capabilities = new Set(after.split(/\s+/).filter((word) => word && word !== '*' && word !== 'CAPABILITY'));
+    return connection;
+  } catch (error) {
+    socket.destroy();
+    if (error instanceof ConnectorError) throw error;
+    return null;
+  }
+}

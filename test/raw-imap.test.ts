@@ -1,0 +1,99 @@
+import type { ImapFlow } from 'imapflow';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
+import { parseHostRules } from '@/server/accounts/network/host-rules';
+import { connectBodyFetcher, type FetchedMessage } from '@/server/engine/body-fetcher';
+import { AppendRejectedError, connectPipelinedAppender } from '@/server/engine/pipelined-appender';
+import { startDovecot, type DovecotServer } from './helpers/dovecot';
+import { fillMailbox, makeMessage, openImap } from './helpers/mailbox';
+
+const password = 'raw-Test-pw';
+let dovecot: DovecotServer;
+let userCount = 0;
+
+async function newUser(): Promise<string> {
+  const username = `raw${++userCount}-${Date.now()}@example.test`;
+  await dovecot.addUser({ username, password });
+  return username;
+}
+
+function endpoint(user: string, pass = password) {
+  const policy: NetworkPolicy = { allow: parseHostRules('127.0.0.0/8').rules, insecure: parseHostRules('127.0.0.1').rules, extraCaPem: null, allowedPorts: [...DEFAULT_ALLOWED_PORTS, dovecot.port] };
+  return { server: { host: '127.0.0.1', port: dovecot.port, security: 'starttls' as const }, auth: { user, pass }, policy };
+}
+
+describe('raw IMAP connections for the copy', () => {
+  const clients: ImapFlow[] = [];
+  const open = async (user: string) => {
+    const client = await openImap(dovecot.port, user, password);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    dovecot = await startDovecot({ users: [], tls: 'none' });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.logout().catch(() => c.close())));
+  });
+  afterAll(async () => dovecot?.stop());
+
+  it('appends several messages in one MULTIAPPEND, and when the server refuses one only that one fails', async () => {
+    const user = await newUser();
+    const appender = await connectPipelinedAppender(endpoint(user));
+    expect(appender).not.toBeNull();
+    const bodies = ['a', 'b', '', 'c', 'd'].map((s) => Buffer.from(s ? makeMessage({ subject: `m-${s}` }) : ''));
+    // All in one turn of the event loop: one command on the wire.
+    const results = await Promise.allSettled(bodies.map((body, i) => appender!.append('INBOX', body, i === 1 ? ['\\Seen', '$Label1'] : [], new Date(Date.UTC(2011, 1, 3 + i)))));
+    await appender!.close();
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const refusal = (results[2] as PromiseRejectedResult).reason as AppendRejectedError;
+    expect(refusal).toBeInstanceOf(AppendRejectedError);
+    expect(refusal.responseStatus).toBe('NO');
+
+    const client = await open(user);
+    await client.mailboxOpen('INBOX');
+    const stored = [];
+    for await (const message of client.fetch('1:*', { uid: true, flags: true, internalDate: true, source: true })) stored.push(message);
+    expect(stored.map((m) => m.source!.toString())).toEqual([bodies[0], bodies[1], bodies[3], bodies[4]].map((b) => b.toString()));
+    expect([...stored[1]!.flags!].filter((f) => f !== '\\Recent').sort()).toEqual(['$Label1', '\\Seen']);
+    expect(new Date(stored[2]!.internalDate!).toISOString()).toBe('2011-02-06T00:00:00.000Z');
+  });
+
+  it('fetches exact bytes, flags and dates, also for messages cut across reads, and reads sizes and folder state', async () => {
+    const user = await newUser();
+    const client = await open(user);
+    const messages = [
+      { folder: 'INBOX', raw: makeMessage({ bodyBytes: 10 }), flags: ['\\Seen'], date: new Date(Date.UTC(2006, 0, 2, 3, 4, 5)) },
+      { folder: 'INBOX', raw: makeMessage({ bodyBytes: 700_000 }), flags: ['\\Flagged', '$Label1'], date: new Date(Date.UTC(2019, 11, 31, 23, 59, 59)) },
+      ...Array.from({ length: 40 }, (_, i) => ({ folder: 'INBOX', raw: makeMessage({ bodyBytes: 900 + i * 311 }), flags: [] as string[], date: new Date(Date.UTC(2015, 5, 1 + i)) })),
+    ];
+    await fillMailbox(client, messages);
+    const fetcher = await connectBodyFetcher(endpoint(user));
+    expect(fetcher).not.toBeNull();
+    const info = await fetcher!.examine('INBOX');
+    expect(info).toMatchObject({ exists: messages.length, uidNext: messages.length + 1 });
+    expect(info.uidValidity).toMatch(/^\d+$/);
+    const sizes = await fetcher!.sizes('1:*');
+    expect(sizes.map((s) => s.size)).toEqual(messages.map((m) => Buffer.byteLength(m.raw)));
+
+    const received: FetchedMessage[] = [];
+    // The consumer is slow now and then: reading pauses meanwhile and nothing is lost.
+    await fetcher!.fetch('1:*', (message) => {
+      received.push(message);
+      return received.length % 7 === 0 ? new Promise((resolve) => setTimeout(resolve, 20)) : undefined;
+    });
+    expect(received.map((m) => m.uid)).toEqual(messages.map((_, i) => i + 1));
+    received.forEach((message, i) => {
+      expect(message.body.toString()).toBe(messages[i]!.raw);
+      expect([...message.flags].filter((f) => f !== '\\Recent').sort()).toEqual([...messages[i]!.flags].sort());
+      expect(message.internalDate?.toISOString()).toBe(messages[i]!.date.toISOString());
+    });
+    await fetcher!.close();
+  });
+
+  it('gives null (imapflow takes over) for a wrong password instead of a half-open connection', async () => {
+    const user = await newUser();
+    expect(await connectBodyFetcher(endpoint(user, 'wrong'))).toBeNull();
+  });
+});
