@@ -182,7 +182,7 @@ describe('ferry check', () => {
   });
 
   const ferry = (args: string[], env: Record<string, string>) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/ferry.ts', 'check', ...args], {
+    spawnSync(process.execPath, ['scripts/ferry.mjs', 'check', ...args], {
       encoding: 'utf8',
       timeout: 30_000,
       env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: inject('databaseUrl'), MAILFERRY_SEALING_KEYS: process.env.MAILFERRY_SEALING_KEYS, ...env },

@@ -87,7 +87,7 @@ describe('engine under failure', () => {
     const [source, target] = [await newUser(), await newUser()];
     await fillCorpus(dovecot, source, { count: 400, seed: 11 });
     const stateFile = path.join(dir, 'kill.state.json');
-    const args = ['--import', 'tsx', 'scripts/ferry.ts', 'copy', '--from', `imap://${encodeURIComponent(source)}@127.0.0.1:${dovecot.port}`, '--to', `imap://${encodeURIComponent(target)}@127.0.0.1:${dovecot.port}`, '--state', stateFile, '--json'];
+    const args = ['scripts/ferry.mjs', 'copy', '--from', `imap://${encodeURIComponent(source)}@127.0.0.1:${dovecot.port}`, '--to', `imap://${encodeURIComponent(target)}@127.0.0.1:${dovecot.port}`, '--state', stateFile, '--json'];
     const env = { PATH: process.env.PATH, NODE_ENV: 'production' as const, MAILFERRY_FROM_PASSWORD: password, MAILFERRY_TO_PASSWORD: password, MAILFERRY_ALLOWED_HOSTS: `127.0.0.1/32:${dovecot.port}`, MAILFERRY_INSECURE_HOSTS: '127.0.0.1' };
 
     // Kill it once some folder has a checkpoint past its start: mid-copy, appends in flight.

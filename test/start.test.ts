@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 
 function run(script: string, env: Record<string, string>, args: string[] = []) {
-  return spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
+  // `npm run ferry` runs scripts/ferry.mjs with plain node; TypeScript entry points need tsx.
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  return spawnSync(process.execPath, [...loader, script, ...args], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env },
     timeout: 30_000,
@@ -18,12 +20,21 @@ describe('start and command line', () => {
   });
 
   it('prints the ferry help and fails on an unknown command', () => {
-    const help = run('scripts/ferry.ts', {}, ['--help']);
+    const help = run('scripts/ferry.mjs', {}, ['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: npm run ferry -- <command>');
     expect(help.stdout).toContain('migrate');
-    const unknown = run('scripts/ferry.ts', {}, ['frobnicate']);
+    const unknown = run('scripts/ferry.mjs', {}, ['frobnicate']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain('Unknown command "frobnicate"');
+  });
+
+  it('runs database commands from the command line bundle (migrations folder and database client found)', () => {
+    const env = { DATABASE_URL: inject('databaseUrl') };
+    const migrate = run('scripts/ferry.mjs', env, ['migrate']);
+    expect(migrate.stderr).toBe('');
+    expect(migrate.status).toBe(0);
+    const missing = run('scripts/ferry.mjs', env, ['set-password', 'nobody-here@example.test']);
+    expect(missing.stdout + missing.stderr).toContain('No user with the email nobody-here@example.test.');
   });
 });

@@ -68,7 +68,8 @@ export interface MailferrySummary {
   seconds: number;
 }
 
-const ferryArgs = (...rest: string[]) => ['--import', 'tsx', 'scripts/ferry.ts', ...rest];
+/** What `npm run ferry` runs, without npm in between. */
+const ferryArgs = (...rest: string[]) => ['scripts/ferry.mjs', ...rest];
 
 /**
  * The engine is plugged in only through `ferry copy`: it counts as available when

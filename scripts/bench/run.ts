@@ -196,7 +196,7 @@ async function main(): Promise<number> {
   });
   if (mailferry.available) {
     const startup = 'startupSeconds' in mailferry ? ` (\`copy --help\` took ${mailferry.startupSeconds?.toFixed(1)} s here)` : '';
-    notes.push(`Mailferry's times include starting \`node --import tsx scripts/ferry.ts\`${startup}.`);
+    notes.push(`Mailferry's times include starting its command line (\`node scripts/ferry.mjs\`)${startup}.`);
   } else {
     say(`[mailferry] skipped: ${mailferry.note}`);
     notes.push(`Mailferry step skipped: ${mailferry.note}`);
