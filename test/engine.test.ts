@@ -72,6 +72,13 @@ describe('mail copy engine against a real Dovecot', () => {
     const expected = await snapshotMailbox(await open(source));
     const actual = await snapshotMailbox(await open(target));
     for (const [folder, messages] of expected) expect(actual.get(folder), folder).toEqual(messages);
+    // Each checkpoint's floor is where the target's next message will go: a later run reads
+    // nothing of what this one stored.
+    const targetClient = await open(target);
+    for (const checkpoint of (await state.loadCheckpoints()).values()) {
+      const status = await targetClient.status(checkpoint.targetPath, { uidNext: true });
+      expect(checkpoint.targetUidFloor, checkpoint.targetPath).toBe(status && status.uidNext);
+    }
 
     const second = await copyMailbox(options(source, target, state));
     expect(second.messages).toEqual({ copied: 0, skipped: 0, failed: 0 });

@@ -8,7 +8,8 @@ export function imapflowAppender(client: ImapFlow): Appender {
       return client.usable;
     },
     append: async (path, content, flags, internalDate) => {
-      await client.append(path, content, flags, internalDate);
+      const result = await client.append(path, content, flags, internalDate);
+      return result && typeof result.uid === 'number' ? result.uid : null;
     },
     close: async () => {
       await client.logout().catch(() => client.close());
@@ -51,7 +52,7 @@ export class AppenderPool {
     return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.room());
   }
 
-  async append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<void> {
+  async append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<number | null> {
     while (this.inFlightBytes > 0 && this.inFlightBytes + content.length > this.maxBytesInFlight) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -65,7 +66,7 @@ export class AppenderPool {
     this.queued.set(chosen, (this.queued.get(chosen) ?? 0) + weight);
     this.inFlightBytes += content.length;
     try {
-      await chosen.append(path, content, flags, internalDate);
+      return await chosen.append(path, content, flags, internalDate);
     } finally {
       this.queued.set(chosen, (this.queued.get(chosen) ?? 0) - weight);
       this.inFlightBytes -= content.length;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFetchItems, parseImapDateTime } from './body-fetcher';
+import { appendedUids } from './pipelined-appender';
 
 describe('FETCH response items', () => {
   it('reads numbers, lists, quoted strings and literals, in any order', () => {
@@ -36,5 +37,18 @@ describe('IMAP date-time', () => {
   it('refuses what is not one', () => {
     expect(parseImapDateTime('yesterday')).toBeNull();
     expect(parseImapDateTime('17-Foo-1996 02:44:25 -0700')).toBeNull();
+  });
+});
+
+describe('APPENDUID', () => {
+  it('lists the UIDs of a MULTIAPPEND in order', () => {
+    expect(appendedUids(' 38505 3955')).toEqual([3955]);
+    expect(appendedUids(' 38505 3955:3957,3960')).toEqual([3955, 3956, 3957, 3960]);
+  });
+
+  it('gives nothing for what it cannot read', () => {
+    expect(appendedUids(' 38505')).toEqual([]);
+    expect(appendedUids(' 38505 9:3')).toEqual([]);
+    expect(appendedUids(' 38505 x')).toEqual([]);
   });
 });

@@ -21,7 +21,8 @@ export interface FolderScan {
 }
 
 export interface FolderCopyContext {
-  source: ImapFlow;
+  /** imapflow on the source (for identities and flag changes), connected when first asked for. */
+  openSource(): Promise<ImapFlow>;
   /** A target connection of this folder's own, for SELECT, identity reads and STATUS. */
   target: ImapFlow;
   appenders: AppenderPool;
@@ -119,12 +120,15 @@ export function isMessageRejection(error: unknown): boolean {
  * drained batch. Returns false when it stopped at the deadline with work left.
  */
 export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint, context: FolderCopyContext): Promise<boolean> {
-  const { source, target, progress } = context;
-  const [, mailbox, examined] = await Promise.all([
-    source.mailboxOpen(scan.sourcePath, { readOnly: true }),
-    target.mailboxOpen(scan.targetPath),
-    context.bodies.examine(scan.sourcePath),
-  ]);
+  const { target, progress } = context;
+  let sourceSession: Promise<ImapFlow> | null = null;
+  /** The source folder open read-only on imapflow: only where identities or flag changes are read. */
+  const source = () =>
+    (sourceSession ??= context.openSource().then(async (client) => {
+      await client.mailboxOpen(scan.sourcePath, { readOnly: true });
+      return client;
+    }));
+  const [mailbox, examined] = await Promise.all([target.mailboxOpen(scan.targetPath), context.bodies.examine(scan.sourcePath)]);
   if (examined.uidValidity !== scan.uidValidity) throw new SourceChangedError(`The UIDVALIDITY of ${scan.sourcePath} changed.`);
   const targetUidValidity = String(mailbox.uidValidity);
   const permanentFlags = mailbox.permanentFlags ?? new Set<string>();
@@ -146,12 +150,28 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     targetPath: scan.targetPath,
     sourceUidValidity: scan.uidValidity,
     targetUidValidity,
+    targetUidFloor: floor,
     lastUid: scan.isContinuation ? checkpoint.lastUid : 0,
+  };
+  // Where this call's own appends begin, and how far they got: the floor for the next run's
+  // identity read. STATUS is no help here: on the selected mailbox it answers from that
+  // session's view, which has not seen what the appending connections stored.
+  const selectedUidNext = mailbox.uidNext || 1;
+  let highestAppended = 0;
+  let uidsUnknown = false;
+  const floorNow = async (): Promise<number> => {
+    if (uidsUnknown) {
+      // No UIDPLUS: let the session catch up first.
+      await target.noop();
+      const status = await target.status(scan.targetPath, { uidNext: true });
+      return Math.max(next.targetUidFloor, status && status.uidNext ? status.uidNext : 1);
+    }
+    return Math.max(next.targetUidFloor, selectedUidNext, highestAppended + 1);
   };
 
   let toCopy = scan.candidates;
   if (onTarget.size > 0 && toCopy.length > 0) {
-    const identities = await readIdentities(source, uidSet(toCopy.map((c) => c.uid)), 1);
+    const identities = await readIdentities(await source(), uidSet(toCopy.map((c) => c.uid)), 1);
     const skipped: { uid: number; size: number }[] = [];
     toCopy = toCopy.filter((candidate) => {
       const entry = identities.get(candidate.uid);
@@ -200,7 +220,9 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
           received.add(uid);
           appends.push(
             context.appenders.append(scan.targetPath, body, flagsFor(message.flags), message.internalDate ?? undefined).then(
-              () => {
+              (targetUid) => {
+                if (targetUid === null) uidsUnknown = true;
+                else highestAppended = Math.max(highestAppended, targetUid);
                 copied++;
                 copiedBytes += body.length;
                 progress.copied(scan.sourcePath, 1, body.length);
@@ -234,21 +256,19 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     if (broken) throw broken.reason;
     if (oversized.length) progress.failed(scan.sourcePath, oversized.length, oversized.reduce((n, m) => n + m.size, 0));
     await context.recordIssues(issues);
-    const status = await target.status(scan.targetPath, { uidNext: true });
+    next.targetUidFloor = await floorNow();
     next.lastUid = Math.max(next.lastUid, batch.at(-1)!.uid);
-    next.targetUidFloor = status && status.uidNext ? status.uidNext : next.targetUidFloor;
     next.messagesCopied += copied;
     next.bytesCopied += copiedBytes;
     next.messagesFailed += failed;
     await context.saveCheckpoint(next);
   }
 
-  if (context.syncFlags && trusted && checkpoint.lastUid > 0) await syncFlags(scan, checkpoint, context, permanentFlags);
+  if (context.syncFlags && trusted && checkpoint.lastUid > 0) await syncFlags(scan, checkpoint, source, target, permanentFlags);
 
   // Everything the scan saw is handled; later arrivals have higher UIDs.
   next.lastUid = Math.max(next.lastUid, scan.uidNext - 1);
-  const status = await target.status(scan.targetPath, { uidNext: true });
-  if (status && status.uidNext) next.targetUidFloor = status.uidNext;
+  next.targetUidFloor = await floorNow();
   next.highestModseq = scan.highestModseq;
   await context.saveCheckpoint(next);
   return true;
@@ -258,11 +278,11 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
  * Flag changes on the source since the last pass, onto the matching target messages (matched
  * by identity, in UID order for copies). With CONDSTORE only the changed messages are read.
  */
-async function syncFlags(scan: FolderScan, checkpoint: FolderCheckpoint, context: FolderCopyContext, permanentFlags: Set<string>): Promise<void> {
-  const { source, target } = context;
+async function syncFlags(scan: FolderScan, checkpoint: FolderCheckpoint, openSource: () => Promise<ImapFlow>, target: ImapFlow, permanentFlags: Set<string>): Promise<void> {
   const range = `1:${checkpoint.lastUid}`;
   const useModseq = checkpoint.highestModseq !== null && scan.highestModseq !== null;
   if (useModseq && checkpoint.highestModseq === scan.highestModseq) return;
+  const source = await openSource();
 
   const changed = new Map<number, Set<string>>();
   const fetchOptions = useModseq ? { uid: true, changedSince: BigInt(checkpoint.highestModseq!) } : { uid: true };

@@ -90,10 +90,10 @@ function backoffMs(attempt: number, error: unknown): number {
 }
 
 interface WorkerConnections {
-  source: ImapFlow;
+  /** imapflow on the source, for identities and flag changes: opened when first needed. */
+  source: ImapFlow | null;
   target: ImapFlow;
-  /** Opened when the worker first copies; null until then. */
-  bodies: BodyFetcher | null;
+  bodies: BodyFetcher;
 }
 
 async function scanFolder(source: BodyFetcher, folder: PlannedFolder, checkpoint: FolderCheckpoint): Promise<FolderScan> {
@@ -172,34 +172,33 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const checkpoints = await options.state.loadCheckpoints();
     const checkpointOf = (folder: PlannedFolder) => checkpoints.get(folder.sourcePath) ?? emptyCheckpoint(folder.sourcePath, folder.targetPath);
 
-    // Totals up front, for progress and ETA.
-    // Scanned over the folder workers' own source connections at once, not one after another.
-    const connectBodies = async (source: ImapFlow): Promise<BodyFetcher> => {
+    // One raw source connection reads every folder's state and size list: the totals up front,
+    // and nothing more is opened when nothing changed (a delta pass).
+    const connectBodies = async (openSource: () => Promise<ImapFlow>): Promise<BodyFetcher> => {
       const raw = await connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup });
-      if (!raw) return imapflowBodyFetcher(source);
+      if (!raw) return imapflowBodyFetcher(await openSource());
       bodyFetchers.add(raw);
       return raw;
     };
-    const workerCount = Math.max(1, Math.min(folderConcurrency, folders.length));
-    const workerPairs: WorkerConnections[] = await Promise.all(
-      Array.from({ length: workerCount }, async (_, index) => {
-        const source = index === 0 ? planSource : await connect(options.source);
-        const target = index === 0 ? planTarget : await connect(options.target);
-        return { source, target, bodies: await connectBodies(source) };
-      }),
-    );
+    const planBodies = await connectBodies(async () => planSource);
     const scans = new Map<string, FolderScan>();
-    const toScan = [...folders];
-    await Promise.all(
-      workerPairs.map(async ({ bodies }) => {
-        for (let folder = toScan.shift(); folder; folder = toScan.shift()) scans.set(folder.sourcePath, await scanFolder(bodies!, folder, checkpointOf(folder)));
-      }),
-    );
+    for (const folder of folders) scans.set(folder.sourcePath, await scanFolder(planBodies, folder, checkpointOf(folder)));
     for (const folder of folders) {
       const scan = scans.get(folder.sourcePath)!;
       progress.setFolderTotal(folder.sourcePath, scan.candidates.length, scan.candidates.reduce((n, c) => n + c.size, 0));
     }
     progress.flush();
+
+    let isComplete = true;
+    // Folders with nothing new and a checkpoint that already covers them cost nothing; only
+    // the others are worked on (and count against the time budget).
+    const queue = folders.filter((folder) => {
+      const scan = scans.get(folder.sourcePath)!;
+      const checkpoint = checkpoints.get(folder.sourcePath);
+      const settled = checkpoint && scan.isContinuation && checkpoint.lastUid >= scan.uidNext - 1 && scan.candidates.length === 0;
+      return !settled || (options.syncFlags && checkpoint.highestModseq !== scan.highestModseq) || (options.syncFlags && scan.highestModseq === null);
+    });
+    const workerCount = Math.min(folderConcurrency, queue.length);
 
     const appenderConnections: Appender[] = [];
     const connectAppender = async (): Promise<Appender> => {
@@ -211,29 +210,26 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       }
       return imapflowAppender(await connect(options.target));
     };
-    const appendConnections = options.appendConnections ?? folderConcurrency;
+    // One appending connection per folder copied at once: more would sit idle.
+    const appendConnections = Math.min(options.appendConnections ?? folderConcurrency, Math.max(1, workerCount));
     const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 16 * 1024 * 1024);
     const refillAppenders = async () => {
       for (let i = appenderConnections.length - 1; i >= 0; i--) if (!appenderConnections[i]!.usable) appenderConnections.splice(i, 1);
-      while (appenderConnections.length < appendConnections) appenderConnections.push(await connectAppender());
+      const missing = appendConnections - appenderConnections.length;
+      if (missing > 0) appenderConnections.push(...(await Promise.all(Array.from({ length: missing }, connectAppender))));
     };
-    await refillAppenders();
+    if (queue.length > 0) await refillAppenders();
 
-    let isComplete = true;
-    // Folders with nothing new and a checkpoint that already covers them cost nothing; only
-    // the others are worked on (and count against the time budget).
-    const queue = folders.filter((folder) => {
-      const scan = scans.get(folder.sourcePath)!;
-      const checkpoint = checkpoints.get(folder.sourcePath);
-      const settled = checkpoint && scan.isContinuation && checkpoint.lastUid >= scan.uidNext - 1 && scan.candidates.length === 0;
-      return !settled || (options.syncFlags && checkpoint.highestModseq !== scan.highestModseq) || (options.syncFlags && scan.highestModseq === null);
-    });
     const closePair = async (pair: WorkerConnections) => {
-      if (pair.bodies) {
-        bodyFetchers.delete(pair.bodies);
-        await pair.bodies.close().catch(() => undefined);
-      }
-      await closeAll([pair.source, pair.target]);
+      bodyFetchers.delete(pair.bodies);
+      await pair.bodies.close().catch(() => undefined);
+      await closeAll([pair.source, pair.target].filter((c): c is ImapFlow => c !== null));
+    };
+    const isUsable = (pair: WorkerConnections) => pair.target.usable && pair.bodies.usable && (pair.source === null || pair.source.usable);
+    const openPair = async (): Promise<WorkerConnections> => {
+      const pair: WorkerConnections = { source: null, target: await connect(options.target), bodies: null as unknown as BodyFetcher };
+      pair.bodies = await connectBodies(async () => (pair.source ??= await connect(options.source)));
+      return pair;
     };
     const worker = async (first: WorkerConnections | null) => {
       let pair = first;
@@ -242,20 +238,20 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
         for (let attempt = 1; ; attempt++) {
           if (options.signal?.aborted) throw new CopyError('The copy was stopped.', 'copy_failed');
           try {
-            if (!pair || !pair.source.usable || !pair.target.usable || (pair.bodies && !pair.bodies.usable)) {
+            if (!pair || !isUsable(pair)) {
               if (pair) await closePair(pair);
-              pair = { source: await connect(options.source), target: await connect(options.target), bodies: null };
+              pair = await openPair();
               await refillAppenders();
             }
-            pair.bodies ??= await connectBodies(pair.source);
+            const current = pair;
             // The scan of the totals stays valid on the first attempt; a retry starts again
             // from the checkpoint the failed attempt left.
             const checkpoint = (await options.state.loadCheckpoints()).get(folder.sourcePath) ?? checkpointOf(folder);
-            const scan = attempt === 1 ? scans.get(folder.sourcePath)! : await scanFolder(pair.bodies, folder, checkpoint);
+            const scan = attempt === 1 ? scans.get(folder.sourcePath)! : await scanFolder(current.bodies, folder, checkpoint);
             const finished = await copyFolder(scan, checkpoint, {
-              source: pair.source,
-              target: pair.target,
-              bodies: pair.bodies,
+              openSource: async () => (current.source ??= await connect(options.source)),
+              target: current.target,
+              bodies: current.bodies,
               appenders,
               progress,
               maxMessageBytes: options.maxMessageBytes ?? 50 * 1024 * 1024,
@@ -290,6 +286,9 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       }
       if (pair) await closePair(pair);
     };
+    // The first worker goes on with the planning connections; the others connect when they start.
+    const firstPair: WorkerConnections = { source: planSource, target: planTarget, bodies: planBodies };
+    const workerPairs: (WorkerConnections | null)[] = [firstPair, ...Array.from({ length: Math.max(0, workerCount - 1) }, () => null)];
     const workers = workerPairs.map((pair) => worker(pair));
     const results = await Promise.allSettled(workers);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -9,7 +9,8 @@ import { openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions 
  */
 export interface Appender {
   readonly usable: boolean;
-  append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<void>;
+  /** Resolves with the message's UID on the target when the server said (UIDPLUS), else null. */
+  append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -32,6 +33,21 @@ export function imapDate(date: Date): string {
   return `${pad(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
+/** The UIDs of an APPENDUID code (" 38505 3955:3957,3960"), in order; [] when unreadable. */
+export function appendedUids(code: string): number[] {
+  const set = code.trim().split(/\s+/)[1];
+  if (!set) return [];
+  const uids: number[] = [];
+  for (const part of set.split(',')) {
+    const [first, last = first] = part.split(':');
+    const from = Number(first);
+    const to = Number(last);
+    if (!Number.isInteger(from) || !Number.isInteger(to) || to < from || to - from > 100_000) return [];
+    for (let uid = from; uid <= to; uid++) uids.push(uid);
+  }
+  return uids;
+}
+
 const FLAG = /^\\?[!#$%&'*+\-.0-9:<=>?@A-Z^_`a-z|}~]+$/;
 
 interface Member {
@@ -39,7 +55,7 @@ interface Member {
   content: Buffer;
   flags: string[];
   internalDate: Date | undefined;
-  resolve(): void;
+  resolve(uid: number | null): void;
   reject(error: Error): void;
 }
 
@@ -104,20 +120,22 @@ class PipelinedAppender implements Appender {
   }
 
   private onLine(line: string) {
-    const match = /^(\S+) (OK|NO|BAD)\b ?(?:\[([^\]\s]+)[^\]]*\] ?)?(.*)$/i.exec(line);
+    const match = /^(\S+) (OK|NO|BAD)\b ?(?:\[([^\]\s]+)([^\]]*)\] ?)?(.*)$/i.exec(line);
     if (!match || match[1] === '*' || match[1] === '+') return;
     const group = this.pending.get(match[1]!);
     if (!group) return;
     this.pending.delete(match[1]!);
     const status = match[2]!.toUpperCase();
     if (status === 'OK') {
-      for (const member of group.members) member.resolve();
+      const uids = match[3]?.toUpperCase() === 'APPENDUID' ? appendedUids(match[4] ?? '') : [];
+      const known = uids.length === group.members.length;
+      group.members.forEach((member, index) => member.resolve(known ? uids[index]! : null));
     } else if (group.members.length > 1) {
       // A MULTIAPPEND is all or nothing: none was stored. Each message again on its own, so
       // only the one the server does not want fails.
       for (const member of group.members) this.send(member, false);
     } else {
-      group.members[0]!.reject(new AppendRejectedError(status as 'NO' | 'BAD', match[4] ?? '', match[3]?.toUpperCase()));
+      group.members[0]!.reject(new AppendRejectedError(status as 'NO' | 'BAD', match[5] ?? '', match[3]?.toUpperCase()));
     }
     if (this.pending.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
@@ -173,9 +191,9 @@ class PipelinedAppender implements Appender {
    * Resolves when the server has stored the message. The bytes wait in the socket's buffer
    * meanwhile; the pool bounds how many are in flight.
    */
-  append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<void> {
+  append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<number | null> {
     if (this.connection.closed) return Promise.reject(this.connection.error);
-    return new Promise<void>((resolve, reject) => this.send({ path, content, flags, internalDate, resolve, reject }, true));
+    return new Promise<number | null>((resolve, reject) => this.send({ path, content, flags, internalDate, resolve, reject }, true));
   }
 
   async close(): Promise<void> {
