@@ -127,6 +127,20 @@ export function formatResultTable(result: BenchResult): string {
   for (const tool of result.tools) {
     if (!tool.available) lines.push(`${tool.name} skipped: ${tool.note}`);
   }
+  // The engine's own time (its JSON summary) beside the wall time, which includes starting node.
+  for (const tool of result.tools) {
+    const engineSeconds = (p: PhaseResult | undefined) => {
+      const seconds = (p?.toolSummary as { seconds?: unknown } | undefined)?.seconds;
+      return typeof seconds === 'number' ? seconds : undefined;
+    };
+    const first = engineSeconds(tool.phases.find((p) => p.phase === 'first'));
+    const delta0 = engineSeconds(tool.phases.find((p) => p.phase === 'delta0'));
+    if (first === undefined) continue;
+    lines.push(
+      `${tool.name} engine time (without process start): first ${fixed(first)} s` +
+        (delta0 === undefined ? '' : `, delta0 ${fixed(delta0, 3)} s (${((delta0 / first) * 100).toFixed(1)} % of the first pass)`),
+    );
+  }
   for (const [pair, r] of Object.entries(result.ratios)) {
     const show = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
     if (Object.values(r).every((v) => v === null)) {
