@@ -6,6 +6,7 @@
  */
 import type { Page } from '@playwright/test';
 import path from 'node:path';
+import { importHostedMailboxes } from '@/server/hosted-mailboxes/hosted-mailboxes';
 import { admin, expect, signIn, test, type SeededOrganization } from './fixtures';
 
 const folder = path.join(process.cwd(), 'test-results', 'screenshots');
@@ -81,6 +82,64 @@ test.describe('screenshots', () => {
 
     await page.setViewportSize(phone);
     await shoot(page, 'admin-organizations-mobile');
+  });
+
+  test('admin hosted mailboxes', async ({ page, db, adminId }) => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await signIn(page, admin.email, admin.password);
+    await page.goto('/admin/mailboxes');
+    await expect(page.getByText('No hosted mailboxes yet')).toBeVisible();
+    await shoot(page, 'admin-mailboxes-empty');
+
+    await importHostedMailboxes(db, { userId: adminId }, [
+      'email;username;server;type',
+      'anna.berger@baeckerei-sonnenschein.example;anna.berger@baeckerei-sonnenschein.example;imaps://mail.alpine-webhosting.example:993;imap',
+      'info@baeckerei-sonnenschein.example;info@baeckerei-sonnenschein.example;imaps://mail.alpine-webhosting.example:993;imap',
+      'tobias.brandt@kanzlei-brandt.example;tbrandt;groupware.alpine-webhosting.example;zimbra',
+      'sekretariat@kanzlei-brandt.example;sekretariat;groupware.alpine-webhosting.example;zimbra',
+      'dispatch@harbour-logistics.example;dispatch;ox.northsea-hosting.example;openxchange',
+      'postmaster@harbour-logistics.example;postmaster;ox.northsea-hosting.example;openxchange',
+      'maja@studio-lindqvist.example;maja@studio-lindqvist.example;kolab.northsea-hosting.example:993;kolab',
+      'buchhaltung@weingut-keller.example;WEINGUT\\buchhaltung;exchange.weingut-keller.example;exchange',
+    ].join('\n'));
+    await page.reload();
+    await expect(page.getByTestId('mailbox-row')).toHaveCount(8);
+    await shoot(page, 'admin-mailboxes');
+
+    await page.getByRole('button', { name: 'Add mailbox' }).first().click();
+    const form = page.locator('form').filter({ has: page.getByRole('heading', { name: 'Add a hosted mailbox' }) });
+    await form.getByLabel('Email address').fill('paul@weingut-keller');
+    await form.getByLabel('Server').fill('mail weingut-keller.example');
+    await form.getByRole('button', { name: 'Add mailbox' }).click();
+    await expect(form.getByText('Enter a valid email address')).toBeVisible();
+    await shoot(page, 'admin-mailboxes-form-error');
+
+    await page.getByRole('button', { name: 'Import CSV' }).first().click();
+    await page.getByLabel('Lines to import').fill(
+      [
+        'email;username;server;type',
+        'paul.keller@weingut-keller.example;paul.keller;exchange.weingut-keller.example;exchange',
+        'office@weingut-keller.example;office;exchange.weingut-keller.example;exchange',
+        'keller-weingut.example;keller;exchange.weingut-keller.example;exchange',
+        'info@baeckerei-sonnenschein.example;info;imaps://mail.alpine-webhosting.example:993',
+        'lager@weingut-keller.example;lager;exchange.weingut-keller.example;pop3',
+      ].join('\n'),
+    );
+    await page.getByRole('button', { name: /^Import 5 lines$/ }).click();
+    await expect(page.getByTestId('import-result')).toContainText('2 mailboxes imported');
+    await shoot(page, 'admin-mailboxes-import');
+
+    await page.setViewportSize(phone);
+    await shoot(page, 'admin-mailboxes-import-mobile');
+    await page.reload();
+    await expect(page.getByTestId('mailbox-row')).toHaveCount(10);
+    await shoot(page, 'admin-mailboxes-mobile');
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('searchbox', { name: 'Search hosted mailboxes' }).fill('kanzlei');
+    await expect(page.getByTestId('mailbox-row')).toHaveCount(2);
+    await page.getByRole('button', { name: 'Remove sekretariat@kanzlei-brandt.example' }).click();
+    await shoot(page, 'admin-mailboxes-search-remove');
   });
 
   test('reseller customers', async ({ page }) => {

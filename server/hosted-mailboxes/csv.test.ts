@@ -77,6 +77,8 @@ describe('hosted mailbox CSV', () => {
   it('limits an import to 5,000 lines with a message that says what to do', () => {
     const line = 'a@example.com;a;mx.example.com\n';
     expect(countImportLines(`${line}\n\n${line}`)).toBe(2);
+    expect(countImportLines(`# mx1\nEmail,Username,Server\n${line}\n${line}`)).toBe(2);
+    expect(importCsvSchema.safeParse({ text: `email;username;server\n${line.repeat(MAX_IMPORT_LINES)}` }).success).toBe(true);
     expect(importCsvSchema.safeParse({ text: line.repeat(MAX_IMPORT_LINES) }).success).toBe(true);
     const tooMany = importCsvSchema.safeParse({ text: line.repeat(MAX_IMPORT_LINES + 1) });
     expect(tooMany.success).toBe(false);

@@ -52,10 +52,17 @@ export const listHostedMailboxesSchema = z
 
 export const quickSelectionSchema = z.object({ search: z.string().trim().max(254).optional() }).optional();
 
-/** Non-empty lines, the unit the import limit counts in. */
+const HEADER_LINE = /^\s*"?(e-?mail|email address|mail)"?\s*[;,]/i;
+
+/** Lines with a mailbox on them, the unit the import limit counts in: no blank, comment or header line. */
 export function countImportLines(text: string): number {
   let count = 0;
-  for (const line of text.split(/\r\n|\n|\r/)) if (line.trim()) count++;
+  let first = true;
+  for (const line of text.split(/\r\n|\n|\r/)) {
+    if (!line.trim() || line.trimStart().startsWith('#')) continue;
+    if (!(first && HEADER_LINE.test(line))) count++;
+    first = false;
+  }
   return count;
 }
 
