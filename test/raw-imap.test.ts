@@ -55,7 +55,7 @@ describe('raw IMAP connections for the copy', () => {
     await client.mailboxOpen('INBOX');
     const stored = [];
     for await (const message of client.fetch('1:*', { uid: true, flags: true, internalDate: true, source: true })) stored.push(message);
-    expect(stored.map((m) => m.source!.toString())).toEqual([bodies[0], bodies[1], bodies[3], bodies[4]].map((b) => b.toString()));
+    expect(stored.map((m) => m.source!.toString())).toEqual([bodies[0], bodies[1], bodies[3], bodies[4]].map((b) => b!.toString()));
     expect([...stored[1]!.flags!].filter((f) => f !== '\\Recent').sort()).toEqual(['$Label1', '\\Seen']);
     expect(new Date(stored[2]!.internalDate!).toISOString()).toBe('2011-02-06T00:00:00.000Z');
   });
