@@ -33,7 +33,7 @@ export interface CopyMailboxOptions {
   appendConnections?: number;
   /** Messages above this size are reported and skipped. Default 50 MB. */
   maxMessageBytes?: number;
-  /** Bytes read from the source but not yet stored on the target. Default 16 MB. */
+  /** Bytes read from the source but not yet stored on the target. Default 8 MB. */
   maxBytesInFlight?: number;
   /** Stop at the next batch boundary after this many ms; the run then reports `isComplete: false`. */
   timeBudgetMs?: number;
@@ -212,7 +212,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     };
     // One appending connection per folder copied at once: more would sit idle.
     const appendConnections = Math.min(options.appendConnections ?? folderConcurrency, Math.max(1, workerCount));
-    const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 16 * 1024 * 1024);
+    const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 8 * 1024 * 1024);
     const refillAppenders = async () => {
       for (let i = appenderConnections.length - 1; i >= 0; i--) if (!appenderConnections[i]!.usable) appenderConnections.splice(i, 1);
       const missing = appendConnections - appenderConnections.length;

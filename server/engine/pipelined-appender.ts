@@ -72,7 +72,6 @@ interface Group {
 /** How much one MULTIAPPEND may carry before it is closed. */
 const GROUP_MESSAGES = 64;
 const GROUP_BYTES = 2 * 1024 * 1024;
-const CRLF = Buffer.from('\r\n');
 
 class PipelinedAppender implements Appender {
   private buffer: Buffer = Buffer.alloc(0);
@@ -140,28 +139,22 @@ class PipelinedAppender implements Appender {
     if (this.pending.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  /** Ends a MULTIAPPEND: its messages go out in one write (a large one on its own, uncopied). */
+  /** Ends a MULTIAPPEND and sends it: one corked write of all parts, the messages uncopied. */
   private close_(group: Group) {
     if (!group.isOpen) return;
     group.isOpen = false;
     if (this.open === group) this.open = null;
     if (this.connection.closed) return;
     const socket = this.connection.socket;
-    const parts: Buffer[] = [];
+    socket.cork();
     group.members.forEach((member, index) => {
       const flagList = member.flags.filter((f) => FLAG.test(f)).join(' ');
       const date = member.internalDate ? ` "${imapDate(member.internalDate)}"` : '';
-      const head = `${index === 0 ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.content.length}+}\r\n`;
-      parts.push(Buffer.from(head, 'utf8'), member.content);
+      socket.write(`${index === 0 ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.content.length}+}\r\n`);
+      socket.write(member.content);
     });
-    parts.push(CRLF);
-    if (group.bytes <= GROUP_BYTES) {
-      socket.write(Buffer.concat(parts));
-    } else {
-      socket.cork();
-      for (const part of parts) socket.write(part);
-      socket.uncork();
-    }
+    socket.write('\r\n');
+    socket.uncork();
   }
 
   /** Queues one message: into the open MULTIAPPEND when it fits, else as a new command. */
