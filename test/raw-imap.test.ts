@@ -74,6 +74,11 @@ describe('raw IMAP connections for the copy', () => {
     const info = await fetcher!.examine('INBOX');
     expect(info).toMatchObject({ exists: messages.length, uidNext: messages.length + 1 });
     expect(info.uidValidity).toMatch(/^\d+$/);
+    // A refused folder in the middle leaves the others where they belong.
+    const statuses = await fetcher!.statuses(['INBOX', 'No such folder', 'Sent']);
+    expect(statuses.get('INBOX')).toEqual(info);
+    expect(statuses.get('Sent')).toMatchObject({ exists: 0, uidNext: 1 });
+    expect(statuses.has('No such folder')).toBe(false);
     const sizes = await fetcher!.sizes('1:*');
     expect(sizes.map((s) => s.size)).toEqual(messages.map((m) => Buffer.byteLength(m.raw)));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFetchItems, parseImapDateTime } from './body-fetcher';
+import { parseFetchItems, parseImapDateTime, parseStatusLine } from './body-fetcher';
 import { appendedUids } from './pipelined-appender';
 
 describe('FETCH response items', () => {
@@ -50,5 +50,21 @@ describe('APPENDUID', () => {
     expect(appendedUids(' 38505')).toEqual([]);
     expect(appendedUids(' 38505 9:3')).toEqual([]);
     expect(appendedUids(' 38505 x')).toEqual([]);
+  });
+});
+
+describe('STATUS answers', () => {
+  it('reads UIDNEXT, UIDVALIDITY, MESSAGES and HIGHESTMODSEQ, whatever the name looks like', () => {
+    expect(parseStatusLine('* STATUS "Old (2019) Mail" (UIDNEXT 44 UIDVALIDITY 1700000000 MESSAGES 43 HIGHESTMODSEQ 98)')).toEqual({
+      uidNext: 44,
+      uidValidity: '1700000000',
+      exists: 43,
+      highestModseq: '98',
+    });
+    expect(parseStatusLine('* STATUS INBOX (MESSAGES 0 UIDNEXT 1 UIDVALIDITY 5)')).toEqual({ uidNext: 1, uidValidity: '5', exists: 0, highestModseq: null });
+  });
+
+  it('gives null without UIDVALIDITY or UIDNEXT', () => {
+    expect(parseStatusLine('* STATUS INBOX (MESSAGES 3)')).toBeNull();
   });
 });

@@ -18,6 +18,11 @@ export interface BodyFetcher {
   readonly usable: boolean;
   /** Opens a folder read-only (with CONDSTORE where the server has it). */
   examine(path: string): Promise<MailboxInfo>;
+  /**
+   * The state of many folders at once, without opening them (STATUS, pipelined): a folder
+   * missing from the answer must be opened to be known.
+   */
+  statuses(paths: string[]): Promise<Map<string, MailboxInfo>>;
   /** UIDs and sizes of the messages in a UID range of the open folder. */
   sizes(range: string): Promise<{ uid: number; size: number }[]>;
   fetch(uidSet: string, onMessage: (message: FetchedMessage) => void | Promise<void>): Promise<void>;
@@ -65,6 +70,10 @@ export function imapflowBodyFetcher(client: ImapFlow): BodyFetcher {
         highestModseq: mailbox.highestModseq !== undefined && !mailbox.noModseq ? String(mailbox.highestModseq) : null,
       };
     },
+    async statuses() {
+      // imapflow answers STATUS on its selected folder from a stale view: each folder is opened instead.
+      return new Map();
+    },
     async sizes(range) {
       const found: { uid: number; size: number }[] = [];
       for await (const message of client.fetch(range, { uid: true, size: true }, { uid: true })) found.push({ uid: message.uid, size: message.size ?? 0 });
@@ -95,6 +104,20 @@ export function parseImapDateTime(text: string): Date | null {
   const utc = Date.UTC(Number(match[3]), month, Number(match[1]), Number(match[4]), Number(match[5]), Number(match[6])) - offsetMinutes * 60_000;
   const date = new Date(utc);
   return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** `* STATUS "name" (UIDNEXT 5 UIDVALIDITY 7 MESSAGES 4 HIGHESTMODSEQ 9)` as MailboxInfo. */
+export function parseStatusLine(line: string): MailboxInfo | null {
+  const list = /\(([^()]*)\)\s*$/.exec(line)?.[1];
+  if (list === undefined) return null;
+  const words = list.trim().split(/\s+/);
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < words.length; i += 2) values.set(words[i]!.toUpperCase(), words[i + 1]!);
+  const uidValidity = values.get('UIDVALIDITY');
+  const uidNext = Number(values.get('UIDNEXT'));
+  if (!uidValidity || !/^\d+$/.test(uidValidity) || !Number.isInteger(uidNext)) return null;
+  const modseq = values.get('HIGHESTMODSEQ');
+  return { uidValidity, uidNext, exists: Number(values.get('MESSAGES') ?? 0), highestModseq: modseq && /^\d+$/.test(modseq) && modseq !== '0' ? modseq : null };
 }
 
 /** Where literals stood in a response's text. */
@@ -168,6 +191,8 @@ interface Waiting {
   /** A FETCH response: its items (see parseFetchItems) and literals. */
   onFetch?: (items: Map<string, string>, literals: Buffer[]) => void | Promise<void>;
   onUntagged?: (line: string) => void;
+  /** A tagged answer to an earlier command of a pipelined run (see `runMany`). */
+  onTagged?: (line: string) => void;
 }
 
 /**
@@ -200,13 +225,44 @@ class RawBodyFetcher implements BodyFetcher {
   }
 
   private run(command: string, waiting: Omit<Waiting, 'resolve' | 'reject'>): Promise<void> {
+    return this.runMany([command], waiting);
+  }
+
+  /** Sends the commands at once; settles with the last one's answer. */
+  private runMany(commands: string[], waiting: Omit<Waiting, 'resolve' | 'reject'>): Promise<void> {
     if (this.connection.closed) return Promise.reject(this.connection.error);
     if (this.current) return Promise.reject(new Error('A command is already running on this connection.'));
-    const tag = this.connection.tag('F');
+    const lines = commands.map((command) => `${this.connection.tag('F')} ${command}\r\n`);
+    const tag = lines.at(-1)!.split(' ', 1)[0]!;
     return new Promise<void>((resolve, reject) => {
       this.current = { tag, waiting: { ...waiting, resolve, reject } };
-      this.connection.socket.write(`${tag} ${command}\r\n`);
+      this.connection.socket.write(lines.join(''));
     });
+  }
+
+  async statuses(paths: string[]): Promise<Map<string, MailboxInfo>> {
+    const found = new Map<string, MailboxInfo>();
+    if (paths.length === 0) return found;
+    const condstore = this.connection.capabilities.has('CONDSTORE');
+    // Each command's untagged STATUS comes before its own tagged answer.
+    let index = 0;
+    await this.runMany(
+      paths.map((path) => `STATUS ${quoteMailbox(path)} (UIDNEXT UIDVALIDITY MESSAGES${condstore ? ' HIGHESTMODSEQ' : ''})`),
+      {
+        onUntagged: (line) => {
+          if (!/^\* STATUS /i.test(line)) return;
+          const info = parseStatusLine(line);
+          if (info && index < paths.length) found.set(paths[index]!, info);
+        },
+        onTagged: () => {
+          index++;
+        },
+      },
+    ).catch((error: unknown) => {
+      // The last folder was refused (gone meanwhile): it is opened later and fails there.
+      if (!(error instanceof FetchRejectedError)) throw error;
+    });
+    return found;
   }
 
   async examine(path: string): Promise<MailboxInfo> {
@@ -354,13 +410,15 @@ class RawBodyFetcher implements BodyFetcher {
       current.waiting.onUntagged?.(text);
       return undefined;
     }
-    if (text.startsWith(`${current.tag} `)) {
-      this.current = null;
-      const match = /^\S+ (OK|NO|BAD)\b ?(.*)$/i.exec(text);
-      const status = match?.[1]?.toUpperCase();
-      if (status === 'OK') current.waiting.resolve();
-      else current.waiting.reject(new FetchRejectedError(status === 'BAD' ? 'BAD' : 'NO', match?.[2] ?? text));
+    if (!text.startsWith(`${current.tag} `)) {
+      current.waiting.onTagged?.(text);
+      return undefined;
     }
+    this.current = null;
+    const match = /^\S+ (OK|NO|BAD)\b ?(.*)$/i.exec(text);
+    const status = match?.[1]?.toUpperCase();
+    if (status === 'OK') current.waiting.resolve();
+    else current.waiting.reject(new FetchRejectedError(status === 'BAD' ? 'BAD' : 'NO', match?.[2] ?? text));
     return undefined;
   }
 }

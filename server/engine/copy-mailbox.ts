@@ -154,7 +154,16 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
   };
 
   try {
+    const connectBodies = async (openSource: () => Promise<ImapFlow>): Promise<BodyFetcher> => {
+      const raw = await connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup });
+      if (!raw) return imapflowBodyFetcher(await openSource());
+      bodyFetchers.add(raw);
+      return raw;
+    };
     const [planSource, planTarget] = await Promise.all([connect(options.source), connect(options.target)]);
+    // The raw source connection logs in while the folders are planned.
+    const planBodiesReady = connectBodies(async () => planSource);
+    planBodiesReady.catch(() => undefined);
     const plan = await planFolders(planSource, planTarget);
     const created = await ensureTargetFolders(planTarget, plan);
     const refused = new Set(created.filter((c) => c.status === 'refused').map((c) => c.targetPath));
@@ -174,15 +183,22 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
 
     // One raw source connection reads every folder's state and size list: the totals up front,
     // and nothing more is opened when nothing changed (a delta pass).
-    const connectBodies = async (openSource: () => Promise<ImapFlow>): Promise<BodyFetcher> => {
-      const raw = await connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup });
-      if (!raw) return imapflowBodyFetcher(await openSource());
-      bodyFetchers.add(raw);
-      return raw;
-    };
-    const planBodies = await connectBodies(async () => planSource);
+    const planBodies = await planBodiesReady;
     const scans = new Map<string, FolderScan>();
-    for (const folder of folders) scans.set(folder.sourcePath, await scanFolder(planBodies, folder, checkpointOf(folder)));
+    // One pipelined STATUS for all folders: those with nothing new since their checkpoint need
+    // not be opened at all.
+    const statuses = await planBodies.statuses(folders.map((f) => f.sourcePath));
+    for (const folder of folders) {
+      const checkpoint = checkpointOf(folder);
+      const status = statuses.get(folder.sourcePath);
+      const unchanged = status && status.uidNext !== null && checkpoint.sourceUidValidity === status.uidValidity && status.uidNext <= checkpoint.lastUid + 1;
+      scans.set(
+        folder.sourcePath,
+        unchanged
+          ? { sourcePath: folder.sourcePath, targetPath: folder.targetPath, uidValidity: status.uidValidity, uidNext: status.uidNext!, highestModseq: status.highestModseq, candidates: [], isContinuation: true }
+          : await scanFolder(planBodies, folder, checkpoint),
+      );
+    }
     for (const folder of folders) {
       const scan = scans.get(folder.sourcePath)!;
       progress.setFolderTotal(folder.sourcePath, scan.candidates.length, scan.candidates.reduce((n, c) => n + c.size, 0));
