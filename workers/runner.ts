@@ -1,5 +1,6 @@
 import { Logger, parseCronItems, run, type Runner, type TaskList } from 'graphile-worker';
 import { createPool } from '@/server/database/pool';
+import { createDb, type Db } from '@/server/db';
 import { createLogger } from '@/server/logger';
 import type { TaskImplementation } from './task';
 import { maintenanceCleanup } from './tasks/maintenance-cleanup';
@@ -9,8 +10,8 @@ const log = createLogger('worker');
 
 export const tasks: TaskImplementation[] = [maintenanceCleanup, migrationRun, migrationResync];
 
-export function taskList(implementations: TaskImplementation[] = tasks): TaskList {
-  return Object.fromEntries(implementations.map((t) => [t.name, t.task]));
+export function taskList(db: Db, implementations: TaskImplementation[] = tasks): TaskList {
+  return Object.fromEntries(implementations.map((t) => [t.name, t.task(db)]));
 }
 
 const workerLogger = new Logger((scope) => (level, message) => {
@@ -33,18 +34,21 @@ export interface WorkerHandle {
  */
 export async function startWorker(options: { connectionString: string; concurrency: number }): Promise<WorkerHandle> {
   const pool = createPool(options.connectionString, options.concurrency + 2);
+  // Tasks use this client, not the process-wide one: inside `npm start` the database's URL is
+  // known to the start script but not in this process's environment.
+  const db = createDb(options.connectionString);
   const runner: Runner = await run({
     pgPool: pool,
     concurrency: options.concurrency,
     noHandleSignals: true,
     pollInterval: 2000,
     logger: workerLogger,
-    taskList: taskList(),
+    taskList: taskList(db),
     parsedCronItems: parseCronItems([{ task: 'maintenance__cleanup', match: '17 * * * *', identifier: 'maintenance__cleanup' }]),
   });
   log.info('worker started', { concurrency: options.concurrency, tasks: tasks.map((t) => t.name) });
   let ended: Promise<void> | undefined;
-  const endPool = () => (ended ??= pool.end().catch(() => undefined));
+  const endPool = () => (ended ??= Promise.all([pool.end(), db.$disconnect()]).then(() => undefined, () => undefined));
   let stopping: Promise<void> | undefined;
   return {
     done: runner.promise.then(() => undefined).finally(endPool),

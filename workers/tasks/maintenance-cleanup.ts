@@ -1,8 +1,7 @@
-import { getDb } from '@/server/db';
 import { maintenanceCleanupJob } from '@/server/jobs/jobs';
 import { runMaintenance } from '@/server/jobs/maintenance';
 import { implementJob } from '../task';
 
-export const maintenanceCleanup = implementJob(maintenanceCleanupJob, async () => {
-  await runMaintenance(getDb());
+export const maintenanceCleanup = implementJob(maintenanceCleanupJob, async (_payload, { db }) => {
+  await runMaintenance(db);
 });
