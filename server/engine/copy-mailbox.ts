@@ -160,10 +160,11 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       bodyFetchers.add(raw);
       return raw;
     };
-    const [planSource, planTarget] = await Promise.all([connect(options.source), connect(options.target)]);
-    // The raw source connection logs in while the folders are planned.
-    const planBodiesReady = connectBodies(async () => planSource);
+    // The raw source connection logs in beside the planning connections.
+    const planSourceReady = connect(options.source);
+    const planBodiesReady = connectBodies(() => planSourceReady);
     planBodiesReady.catch(() => undefined);
+    const [planSource, planTarget] = await Promise.all([planSourceReady, connect(options.target)]);
     const plan = await planFolders(planSource, planTarget);
     const created = await ensureTargetFolders(planTarget, plan);
     const refused = new Set(created.filter((c) => c.status === 'refused').map((c) => c.targetPath));
