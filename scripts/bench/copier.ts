@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lastLines, runMeasured, type MeasuredRun } from './measure';
@@ -68,8 +69,13 @@ export interface MailferrySummary {
   seconds: number;
 }
 
-/** What `npm run ferry` runs, without npm in between. */
-const ferryArgs = (...rest: string[]) => ['scripts/ferry.mjs', ...rest];
+/** What `npm run ferry` runs (node's options included), without npm in between. */
+function ferryArgs(repoRoot: string, ...rest: string[]): string[] {
+  const script = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ferry ?? '';
+  const words = script.split(/\s+/).filter(Boolean);
+  if (words[0] !== 'node') throw new Error(`package.json's "ferry" script does not start with node: ${script}`);
+  return [...words.slice(1), ...rest];
+}
 
 /**
  * The engine is plugged in only through `ferry copy`: it counts as available when
@@ -77,7 +83,7 @@ const ferryArgs = (...rest: string[]) => ['scripts/ferry.mjs', ...rest];
  * skipped with its own error message instead of failing the bench.
  */
 export async function detectMailferry(repoRoot: string): Promise<Availability & { startupSeconds?: number }> {
-  const run = await runMeasured(process.execPath, ferryArgs('copy', '--help'), { cwd: repoRoot, timeoutMs: 120_000 });
+  const run = await runMeasured(process.execPath, ferryArgs(repoRoot, 'copy', '--help'), { cwd: repoRoot, timeoutMs: 120_000 });
   if (run.exitCode === 0) return { available: true, version: 'working tree', note: '`ferry copy` found', startupSeconds: run.seconds };
   const lines = `${run.stderr}\n${run.stdout}`.split('\n').map((l) => l.trim());
   const reason = lines.find((l) => /^(Error|Unknown command|ferry:)|error/i.test(l) && !l.startsWith('at ')) ?? lines.filter(Boolean).pop();
@@ -111,6 +117,7 @@ export async function createMailferryCopier(repoRoot: string, setup: CopierSetup
   const toPassword = await writeSecretFile(path.join(dir, 'to.pass'), setup.target.password);
   const url = (e: CopyEndpoint) => `imap://${encodeURIComponent(e.user)}@${e.host}:${e.port}`;
   const args = ferryArgs(
+    repoRoot,
     'copy',
     '--from', url(setup.source),
     '--to', url(setup.target),

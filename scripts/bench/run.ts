@@ -196,7 +196,7 @@ async function main(): Promise<number> {
   });
   if (mailferry.available) {
     const startup = 'startupSeconds' in mailferry ? ` (\`copy --help\` took ${mailferry.startupSeconds?.toFixed(1)} s here)` : '';
-    notes.push(`Mailferry's times include starting its command line (\`node scripts/ferry.mjs\`)${startup}.`);
+    notes.push(`Mailferry's times include starting its command line (as \`npm run ferry\` does, without npm)${startup}.`);
   } else {
     say(`[mailferry] skipped: ${mailferry.note}`);
     notes.push(`Mailferry step skipped: ${mailferry.note}`);
