@@ -80,8 +80,13 @@ describe('mail copy engine against a real Dovecot', () => {
       expect(checkpoint.targetUidFloor, checkpoint.targetPath).toBe(status && status.uidNext);
     }
 
-    const second = await copyMailbox(options(source, target, state));
+    // Nothing new: the pass is settled from the source alone and never logs in to the target.
+    let targetLogins = 0;
+    const idle = options(source, target, state);
+    const second = await copyMailbox({ ...idle, syncFlags: true, target: { ...idle.target, auth: () => (targetLogins++, { user: target, pass: password }) } });
     expect(second.messages).toEqual({ copied: 0, skipped: 0, failed: 0 });
+    expect(second.folders).toBe(expected.size);
+    expect(targetLogins).toBe(0);
     expect(await snapshotMailbox(await open(target))).toEqual(actual);
   });
 

@@ -69,8 +69,12 @@ describe('raw IMAP connections for the copy', () => {
       ...Array.from({ length: 40 }, (_, i) => ({ folder: 'INBOX', raw: makeMessage({ bodyBytes: 900 + i * 311 }), flags: [] as string[], date: new Date(Date.UTC(2015, 5, 1 + i)) })),
     ];
     await fillMailbox(client, messages);
+    await client.mailboxCreate(['Projekte', 'Größe & "Co"']);
     const fetcher = await connectBodyFetcher(endpoint(user));
     expect(fetcher).not.toBeNull();
+    const listed = await fetcher!.listFolders();
+    expect(listed.map((f) => f.path)).toEqual(expect.arrayContaining(['INBOX', 'Projekte', 'Projekte/Größe & "Co"']));
+    expect(listed.find((f) => f.path === 'Projekte')?.flags.has('\\haschildren')).toBe(true);
     const info = await fetcher!.examine('INBOX');
     expect(info).toMatchObject({ exists: messages.length, uidNext: messages.length + 1 });
     expect(info.uidValidity).toMatch(/^\d+$/);

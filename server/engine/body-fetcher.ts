@@ -1,4 +1,5 @@
 import type { ImapFlow } from 'imapflow';
+import { decodeMutf7 } from './mutf7';
 import { openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions } from './raw-imap';
 
 /** A message as the copy needs it: exact bytes, flags and INTERNALDATE. */
@@ -23,10 +24,18 @@ export interface BodyFetcher {
    * missing from the answer must be opened to be known.
    */
   statuses(paths: string[]): Promise<Map<string, MailboxInfo>>;
+  /** Every folder the server lists, with its attributes (lower-cased). */
+  listFolders(): Promise<ListedFolder[]>;
   /** UIDs and sizes of the messages in a UID range of the open folder. */
   sizes(range: string): Promise<{ uid: number; size: number }[]>;
   fetch(uidSet: string, onMessage: (message: FetchedMessage) => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ListedFolder {
+  /** Decoded, as imapflow reports it (INBOX upper-cased). */
+  path: string;
+  flags: Set<string>;
 }
 
 export interface MailboxInfo {
@@ -69,6 +78,9 @@ export function imapflowBodyFetcher(client: ImapFlow): BodyFetcher {
         exists: mailbox.exists,
         highestModseq: mailbox.highestModseq !== undefined && !mailbox.noModseq ? String(mailbox.highestModseq) : null,
       };
+    },
+    async listFolders() {
+      return (await client.list()).map((folder) => ({ path: folder.path, flags: new Set([...folder.flags].map((f) => f.toLowerCase())) }));
     },
     async statuses() {
       // imapflow answers STATUS on its selected folder from a stale view: each folder is opened instead.
@@ -190,7 +202,7 @@ interface Waiting {
   reject(error: Error): void;
   /** A FETCH response: its items (see parseFetchItems) and literals. */
   onFetch?: (items: Map<string, string>, literals: Buffer[]) => void | Promise<void>;
-  onUntagged?: (line: string) => void;
+  onUntagged?: (line: string, literals: Buffer[]) => void;
   /** A tagged answer to an earlier command of a pipelined run (see `runMany`). */
   onTagged?: (line: string) => void;
 }
@@ -284,6 +296,25 @@ class RawBodyFetcher implements BodyFetcher {
     });
     if (!info.uidValidity) throw new FetchRejectedError('NO', `The server did not report the UIDVALIDITY of ${path}.`);
     return info;
+  }
+
+  async listFolders(): Promise<ListedFolder[]> {
+    const found: ListedFolder[] = [];
+    await this.run('LIST "" "*"', {
+      onUntagged: (line, literals) => {
+        const match = /^\* LIST \(([^)]*)\) (?:NIL|"(?:[^"\\]|\\.)*"|\S+) (.*)$/i.exec(line);
+        if (!match) return;
+        const raw = match[2]!;
+        const name = raw.startsWith('"')
+          ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
+          : raw.startsWith(LITERAL_MARK)
+            ? (literals[0]?.toString('utf8') ?? '')
+            : raw;
+        const path = decodeMutf7(name);
+        found.push({ path: path.toUpperCase() === 'INBOX' ? 'INBOX' : path, flags: new Set(match[1]!.split(/\s+/).filter(Boolean).map((f) => f.toLowerCase())) });
+      },
+    });
+    return found;
   }
 
   async sizes(range: string): Promise<{ uid: number; size: number }[]> {
@@ -407,7 +438,7 @@ class RawBodyFetcher implements BodyFetcher {
           return Promise.reject(error);
         }
       }
-      current.waiting.onUntagged?.(text);
+      current.waiting.onUntagged?.(text, literals);
       return undefined;
     }
     if (!text.startsWith(`${current.tag} `)) {

@@ -96,6 +96,23 @@ interface WorkerConnections {
   bodies: BodyFetcher;
 }
 
+/**
+ * The number of folders when the source has nothing new for any checkpointed folder (and no
+ * flag change where flags are carried), else null: then the full pass runs.
+ */
+async function foldersWithNothingToDo(reader: BodyFetcher, checkpoints: Map<string, FolderCheckpoint>, syncFlags: boolean): Promise<number | null> {
+  const listed = (await reader.listFolders()).filter((f) => !f.flags.has('\\noselect') && !f.flags.has('\\nonexistent'));
+  if (listed.length !== checkpoints.size || listed.some((f) => !checkpoints.has(f.path))) return null;
+  const statuses = await reader.statuses(listed.map((f) => f.path));
+  for (const folder of listed) {
+    const checkpoint = checkpoints.get(folder.path)!;
+    const status = statuses.get(folder.path);
+    if (!status || status.uidNext === null || status.uidValidity !== checkpoint.sourceUidValidity || status.uidNext > checkpoint.lastUid + 1) return null;
+    if (syncFlags && (status.highestModseq === null || status.highestModseq !== checkpoint.highestModseq)) return null;
+  }
+  return listed.length;
+}
+
 async function scanFolder(source: BodyFetcher, folder: PlannedFolder, checkpoint: FolderCheckpoint): Promise<FolderScan> {
   const mailbox = await source.examine(folder.sourcePath);
   const isContinuation = checkpoint.sourceUidValidity === mailbox.uidValidity;
@@ -160,9 +177,24 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       bodyFetchers.add(raw);
       return raw;
     };
+    // A pass with nothing to do (every folder checkpointed, nothing new, no flag changes) is
+    // known from the source alone: one connection, one LIST, one pipelined STATUS.
+    const known = await options.state.loadCheckpoints();
+    let early: BodyFetcher | null = null;
+    if (known.size > 0) {
+      early = await connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup });
+      if (early) {
+        bodyFetchers.add(early);
+        const idleFolders = await foldersWithNothingToDo(early, known, options.syncFlags ?? false);
+        if (idleFolders !== null) {
+          const snapshot = progress.flush();
+          return { isComplete: true, folders: idleFolders, messages: { copied: 0, skipped: 0, failed: 0 }, bytes: 0, seconds: (Date.now() - started) / 1000, issues, progress: snapshot };
+        }
+      }
+    }
     // The raw source connection logs in beside the planning connections.
     const planSourceReady = connect(options.source);
-    const planBodiesReady = connectBodies(() => planSourceReady);
+    const planBodiesReady = early ? Promise.resolve(early) : connectBodies(() => planSourceReady);
     planBodiesReady.catch(() => undefined);
     const [planSource, planTarget] = await Promise.all([planSourceReady, connect(options.target)]);
     const plan = await planFolders(planSource, planTarget);
