@@ -299,13 +299,21 @@ async function syncFlags(scan: FolderScan, checkpoint: FolderCheckpoint, openSou
     list.push({ uid, flags: entry.flags });
     byIdentity.set(entry.identity, list);
   }
+  // Target UIDs by the flag set they should get: one STORE per distinct set, not per message.
+  const stores = new Map<string, { flags: string[]; uids: number[] }>();
   for (const [uid, flags] of [...changed].sort((a, b) => a[0] - b[0])) {
     const identity = sourceIdentities.get(uid)?.identity;
     const match = identity ? byIdentity.get(identity)?.shift() : undefined;
     if (!match) continue;
-    const wanted = allowedFlags(flags, permanentFlags);
+    const wanted = allowedFlags(flags, permanentFlags).sort();
     const current = [...match.flags].filter((f) => f !== '\\Recent').sort();
-    if (wanted.slice().sort().join(' ') === current.join(' ')) continue;
-    await target.messageFlagsSet(String(match.uid), wanted, { uid: true, silent: true });
+    if (wanted.join(' ') === current.join(' ')) continue;
+    const key = wanted.join(' ');
+    const store = stores.get(key) ?? { flags: wanted, uids: [] };
+    store.uids.push(match.uid);
+    stores.set(key, store);
+  }
+  for (const { flags, uids } of stores.values()) {
+    await target.messageFlagsSet(uidSet(uids.sort((a, b) => a - b)), flags, { uid: true, silent: true });
   }
 }
