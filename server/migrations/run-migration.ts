@@ -44,7 +44,8 @@ export interface PhaseDependencies {
 }
 
 const FOLDERS_AT_ONCE = 2;
-const APPEND_CONNECTIONS = 3;
+/** One appending connection per folder copied at once (the engine opens no more than that). */
+const APPEND_CONNECTIONS = FOLDERS_AT_ONCE;
 
 function mailServerOf(account: OpenedAccount, endpoints: MicrosoftEndpoints): MailServer {
   if (account.type === 'office365' && !account.server) return endpoints.imapServer;
@@ -141,7 +142,8 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
 
   // Per-server connection limits across all workers; without a slot, try again shortly.
   const ttl = Math.ceil(deps.timeBudgetMs / 1000) + 300;
-  const sourceLease = await acquireLease(db, source.server.host, FOLDERS_AT_ONCE + 1, ttl, deps.connectionsPerHost);
+  // Per folder at once a raw reading connection and, where identities or flag changes are read, an imapflow one.
+  const sourceLease = await acquireLease(db, source.server.host, 2 * FOLDERS_AT_ONCE, ttl, deps.connectionsPerHost);
   const targetLease = sourceLease ? await acquireLease(db, target.server.host, FOLDERS_AT_ONCE + APPEND_CONNECTIONS + 1, ttl, deps.connectionsPerHost) : null;
   if (!sourceLease || !targetLease) {
     if (sourceLease) await releaseLease(db, sourceLease);
