@@ -26,6 +26,8 @@ export interface BodyFetcher {
   statuses(paths: string[]): Promise<Map<string, MailboxInfo>>;
   /** Every folder the server lists, with its attributes (lower-cased). */
   listFolders(): Promise<ListedFolder[]>;
+  /** Flags of the messages in a UID range of the open folder; with a mod-sequence only those changed since (CONDSTORE). */
+  flags(range: string, changedSince: string | null): Promise<{ uid: number; flags: Set<string> }[]>;
   /** UIDs and sizes of the messages in a UID range of the open folder. */
   sizes(range: string): Promise<{ uid: number; size: number }[]>;
   fetch(uidSet: string, onMessage: (message: FetchedMessage) => void | Promise<void>): Promise<void>;
@@ -85,6 +87,12 @@ export function imapflowBodyFetcher(client: ImapFlow): BodyFetcher {
     async statuses() {
       // imapflow answers STATUS on its selected folder from a stale view: each folder is opened instead.
       return new Map();
+    },
+    async flags(range, changedSince) {
+      const found: { uid: number; flags: Set<string> }[] = [];
+      const options = changedSince === null ? { uid: true } : { uid: true, changedSince: BigInt(changedSince) };
+      for await (const message of client.fetch(range, { uid: true, flags: true }, options)) found.push({ uid: message.uid, flags: message.flags ?? new Set() });
+      return found;
     },
     async sizes(range) {
       const found: { uid: number; size: number }[] = [];
@@ -312,6 +320,18 @@ class RawBodyFetcher implements BodyFetcher {
             : raw;
         const path = decodeMutf7(name);
         found.push({ path: path.toUpperCase() === 'INBOX' ? 'INBOX' : path, flags: new Set(match[1]!.split(/\s+/).filter(Boolean).map((f) => f.toLowerCase())) });
+      },
+    });
+    return found;
+  }
+
+  async flags(range: string, changedSince: string | null): Promise<{ uid: number; flags: Set<string> }[]> {
+    const found: { uid: number; flags: Set<string> }[] = [];
+    await this.run(`UID FETCH ${range} (UID FLAGS)${changedSince === null ? '' : ` (CHANGEDSINCE ${changedSince})`}`, {
+      onFetch: (items) => {
+        const uid = Number(items.get('UID'));
+        const flags = items.get('FLAGS');
+        if (Number.isInteger(uid) && flags !== undefined) found.push({ uid, flags: new Set(flags.split(' ').filter(Boolean)) });
       },
     });
     return found;

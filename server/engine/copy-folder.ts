@@ -264,7 +264,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     await context.saveCheckpoint(next);
   }
 
-  if (context.syncFlags && trusted && checkpoint.lastUid > 0) await syncFlags(scan, checkpoint, source, target, permanentFlags);
+  if (context.syncFlags && trusted && checkpoint.lastUid > 0) await syncFlags(scan, checkpoint, context.bodies, source, target, permanentFlags);
 
   // Everything the scan saw is handled; later arrivals have higher UIDs.
   next.lastUid = Math.max(next.lastUid, scan.uidNext - 1);
@@ -278,18 +278,25 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
  * Flag changes on the source since the last pass, onto the matching target messages (matched
  * by identity, in UID order for copies). With CONDSTORE only the changed messages are read.
  */
-async function syncFlags(scan: FolderScan, checkpoint: FolderCheckpoint, openSource: () => Promise<ImapFlow>, target: ImapFlow, permanentFlags: Set<string>): Promise<void> {
+async function syncFlags(
+  scan: FolderScan,
+  checkpoint: FolderCheckpoint,
+  bodies: BodyFetcher,
+  openSource: () => Promise<ImapFlow>,
+  target: ImapFlow,
+  permanentFlags: Set<string>,
+): Promise<void> {
   const range = `1:${checkpoint.lastUid}`;
   const useModseq = checkpoint.highestModseq !== null && scan.highestModseq !== null;
   if (useModseq && checkpoint.highestModseq === scan.highestModseq) return;
-  const source = await openSource();
 
+  // Which messages changed: over the reading connection, which has the folder open already.
   const changed = new Map<number, Set<string>>();
-  const fetchOptions = useModseq ? { uid: true, changedSince: BigInt(checkpoint.highestModseq!) } : { uid: true };
-  for await (const message of source.fetch(range, { uid: true, flags: true }, fetchOptions)) {
-    if (message.uid <= checkpoint.lastUid) changed.set(message.uid, message.flags ?? new Set());
+  for (const message of await bodies.flags(range, useModseq ? checkpoint.highestModseq : null)) {
+    if (message.uid <= checkpoint.lastUid) changed.set(message.uid, message.flags);
   }
   if (changed.size === 0) return;
+  const source = await openSource();
 
   const sourceIdentities = await readIdentities(source, uidSet([...changed.keys()].sort((a, b) => a - b)), 1);
   const targetIdentities = await readIdentities(target, '1:*', 1);
