@@ -6,9 +6,15 @@ import { test as base, expect, type Page } from '@playwright/test';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { AccountType } from '@/server/accounts/types';
 import { createDb, type Db } from '@/server/db';
+import { issueKeys } from '@/server/licensing/keys';
+import type { KeySize } from '@/server/licensing/schemas';
+import { registerKey } from '@/server/licensing/registration';
 import { createCustomer, createReseller } from '@/server/organizations/organizations';
-import { e2e } from './env';
+import { appendDovecotUser } from '../test/helpers/dovecot';
+import { fillMailbox, makeMessage, openImap } from '../test/helpers/mailbox';
+import { e2e, type E2eMailServer } from './env';
 
 export interface SeededOrganization {
   organization: { id: string; name: string };
@@ -35,6 +41,18 @@ export interface Seed {
   email(prefix?: string): string;
   /** A valid password (≥ 12 characters). */
   password(): string;
+  /** Registers a licence of `size` migrations to the organization: it is then in commercial mode. */
+  licence(organization: SeededOrganization, size?: KeySize): Promise<void>;
+  /** A hosted mailbox for the migration form's quick selection (installation-wide). */
+  hostedMailbox(mailbox: { email: string; username?: string; server: string; type?: AccountType }): Promise<void>;
+}
+
+/** The run's private Dovecot (started by e2e/server.ts), which the portal may reach. */
+export interface MailServer {
+  /** As a customer types it in the server field. */
+  server: string;
+  /** A new mailbox whose login is its address, with `messages` messages in its INBOX. */
+  mailbox(prefix?: string, options?: { messages?: number }): Promise<{ email: string; password: string }>;
 }
 
 export const admin = { email: e2e.adminEmail, password: e2e.adminPassword };
@@ -47,7 +65,7 @@ function databaseUrl(): string {
 
 const suffix = () => randomUUID().slice(0, 8);
 
-export const test = base.extend<{ seed: Seed }, { db: Db; adminId: string }>({
+export const test = base.extend<{ seed: Seed; mail: MailServer }, { db: Db; adminId: string }>({
   db: [
     async ({}, use) => {
       const db = createDb(databaseUrl());
@@ -78,11 +96,40 @@ export const test = base.extend<{ seed: Seed }, { db: Db; adminId: string }>({
           : await createReseller(db, { userId: adminId }, { name, user });
       return { organization: { id: organization.id, name: organization.name }, email: user.email, password: user.password };
     };
+    const licence = async (seeded: SeededOrganization, size: KeySize = 5) => {
+      const { keys } = await issueKeys(db, null, { resellerId: null, size, count: 1 });
+      const user = await db.user.findUniqueOrThrow({ where: { email: seeded.email }, select: { id: true } });
+      await registerKey(db, { organizationId: seeded.organization.id, actor: { userId: user.id } }, { key: keys[0]!.key });
+    };
+    const hostedMailbox: Seed['hostedMailbox'] = async (mailbox) => {
+      await db.hostedMailbox.create({ data: { email: mailbox.email, username: mailbox.username ?? mailbox.email, server: mailbox.server, type: mailbox.type ?? 'imap' } });
+    };
     await use({
       customer: (options) => build('customer', options),
       reseller: (options) => build('reseller', options),
       email,
       password,
+      licence,
+      hostedMailbox,
+    });
+  },
+  mail: async ({}, use) => {
+    const server = JSON.parse(readFileSync(e2e.mailServerFile, 'utf8')) as E2eMailServer;
+    await use({
+      server: `imap://${server.host}:${server.port}`,
+      async mailbox(prefix = 'mailbox', options = {}) {
+        const account = { email: `${prefix}-${suffix()}@mail.e2e.test`, password: `pw-${randomBytes(9).toString('base64url')}` };
+        await appendDovecotUser(server.usersFile, { username: account.email, password: account.password });
+        if (options.messages) {
+          const client = await openImap(server.port, account.email, account.password, server.host);
+          try {
+            await fillMailbox(client, Array.from({ length: options.messages }, (_, i) => ({ folder: 'INBOX', raw: makeMessage({ subject: `Message ${i + 1}`, bodyBytes: 2000 }) })));
+          } finally {
+            await client.logout().catch(() => client.close());
+          }
+        }
+        return account;
+      },
     });
   },
 });

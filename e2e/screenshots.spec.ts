@@ -7,6 +7,7 @@
 import type { Page } from '@playwright/test';
 import path from 'node:path';
 import { importHostedMailboxes } from '@/server/hosted-mailboxes/hosted-mailboxes';
+import { reserveUnits } from '@/server/licensing/quota';
 import { admin, expect, signIn, test, type SeededOrganization } from './fixtures';
 
 const folder = path.join(process.cwd(), 'test-results', 'screenshots');
@@ -186,5 +187,112 @@ test.describe('screenshots', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     expect((await page.goto('/admin/organizations'))?.status()).toBe(404);
     await shoot(page, 'not-found');
+  });
+
+  test('migration form and lists', async ({ page, seed, mail, db }) => {
+    const desktop = { width: 1280, height: 800 };
+    const form = page.getByRole('form', { name: 'New migration' });
+    const group = (name: string) => form.getByRole('group', { name });
+    const cafe = await seed.customer({ name: 'Café Lindenhof', exactName: true, userName: 'Lena Linde', email: 'lena@cafe-lindenhof.example' });
+    const source = await mail.mailbox('lena.linde', { messages: 2 });
+    const target = await mail.mailbox('lena.linde-new');
+    await seed.hostedMailbox({ email: source.email, server: mail.server });
+    await seed.hostedMailbox({ email: target.email, server: mail.server });
+
+    await page.setViewportSize(desktop);
+    await signIn(page, cafe.email, cafe.password);
+    await expect(form).toBeVisible();
+    await shoot(page, 'migration-form');
+    await group('Source').getByRole('combobox', { name: 'Quick selection' }).fill('lena.linde');
+    await expect(group('Source').getByRole('option')).not.toHaveCount(0);
+    await shoot(page, 'migration-form-quick-selection');
+    await group('Source').getByRole('option', { name: new RegExp(source.email) }).click();
+    await group('Source').getByLabel('Password', { exact: true }).fill('an old password');
+    await group('Target').getByRole('combobox', { name: 'Quick selection' }).fill(target.email);
+    await group('Target').getByRole('option', { name: new RegExp(target.email) }).click();
+    await group('Target').getByLabel('Password', { exact: true }).fill(target.password);
+    await group('Timing').getByLabel('Start').fill('2027-10-31T02:30');
+    await group('Timing').getByLabel('Resync (optional)').fill('2027-11-02T22:00');
+    await form.getByRole('button', { name: 'Check logins and schedule' }).click();
+    await expect(form.getByRole('alert')).toContainText('Login check failed: source');
+    await shoot(page, 'migration-form-failed');
+    await page.setViewportSize(phone);
+    await shoot(page, 'migration-form-failed-mobile');
+
+    await group('Source').getByLabel('Password', { exact: true }).fill(source.password);
+    await group('Timing').getByLabel('Start').fill('');
+    await group('Timing').getByLabel('Resync (optional)').fill('');
+    await group('Timing').getByRole('button', { name: 'Now' }).click();
+    await form.getByRole('button', { name: 'Check logins and schedule' }).click();
+    await expect(page.getByTestId('created-notice')).toBeVisible();
+    await shoot(page, 'migration-status-mobile');
+    await page.setViewportSize(desktop);
+    await expect(page.getByTestId('migration-state')).toHaveText('Finished', { timeout: 45_000 });
+    await shoot(page, 'migration-status');
+
+    // A commercial customer with migrations in every state.
+    const hotel = await seed.customer({ name: 'Weinhaus Albrecht KG', exactName: true, userName: 'Clemens Albrecht', email: 'clemens@weinhaus-albrecht.example' });
+    await seed.licence(hotel, 10);
+    expect(await reserveUnits(db, hotel.organization.id, 6)).toMatchObject({ ok: true });
+    await page.context().clearCookies();
+    const hour = 3_600_000;
+    const now = Date.now();
+    const rows = [
+      { who: 'clemens', state: 'running', startAt: now - hour, resyncAt: now + 48 * hour, total: 18_432, copied: 7_215 },
+      { who: 'buchhaltung', state: 'scheduled', startAt: now + 20 * hour, resyncAt: now + 44 * hour, total: 0, copied: 0 },
+      { who: 'versand', state: 'waiting_resync', startAt: now - 30 * hour, resyncAt: now + 18 * hour, total: 4_120, copied: 4_120 },
+      { who: 'info', state: 'finished', startAt: now - 72 * hour, resyncAt: null, total: 25_870, copied: 25_868 },
+      { who: 'praktikum', state: 'failed', startAt: now - 50 * hour, resyncAt: null, total: 310, copied: 112, reason: 'The username or password is wrong.' },
+      { who: 'alt', state: 'cancelled', startAt: now - 26 * hour, resyncAt: null, total: 920, copied: 240 },
+    ] as const;
+    for (const [index, row] of rows.entries()) {
+      const isActive = ['running', 'scheduled', 'waiting_resync'].includes(row.state);
+      await db.migration.create({
+        data: {
+          organizationId: hotel.organization.id,
+          state: row.state,
+          startAt: new Date(row.startAt),
+          resyncAt: row.resyncAt ? new Date(row.resyncAt) : null,
+          startedAt: row.state === 'scheduled' ? null : new Date(row.startAt),
+          finishedAt: isActive ? null : new Date(row.startAt + 5 * hour),
+          totalMessages: row.total,
+          copiedMessages: row.copied,
+          failureReason: 'reason' in row ? row.reason : null,
+          createdAt: new Date(now - index * 60_000),
+          accounts: {
+            create: [
+              { side: 'source', type: 'imap', email: `${row.who}@weinhaus-albrecht.example`, username: `${row.who}@weinhaus-albrecht.example`, server: 'imap.strato.example' },
+              { side: 'target', type: 'openxchange', email: `${row.who}@weinhaus-albrecht.example`, username: row.who, server: 'ox.alpine-webhosting.example' },
+            ],
+          },
+        },
+      });
+    }
+    await signIn(page, hotel.email, hotel.password);
+    await page.getByRole('link', { name: 'Active migrations' }).click();
+    await expect(page.getByTestId('migration-row')).toHaveCount(3);
+    await shoot(page, 'migrations-active');
+    await page.getByRole('button', { name: 'Cancel the migration of buchhaltung@weinhaus-albrecht.example' }).click();
+    await shoot(page, 'migrations-cancel-confirm');
+    await page.setViewportSize(phone);
+    await shoot(page, 'migrations-active-mobile');
+    await page.setViewportSize(desktop);
+    await page.getByRole('link', { name: 'Finished migrations' }).click();
+    await expect(page.getByTestId('migration-row')).toHaveCount(3);
+    await shoot(page, 'migrations-finished');
+    await page.setViewportSize(phone);
+    await shoot(page, 'migrations-finished-mobile');
+    await page.goto('/migrations/new');
+    await shoot(page, 'migration-form-commercial-mobile');
+    // Nothing sticks out of its section on a phone (date fields have a wide intrinsic size).
+    const outside = await form.evaluate((element) =>
+      [...element.querySelectorAll('fieldset')].flatMap((fieldset) => {
+        const box = fieldset.getBoundingClientRect();
+        return [...fieldset.querySelectorAll('input, select, button')]
+          .filter((control) => control.getBoundingClientRect().right > box.right + 0.5)
+          .map((control) => control.getAttribute('name') ?? control.textContent);
+      }),
+    );
+    expect(outside).toEqual([]);
   });
 });

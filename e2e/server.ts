@@ -15,7 +15,8 @@ import { createWriteStream, readdirSync, readFileSync, unlinkSync, writeFileSync
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { baseURL, e2e } from './env';
+import { startDovecot, type DovecotServer } from '../test/helpers/dovecot';
+import { baseURL, e2e, type E2eMailServer } from './env';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const MARKER = 'MAILFERRY_E2E_RUN';
@@ -138,6 +139,13 @@ async function main(): Promise<void> {
   await fs.mkdir(e2e.dataDir, { recursive: true });
   const log = createWriteStream(path.join(e2e.dataDir, 'server.log'));
 
+  // A private Dovecot for the migrations the specs run. It carries the run's marker, so it is
+  // stopped with the rest if this supervisor is killed outright.
+  process.env[MARKER] = runId;
+  dovecot = await startDovecot({ users: [], tls: 'none' });
+  const mailServer: E2eMailServer = { host: dovecot.host, port: dovecot.port, usersFile: path.join(dovecot.rootDir, 'users') };
+  await fs.writeFile(e2e.mailServerFile, JSON.stringify(mailServer));
+
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts')], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,6 +164,10 @@ async function main(): Promise<void> {
       NEXTAUTH_SECRET: '',
       DATABASE_URL: '',
       NEXT_TELEMETRY_DISABLED: '1',
+      MAILFERRY_TIMEZONE: e2e.timeZone,
+      // The run's Dovecot is on loopback, which the portal refuses unless allowed.
+      MAILFERRY_ALLOWED_HOSTS: `${dovecot.host}/32:${dovecot.port}`,
+      MAILFERRY_INSECURE_HOSTS: dovecot.host,
     },
   });
   // Playwright shows the web server's stderr (warnings, errors) and drops its stdout; both go to the log.
@@ -181,13 +193,19 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => stop('SIGTERM'));
 
   const code = await exited;
+  await dovecot.stop().catch(() => undefined);
   await stopLeftovers();
   log.end();
   process.exit(stopping ? 0 : code || 1);
 }
 
+let dovecot: DovecotServer | undefined;
+
 main().catch((error: Error) => {
   console.error(`[e2e-server] ${error.stack ?? error.message}`);
-  void stopLeftovers().finally(() => process.exit(1));
+  void Promise.resolve(dovecot?.stop())
+    .catch(() => undefined)
+    .then(stopLeftovers)
+    .finally(() => process.exit(1));
 });
 

@@ -161,12 +161,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
         validateUser(user);
         if (usernames.has(user.username.toLowerCase())) throw new Error(`Dovecot user ${user.username} already exists`);
         usernames.add(user.username.toLowerCase());
-        await appendFile(passwdFile, passwdLine(user));
-        // Dovecot stats the passwd-file at most once per second (per ioloop_time) and reloads it
-        // when mtime or size changed. A lookup earlier in this second may have cached the old
-        // content, so only from the next second on is the new user visible.
-        const appendedSecond = Math.floor(Date.now() / 1000);
-        await sleep((appendedSecond + 1) * 1000 - Date.now() + 20);
+        await appendDovecotUser(passwdFile, user);
       },
       logs,
       stop() {
@@ -181,6 +176,21 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
     await rm(rootDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Adds a user to a running Dovecot's passwd-file (`<rootDir>/users`), also from another
+ * process than the one that started it (the browser tests' workers). Resolves once Dovecot
+ * will see the user.
+ */
+export async function appendDovecotUser(passwdFile: string, user: DovecotUser): Promise<void> {
+  validateUser(user);
+  await appendFile(passwdFile, passwdLine(user));
+  // Dovecot stats the passwd-file at most once per second (per ioloop_time) and reloads it
+  // when mtime or size changed. A lookup earlier in this second may have cached the old
+  // content, so only from the next second on is the new user visible.
+  const appendedSecond = Math.floor(Date.now() / 1000);
+  await sleep((appendedSecond + 1) * 1000 - Date.now() + 20);
 }
 
 function validateUser(user: DovecotUser): void {

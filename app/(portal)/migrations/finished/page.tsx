@@ -1,21 +1,29 @@
 import type { Metadata } from 'next';
 import { ArchiveIcon } from '@/components/icons';
-import { Card, EmptyState, PageHeader } from '@/components/page-header';
+import { MigrationList } from '@/components/migration-list';
+import { EmptyState, PageHeader } from '@/components/page-header';
 import { requireCustomerPage } from '@/server/auth/page-guard';
+import { serverTimeZone } from '@/server/portal/time-zone';
+import { getServerCaller } from '@/server/trpc/server-caller';
 
 export const metadata: Metadata = { title: 'Finished migrations' };
 
 export default async function FinishedMigrationsPage() {
   await requireCustomerPage('commercial');
+  const migrations = await (await getServerCaller()).migrations.list({ list: 'finished' });
   return (
     <>
-      <PageHeader title="Finished migrations" description="Migrations that finished, failed or were cancelled, with their final report." />
-      <Card>
-        <EmptyState title="No finished migrations yet" icon={<ArchiveIcon />}>
-          When a migration ends, it appears here with what was transferred and a list of anything that could not be copied. Its
-          stored passwords are deleted at that moment.
-        </EmptyState>
-      </Card>
+      <PageHeader title="Finished migrations" description="Migrations that finished, failed or were cancelled. Their stored passwords were deleted when they ended." />
+      <MigrationList
+        list="finished"
+        initial={migrations}
+        zone={serverTimeZone()}
+        empty={
+          <EmptyState title="No finished migrations yet" icon={<ArchiveIcon />}>
+            When a migration ends, it appears here with what was transferred. Its stored passwords are deleted at that moment.
+          </EmptyState>
+        }
+      />
     </>
   );
 }

@@ -1,0 +1,229 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useState, type ReactNode } from 'react';
+import type { AccountType } from '@/server/accounts/types';
+import type { MigrationState } from '@/server/generated/prisma/enums';
+import type { MigrationListItem } from '@/server/migrations/list-migrations';
+import type { MigrationList as ListName } from '@/server/migrations/schemas';
+import { ACCOUNT_TYPE_LABELS } from './account-types';
+import { Alert } from './form';
+import { useTRPC } from './trpc-provider';
+
+const STATES: Record<MigrationState, { label: string; tone: string; dot: string }> = {
+  scheduled: { label: 'Scheduled', tone: 'bg-slate-100 text-slate-700 ring-slate-200', dot: 'bg-slate-400' },
+  running: { label: 'Running', tone: 'bg-brand-50 text-brand-700 ring-brand-100', dot: 'bg-brand-500 animate-pulse' },
+  waiting_resync: { label: 'Waiting for resync', tone: 'bg-indigo-50 text-indigo-700 ring-indigo-100', dot: 'bg-indigo-400' },
+  resyncing: { label: 'Resyncing', tone: 'bg-brand-50 text-brand-700 ring-brand-100', dot: 'bg-brand-500 animate-pulse' },
+  finished: { label: 'Finished', tone: 'bg-emerald-50 text-emerald-700 ring-emerald-200', dot: 'bg-emerald-500' },
+  failed: { label: 'Failed', tone: 'bg-red-50 text-red-700 ring-red-200', dot: 'bg-red-500' },
+  cancelled: { label: 'Cancelled', tone: 'bg-amber-50 text-amber-800 ring-amber-200', dot: 'bg-amber-500' },
+};
+
+function StateBadge({ state }: { state: MigrationState }) {
+  const { label, tone, dot } = STATES[state];
+  return (
+    <span data-testid="migration-state" className={`inline-flex items-center gap-1.5 whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-medium ring-1 ${tone}`}>
+      <span aria-hidden="true" className={`h-1.5 w-1.5 rounded-full ${dot}`} />
+      {label}
+    </span>
+  );
+}
+
+function Progress({ copied, total, state }: { copied: number; total: number; state: MigrationState }) {
+  const share = total > 0 ? Math.min(1, copied / total) : state === 'finished' ? 1 : 0;
+  return (
+    <div className="min-w-0">
+      <p className="whitespace-nowrap text-sm tabular-nums text-slate-700" data-testid="migration-messages">
+        {copied.toLocaleString('en-GB')} / {total.toLocaleString('en-GB')} <span className="text-slate-500">messages</span>
+      </p>
+      <div className="mt-1.5 h-1.5 w-full max-w-40 overflow-hidden rounded-full bg-slate-100" aria-hidden="true">
+        <div className={`h-full rounded-full ${state === 'failed' ? 'bg-red-400' : state === 'cancelled' ? 'bg-slate-300' : state === 'finished' ? 'bg-emerald-500' : 'bg-brand-600'}`} style={{ width: `${Math.round(share * 100)}%` }} />
+      </div>
+    </div>
+  );
+}
+
+function Detail({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs font-medium uppercase tracking-wide text-slate-400 md:sr-only">{label}</dt>
+      <dd className="text-sm text-slate-700">{children}</dd>
+    </div>
+  );
+}
+
+const typeLabel = (type: string) => ACCOUNT_TYPE_LABELS[type as AccountType] ?? type;
+
+/**
+ * Migrations of the organization with their state and messages copied; scheduled and running
+ * ones can be cancelled (after a confirmation). Refreshes itself while any is active.
+ */
+export function MigrationList({
+  list,
+  initial,
+  zone,
+  createdId,
+  empty,
+}: {
+  list: ListName;
+  initial: MigrationListItem[];
+  zone: { name: string; offset: string };
+  createdId?: string;
+  empty: ReactNode;
+}) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const query = useQuery(
+    trpc.migrations.list.queryOptions(
+      { list },
+      { initialData: initial, refetchInterval: (q) => (q.state.data?.some((m) => m.isActive) ? 5_000 : false) },
+    ),
+  );
+  const cancel = useMutation(
+    trpc.migrations.cancel.mutationOptions({
+      onSuccess: (result) => {
+        setConfirming(null);
+        setNotice(
+          result.isUnitReturned
+            ? 'The migration was cancelled before it started; it no longer counts against your migrations.'
+            : 'The migration was cancelled. It stops copying at its next checkpoint; its stored passwords were deleted.',
+        );
+        void queryClient.invalidateQueries({ queryKey: trpc.migrations.pathKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.licensing.pathKey() });
+        router.refresh();
+      },
+    }),
+  );
+  const migrations = query.data;
+  const created = createdId ? migrations.find((m) => m.id === createdId) : undefined;
+
+  return (
+    <div className="space-y-4">
+      {created && !notice ? (
+        <Alert tone="success">
+          <span data-testid="created-notice">
+            Migration accepted: both logins work. {created.source.email} → {created.target.email}, start {created.startLocal}.
+          </span>
+        </Alert>
+      ) : null}
+      {notice ? <Alert tone="success">{notice}</Alert> : null}
+      {cancel.error ? <Alert>{cancel.error.message}</Alert> : null}
+      <section className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm">
+        <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 px-5 pb-3 pt-5 sm:px-6">
+          <h2 className="text-base font-semibold text-slate-900">
+            {list === 'finished' ? 'Finished' : list === 'active' ? 'Scheduled and running' : 'All migrations'}
+            <span className="ml-2 text-sm font-normal text-slate-500">{migrations.length}</span>
+          </h2>
+          <p className="text-xs text-slate-500">
+            Times in {zone.name} (UTC{zone.offset})
+          </p>
+        </div>
+        {migrations.length === 0 ? (
+          empty
+        ) : (
+          <>
+            <div className="hidden grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_7.5rem] gap-4 border-y border-slate-200 bg-slate-50 px-6 py-2.5 text-xs font-medium uppercase tracking-wide text-slate-500 md:grid">
+              <span>Source → target</span>
+              <span>Start / resync</span>
+              <span>State</span>
+              <span>Transferred</span>
+              <span className="sr-only">Actions</span>
+            </div>
+            <ul className="divide-y divide-slate-100 border-t border-slate-200 md:border-t-0">
+              {migrations.map((m) => (
+                <li
+                  key={m.id}
+                  data-testid="migration-row"
+                  data-state={m.state}
+                  className={`grid gap-3 px-5 py-4 sm:px-6 md:grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_7.5rem] md:items-center md:gap-4 ${m.id === createdId ? 'bg-brand-50/50' : ''}`}
+                >
+                  <div className="min-w-0">
+                    <p className="truncate text-sm font-medium text-slate-900" title={m.source.email}>
+                      {m.source.email}
+                    </p>
+                    <p className="flex min-w-0 items-center gap-1.5 text-sm text-slate-600">
+                      <span aria-label="to" className="text-slate-400">
+                        →
+                      </span>
+                      <span className="truncate" title={m.target.email}>
+                        {m.target.email}
+                      </span>
+                    </p>
+                    <p className="mt-0.5 text-xs text-slate-400">
+                      {typeLabel(m.source.type)} → {typeLabel(m.target.type)}
+                    </p>
+                  </div>
+                  <dl className="grid grid-cols-2 gap-3 md:contents">
+                    <Detail label="Start / resync">
+                      <span className="block whitespace-nowrap">{m.startLocal}</span>
+                      <span className="block whitespace-nowrap text-xs text-slate-500">{m.resyncLocal ? `Resync ${m.resyncLocal}` : 'No resync'}</span>
+                    </Detail>
+                    <Detail label="State">
+                      <StateBadge state={m.state} />
+                      {m.state === 'failed' && m.failureReason ? <span className="mt-1 block text-xs text-red-700">{m.failureReason}</span> : null}
+                      {m.finishedLocal && !m.isActive ? <span className="mt-1 block whitespace-nowrap text-xs text-slate-500">{m.finishedLocal}</span> : null}
+                    </Detail>
+                    <Detail label="Transferred">
+                      <Progress copied={m.messages.copied} total={m.messages.total} state={m.state} />
+                    </Detail>
+                  </dl>
+                  <div className="flex md:justify-end">
+                    {!m.canCancel ? null : confirming === m.id ? (
+                      <div className="flex w-full flex-wrap items-center gap-2 rounded-lg bg-red-50 p-2 md:w-auto md:flex-col md:items-stretch md:bg-transparent md:p-0">
+                        <span className="text-xs text-slate-700 md:text-right">
+                          {m.state === 'scheduled' ? 'Cancel? The migration is returned.' : 'Cancel? It stays used.'}
+                        </span>
+                        <div className="flex gap-1.5 md:justify-end">
+                          <button
+                            type="button"
+                            className="rounded-md bg-red-600 px-2.5 py-1 text-sm font-medium text-white shadow-sm transition hover:bg-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500 focus-visible:ring-offset-2 disabled:opacity-60"
+                            disabled={cancel.isPending}
+                            onClick={() => cancel.mutate({ id: m.id })}
+                          >
+                            {cancel.isPending ? 'Cancelling…' : 'Yes, cancel'}
+                          </button>
+                          <button
+                            type="button"
+                            className="rounded-md px-2.5 py-1 text-sm font-medium text-slate-600 transition hover:bg-slate-100 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+                            onClick={() => setConfirming(null)}
+                          >
+                            Keep
+                          </button>
+                        </div>
+                      </div>
+                    ) : (
+                      <button
+                        type="button"
+                        aria-label={`Cancel the migration of ${m.source.email}`}
+                        className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm transition hover:border-red-300 hover:bg-red-50 hover:text-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500"
+                        onClick={() => {
+                          cancel.reset();
+                          setNotice(null);
+                          setConfirming(m.id);
+                        }}
+                      >
+                        Cancel
+                      </button>
+                    )}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </section>
+      {list !== 'finished' ? (
+        <p className="text-xs text-slate-500">
+          A scheduled migration can be cancelled and counts again as remaining. Once it has started it stays used; cancelling stops it at its next
+          checkpoint. <Link href="/migrations/new" className="font-medium text-brand-700 hover:text-brand-900">New migration →</Link>
+        </p>
+      ) : null}
+    </div>
+  );
+}
