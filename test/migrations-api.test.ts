@@ -23,11 +23,17 @@ const db = testDb();
 const password = 'Ferry;"pass wörd 42';
 let dovecot: DovecotServer;
 let slow: { port: number; stop(): Promise<void> };
+let direct: { port: number; stop(): Promise<void> };
 let users = 0;
 const clients: ImapFlow[] = [];
 
-/** Forwards to Dovecot with the server's answers throttled, so a copy takes long enough to cancel. */
-async function startSlowProxy(targetPort: number, bytesPerSecond: number): Promise<{ port: number; stop(): Promise<void> }> {
+/**
+ * Forwards to Dovecot from 127.0.0.2, optionally with the server's answers throttled so a copy
+ * takes long enough to cancel. The other address keeps this file's long copy from holding the
+ * per-host connection slots (server/migrations/connection-leases.ts) that other test files'
+ * migrations to 127.0.0.1 need meanwhile.
+ */
+async function startProxy(targetPort: number, bytesPerSecond = Number.POSITIVE_INFINITY): Promise<{ port: number; stop(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
@@ -43,13 +49,17 @@ async function startSlowProxy(targetPort: number, bytesPerSecond: number): Promi
       client.end();
     });
     client.pipe(upstream);
+    if (!Number.isFinite(bytesPerSecond)) {
+      upstream.pipe(client);
+      return;
+    }
     upstream.on('data', (chunk: Buffer) => {
       client.write(chunk);
       upstream.pause();
       setTimeout(() => upstream.resume(), (chunk.length / bytesPerSecond) * 1000);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, PROXY_HOST, resolve));
   const port = (server.address() as { port: number }).port;
   return {
     port,
@@ -61,11 +71,18 @@ async function startSlowProxy(targetPort: number, bytesPerSecond: number): Promi
   };
 }
 
+const PROXY_HOST = '127.0.0.2';
+
 function policy(): NetworkPolicy {
-  return { allow: parseHostRules('127.0.0.0/8').rules, insecure: parseHostRules('127.0.0.1').rules, extraCaPem: null, allowedPorts: [...DEFAULT_ALLOWED_PORTS, dovecot.port, slow.port] };
+  return {
+    allow: parseHostRules('127.0.0.0/8').rules,
+    insecure: parseHostRules(`127.0.0.1,${PROXY_HOST}`).rules,
+    extraCaPem: null,
+    allowedPorts: [...DEFAULT_ALLOWED_PORTS, dovecot.port, slow.port, direct.port],
+  };
 }
 
-const server = (port = dovecot.port) => `imap://127.0.0.1:${port}`;
+const server = (port = dovecot.port, host = '127.0.0.1') => `imap://${host}:${port}`;
 
 async function mailboxPair(messages = 3) {
   const n = ++users;
@@ -78,12 +95,12 @@ async function mailboxPair(messages = 3) {
     clients.push(client);
     await fillMailbox(client, Array.from({ length: messages }, () => ({ folder: 'INBOX', raw: makeMessage({ bodyBytes: 600 }) })));
   }
-  const account = (email: string, options: { password?: string; port?: number } = {}) => ({
+  const account = (email: string, options: { password?: string; port?: number; host?: string } = {}) => ({
     type: 'imap' as const,
     email,
     username: email,
     password: options.password ?? password,
-    server: server(options.port),
+    server: server(options.port, options.host),
   });
   return { source, target, account };
 }
@@ -104,6 +121,12 @@ const jobsOf = (id: string) =>
     SELECT t.identifier AS task_identifier, j.run_at, j.payload FROM graphile_worker._private_jobs j
     JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE j.key = ${`migration:${id}`}`;
 
+/**
+ * Takes a migration's queued job off the queue. Every test file shares one queue, and a worker
+ * started by another file would otherwise run a migration of this file that is due now.
+ */
+const dropJob = (id: string) => db.$executeRaw`SELECT graphile_worker.remove_job(${`migration:${id}`}::text)`;
+
 async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
   const error = await promise.then(
     () => null,
@@ -116,10 +139,11 @@ async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
 describe('migrations API', () => {
   beforeAll(async () => {
     dovecot = await startDovecot({ users: [], tls: 'none' });
-    slow = await startSlowProxy(dovecot.port, 400_000);
-    // Read once, on the first check: loopback Dovecot (directly and behind the slow proxy) is allowed.
-    process.env.MAILFERRY_ALLOWED_HOSTS = `127.0.0.1/32:${dovecot.port},127.0.0.1/32:${slow.port}`;
-    process.env.MAILFERRY_INSECURE_HOSTS = '127.0.0.1';
+    slow = await startProxy(dovecot.port, 400_000);
+    direct = await startProxy(dovecot.port);
+    // Read once, on the first check: loopback Dovecot (directly and behind the proxies) is allowed.
+    process.env.MAILFERRY_ALLOWED_HOSTS = [`127.0.0.1/32:${dovecot.port}`, `${PROXY_HOST}/32:${slow.port}`, `${PROXY_HOST}/32:${direct.port}`].join(',');
+    process.env.MAILFERRY_INSECURE_HOSTS = `127.0.0.1,${PROXY_HOST}`;
     process.env.MAILFERRY_TIMEZONE = 'UTC';
   });
   afterEach(async () => {
@@ -128,6 +152,7 @@ describe('migrations API', () => {
   });
   afterAll(async () => {
     await slow?.stop();
+    await direct?.stop();
     await dovecot?.stop();
   });
 
@@ -177,6 +202,7 @@ describe('migrations API', () => {
       resyncAt: tomorrow(),
     });
     if (!result.ok) throw new Error('expected success');
+    await dropJob(result.migration.id);
     expect(result.startsNow).toBe(true);
     expect(result.migration.startAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(result.migration.startAt.getTime()).toBeLessThanOrEqual(Date.now());
@@ -334,9 +360,15 @@ describe('migrations API', () => {
     await fillMailbox(filler, Array.from({ length: total }, (_, i) => ({ folder: 'INBOX', raw: makeMessage({ bodyBytes: 1000 + (i % 7) }) })));
     const caller = await callerFor(db, user.id);
     // The source answers through the throttled proxy: each batch of 300 messages takes about a second.
-    const created = await caller.migrations.create({ source: account(source, { port: slow.port }), target: account(target), startAt: '2020-01-01T00:00' });
+    const created = await caller.migrations.create({
+      source: account(source, { host: PROXY_HOST, port: slow.port }),
+      target: account(target, { host: PROXY_HOST, port: direct.port }),
+      startAt: '2020-01-01T00:00',
+    });
     if (!created.ok) throw new Error(`expected success, got ${JSON.stringify(created)}`);
     const id = created.migration.id;
+    // This test runs the job's step itself.
+    await dropJob(id);
 
     const running = runMigrationPhase(db, id, 'run', { ring: await keyRing(), timeBudgetMs: 120_000, policy: policy() });
     // Wait for the first checkpoint, then cancel while the next batch is on its way.
@@ -362,6 +394,7 @@ describe('migrations API', () => {
     const check = await openImap(dovecot.port, target, password);
     clients.push(check);
     expect(await check.status('INBOX', { messages: true })).toMatchObject({ messages: copied });
+    // The stopped run queued no next chunk.
     expect(await jobsOf(id)).toEqual([]);
   }, 60_000);
 
