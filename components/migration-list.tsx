@@ -64,12 +64,15 @@ const typeLabel = (type: string) => ACCOUNT_TYPE_LABELS[type as AccountType] ?? 
 export function MigrationList({
   list,
   initial,
+  fetchedAt,
   zone,
   createdId,
   empty,
 }: {
   list: ListName;
+  /** The list as the page loaded it, at `fetchedAt` (ms). */
   initial: MigrationListItem[];
+  fetchedAt: number;
   zone: { name: string; offset: string };
   createdId?: string;
   empty: ReactNode;
@@ -82,7 +85,7 @@ export function MigrationList({
   const query = useQuery(
     trpc.migrations.list.queryOptions(
       { list },
-      { initialData: initial, refetchInterval: (q) => (q.state.data?.some((m) => m.isActive) ? 5_000 : false) },
+      { initialData: initial, initialDataUpdatedAt: fetchedAt, refetchInterval: (q) => (q.state.data?.some((m) => m.isActive) ? 5_000 : false) },
     ),
   );
   const cancel = useMutation(
@@ -100,7 +103,8 @@ export function MigrationList({
       },
     }),
   );
-  const migrations = query.data;
+  // A list cached from an earlier visit must not hide what the page has just loaded.
+  const migrations = query.dataUpdatedAt >= fetchedAt ? query.data : initial;
   const created = createdId ? migrations.find((m) => m.id === createdId) : undefined;
 
   return (

@@ -9,12 +9,18 @@ import { getServerCaller } from '@/server/trpc/server-caller';
 
 export const metadata: Metadata = { title: 'Migrations' };
 
+/** The list and when it was read, so the browser's copy can tell which one is newer. */
+async function load(list: 'all' | 'active') {
+  const caller = await getServerCaller();
+  const [migrations, quota] = await Promise.all([caller.migrations.list({ list }), caller.licensing.quota()]);
+  return { migrations, quota, fetchedAt: Date.now() };
+}
+
 /** Free mode: "Migration status" (active and finished together). Commercial mode: "Active migrations". */
 export default async function MigrationStatusPage({ searchParams }: { searchParams: Promise<{ created?: string }> }) {
   const { mode } = await requireCustomerPage();
-  const caller = await getServerCaller();
   const list = mode === 'free' ? 'all' : 'active';
-  const [migrations, quota] = await Promise.all([caller.migrations.list({ list }), caller.licensing.quota()]);
+  const { migrations, quota, fetchedAt } = await load(list);
   const { created } = await searchParams;
   return (
     <>
@@ -47,6 +53,7 @@ export default async function MigrationStatusPage({ searchParams }: { searchPara
       <MigrationList
         list={list}
         initial={migrations}
+        fetchedAt={fetchedAt}
         zone={serverTimeZone()}
         createdId={created}
         empty={

@@ -8,15 +8,22 @@ import { getServerCaller } from '@/server/trpc/server-caller';
 
 export const metadata: Metadata = { title: 'Finished migrations' };
 
+/** The list and when it was read, so the browser's copy can tell which one is newer. */
+async function load() {
+  const migrations = await (await getServerCaller()).migrations.list({ list: 'finished' });
+  return { migrations, fetchedAt: Date.now() };
+}
+
 export default async function FinishedMigrationsPage() {
   await requireCustomerPage('commercial');
-  const migrations = await (await getServerCaller()).migrations.list({ list: 'finished' });
+  const { migrations, fetchedAt } = await load();
   return (
     <>
       <PageHeader title="Finished migrations" description="Migrations that finished, failed or were cancelled. Their stored passwords were deleted when they ended." />
       <MigrationList
         list="finished"
         initial={migrations}
+        fetchedAt={fetchedAt}
         zone={serverTimeZone()}
         empty={
           <EmptyState title="No finished migrations yet" icon={<ArchiveIcon />}>
