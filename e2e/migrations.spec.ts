@@ -74,7 +74,8 @@ test.describe('single migration', () => {
 
     await fillAccount(section(page, 'Source'), { ...source, password: 'not-the-password', server: mail.server });
     await fillAccount(section(page, 'Target'), { ...target, server: mail.server });
-    await section(page, 'Timing').getByLabel('Start').fill(tomorrow());
+    const start = tomorrow();
+    await section(page, 'Timing').getByLabel('Start').fill(start);
     await form(page).getByRole('button', { name: 'Check logins and schedule' }).click();
 
     const alert = form(page).getByRole('alert');
@@ -87,7 +88,7 @@ test.describe('single migration', () => {
     await expect(section(page, 'Source').getByLabel('Password', { exact: true })).toHaveValue('not-the-password');
     await expect(section(page, 'Target').getByLabel('Password', { exact: true })).toHaveValue(target.password);
     await expect(section(page, 'Source').getByLabel('Email address')).toHaveValue(source.email);
-    await expect(section(page, 'Timing').getByLabel('Start')).toHaveValue(tomorrow());
+    await expect(section(page, 'Timing').getByLabel('Start')).toHaveValue(start);
     await expect(page).toHaveURL(/\/migrations\/new$/);
     await page.reload();
     await expect(quota(page)).toContainText('2 / 2');
