@@ -132,7 +132,7 @@ export function MigrationList({
           empty
         ) : (
           <>
-            <div className="hidden grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_7.5rem] gap-4 border-y border-slate-200 bg-slate-50 px-6 py-2.5 text-xs font-medium uppercase tracking-wide text-slate-500 md:grid">
+            <div className="hidden grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_10rem] gap-4 border-y border-slate-200 bg-slate-50 px-6 py-2.5 text-xs font-medium uppercase tracking-wide text-slate-500 md:grid">
               <span>Source → target</span>
               <span>Start / resync</span>
               <span>State</span>
@@ -145,7 +145,7 @@ export function MigrationList({
                   key={m.id}
                   data-testid="migration-row"
                   data-state={m.state}
-                  className={`grid gap-3 px-5 py-4 sm:px-6 md:grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_7.5rem] md:items-center md:gap-4 ${m.id === createdId ? 'bg-brand-50/50' : ''}`}
+                  className={`grid gap-3 px-5 py-4 sm:px-6 md:grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_10rem] md:items-center md:gap-4 ${m.id === createdId ? 'bg-brand-50/50' : ''}`}
                 >
                   <div className="min-w-0">
                     <p className="truncate text-sm font-medium text-slate-900" title={m.source.email}>
@@ -180,13 +180,14 @@ export function MigrationList({
                   <div className="flex md:justify-end">
                     {!m.canCancel ? null : confirming === m.id ? (
                       <div className="flex w-full flex-wrap items-center gap-2 rounded-lg bg-red-50 p-2 md:w-auto md:flex-col md:items-stretch md:bg-transparent md:p-0">
-                        <span className="text-xs text-slate-700 md:text-right">
-                          {m.state === 'scheduled' ? 'Cancel? The migration is returned.' : 'Cancel? It stays used.'}
+                        <span className="text-xs md:text-right">
+                          <span className="block font-medium text-slate-800">Cancel this migration?</span>
+                          <span className="block text-slate-600">{m.state === 'scheduled' ? 'It counts again as remaining.' : 'It stays used.'}</span>
                         </span>
                         <div className="flex gap-1.5 md:justify-end">
                           <button
                             type="button"
-                            className="rounded-md bg-red-600 px-2.5 py-1 text-sm font-medium text-white shadow-sm transition hover:bg-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500 focus-visible:ring-offset-2 disabled:opacity-60"
+                            className="whitespace-nowrap rounded-md bg-red-600 px-2.5 py-1 text-sm font-medium text-white shadow-sm transition hover:bg-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500 focus-visible:ring-offset-2 disabled:opacity-60"
                             disabled={cancel.isPending}
                             onClick={() => cancel.mutate({ id: m.id })}
                           >

@@ -115,7 +115,7 @@ test.describe('single migration', () => {
     await expect(page.getByTestId('list-quota')).toContainText('4 / 5');
 
     await row.getByRole('button', { name: `Cancel the migration of ${source.email}` }).click();
-    await expect(row).toContainText('Cancel? The migration is returned.');
+    await expect(row).toContainText('Cancel this migration?It counts again as remaining.');
     await row.getByRole('button', { name: 'Yes, cancel' }).click();
     await expect(page.getByRole('status')).toContainText('cancelled before it started');
     await expect(page.getByTestId('migration-row')).toHaveCount(0);
