@@ -126,4 +126,45 @@ describe('engine under failure', () => {
     expect(summary.messages.failed).toBe(0);
     await expectExact(source, target);
   }, 120_000);
+
+  it('ends exact after being killed three times while one batch is checkpointed and the next is being stored', async () => {
+    const [source, target] = [await newUser(), await newUser()];
+    await fillCorpus(dovecot, source, { count: 300, seed: 5 });
+    const stateFile = path.join(dir, 'overlap.state.json');
+    const env = {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production' as const,
+      MAILFERRY_COPY_CHILD: JSON.stringify({ port: dovecot.port, source: { user: source, pass: password }, target: { user: target, pass: password }, stateFile, batchMessages: 7 }),
+    };
+    const run = () => spawn(process.execPath, ['--import', 'tsx', 'test/helpers/copy-child.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const progressed = () => {
+      try {
+        return (JSON.parse(readFileSync(stateFile, 'utf8')) as { folders: { messagesCopied: number }[] }).folders.reduce((n, f) => n + f.messagesCopied, 0);
+      } catch {
+        return 0;
+      }
+    };
+    // Each run is killed a little further on, always after a checkpoint of a 7-message batch.
+    for (const after of [20, 90, 160]) {
+      const child = run();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (progressed() >= after || child.exitCode !== null) {
+            clearInterval(timer);
+            child.kill('SIGKILL');
+            resolve();
+          }
+        }, 2);
+      });
+      await exited;
+    }
+    expect(progressed()).toBeLessThan(300);
+    const last = run();
+    let out = '';
+    last.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    expect(await new Promise((resolve) => last.once('exit', resolve))).toBe(0);
+    expect((JSON.parse(out.trim()) as { failed: number }).failed).toBe(0);
+    await expectExact(source, target);
+  }, 120_000);
 });

@@ -387,13 +387,16 @@ describe('migrations API', () => {
     expect(row.accounts.map((a) => a.passwordSealed)).toEqual([null, null]);
     expect(row.reservation?.state).toBe('used');
     expect(await quotaOf(db, organization.id)).toMatchObject({ used: 1, remaining: 1 });
-    // It stopped early, at a checkpoint: what is on the target is what the checkpoint says.
+    // It stopped early, at a checkpoint. The next batch is read while one is checkpointed, so
+    // the target may hold part of that batch beyond the checkpoint, never all the rest.
     const copied = row.folders.reduce((n, f) => n + f.messagesCopied, 0);
     expect(copied).toBeGreaterThan(0);
     expect(copied).toBeLessThan(total);
     const check = await openImap(dovecot.port, target, password);
     clients.push(check);
-    expect(await check.status('INBOX', { messages: true })).toMatchObject({ messages: copied });
+    const status = await check.status('INBOX', { messages: true });
+    expect(status && status.messages).toBeGreaterThanOrEqual(copied);
+    expect(status && status.messages).toBeLessThan(total);
     // The stopped run queued no next chunk.
     expect(await jobsOf(id)).toEqual([]);
   }, 60_000);

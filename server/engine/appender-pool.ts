@@ -7,6 +7,9 @@ export function imapflowAppender(client: ImapFlow): Appender {
     get usable() {
       return client.usable;
     },
+    get reportsUids() {
+      return client.capabilities.has('UIDPLUS');
+    },
     append: async (path, content, flags, internalDate) => {
       const result = await client.append(path, content, flags, internalDate);
       return result && typeof result.uid === 'number' ? result.uid : null;
@@ -36,6 +39,11 @@ export class AppenderPool {
       this.slots.set(path, slot);
     }
     return slot;
+  }
+
+  /** Whether every connection names the UIDs of what it stored (UIDPLUS). */
+  get reportsUids(): boolean {
+    return this.connections.length > 0 && this.connections.every((c) => c.reportsUids);
   }
 
   constructor(

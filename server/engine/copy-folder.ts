@@ -36,6 +36,18 @@ export interface FolderCopyContext {
   recordIssues(issues: CopyIssue[]): Promise<void>;
   /** Carry flag changes of already copied messages over (the resync). */
   syncFlags: boolean;
+  /** Once aborted, no further message is sent to the target. */
+  signal?: AbortSignal;
+  /** Messages per batch (a checkpoint after each). Default 300. */
+  batchMessages?: number;
+}
+
+/** The copy was stopped from outside (the signal) while a folder was being read. */
+export class CopyStoppedError extends Error {
+  constructor() {
+    super('The copy was stopped.');
+    this.name = 'CopyStoppedError';
+  }
 }
 
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -185,17 +197,25 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     progress.skipped(scan.sourcePath, skipped.length, skipped.reduce((n, s) => n + s.size, 0));
   }
 
+  // A batch is read while the one before it drains and is checkpointed, when the target
+  // names the UIDs it gives (UIDPLUS): each checkpoint's floor then comes from its own batch.
+  // One connection per folder keeps a later batch's UIDs above an earlier one's.
+  const overlap = context.appenders.reportsUids;
+  let draining: Promise<void> | null = null;
+  /** Why the batch before failed while this one was read: reading stops at the next message. */
+  let halted: { reason: unknown } | null = null;
   let index = 0;
   let batches = 0;
   while (index < toCopy.length) {
     // At least one batch per call, so even a tiny time budget makes progress.
     if (batches++ > 0 && Date.now() > context.deadline) {
+      if (draining) await draining;
       await context.saveCheckpoint(next);
       return false;
     }
     const batch: { uid: number; size: number }[] = [];
     let batchBytes = 0;
-    while (index < toCopy.length && batch.length < BATCH_MESSAGES && (batch.length === 0 || batchBytes + toCopy[index]!.size <= BATCH_BYTES)) {
+    while (index < toCopy.length && batch.length < (context.batchMessages ?? BATCH_MESSAGES) && (batch.length === 0 || batchBytes + toCopy[index]!.size <= BATCH_BYTES)) {
       batch.push(toCopy[index]!);
       batchBytes += toCopy[index]!.size;
       index++;
@@ -207,29 +227,32 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     }
     const wanted = batch.filter((m) => m.size <= context.maxMessageBytes);
     const appends: Promise<void>[] = [];
-    let copied = 0;
-    let copiedBytes = 0;
-    let failed = oversized.length;
+    const tally = { copied: 0, copiedBytes: 0, failed: oversized.length, highest: 0, uidsUnknown: false };
     if (wanted.length > 0) {
       const received = new Set<number>();
       let refusal: FetchRejectedError | null = null;
       await context.bodies
         .fetch(uidSet(wanted.map((m) => m.uid)), (message) => {
+          if (halted) return Promise.reject(halted.reason);
+          if (context.signal?.aborted) return Promise.reject(new CopyStoppedError());
           const { uid, body } = message;
           if (received.has(uid)) return undefined;
           received.add(uid);
           appends.push(
             context.appenders.append(scan.targetPath, body, flagsFor(message.flags), message.internalDate ?? undefined).then(
               (targetUid) => {
-                if (targetUid === null) uidsUnknown = true;
-                else highestAppended = Math.max(highestAppended, targetUid);
-                copied++;
-                copiedBytes += body.length;
+                if (targetUid === null) tally.uidsUnknown = uidsUnknown = true;
+                else {
+                  tally.highest = Math.max(tally.highest, targetUid);
+                  highestAppended = Math.max(highestAppended, targetUid);
+                }
+                tally.copied++;
+                tally.copiedBytes += body.length;
                 progress.copied(scan.sourcePath, 1, body.length);
               },
               (error: unknown) => {
                 if (!isMessageRejection(error)) throw error;
-                failed++;
+                tally.failed++;
                 issues.push({ folder: scan.sourcePath, uid, size: body.length, reason: describeAppendFailure(error) });
                 progress.failed(scan.sourcePath, 1, body.length);
               },
@@ -239,6 +262,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
           return context.appenders.room();
         })
         .catch((error: unknown) => {
+          if (halted) throw halted.reason;
           if (!(error instanceof FetchRejectedError)) throw error;
           refusal = error;
         });
@@ -246,23 +270,37 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
         if (received.has(message.uid)) continue;
         const said = (refusal as FetchRejectedError | null)?.responseText.replace(/\s+/g, ' ').slice(0, 200);
         issues.push({ folder: scan.sourcePath, uid: message.uid, size: message.size, reason: `The source server did not return the message${said ? `: ${said}` : ' (it may have been deleted meanwhile).'}` });
-        failed++;
+        tally.failed++;
         progress.failed(scan.sourcePath, 1, message.size);
       }
     }
-    // Drain before the checkpoint: nothing may be in flight when lastUid moves.
-    const results = await Promise.allSettled(appends);
-    const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (broken) throw broken.reason;
-    if (oversized.length) progress.failed(scan.sourcePath, oversized.length, oversized.reduce((n, m) => n + m.size, 0));
-    await context.recordIssues(issues);
-    next.targetUidFloor = await floorNow();
-    next.lastUid = Math.max(next.lastUid, batch.at(-1)!.uid);
-    next.messagesCopied += copied;
-    next.bytesCopied += copiedBytes;
-    next.messagesFailed += failed;
-    await context.saveCheckpoint(next);
+    const lastUid = batch.at(-1)!.uid;
+    const checkpointBatch = async () => {
+      // Drained before its checkpoint: nothing of this batch may be in flight when lastUid moves.
+      const results = await Promise.allSettled(appends);
+      const broken = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (broken) throw broken.reason;
+      if (oversized.length) progress.failed(scan.sourcePath, oversized.length, oversized.reduce((n, m) => n + m.size, 0));
+      await context.recordIssues(issues);
+      if (!overlap) next.targetUidFloor = await floorNow();
+      else if (!tally.uidsUnknown) next.targetUidFloor = Math.max(next.targetUidFloor, selectedUidNext, tally.highest + 1);
+      next.lastUid = Math.max(next.lastUid, lastUid);
+      next.messagesCopied += tally.copied;
+      next.bytesCopied += tally.copiedBytes;
+      next.messagesFailed += tally.failed;
+      await context.saveCheckpoint({ ...next });
+    };
+    // The batch before this one drained while this one was read; its checkpoint comes first.
+    if (draining) await draining;
+    const current = checkpointBatch();
+    // A failure stops the reading of the next batch and surfaces where this is awaited.
+    current.catch((reason: unknown) => {
+      halted = { reason };
+    });
+    draining = current;
+    if (!overlap) await current;
   }
+  if (draining) await draining;
 
   if (context.syncFlags && trusted && checkpoint.lastUid > 0) await syncFlags(scan, checkpoint, context.bodies, source, target, permanentFlags);
 

@@ -6,7 +6,7 @@ import { ConnectorError } from '../accounts/types';
 import { createLogger } from '../logger';
 import { AppenderPool, imapflowAppender } from './appender-pool';
 import { connectBodyFetcher, imapflowBodyFetcher, SourceChangedError, type BodyFetcher } from './body-fetcher';
-import { copyFolder, type FolderScan } from './copy-folder';
+import { copyFolder, CopyStoppedError, type FolderScan } from './copy-folder';
 import { ensureTargetFolders, planFolders } from './folder-plan';
 import { connectPipelinedAppender, type Appender } from './pipelined-appender';
 import type { PlannedFolder } from './folder-plan-types';
@@ -39,6 +39,8 @@ export interface CopyMailboxOptions {
   timeBudgetMs?: number;
   /** The resync: also carry flag changes of messages copied before. */
   syncFlags?: boolean;
+  /** Messages read and stored between two checkpoints of a folder. Default 300. */
+  batchMessages?: number;
   /** Attempts per folder after a dropped connection or a server error. Default 5. */
   maxAttempts?: number;
   onProgress?: (snapshot: ProgressSnapshot) => void;
@@ -308,6 +310,8 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
               saveCheckpoint: (c) => options.state.saveCheckpoint(c),
               recordIssues,
               syncFlags: options.syncFlags ?? false,
+              ...(options.signal ? { signal: options.signal } : {}),
+              ...(options.batchMessages ? { batchMessages: options.batchMessages } : {}),
             });
             if (!finished) {
               isComplete = false;
@@ -316,6 +320,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
             break;
           } catch (error) {
             if (error instanceof CopyError) throw error;
+            if (error instanceof CopyStoppedError || options.signal?.aborted) throw new CopyError('The copy was stopped.', 'copy_failed', { cause: error });
             const transient = isTransient(error);
             log.warn('folder copy interrupted', { folder: folder.sourcePath, attempt, transient, error });
             if (!transient || attempt >= maxAttempts) {

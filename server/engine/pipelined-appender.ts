@@ -9,6 +9,8 @@ import { openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions 
  */
 export interface Appender {
   readonly usable: boolean;
+  /** The server names the UIDs it gives (UIDPLUS): `append` resolves with them. */
+  readonly reportsUids: boolean;
   /** Resolves with the message's UID on the target when the server said (UIDPLUS), else null. */
   append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<number | null>;
   close(): Promise<void>;
@@ -96,6 +98,10 @@ class PipelinedAppender implements Appender {
 
   get usable(): boolean {
     return !this.connection.closed;
+  }
+
+  get reportsUids(): boolean {
+    return this.connection.capabilities.has('UIDPLUS');
   }
 
   private onData(chunk: Buffer) {
