@@ -4,7 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { Alert, Button, Field, TextInput } from '@/components/form';
 import { ACCOUNT_TYPES, type AccountType } from '@/server/accounts/types';
 import { hostedMailboxSchema, type HostedMailboxField, type HostedMailboxValues } from '@/server/hosted-mailboxes/schemas';
-import { accountTypeLabels } from './account-types';
+import { ACCOUNT_TYPE_LABELS } from '@/components/account-types';
 
 type FieldErrors = Partial<Record<HostedMailboxField, string>>;
 
@@ -95,7 +95,7 @@ export function HostedMailboxForm({
           <select name="type" value={type} onChange={(e) => setType(e.target.value as AccountType)} className={selectClass}>
             {ACCOUNT_TYPES.map((t) => (
               <option key={t} value={t}>
-                {accountTypeLabels[t]}
+                {ACCOUNT_TYPE_LABELS[t]}
               </option>
             ))}
           </select>

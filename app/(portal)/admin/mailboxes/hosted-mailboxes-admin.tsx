@@ -8,7 +8,7 @@ import { Card, EmptyState, PageHeader } from '@/components/page-header';
 import { useTRPC } from '@/components/trpc-provider';
 import type { AccountType } from '@/server/accounts/types';
 import type { ImportResult } from '@/server/hosted-mailboxes/schemas';
-import { accountTypeLabels } from './account-types';
+import { ACCOUNT_TYPE_LABELS } from '@/components/account-types';
 import { CsvImport } from './csv-import';
 import { HostedMailboxForm } from './hosted-mailbox-form';
 
@@ -35,7 +35,7 @@ function SearchIcon() {
 }
 
 function TypeBadge({ type }: { type: AccountType }) {
-  return <span className="inline-flex whitespace-nowrap rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700 ring-1 ring-slate-200">{accountTypeLabels[type]}</span>;
+  return <span className="inline-flex whitespace-nowrap rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700 ring-1 ring-slate-200">{ACCOUNT_TYPE_LABELS[type]}</span>;
 }
 
 function RemoveAction({
