@@ -33,7 +33,7 @@ export interface CopyMailboxOptions {
   appendConnections?: number;
   /** Messages above this size are reported and skipped. Default 50 MB. */
   maxMessageBytes?: number;
-  /** Bytes read from the source but not yet stored on the target. Default 8 MB. */
+  /** Bytes read from the source but not yet stored on the target. Default 4 MB. */
   maxBytesInFlight?: number;
   /** Stop at the next batch boundary after this many ms; the run then reports `isComplete: false`. */
   timeBudgetMs?: number;
@@ -155,6 +155,9 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
   const open = new Set<ImapFlow>();
   const appenderPipes = new Set<Appender>();
   const bodyFetchers = new Set<BodyFetcher>();
+  /** Worker connections and appenders opened ahead of need (a first pass). */
+  const spares: Promise<WorkerConnections>[] = [];
+  const warming: Promise<void>[] = [];
 
   const connect = async (endpoint: MailboxEndpoint) => {
     const client = await connectImap({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup });
@@ -179,6 +182,35 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       bodyFetchers.add(raw);
       return raw;
     };
+    const appenderConnections: Appender[] = [];
+    const connectAppender = async (): Promise<Appender> => {
+      const auth = await options.target.auth();
+      const pipelined = await connectPipelinedAppender({ server: options.target.server, auth, policy: options.policy, lookup: options.lookup });
+      if (pipelined) {
+        appenderPipes.add(pipelined);
+        return pipelined;
+      }
+      return imapflowAppender(await connect(options.target));
+    };
+    // One appending connection per folder copied at once (fewer once the scan shows less work).
+    let appendConnections = options.appendConnections ?? folderConcurrency;
+    const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 4 * 1024 * 1024);
+    const refillAppenders = async () => {
+      for (let i = appenderConnections.length - 1; i >= 0; i--) if (!appenderConnections[i]!.usable) appenderConnections.splice(i, 1);
+      const missing = appendConnections - appenderConnections.length;
+      if (missing > 0) appenderConnections.push(...(await Promise.all(Array.from({ length: missing }, connectAppender))));
+    };
+    const closePair = async (pair: WorkerConnections) => {
+      bodyFetchers.delete(pair.bodies);
+      await pair.bodies.close().catch(() => undefined);
+      await closeAll([pair.source, pair.target].filter((c): c is ImapFlow => c !== null));
+    };
+    const isUsable = (pair: WorkerConnections) => pair.target.usable && pair.bodies.usable && (pair.source === null || pair.source.usable);
+    const openPair = async (): Promise<WorkerConnections> => {
+      let source: ImapFlow | null = null;
+      const [target, bodies] = await Promise.all([connect(options.target), connectBodies(async () => (source ??= await connect(options.source)))]);
+      return { source, target, bodies };
+    };
     // A pass with nothing to do (every folder checkpointed, nothing new, no flag changes) is
     // known from the source alone: one connection, one LIST, one pipelined STATUS.
     const known = await options.state.loadCheckpoints();
@@ -199,6 +231,13 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const planBodiesReady = early ? Promise.resolve(early) : connectBodies(() => planSourceReady);
     planBodiesReady.catch(() => undefined);
     const [planSource, planTarget] = await Promise.all([planSourceReady, connect(options.target)]);
+    // A first pass needs all its copying connections: they log in while the folders are
+    // planned and scanned. Later passes open them only for folders with work.
+    if (known.size === 0) {
+      for (let i = 1; i < folderConcurrency; i++) spares.push(openPair());
+      warming.push(refillAppenders());
+      for (const pending of [...spares, ...warming]) pending.catch(() => undefined);
+    }
     const plan = await planFolders(planSource, planTarget);
     const created = await ensureTargetFolders(planTarget, plan);
     const refused = new Set(created.filter((c) => c.status === 'refused').map((c) => c.targetPath));
@@ -249,41 +288,19 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const settled = checkpoint && scan.isContinuation && checkpoint.lastUid >= scan.uidNext - 1 && scan.candidates.length === 0;
       return !settled || (options.syncFlags && checkpoint.highestModseq !== scan.highestModseq) || (options.syncFlags && scan.highestModseq === null);
     });
+    // The largest folders first: the copy then ends when its largest folder does, not later.
+    const bytesOf = (folder: PlannedFolder) => scans.get(folder.sourcePath)!.candidates.reduce((n, c) => n + c.size, 0);
+    queue.sort((a, b) => bytesOf(b) - bytesOf(a));
     const workerCount = Math.min(folderConcurrency, queue.length);
-
-    const appenderConnections: Appender[] = [];
-    const connectAppender = async (): Promise<Appender> => {
-      const auth = await options.target.auth();
-      const pipelined = await connectPipelinedAppender({ server: options.target.server, auth, policy: options.policy, lookup: options.lookup });
-      if (pipelined) {
-        appenderPipes.add(pipelined);
-        return pipelined;
-      }
-      return imapflowAppender(await connect(options.target));
-    };
-    // One appending connection per folder copied at once: more would sit idle.
-    const appendConnections = Math.min(options.appendConnections ?? folderConcurrency, Math.max(1, workerCount));
-    const appenders = new AppenderPool(appenderConnections, options.maxBytesInFlight ?? 8 * 1024 * 1024);
-    const refillAppenders = async () => {
-      for (let i = appenderConnections.length - 1; i >= 0; i--) if (!appenderConnections[i]!.usable) appenderConnections.splice(i, 1);
-      const missing = appendConnections - appenderConnections.length;
-      if (missing > 0) appenderConnections.push(...(await Promise.all(Array.from({ length: missing }, connectAppender))));
-    };
+    appendConnections = Math.min(appendConnections, Math.max(1, workerCount));
+    await Promise.allSettled(warming);
     if (queue.length > 0) await refillAppenders();
 
-    const closePair = async (pair: WorkerConnections) => {
-      bodyFetchers.delete(pair.bodies);
-      await pair.bodies.close().catch(() => undefined);
-      await closeAll([pair.source, pair.target].filter((c): c is ImapFlow => c !== null));
-    };
-    const isUsable = (pair: WorkerConnections) => pair.target.usable && pair.bodies.usable && (pair.source === null || pair.source.usable);
-    const openPair = async (): Promise<WorkerConnections> => {
-      const pair: WorkerConnections = { source: null, target: await connect(options.target), bodies: null as unknown as BodyFetcher };
-      pair.bodies = await connectBodies(async () => (pair.source ??= await connect(options.source)));
-      return pair;
-    };
-    const worker = async (first: WorkerConnections | null) => {
+    if (queue.length > 0) await refillAppenders();
+
+    const worker = async (first: WorkerConnections | null, spare?: Promise<WorkerConnections>) => {
       let pair = first;
+      if (!pair && spare && queue.length > 0) pair = await spare.catch(() => null);
       while (queue.length > 0) {
         const folder = queue.shift()!;
         for (let attempt = 1; ; attempt++) {
@@ -343,7 +360,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     // The first worker goes on with the planning connections; the others connect when they start.
     const firstPair: WorkerConnections = { source: planSource, target: planTarget, bodies: planBodies };
     const workerPairs: (WorkerConnections | null)[] = [firstPair, ...Array.from({ length: Math.max(0, workerCount - 1) }, () => null)];
-    const workers = workerPairs.map((pair) => worker(pair));
+    const workers = workerPairs.map((pair, index) => worker(pair, index > 0 ? spares[index - 1] : undefined));
     const results = await Promise.allSettled(workers);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
@@ -362,6 +379,8 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     if (error instanceof CopyError || error instanceof ConnectorError) throw error;
     throw new CopyError((error as Error).message ?? String(error), 'copy_failed', { cause: error });
   } finally {
+    // Connections still logging in are closed with the others, not left behind.
+    await Promise.allSettled([...spares, ...warming]);
     await Promise.all([...appenderPipes, ...bodyFetchers].map((a) => a.close().catch(() => undefined)));
     await closeAll([...open]);
   }
