@@ -1,5 +1,5 @@
 import type { ImapFlow } from 'imapflow';
-import type { Appender } from './pipelined-appender';
+import { byteLength, type Appender } from './pipelined-appender';
 
 /** imapflow as an Appender, for servers that cannot pipeline. */
 export function imapflowAppender(client: ImapFlow): Appender {
@@ -11,7 +11,7 @@ export function imapflowAppender(client: ImapFlow): Appender {
       return client.capabilities.has('UIDPLUS');
     },
     append: async (path, content, flags, internalDate) => {
-      const result = await client.append(path, content, flags, internalDate);
+      const result = await client.append(path, content.length === 1 ? content[0]! : Buffer.concat(content), flags, internalDate);
       return result && typeof result.uid === 'number' ? result.uid : null;
     },
     close: async () => {
@@ -60,8 +60,9 @@ export class AppenderPool {
     return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.room());
   }
 
-  async append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<number | null> {
-    while (this.inFlightBytes > 0 && this.inFlightBytes + content.length > this.maxBytesInFlight) {
+  async append(path: string, content: readonly Buffer[], flags: string[], internalDate?: Date): Promise<number | null> {
+    const size = byteLength(content);
+    while (this.inFlightBytes > 0 && this.inFlightBytes + size > this.maxBytesInFlight) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     const usable = this.connections.filter((c) => c.usable);
@@ -70,14 +71,14 @@ export class AppenderPool {
     // its index lock on the server (Dovecot's dovecot-uidlist), while different folders on
     // different connections proceed in parallel.
     const chosen = usable[this.slotOf(path) % usable.length]!;
-    const weight = content.length + 4096;
+    const weight = size + 4096;
     this.queued.set(chosen, (this.queued.get(chosen) ?? 0) + weight);
-    this.inFlightBytes += content.length;
+    this.inFlightBytes += size;
     try {
       return await chosen.append(path, content, flags, internalDate);
     } finally {
       this.queued.set(chosen, (this.queued.get(chosen) ?? 0) - weight);
-      this.inFlightBytes -= content.length;
+      this.inFlightBytes -= size;
       const waiters = this.waiters;
       this.waiters = [];
       for (const wake of waiters) wake();

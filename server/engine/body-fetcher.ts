@@ -5,7 +5,9 @@ import { openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions 
 /** A message as the copy needs it: exact bytes, flags and INTERNALDATE. */
 export interface FetchedMessage {
   uid: number;
-  body: Buffer;
+  /** The message's bytes in the pieces they arrived in (not joined: no copy of large messages). */
+  body: Buffer[];
+  size: number;
   flags: Set<string>;
   internalDate: Date | null;
 }
@@ -103,7 +105,7 @@ export function imapflowBodyFetcher(client: ImapFlow): BodyFetcher {
       for await (const message of client.fetch(uidSet, { uid: true, source: true, flags: true, internalDate: true }, { uid: true })) {
         if (!message.source) continue;
         const date = message.internalDate ? new Date(message.internalDate) : null;
-        await onMessage({ uid: message.uid, body: message.source, flags: message.flags ?? new Set(), internalDate: date && !Number.isNaN(date.getTime()) ? date : null });
+        await onMessage({ uid: message.uid, body: [message.source], size: message.source.length, flags: message.flags ?? new Set(), internalDate: date && !Number.isNaN(date.getTime()) ? date : null });
       }
     },
     async close() {
@@ -209,24 +211,25 @@ interface Waiting {
   resolve(): void;
   reject(error: Error): void;
   /** A FETCH response: its items (see parseFetchItems) and literals. */
-  onFetch?: (items: Map<string, string>, literals: Buffer[]) => void | Promise<void>;
-  onUntagged?: (line: string, literals: Buffer[]) => void;
+  onFetch?: (items: Map<string, string>, literals: Buffer[][]) => void | Promise<void>;
+  onUntagged?: (line: string, literals: Buffer[][]) => void;
   /** A tagged answer to an earlier command of a pipelined run (see `runMany`). */
   onTagged?: (line: string) => void;
 }
 
 /**
  * The raw connection as a BodyFetcher: `UID FETCH … (UID FLAGS INTERNALDATE BODY.PEEK[])`,
- * each literal read straight into one buffer of its announced size (or a view of the chunk
- * it arrived in), without a general-purpose parser in between.
+ * each literal kept as views of the chunks it arrived in (nothing copied), without a
+ * general-purpose parser in between.
  */
 class RawBodyFetcher implements BodyFetcher {
   private pendingLine: Buffer | null = null;
   /** Text of the response being read, literals replaced by LITERAL_MARK. */
   private responseText = '';
-  private literals: Buffer[] = [];
-  private literal: Buffer | null = null;
-  private literalFilled = 0;
+  private literals: Buffer[][] = [];
+  /** The literal being read: its pieces so far and the bytes still to come. */
+  private literal: Buffer[] | null = null;
+  private literalRemaining = 0;
   private current: { tag: string; waiting: Waiting } | null = null;
   private blocked: Buffer | null = null;
   private isBlocked = false;
@@ -316,7 +319,7 @@ class RawBodyFetcher implements BodyFetcher {
         const name = raw.startsWith('"')
           ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
           : raw.startsWith(LITERAL_MARK)
-            ? (literals[0]?.toString('utf8') ?? '')
+            ? Buffer.concat(literals[0] ?? []).toString('utf8')
             : raw;
         const path = decodeMutf7(name);
         found.push({ path: path.toUpperCase() === 'INBOX' ? 'INBOX' : path, flags: new Set(match[1]!.split(/\s+/).filter(Boolean).map((f) => f.toLowerCase())) });
@@ -354,11 +357,12 @@ class RawBodyFetcher implements BodyFetcher {
         const body = items.get('BODY[]');
         const uid = Number(items.get('UID'));
         if (body === undefined || !Number.isInteger(uid)) return undefined;
-        const content = body.startsWith(LITERAL_MARK) ? literals[Number(body.slice(1))] : body === 'NIL' ? undefined : Buffer.from(body, 'latin1');
+        const content = body.startsWith(LITERAL_MARK) ? literals[Number(body.slice(1))] : body === 'NIL' ? undefined : [Buffer.from(body, 'latin1')];
         if (!content) return undefined;
         const flags = new Set((items.get('FLAGS') ?? '').split(' ').filter(Boolean));
         const date = items.get('INTERNALDATE');
-        return onMessage({ uid, body: content, flags, internalDate: date ? parseImapDateTime(date) : null });
+        const size = content.reduce((n, piece) => n + piece.length, 0);
+        return onMessage({ uid, body: content, size, flags, internalDate: date ? parseImapDateTime(date) : null });
       },
     });
   }
@@ -378,11 +382,11 @@ class RawBodyFetcher implements BodyFetcher {
     let offset = 0;
     while (offset < data.length) {
       if (this.literal) {
-        const take = Math.min(this.literal.length - this.literalFilled, data.length - offset);
-        data.copy(this.literal, this.literalFilled, offset, offset + take);
-        this.literalFilled += take;
+        const take = Math.min(this.literalRemaining, data.length - offset);
+        this.literal.push(data.subarray(offset, offset + take));
+        this.literalRemaining -= take;
         offset += take;
-        if (this.literalFilled < this.literal.length) return;
+        if (this.literalRemaining > 0) return;
         this.literals.push(this.literal);
         this.literal = null;
         continue;
@@ -398,13 +402,14 @@ class RawBodyFetcher implements BodyFetcher {
       if (literal) {
         const size = Number(literal[1]);
         this.responseText += `${line.slice(0, literal.index)}${LITERAL_MARK}`;
-        if (data.length - offset >= size) {
-          // The whole literal is in this chunk: a view, no copy.
-          this.literals.push(data.subarray(offset, offset + size));
-          offset += size;
+        const take = Math.min(size, data.length - offset);
+        const pieces = [data.subarray(offset, offset + take)];
+        offset += take;
+        if (take === size) {
+          this.literals.push(pieces);
         } else {
-          this.literal = Buffer.allocUnsafeSlow(size);
-          this.literalFilled = 0;
+          this.literal = pieces;
+          this.literalRemaining = size - take;
         }
         continue;
       }
@@ -445,7 +450,7 @@ class RawBodyFetcher implements BodyFetcher {
   }
 
   /** One complete response; returns a promise when reading must wait for the consumer. */
-  private onResponse(text: string, literals: Buffer[]): Promise<void> | undefined {
+  private onResponse(text: string, literals: Buffer[][]): Promise<void> | undefined {
     const current = this.current;
     if (!current) return undefined;
     if (text.startsWith('* ')) {

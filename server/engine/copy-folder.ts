@@ -235,7 +235,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
         .fetch(uidSet(wanted.map((m) => m.uid)), (message) => {
           if (halted) return Promise.reject(halted.reason);
           if (context.signal?.aborted) return Promise.reject(new CopyStoppedError());
-          const { uid, body } = message;
+          const { uid, body, size } = message;
           if (received.has(uid)) return undefined;
           received.add(uid);
           appends.push(
@@ -247,14 +247,14 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
                   highestAppended = Math.max(highestAppended, targetUid);
                 }
                 tally.copied++;
-                tally.copiedBytes += body.length;
-                progress.copied(scan.sourcePath, 1, body.length);
+                tally.copiedBytes += size;
+                progress.copied(scan.sourcePath, 1, size);
               },
               (error: unknown) => {
                 if (!isMessageRejection(error)) throw error;
                 tally.failed++;
-                issues.push({ folder: scan.sourcePath, uid, size: body.length, reason: describeAppendFailure(error) });
-                progress.failed(scan.sourcePath, 1, body.length);
+                issues.push({ folder: scan.sourcePath, uid, size, reason: describeAppendFailure(error) });
+                progress.failed(scan.sourcePath, 1, size);
               },
             ),
           );

@@ -11,8 +11,11 @@ export interface Appender {
   readonly usable: boolean;
   /** The server names the UIDs it gives (UIDPLUS): `append` resolves with them. */
   readonly reportsUids: boolean;
-  /** Resolves with the message's UID on the target when the server said (UIDPLUS), else null. */
-  append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<number | null>;
+  /**
+   * Stores a message given in pieces (as it was read; joined only where a library needs one
+   * buffer). Resolves with its UID on the target when the server said (UIDPLUS), else null.
+   */
+  append(path: string, content: readonly Buffer[], flags: string[], internalDate?: Date): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -52,9 +55,17 @@ export function appendedUids(code: string): number[] {
 
 const FLAG = /^\\?[!#$%&'*+\-.0-9:<=>?@A-Z^_`a-z|}~]+$/;
 
+/** Bytes in a message given in pieces. */
+export function byteLength(content: readonly Buffer[]): number {
+  let length = 0;
+  for (const piece of content) length += piece.length;
+  return length;
+}
+
 interface Member {
   path: string;
-  content: Buffer;
+  content: readonly Buffer[];
+  size: number;
   flags: string[];
   internalDate: Date | undefined;
   resolve(uid: number | null): void;
@@ -156,8 +167,8 @@ class PipelinedAppender implements Appender {
     group.members.forEach((member, index) => {
       const flagList = member.flags.filter((f) => FLAG.test(f)).join(' ');
       const date = member.internalDate ? ` "${imapDate(member.internalDate)}"` : '';
-      socket.write(`${index === 0 ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.content.length}+}\r\n`);
-      socket.write(member.content);
+      socket.write(`${index === 0 ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.size}+}\r\n`);
+      for (const piece of member.content) socket.write(piece);
     });
     socket.write('\r\n');
     socket.uncork();
@@ -166,7 +177,7 @@ class PipelinedAppender implements Appender {
   /** Queues one message: into the open MULTIAPPEND when it fits, else as a new command. */
   private send(member: Member, mayGroup: boolean) {
     let group = this.open;
-    if (group && (!mayGroup || group.path !== member.path || group.members.length >= GROUP_MESSAGES || group.bytes + member.content.length > GROUP_BYTES)) {
+    if (group && (!mayGroup || group.path !== member.path || group.members.length >= GROUP_MESSAGES || group.bytes + member.size > GROUP_BYTES)) {
       this.close_(group);
       group = null;
     }
@@ -175,7 +186,7 @@ class PipelinedAppender implements Appender {
       this.pending.set(group.tag, group);
     }
     group.members.push(member);
-    group.bytes += member.content.length;
+    group.bytes += member.size;
     if (!mayGroup || !this.multiAppend) {
       this.close_(group);
     } else if (!this.open) {
@@ -190,9 +201,9 @@ class PipelinedAppender implements Appender {
    * Resolves when the server has stored the message. The bytes wait in the socket's buffer
    * meanwhile; the pool bounds how many are in flight.
    */
-  append(path: string, content: Buffer, flags: string[], internalDate?: Date): Promise<number | null> {
+  append(path: string, content: readonly Buffer[], flags: string[], internalDate?: Date): Promise<number | null> {
     if (this.connection.closed) return Promise.reject(this.connection.error);
-    return new Promise<number | null>((resolve, reject) => this.send({ path, content, flags, internalDate, resolve, reject }, true));
+    return new Promise<number | null>((resolve, reject) => this.send({ path, content, size: byteLength(content), flags, internalDate, resolve, reject }, true));
   }
 
   async close(): Promise<void> {
