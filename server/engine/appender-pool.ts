@@ -10,6 +10,10 @@ export function imapflowAppender(client: ImapFlow): Appender {
     get reportsUids() {
       return client.capabilities.has('UIDPLUS');
     },
+    flush() {
+      // Each append is its own command.
+    },
+    heldBytes: 0,
     append: async (path, content, flags, internalDate) => {
       const result = await client.append(path, content.length === 1 ? content[0]! : Buffer.concat(content), flags, internalDate);
       return result && typeof result.uid === 'number' ? result.uid : null;
@@ -57,12 +61,29 @@ export class AppenderPool {
    */
   room(): Promise<void> | undefined {
     if (this.inFlightBytes < this.maxBytesInFlight) return undefined;
+    this.flushIfStuck();
     return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.room());
+  }
+
+  /**
+   * Room comes from answers to commands already ended. When half of what is in flight is
+   * still held back in open MULTIAPPENDs, those end now: otherwise nothing might make room.
+   */
+  private flushIfStuck() {
+    let held = 0;
+    for (const connection of this.connections) held += connection.heldBytes;
+    if (held * 2 >= this.inFlightBytes) this.flush();
+  }
+
+  /** Sends what the connections hold back (see Appender.flush). */
+  flush() {
+    for (const connection of this.connections) connection.flush();
   }
 
   async append(path: string, content: readonly Buffer[], flags: string[], internalDate?: Date): Promise<number | null> {
     const size = byteLength(content);
     while (this.inFlightBytes > 0 && this.inFlightBytes + size > this.maxBytesInFlight) {
+      this.flushIfStuck();
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     const usable = this.connections.filter((c) => c.usable);

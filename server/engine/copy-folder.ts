@@ -261,6 +261,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
           // Stop reading while the target is behind: memory stays within the pool's budget.
           return context.appenders.room();
         })
+        .finally(() => context.appenders.flush())
         .catch((error: unknown) => {
           if (halted) throw halted.reason;
           if (!(error instanceof FetchRejectedError)) throw error;

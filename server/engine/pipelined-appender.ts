@@ -11,6 +11,10 @@ export interface Appender {
   readonly usable: boolean;
   /** The server names the UIDs it gives (UIDPLUS): `append` resolves with them. */
   readonly reportsUids: boolean;
+  /** Sends what is held back to be stored together (MULTIAPPEND); the reader has nothing more right now. */
+  flush(): void;
+  /** Bytes of messages held back that way. */
+  readonly heldBytes: number;
   /**
    * Stores a message given in pieces (as it was read; joined only where a library needs one
    * buffer). Resolves with its UID on the target when the server said (UIDPLUS), else null.
@@ -80,11 +84,14 @@ interface Group {
   bytes: number;
   /** Still taking messages (the command's final CRLF not sent yet). */
   isOpen: boolean;
+  timer: NodeJS.Timeout | null;
 }
 
 /** How much one MULTIAPPEND may carry before it is closed. */
 const GROUP_MESSAGES = 64;
 const GROUP_BYTES = 2 * 1024 * 1024;
+/** A MULTIAPPEND nobody flushes ends after this long. */
+const GROUP_IDLE_MS = 5;
 
 class PipelinedAppender implements Appender {
   private buffer: Buffer = Buffer.alloc(0);
@@ -156,45 +163,58 @@ class PipelinedAppender implements Appender {
     if (this.pending.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  /** Ends a MULTIAPPEND and sends it: one corked write of all parts, the messages uncopied. */
+  /** Ends a MULTIAPPEND: its messages went out as they came; the final CRLF completes it. */
   private close_(group: Group) {
     if (!group.isOpen) return;
     group.isOpen = false;
     if (this.open === group) this.open = null;
-    if (this.connection.closed) return;
-    const socket = this.connection.socket;
-    socket.cork();
-    group.members.forEach((member, index) => {
-      const flagList = member.flags.filter((f) => FLAG.test(f)).join(' ');
-      const date = member.internalDate ? ` "${imapDate(member.internalDate)}"` : '';
-      socket.write(`${index === 0 ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.size}+}\r\n`);
-      for (const piece of member.content) socket.write(piece);
-    });
-    socket.write('\r\n');
-    socket.uncork();
+    if (group.timer) clearTimeout(group.timer);
+    if (!this.connection.closed) this.connection.socket.write('\r\n');
   }
 
-  /** Queues one message: into the open MULTIAPPEND when it fits, else as a new command. */
+  /** Sends one message: into the open MULTIAPPEND when it fits, else as a new command. */
   private send(member: Member, mayGroup: boolean) {
     let group = this.open;
     if (group && (!mayGroup || group.path !== member.path || group.members.length >= GROUP_MESSAGES || group.bytes + member.size > GROUP_BYTES)) {
       this.close_(group);
       group = null;
     }
+    const isFirst = !group;
     if (!group) {
-      group = { tag: this.connection.tag('A'), path: member.path, members: [], bytes: 0, isOpen: true };
+      group = { tag: this.connection.tag('A'), path: member.path, members: [], bytes: 0, isOpen: true, timer: null };
       this.pending.set(group.tag, group);
     }
     group.members.push(member);
     group.bytes += member.size;
+    if (!this.connection.closed) {
+      const socket = this.connection.socket;
+      const flagList = member.flags.filter((f) => FLAG.test(f)).join(' ');
+      const date = member.internalDate ? ` "${imapDate(member.internalDate)}"` : '';
+      // The parts in one corked write, the message's pieces uncopied.
+      socket.cork();
+      socket.write(`${isFirst ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.size}+}\r\n`);
+      for (const piece of member.content) socket.write(piece);
+      socket.uncork();
+    }
     if (!mayGroup || !this.multiAppend) {
       this.close_(group);
-    } else if (!this.open) {
+    } else if (isFirst) {
       this.open = group;
-      // Whatever arrives in this turn of the event loop joins; then the command goes out.
+      // Ended by `flush` (the reader has nothing more for now) or a size limit; the timer only
+      // catches a caller that never flushes.
       const opened = group;
-      setImmediate(() => this.close_(opened));
+      opened.timer = setTimeout(() => this.close_(opened), GROUP_IDLE_MS);
     }
+  }
+
+  /** Bytes sent in the MULTIAPPEND still open (not stored before it ends). */
+  get heldBytes(): number {
+    return this.open?.bytes ?? 0;
+  }
+
+  /** Ends the open MULTIAPPEND, so the server stores it and answers. */
+  flush() {
+    if (this.open) this.close_(this.open);
   }
 
   /**
@@ -208,7 +228,7 @@ class PipelinedAppender implements Appender {
 
   async close(): Promise<void> {
     if (this.connection.closed) return;
-    if (this.open) this.close_(this.open);
+    this.flush();
     // Answers still in flight arrive first; LOGOUT is a courtesy the server does not need.
     if (this.pending.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.connection.end();
