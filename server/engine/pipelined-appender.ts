@@ -246,5 +246,5 @@ export async function connectPipelinedAppender(options: RawImapOptions): Promise
     connection.end();
     return null;
   }
-  return new PipelinedAppender(connection, connection.capabilities.has('MULTIAPPEND') && process.env.MAILFERRY_NO_MULTIAPPEND !== '1');
+  return new PipelinedAppender(connection, connection.capabilities.has('MULTIAPPEND'));
 }
