@@ -1,4 +1,4 @@
-import { openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions } from './raw-imap';
+import { LineReader, openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions } from './raw-imap';
 
 /**
  * An IMAP connection that only APPENDs, and keeps many APPENDs in flight: with LITERAL+
@@ -94,8 +94,7 @@ const GROUP_BYTES = 2 * 1024 * 1024;
 const GROUP_IDLE_MS = 5;
 
 class PipelinedAppender implements Appender {
-  private buffer: Buffer = Buffer.alloc(0);
-  private literalRemaining = 0;
+  private readonly reader = new LineReader((line) => this.onLine(line));
   private readonly pending = new Map<string, Group>();
   private idleWaiters: (() => void)[] = [];
   private open: Group | null = null;
@@ -111,7 +110,7 @@ class PipelinedAppender implements Appender {
       this.pending.clear();
       for (const wake of this.idleWaiters.splice(0)) wake();
     });
-    connection.takeOver((chunk) => this.onData(chunk));
+    connection.takeOver((chunk) => this.reader.push(chunk));
   }
 
   get usable(): boolean {
@@ -120,26 +119,6 @@ class PipelinedAppender implements Appender {
 
   get reportsUids(): boolean {
     return this.connection.capabilities.has('UIDPLUS');
-  }
-
-  private onData(chunk: Buffer) {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    for (;;) {
-      if (this.literalRemaining > 0) {
-        const take = Math.min(this.literalRemaining, this.buffer.length);
-        this.buffer = this.buffer.subarray(take);
-        this.literalRemaining -= take;
-        if (this.literalRemaining > 0) return;
-      }
-      const end = this.buffer.indexOf('\r\n');
-      if (end < 0) return;
-      const line = this.buffer.subarray(0, end).toString('utf8');
-      this.buffer = this.buffer.subarray(end + 2);
-      // An untagged response may carry a literal; skip its bytes.
-      const literal = /\{(\d+)\+?\}$/.exec(line);
-      if (literal) this.literalRemaining = Number(literal[1]);
-      this.onLine(line);
-    }
   }
 
   private onLine(line: string) {

@@ -15,8 +15,12 @@ import { encodeMutf7 } from './mutf7';
  * the caller keeps using imapflow.
  */
 export class RawImapConnection {
-  private buffer: Buffer = Buffer.alloc(0);
-  private literalRemaining = 0;
+  private readonly reader = new LineReader((line) => {
+    const waiter = this.lineWaiter;
+    this.lineWaiter = null;
+    if (waiter) waiter(line);
+    else this.lines.push(line);
+  });
   private readonly lines: string[] = [];
   private lineWaiter: ((line: string) => void) | null = null;
   private handler: ((chunk: Buffer) => void) | null = null;
@@ -53,7 +57,7 @@ export class RawImapConnection {
   }
 
   private attach(socket: net.Socket | tls.TLSSocket) {
-    socket.on('data', (chunk: Buffer) => (this.handler ? this.handler(chunk) : this.onLineData(chunk)));
+    socket.on('data', (chunk: Buffer) => (this.handler ? this.handler(chunk) : this.reader.push(chunk)));
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => this.fail(Object.assign(new Error('Connection closed'), { code: 'NoConnection' })));
   }
@@ -90,32 +94,8 @@ export class RawImapConnection {
   /** From now on every byte the server sends goes to `handler` (bytes already read first). */
   takeOver(handler: (chunk: Buffer) => void) {
     this.handler = handler;
-    const rest = this.buffer;
-    this.buffer = Buffer.alloc(0);
+    const rest = this.reader.rest();
     if (rest.length > 0) handler(rest);
-  }
-
-  private onLineData(chunk: Buffer) {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    for (;;) {
-      if (this.literalRemaining > 0) {
-        const take = Math.min(this.literalRemaining, this.buffer.length);
-        this.buffer = this.buffer.subarray(take);
-        this.literalRemaining -= take;
-        if (this.literalRemaining > 0) return;
-      }
-      const end = this.buffer.indexOf('\r\n');
-      if (end < 0) return;
-      const line = this.buffer.subarray(0, end).toString('utf8');
-      this.buffer = this.buffer.subarray(end + 2);
-      // An untagged response may carry a literal; skip its bytes.
-      const literal = /\{(\d+)\+?\}$/.exec(line);
-      if (literal) this.literalRemaining = Number(literal[1]);
-      const waiter = this.lineWaiter;
-      this.lineWaiter = null;
-      if (waiter) waiter(line);
-      else this.lines.push(line);
-    }
   }
 
   /** The next line the server sends (only before `takeOver`). */
@@ -142,6 +122,43 @@ export class RawImapConnection {
       }
       untagged.push(line);
     }
+  }
+}
+
+/**
+ * Splits what a server sends into lines. The literals of untagged responses are skipped:
+ * the login and APPEND answers never need their contents.
+ */
+export class LineReader {
+  private buffer: Buffer = Buffer.alloc(0);
+  private literalRemaining = 0;
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer) {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    for (;;) {
+      if (this.literalRemaining > 0) {
+        const take = Math.min(this.literalRemaining, this.buffer.length);
+        this.buffer = this.buffer.subarray(take);
+        this.literalRemaining -= take;
+        if (this.literalRemaining > 0) return;
+      }
+      const end = this.buffer.indexOf('\r\n');
+      if (end < 0) return;
+      const line = this.buffer.subarray(0, end).toString('utf8');
+      this.buffer = this.buffer.subarray(end + 2);
+      const literal = /\{(\d+)\+?\}$/.exec(line);
+      if (literal) this.literalRemaining = Number(literal[1]);
+      this.onLine(line);
+    }
+  }
+
+  /** Bytes read but not split into lines yet; the reader is empty afterwards. */
+  rest(): Buffer {
+    const rest = this.buffer;
+    this.buffer = Buffer.alloc(0);
+    return rest;
   }
 }
 
