@@ -2,7 +2,7 @@
  * Test fixtures: a database connection to the e2e server's own database, seed builders that
  * create organizations through the domain functions (not the UI), and sign-in helpers.
  */
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -137,6 +137,19 @@ export const test = base.extend<{ seed: Seed; mail: MailServer }, { db: Db; admi
 export { expect };
 
 /** Signs in through the login form and waits until the portal has loaded. */
+/**
+ * Picks a hosted mailbox in a form section's quick selection: types `search`, waits until the
+ * list shows only what matches it (results arrive after a short pause, and a list still
+ * changing under the pointer can swallow a click), then clicks the mailbox `email`.
+ */
+export async function quickSelect(section: Locator, search: string, email: string): Promise<void> {
+  await section.getByRole('combobox', { name: 'Quick selection' }).fill(search);
+  const options = section.getByRole('listbox').getByRole('option');
+  await expect(options.filter({ hasText: email })).toHaveCount(1);
+  await expect(options.filter({ hasNotText: search })).toHaveCount(0);
+  await options.filter({ hasText: email }).click();
+}
+
 export async function signIn(page: Page, email: string, password: string): Promise<void> {
   await page.goto('/login');
   await page.getByLabel('Email').fill(email);
