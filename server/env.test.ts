@@ -28,7 +28,19 @@ describe('environment', () => {
     expect(problemsOf({ MAILFERRY_TIMEZONE: 'Mars/Olympus' })).toEqual(['MAILFERRY_TIMEZONE']);
   });
 
+  it('reads numbers, choices and URLs, trimmed', () => {
+    const env = parseEnv({ PORT: ' 8080 ', MAILFERRY_LOG_LEVEL: 'debug', NEXTAUTH_URL: 'https://mail.example.com', MAILFERRY_HOST: ' 127.0.0.1 ' });
+    expect(env).toMatchObject({ PORT: 8080, MAILFERRY_LOG_LEVEL: 'debug', NEXTAUTH_URL: 'https://mail.example.com', MAILFERRY_HOST: '127.0.0.1' });
+    expect(problemsOf({ PORT: '80.5', MAILFERRY_LOG_LEVEL: 'loud', NEXTAUTH_URL: 'localhost:3000', MAILFERRY_JOB_TIME_BUDGET_SECONDS: '5' }).sort()).toEqual([
+      'MAILFERRY_JOB_TIME_BUDGET_SECONDS',
+      'MAILFERRY_LOG_LEVEL',
+      'NEXTAUTH_URL',
+      'PORT',
+    ]);
+  });
+
   it('treats empty values as unset', () => {
+    expect(parseEnv({ PORT: '', MAILFERRY_LOG_LEVEL: ' ' })).toMatchObject({ PORT: 3000, MAILFERRY_LOG_LEVEL: 'info' });
     expect(parseEnv({ DATABASE_URL: '', MAILFERRY_ADMIN_EMAIL: ' ', MAILFERRY_ADMIN_PASSWORD: '' }).DATABASE_URL).toBeUndefined();
   });
 });

@@ -1,71 +1,94 @@
-import { z } from 'zod';
 import { isTimeZone } from './portal/time-zone';
 
-const port = z.coerce.number().int().min(1).max(65535);
-const optionalString = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+/*
+ * The environment is read without a schema library: every command-line run reads it, and
+ * loading one would be a noticeable part of a short run's start.
+ */
 
-const postgresUrl = z
-  .string()
-  .trim()
-  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://')
-  .optional();
+class Invalid extends Error {}
+
+/** One variable: its value from the raw text, or Invalid with what is wrong. */
+type Reader<T> = (raw: string | undefined) => T;
+
+/** Unset, empty and blank all mean "not given"; values are trimmed. */
+function given(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  return value ? value : undefined;
+}
+
+function text(check?: (value: string) => boolean, message = 'is not valid'): Reader<string | undefined> {
+  return (raw) => {
+    const value = given(raw);
+    if (value !== undefined && check && !check(value)) throw new Invalid(message);
+    return value;
+  };
+}
+
+function wholeNumber(min: number, max: number): Reader<number | undefined> {
+  return (raw) => {
+    const value = given(raw);
+    if (value === undefined) return undefined;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) throw new Invalid(`must be a whole number from ${min} to ${max}`);
+    return number;
+  };
+}
+
+function oneOf<const T extends string>(values: readonly T[]): Reader<T | undefined> {
+  return (raw) => {
+    const value = given(raw);
+    if (value !== undefined && !values.includes(value as T)) throw new Invalid(`must be one of ${values.join(', ')}`);
+    return value as T | undefined;
+  };
+}
+
+function orDefault<T>(read: Reader<T | undefined>, fallback: T): Reader<T> {
+  return (raw) => read(raw) ?? fallback;
+}
+
+const isUrl = (value: string) => /^https?:\/\//i.test(value) && URL.canParse(value);
+const port = wholeNumber(1, 65535);
 
 /**
  * Every environment variable Mailferry reads. `npm start` fills DATABASE_URL and
  * NEXTAUTH_SECRET for its own processes when they are unset (embedded database, generated
  * secret kept in the data folder), so only their format is checked here.
  */
-export const envSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
-    PORT: port.default(3000),
-    // Not HOSTNAME: shells and containers set that to the machine's name.
-    MAILFERRY_HOST: z.string().trim().min(1).default('0.0.0.0'),
-    DATABASE_URL: postgresUrl.or(z.literal('').transform(() => undefined)),
-    NEXTAUTH_URL: z.string().trim().url('must be a URL such as http://localhost:3000').optional(),
-    NEXTAUTH_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
-    MAILFERRY_DATA_DIR: optionalString,
-    MAILFERRY_PG_PORT: port.default(54329),
-    MAILFERRY_ADMIN_EMAIL: optionalString.pipe(z.string().email('must be an email address').optional()),
-    MAILFERRY_ADMIN_PASSWORD: optionalString.refine(
-      (v) => v === undefined || v.length >= 12,
-      'must be at least 12 characters',
-    ),
-    /** Private hosts the account connectors may reach: host, IP or CIDR with optional :port, comma-separated. */
-    MAILFERRY_ALLOWED_HOSTS: optionalString,
-    /** Hosts where plain-text IMAP/HTTP and unverified certificates are accepted (same syntax). */
-    MAILFERRY_INSECURE_HOSTS: optionalString,
-    /** A PEM file of extra certificate authorities to trust for account servers. */
-    MAILFERRY_TRUSTED_CA_FILE: optionalString,
-    /** Sealing keys for stored secrets, "id:base64key" comma-separated, current first. */
-    MAILFERRY_SEALING_KEYS: optionalString,
-    /** Or a file holding them, one per line. Default: sealing-keys in the data folder. */
-    MAILFERRY_SEALING_KEY_FILE: optionalString,
-    /** Microsoft 365 endpoints; change them only for national clouds (e.g. login.microsoftonline.us). */
-    MAILFERRY_MICROSOFT_AUTHORITY: z.string().trim().url().default('https://login.microsoftonline.com'),
-    MAILFERRY_MICROSOFT_GRAPH: z.string().trim().url().default('https://graph.microsoft.com'),
-    MAILFERRY_MICROSOFT_IMAP: z.string().trim().default('outlook.office365.com:993'),
-    /** How long one migration job copies before it checkpoints and hands over to the next job. */
-    MAILFERRY_JOB_TIME_BUDGET_SECONDS: z.coerce.number().int().min(10).max(3 * 3600).default(600),
-    /** The time zone start and resync dates are entered in (IANA name); default the machine's. */
-    MAILFERRY_TIMEZONE: optionalString.refine((v) => v === undefined || isTimeZone(v), 'must be an IANA time zone such as Europe/Berlin'),
-    MAILFERRY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-    MAILFERRY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  })
-  .superRefine((env, ctx) => {
-    if ((env.MAILFERRY_ADMIN_EMAIL === undefined) !== (env.MAILFERRY_ADMIN_PASSWORD === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.MAILFERRY_ADMIN_EMAIL === undefined ? 'MAILFERRY_ADMIN_EMAIL' : 'MAILFERRY_ADMIN_PASSWORD'],
-        message: 'must be set together with the other of MAILFERRY_ADMIN_EMAIL / MAILFERRY_ADMIN_PASSWORD',
-      });
-    }
-  });
+const variables = {
+  NODE_ENV: orDefault(oneOf(['development', 'production', 'test']), 'production'),
+  PORT: orDefault(port, 3000),
+  // Not HOSTNAME: shells and containers set that to the machine's name.
+  MAILFERRY_HOST: orDefault(text(), '0.0.0.0'),
+  DATABASE_URL: text((v) => /^postgres(ql)?:\/\//.test(v), 'must start with postgres:// or postgresql://'),
+  NEXTAUTH_URL: text(isUrl, 'must be a URL such as http://localhost:3000'),
+  NEXTAUTH_SECRET: text((v) => v.length >= 32, 'must be at least 32 characters'),
+  MAILFERRY_DATA_DIR: text(),
+  MAILFERRY_PG_PORT: orDefault(port, 54329),
+  MAILFERRY_ADMIN_EMAIL: text((v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), 'must be an email address'),
+  MAILFERRY_ADMIN_PASSWORD: text((v) => v.length >= 12, 'must be at least 12 characters'),
+  /** Private hosts the account connectors may reach: host, IP or CIDR with optional :port, comma-separated. */
+  MAILFERRY_ALLOWED_HOSTS: text(),
+  /** Hosts where plain-text IMAP/HTTP and unverified certificates are accepted (same syntax). */
+  MAILFERRY_INSECURE_HOSTS: text(),
+  /** A PEM file of extra certificate authorities to trust for account servers. */
+  MAILFERRY_TRUSTED_CA_FILE: text(),
+  /** Sealing keys for stored secrets, "id:base64key" comma-separated, current first. */
+  MAILFERRY_SEALING_KEYS: text(),
+  /** Or a file holding them, one per line. Default: sealing-keys in the data folder. */
+  MAILFERRY_SEALING_KEY_FILE: text(),
+  /** Microsoft 365 endpoints; change them only for national clouds (e.g. login.microsoftonline.us). */
+  MAILFERRY_MICROSOFT_AUTHORITY: orDefault(text(isUrl, 'must be a URL'), 'https://login.microsoftonline.com'),
+  MAILFERRY_MICROSOFT_GRAPH: orDefault(text(isUrl, 'must be a URL'), 'https://graph.microsoft.com'),
+  MAILFERRY_MICROSOFT_IMAP: orDefault(text(), 'outlook.office365.com:993'),
+  /** How long one migration job copies before it checkpoints and hands over to the next job. */
+  MAILFERRY_JOB_TIME_BUDGET_SECONDS: orDefault(wholeNumber(10, 3 * 3600), 600),
+  /** The time zone start and resync dates are entered in (IANA name); default the machine's. */
+  MAILFERRY_TIMEZONE: text(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  MAILFERRY_WORKER_CONCURRENCY: orDefault(wholeNumber(1, 64), 4),
+  MAILFERRY_LOG_LEVEL: orDefault(oneOf(['debug', 'info', 'warn', 'error']), 'info'),
+};
 
-export type Env = z.infer<typeof envSchema>;
+export type Env = { [Name in keyof typeof variables]: ReturnType<(typeof variables)[Name]> };
 
 export class EnvError extends Error {
   constructor(readonly problems: { name: string; message: string }[]) {
@@ -77,11 +100,25 @@ export class EnvError extends Error {
 }
 
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
-  const result = envSchema.safeParse(source);
-  if (result.success) return result.data;
-  throw new EnvError(
-    result.error.issues.map((issue) => ({ name: String(issue.path[0] ?? 'environment'), message: issue.message })),
-  );
+  const problems: { name: string; message: string }[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, read] of Object.entries(variables)) {
+    try {
+      values[name] = read(source[name]);
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      problems.push({ name, message: error.message });
+    }
+  }
+  const env = values as Env;
+  if (problems.length === 0 && (env.MAILFERRY_ADMIN_EMAIL === undefined) !== (env.MAILFERRY_ADMIN_PASSWORD === undefined)) {
+    problems.push({
+      name: env.MAILFERRY_ADMIN_EMAIL === undefined ? 'MAILFERRY_ADMIN_EMAIL' : 'MAILFERRY_ADMIN_PASSWORD',
+      message: 'must be set together with the other of MAILFERRY_ADMIN_EMAIL / MAILFERRY_ADMIN_PASSWORD',
+    });
+  }
+  if (problems.length > 0) throw new EnvError(problems);
+  return env;
 }
 
 let cached: Env | undefined;

@@ -1,4 +1,4 @@
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import { createLogger } from '../../logger';
 import { resolveTarget, tlsOptions, type Lookup, type NetworkPolicy } from '../network/host-policy';
 import { classifySocketError } from '../network/socket-errors';
@@ -71,6 +71,8 @@ export async function connectImap(options: ImapConnectOptions): Promise<ImapFlow
     disableAutoIdle: true,
     emitLogs: false,
   } as ImapFlowOptions;
+  // Loaded on first use: a copy that finds nothing to do never needs it.
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow(config);
   // Without a listener, a socket error after connect() would be thrown as an uncaught event.
   client.on('error', (error: Error) => log.debug('connection error', { host: server.host, error }));
