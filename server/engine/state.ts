@@ -69,6 +69,8 @@ interface StateFile {
 export class FileStateStore implements StateStore {
   private state: StateFile | undefined;
   private writing: Promise<void> = Promise.resolve();
+  private next: Promise<void> | undefined;
+  private madeFolder = false;
 
   constructor(readonly file: string) {}
 
@@ -106,15 +108,23 @@ export class FileStateStore implements StateStore {
     return (await this.read()).issues;
   }
 
+  /**
+   * Writes the state as it is now. Saves that come while a write is under way share the next
+   * write, which takes the state as it is when it starts: each save still returns only once a
+   * file holding it is in place, and a busy copy writes the file a few times, not per save.
+   */
   private flush(): Promise<void> {
-    const snapshot = JSON.stringify(this.state);
-    this.writing = this.writing.then(async () => {
-      await fs.mkdir(path.dirname(this.file), { recursive: true });
+    this.next ??= this.writing.catch(() => undefined).then(async () => {
+      this.next = undefined;
+      const snapshot = JSON.stringify(this.state);
+      if (!this.madeFolder) await fs.mkdir(path.dirname(this.file), { recursive: true });
+      this.madeFolder = true;
       const temp = `${this.file}.${process.pid}.tmp`;
       await fs.writeFile(temp, snapshot, { mode: 0o600 });
       await fs.rename(temp, this.file);
     });
-    return this.writing;
+    this.writing = this.next;
+    return this.next;
   }
 }
 
