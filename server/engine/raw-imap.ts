@@ -167,6 +167,15 @@ export function quoteMailbox(path: string): string {
   return `"${encodeMutf7(path).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** The capabilities a line announces ("* CAPABILITY …", or a "[CAPABILITY …]" code), upper-case. */
+function capabilitiesIn(lines: string[]): string | null {
+  for (const line of lines) {
+    const match = /^\* CAPABILITY (.*)$/i.exec(line) ?? /\[CAPABILITY ([^\]]*)\]/i.exec(line);
+    if (match) return match[1]!.toUpperCase();
+  }
+  return null;
+}
+
 function quote(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
@@ -219,7 +228,8 @@ export async function openRawImap(options: RawImapOptions): Promise<RawImapConne
   try {
     const greeting = await connection.nextLine();
     if (!/^\* OK\b/i.test(greeting)) return giveUp();
-    let capabilities = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
+    const askCapabilities = async () => capabilitiesIn((await connection.command('CAPABILITY')).untagged) ?? '';
+    let capabilities = capabilitiesIn([greeting]) ?? (await askCapabilities());
     if (!secure) {
       if (capabilities.includes('STARTTLS')) {
         if ((await connection.command('STARTTLS')).status !== 'OK') return giveUp();
@@ -229,7 +239,8 @@ export async function openRawImap(options: RawImapOptions): Promise<RawImapConne
           secured.once('error', reject);
         });
         connection.attachSecured(upgraded);
-        capabilities = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
+        // What the server said before TLS does not count (RFC 3501 6.2.1).
+        capabilities = await askCapabilities();
       } else if (!target.isInsecure) {
         return giveUp();
       }
@@ -244,7 +255,8 @@ export async function openRawImap(options: RawImapOptions): Promise<RawImapConne
             ? null
             : await connection.command(`LOGIN ${quote(auth.user)} ${quote(auth.pass)}`);
     if (!login || login.status !== 'OK') return giveUp();
-    const after = (await connection.command('CAPABILITY')).untagged.join(' ').toUpperCase();
+    // Most servers name their capabilities after login in the answer to it.
+    const after = capabilitiesIn([...login.untagged, login.text]) ?? (await askCapabilities());
     connection.capabilities = new Set(after.split(/\s+/).filter((word) => word && word !== '*' && word !== 'CAPABILITY'));
     return connection;
   } catch (error) {
