@@ -25,14 +25,17 @@ export function imapflowAppender(client: ImapFlow): Appender {
 }
 
 /**
- * Target connections that only APPEND (nothing selected, so no EXISTS bookkeeping). A message
- * goes to the usable connection with the fewest bytes queued; `append` waits while the bytes
- * in flight exceed the budget, so memory stays bounded by the budget plus one message. The
- * connection list may be refilled by the owner after a connection died.
+ * Target connections that only APPEND (nothing selected, so no EXISTS bookkeeping). A folder's
+ * messages go to one connection, in the order they are handed over; they wait while the bytes
+ * in flight would exceed the budget, and `room()` tells readers to pause until those waiting
+ * are on their way, so memory stays bounded by the budget plus one message. The connection
+ * list may be refilled by the owner after a connection died.
  */
 export class AppenderPool {
-  private readonly queued = new Map<Appender, number>();
   private inFlightBytes = 0;
+  /** Bytes of messages handed over but not sent yet, because the budget is used up. */
+  private waitingBytes = 0;
+  private readonly admission: { size: number; admit: () => void }[] = [];
   private waiters: (() => void)[] = [];
   private readonly slots = new Map<string, number>();
 
@@ -56,11 +59,11 @@ export class AppenderPool {
   ) {}
 
   /**
-   * Undefined while the bytes in flight are below the budget, else a promise that resolves
-   * once they are: a reader can stop reading meanwhile.
+   * Undefined while the bytes in flight and waiting to go are below the budget, else a promise
+   * that resolves once they are: a reader can stop reading meanwhile.
    */
   room(): Promise<void> | undefined {
-    if (this.inFlightBytes < this.maxBytesInFlight) return undefined;
+    if (this.inFlightBytes + this.waitingBytes < this.maxBytesInFlight) return undefined;
     this.flushIfStuck();
     return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.room());
   }
@@ -82,27 +85,45 @@ export class AppenderPool {
 
   async append(path: string, content: readonly Buffer[], flags: string[], internalDate?: Date): Promise<number | null> {
     const size = byteLength(content);
-    while (this.inFlightBytes > 0 && this.inFlightBytes + size > this.maxBytesInFlight) {
+    if (this.admission.length > 0 || !this.fits(size)) {
+      // In the order of the calls: a message never overtakes one handed over before it.
+      this.waitingBytes += size;
+      const admitted = new Promise<void>((admit) => this.admission.push({ size, admit }));
       this.flushIfStuck();
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await admitted;
+    } else {
+      this.inFlightBytes += size;
     }
-    const usable = this.connections.filter((c) => c.usable);
-    if (usable.length === 0) throw Object.assign(new Error('No target connection is open'), { code: 'NoConnection' });
-    // One connection per folder: appends into one mailbox from several sessions fight over
-    // its index lock on the server (Dovecot's dovecot-uidlist), while different folders on
-    // different connections proceed in parallel.
-    const chosen = usable[this.slotOf(path) % usable.length]!;
-    const weight = size + 4096;
-    this.queued.set(chosen, (this.queued.get(chosen) ?? 0) + weight);
-    this.inFlightBytes += size;
     try {
+      const usable = this.connections.filter((c) => c.usable);
+      if (usable.length === 0) throw Object.assign(new Error('No target connection is open'), { code: 'NoConnection' });
+      // One connection per folder: appends into one mailbox from several sessions fight over
+      // its index lock on the server (Dovecot's dovecot-uidlist), while different folders on
+      // different connections proceed in parallel.
+      const chosen = usable[this.slotOf(path) % usable.length]!;
       return await chosen.append(path, content, flags, internalDate);
     } finally {
-      this.queued.set(chosen, (this.queued.get(chosen) ?? 0) - weight);
       this.inFlightBytes -= size;
+      this.admitWaiting();
       const waiters = this.waiters;
       this.waiters = [];
       for (const wake of waiters) wake();
     }
+  }
+
+  /** One message more fits in the budget (a message larger than the budget goes alone). */
+  private fits(size: number): boolean {
+    return this.inFlightBytes === 0 || this.inFlightBytes + size <= this.maxBytesInFlight;
+  }
+
+  /** Lets waiting messages go, first come first, while they fit; their bytes count from now. */
+  private admitWaiting() {
+    while (this.admission.length > 0 && this.fits(this.admission[0]!.size)) {
+      const { size, admit } = this.admission.shift()!;
+      this.waitingBytes -= size;
+      this.inFlightBytes += size;
+      admit();
+    }
+    if (this.admission.length > 0) this.flushIfStuck();
   }
 }
