@@ -206,6 +206,8 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
   let halted: { reason: unknown } | null = null;
   let index = 0;
   let batches = 0;
+  /** The batch read last: its UIDs so far bound the checkpoint of the batch before. */
+  let latestTally = { lowest: Number.POSITIVE_INFINITY };
   while (index < toCopy.length) {
     // At least one batch per call, so even a tiny time budget makes progress.
     if (batches++ > 0 && Date.now() > context.deadline) {
@@ -227,7 +229,8 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     }
     const wanted = batch.filter((m) => m.size <= context.maxMessageBytes);
     const appends: Promise<void>[] = [];
-    const tally = { copied: 0, copiedBytes: 0, failed: oversized.length, highest: 0, uidsUnknown: false };
+    const tally = { copied: 0, copiedBytes: 0, failed: oversized.length, highest: 0, lowest: Number.POSITIVE_INFINITY, uidsUnknown: false };
+    latestTally = tally;
     if (wanted.length > 0) {
       const received = new Set<number>();
       let refusal: FetchRejectedError | null = null;
@@ -244,6 +247,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
                 if (targetUid === null) tally.uidsUnknown = uidsUnknown = true;
                 else {
                   tally.highest = Math.max(tally.highest, targetUid);
+                  tally.lowest = Math.min(tally.lowest, targetUid);
                   highestAppended = Math.max(highestAppended, targetUid);
                 }
                 tally.copied++;
@@ -284,7 +288,13 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
       if (oversized.length) progress.failed(scan.sourcePath, oversized.length, oversized.reduce((n, m) => n + m.size, 0));
       await context.recordIssues(issues);
       if (!overlap) next.targetUidFloor = await floorNow();
-      else if (!tally.uidsUnknown) next.targetUidFloor = Math.max(next.targetUidFloor, selectedUidNext, tally.highest + 1);
+      else if (!tally.uidsUnknown) {
+        // Above this batch, unless a message of the batch being read already got a lower UID
+        // (a message of this batch the server refused in a group and took singly afterwards):
+        // the floor must not pass over anything a later checkpoint has not accounted for.
+        const later = latestTally === tally ? Number.POSITIVE_INFINITY : latestTally.lowest;
+        next.targetUidFloor = Math.max(next.targetUidFloor, selectedUidNext, Math.min(tally.highest + 1, later));
+      }
       next.lastUid = Math.max(next.lastUid, lastUid);
       next.messagesCopied += tally.copied;
       next.bytesCopied += tally.copiedBytes;
