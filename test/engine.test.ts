@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
 import { parseHostRules } from '@/server/accounts/network/host-rules';
 import { copyMailbox, type CopyMailboxOptions } from '@/server/engine/copy-mailbox';
-import { MemoryStateStore } from '@/server/engine/state';
+import { MemoryStateStore, type FolderCheckpoint } from '@/server/engine/state';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
 import { fillMailbox, makeMessage, openImap, snapshotMailbox, type TestMessage } from './helpers/mailbox';
 
@@ -118,6 +118,59 @@ describe('mail copy engine against a real Dovecot', () => {
     const resync = await copyMailbox({ ...options(source, target, state), syncFlags: true });
     expect(resync.messages).toEqual({ copied: 2, skipped: 0, failed: 0 });
     expect(await snapshotMailbox(await open(target))).toEqual(await snapshotMailbox(await open(source)));
+  });
+
+  it('keeps every checkpoint exact when the target refuses a message inside a group of appends', async () => {
+    // A target that refuses messages over 20 KB: the refusal comes from the server, in the
+    // middle of a MULTIAPPEND, while the next batch is already being stored.
+    const limited = await startDovecot({ users: [], tls: 'none', maxMessageBytes: 20_000 });
+    try {
+      const source = await newUser();
+      const target = `limited-${Date.now()}@example.test`;
+      await limited.addUser({ username: target, password });
+      const refused = new Set([4, 11, 12, 25]);
+      await fillMailbox(
+        await open(source),
+        Array.from({ length: 40 }, (_, i) => ({ folder: 'INBOX', raw: makeMessage({ subject: `n${i + 1}`, bodyBytes: refused.has(i + 1) ? 40_000 : 300 + i * 50 }) })),
+      );
+      const saved: FolderCheckpoint[] = [];
+      const state = new (class extends MemoryStateStore {
+        override async saveCheckpoint(checkpoint: FolderCheckpoint) {
+          saved.push({ ...checkpoint });
+          await super.saveCheckpoint(checkpoint);
+        }
+      })();
+      const server = { host: '127.0.0.1', security: 'starttls' as const };
+      const result = await copyMailbox({
+        source: { server: { ...server, port: dovecot.port }, auth: () => ({ user: source, pass: password }) },
+        target: { server: { ...server, port: limited.port }, auth: () => ({ user: target, pass: password }) },
+        policy: policy([dovecot.port, limited.port]),
+        state,
+        batchMessages: 3,
+      });
+      expect(result.messages).toEqual({ copied: 36, skipped: 0, failed: 4 });
+      expect(state.issues.map((issue) => issue.uid).sort((a, b) => a! - b!)).toEqual([...refused]);
+
+      // Everything below a checkpoint's floor on the target comes from source messages the
+      // checkpoint covers, and everything it covers is below the floor: a run resumed from
+      // any of them matches exactly the rest by identity.
+      const client = await openImap(limited.port, target, password);
+      clients.push(client);
+      await client.mailboxOpen('INBOX');
+      const stored: { uid: number; sourceUid: number }[] = [];
+      for await (const message of client.fetch('1:*', { uid: true, envelope: true })) stored.push({ uid: message.uid, sourceUid: Number(message.envelope!.subject!.slice(1)) });
+      expect(stored.map((m) => m.sourceUid).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1).filter((uid) => !refused.has(uid)));
+      const inbox = saved.filter((c) => c.sourcePath === 'INBOX');
+      expect(inbox.length).toBeGreaterThan(5);
+      for (const checkpoint of inbox) {
+        const beyond = stored.filter((m) => m.uid < checkpoint.targetUidFloor && m.sourceUid > checkpoint.lastUid);
+        expect(beyond, `checkpoint at source UID ${checkpoint.lastUid}, floor ${checkpoint.targetUidFloor}`).toEqual([]);
+        const above = stored.filter((m) => m.uid >= checkpoint.targetUidFloor && m.sourceUid <= checkpoint.lastUid);
+        expect(above, `checkpoint at source UID ${checkpoint.lastUid}, floor ${checkpoint.targetUidFloor}`).toEqual([]);
+      }
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('reports a message over the size limit with folder, UID and size, and copies the rest', async () => {

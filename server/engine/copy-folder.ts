@@ -75,6 +75,44 @@ export function uidSet(uids: number[]): string {
  * `N:*` also returns the highest message when it is below N (RFC 3501 `*` semantics), so the
  * caller filters by UID.
  */
+/** A message this run stored: its UID on the source and the UID the target gave it. */
+export interface StoredMessage {
+  sourceUid: number;
+  targetUid: number;
+}
+
+function lowestTargetUid(stored: readonly StoredMessage[]): number {
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const message of stored) lowest = Math.min(lowest, message.targetUid);
+  return lowest;
+}
+
+/**
+ * How far a checkpoint may reach. A checkpoint (lastUid L, floor F) is exact when every
+ * stored message from the source up to L has a target UID below F and every one beyond L has
+ * one at F or above: a resumed run then matches exactly the messages from F on. `stored` are
+ * the messages no checkpoint covers yet; `laterLowest` the lowest target UID a later batch
+ * already got. `covered` are the longest run of them in source order whose target UIDs all
+ * lie below the rest's and below `laterLowest`; `open` the others, in source order.
+ */
+export function checkpointCut(stored: readonly StoredMessage[], laterLowest: number): { highestCovered: number; open: StoredMessage[] } {
+  const sorted = [...stored].sort((a, b) => a.sourceUid - b.sourceUid);
+  const lowestFrom: number[] = new Array<number>(sorted.length + 1);
+  lowestFrom[sorted.length] = laterLowest;
+  for (let i = sorted.length - 1; i >= 0; i--) lowestFrom[i] = Math.min(sorted[i]!.targetUid, lowestFrom[i + 1]!);
+  let covered = 0;
+  let highestCovered = 0;
+  let highest = 0;
+  for (let i = 0; i <= sorted.length; i++) {
+    if (highest < lowestFrom[i]!) {
+      covered = i;
+      highestCovered = highest;
+    }
+    if (i < sorted.length) highest = Math.max(highest, sorted[i]!.targetUid);
+  }
+  return { highestCovered, open: sorted.slice(covered) };
+}
+
 async function readIdentities(client: ImapFlow, range: string, minUid: number): Promise<Map<number, { identity: string; flags: Set<string> }>> {
   const entries = new Map<number, { identity: string; flags: Set<string> }>();
   const withoutId: number[] = [];
@@ -207,7 +245,9 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
   let index = 0;
   let batches = 0;
   /** The batch read last: its UIDs so far bound the checkpoint of the batch before. */
-  let latestTally = { lowest: Number.POSITIVE_INFINITY };
+  let latestTally: { stored: StoredMessage[] } = { stored: [] };
+  /** Stored messages no checkpoint covers yet (see checkpointCut). */
+  let uncovered: StoredMessage[] = [];
   while (index < toCopy.length) {
     // At least one batch per call, so even a tiny time budget makes progress.
     if (batches++ > 0 && Date.now() > context.deadline) {
@@ -229,7 +269,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     }
     const wanted = batch.filter((m) => m.size <= context.maxMessageBytes);
     const appends: Promise<void>[] = [];
-    const tally = { copied: 0, copiedBytes: 0, failed: oversized.length, highest: 0, lowest: Number.POSITIVE_INFINITY, uidsUnknown: false };
+    const tally = { copied: 0, copiedBytes: 0, failed: oversized.length, stored: [] as StoredMessage[], uidsUnknown: false };
     latestTally = tally;
     if (wanted.length > 0) {
       const received = new Set<number>();
@@ -246,8 +286,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
               (targetUid) => {
                 if (targetUid === null) tally.uidsUnknown = uidsUnknown = true;
                 else {
-                  tally.highest = Math.max(tally.highest, targetUid);
-                  tally.lowest = Math.min(tally.lowest, targetUid);
+                  tally.stored.push({ sourceUid: uid, targetUid });
                   highestAppended = Math.max(highestAppended, targetUid);
                 }
                 tally.copied++;
@@ -289,13 +328,16 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
       await context.recordIssues(issues);
       if (!overlap) next.targetUidFloor = await floorNow();
       else if (!tally.uidsUnknown) {
-        // Above this batch, unless a message of the batch being read already got a lower UID
-        // (a message of this batch the server refused in a group and took singly afterwards):
-        // the floor must not pass over anything a later checkpoint has not accounted for.
-        const later = latestTally === tally ? Number.POSITIVE_INFINITY : latestTally.lowest;
-        next.targetUidFloor = Math.max(next.targetUidFloor, selectedUidNext, Math.min(tally.highest + 1, later));
-      }
-      next.lastUid = Math.max(next.lastUid, lastUid);
+        // Usually the whole batch, with the floor above it. But a message the server refused
+        // in a group is tried again singly, after groups of the batch being read now: the
+        // checkpoint then ends before it, so that nothing below the floor is beyond lastUid and
+        // nothing beyond lastUid is below the floor.
+        uncovered.push(...tally.stored);
+        const cut = checkpointCut(uncovered, latestTally === tally ? Number.POSITIVE_INFINITY : lowestTargetUid(latestTally.stored));
+        uncovered = cut.open;
+        next.targetUidFloor = Math.max(next.targetUidFloor, selectedUidNext, cut.highestCovered + 1);
+        next.lastUid = Math.max(next.lastUid, cut.open.length > 0 ? cut.open[0]!.sourceUid - 1 : lastUid);
+      } else next.lastUid = Math.max(next.lastUid, lastUid);
       next.messagesCopied += tally.copied;
       next.bytesCopied += tally.copiedBytes;
       next.messagesFailed += tally.failed;

@@ -32,6 +32,8 @@ export interface DovecotOptions {
   separator?: '/' | '.';
   /** How long to wait for the greeting before giving up. Default 15 s. */
   startTimeoutMs?: number;
+  /** Refuse to store messages larger than this (APPEND answers NO [LIMIT]), as quotas do. */
+  maxMessageBytes?: number;
 }
 
 export interface DovecotServer {
@@ -125,7 +127,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
       tlsPort = tls === 'both' ? (ports[1] ?? 0) : null;
       await writeFile(
         configPath,
-        dovecotConfig({ rootDir, host, port, tlsPort, tls, requireStarttls, separator, owner, passwdFile, logPath, certificates }),
+        dovecotConfig({ rootDir, host, port, tlsPort, tls, requireStarttls, separator, owner, passwdFile, logPath, certificates, maxMessageBytes: options.maxMessageBytes }),
       );
       daemon = spawnDaemon(DOVECOT, ['-F', '-c', configPath], {
         outputFile: path.join(rootDir, 'master.out'),
@@ -255,6 +257,7 @@ interface ConfigInput {
   passwdFile: string;
   logPath: string;
   certificates: { certPath: string; keyPath: string } | null;
+  maxMessageBytes?: number;
 }
 
 function dovecotConfig(input: ConfigInput): string {
@@ -291,6 +294,17 @@ auth_verbose = yes
 
 mail_location = maildir:~/Maildir
 mail_fsync = never
+${
+  input.maxMessageBytes === undefined
+    ? ''
+    : `mail_plugins = $mail_plugins quota
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+  quota_rule = *:storage=0
+  quota_max_mail_size = ${input.maxMessageBytes}
+}`
+}
 
 passdb {
   driver = passwd-file
