@@ -28,7 +28,7 @@ export function imapflowAppender(client: ImapFlow): Appender {
  * Target connections that only APPEND (nothing selected, so no EXISTS bookkeeping). A folder's
  * messages go to one connection, in the order they are handed over; they wait while the bytes
  * in flight would exceed the budget, and `room()` tells readers to pause until those waiting
- * are on their way, so memory stays bounded by the budget plus one message. The connection
+ * are on their way, so memory stays bounded by the budget plus about one message per reader. The connection
  * list may be refilled by the owner after a connection died.
  */
 export class AppenderPool {
@@ -85,7 +85,7 @@ export class AppenderPool {
 
   async append(path: string, content: readonly Buffer[], flags: string[], internalDate?: Date): Promise<number | null> {
     const size = byteLength(content);
-    if (this.admission.length > 0 || !this.fits(size)) {
+    if (this.admission.length > 0 || !this.belowBudget) {
       // In the order of the calls: a message never overtakes one handed over before it.
       this.waitingBytes += size;
       const admitted = new Promise<void>((admit) => this.admission.push({ size, admit }));
@@ -111,14 +111,18 @@ export class AppenderPool {
     }
   }
 
-  /** One message more fits in the budget (a message larger than the budget goes alone). */
-  private fits(size: number): boolean {
-    return this.inFlightBytes === 0 || this.inFlightBytes + size <= this.maxBytesInFlight;
+  /**
+   * Whether one message more may go: while the bytes in flight are below the budget, so the
+   * budget is exceeded by one message at most. Waiting until a large message fits whole would
+   * leave the connection idle while the bytes before it drain.
+   */
+  private get belowBudget(): boolean {
+    return this.inFlightBytes < this.maxBytesInFlight;
   }
 
   /** Lets waiting messages go, first come first, while they fit; their bytes count from now. */
   private admitWaiting() {
-    while (this.admission.length > 0 && this.fits(this.admission[0]!.size)) {
+    while (this.admission.length > 0 && this.belowBudget) {
       const { size, admit } = this.admission.shift()!;
       this.waitingBytes -= size;
       this.inFlightBytes += size;
