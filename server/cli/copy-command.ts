@@ -86,12 +86,13 @@ export const copyCommand: Command = {
     const json = options.json === true;
     const tty = process.stderr.isTTY;
     let lastLine = '';
+    const state = new FileStateStore(stateFile);
     try {
       const summary = await copyMailbox({
         source: { server: source.server, auth: () => ({ user: source.user, pass: source.password }) },
         target: { server: target.server, auth: () => ({ user: target.user, pass: target.password }) },
         policy: buildNetworkPolicy(env, { allowedHosts: '', insecureHosts: '', trustedCaPem: null }),
-        state: new FileStateStore(stateFile),
+        state,
         // A re-run is a delta pass: new messages, and flag changes of those copied before.
         syncFlags: options['no-flags'] !== true,
         appendConnections: numberOption(options, 'connections'),
@@ -104,6 +105,7 @@ export const copyCommand: Command = {
               if (tty) process.stderr.write(`\r${lastLine}`);
             },
       });
+      await state.close();
       if (json) {
         out(summaryJson(summary));
       } else {
@@ -117,6 +119,8 @@ export const copyCommand: Command = {
       }
       return summary.messages.failed > 0 || summary.issues.length > 0 ? 3 : 0;
     } catch (error) {
+      // What was copied before the failure is resumed from, not copied again.
+      await state.close().catch(() => undefined);
       if (tty && !json) process.stderr.write('\n');
       const message =
         error instanceof ConnectorError ? failureMessage(error.reason) : error instanceof CopyError ? error.message : `The copy failed: ${(error as Error).message}`;

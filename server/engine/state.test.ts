@@ -17,34 +17,45 @@ function stateFile(): string {
   return path.join(folder, 'nested', 'copy.json');
 }
 
+const lastUids = (file: string) =>
+  Object.fromEntries((JSON.parse(readFileSync(file, 'utf8')) as { folders: { sourcePath: string; lastUid: number }[] }).folders.map((f) => [f.sourcePath, f.lastUid]));
+
 describe('FileStateStore', () => {
-  it('has every save in the file once it returns, with saves that come together sharing writes', async () => {
+  it('writes the whole state at most once per interval, and close() writes the rest', async () => {
     const file = stateFile();
-    const store = new FileStateStore(file);
+    const store = new FileStateStore(file, 10_000);
     const renames = vi.spyOn(fs, 'rename');
-    const saves = Array.from({ length: 40 }, (_, i) => ({ ...emptyCheckpoint(`Folder ${i % 8}`, `Folder ${i % 8}`), lastUid: i }));
-    await Promise.all(
-      saves.map(async (checkpoint) => {
-        await store.saveCheckpoint(checkpoint);
-        // Once its save returned, the file holds this checkpoint or a later one of its folder.
-        const written = JSON.parse(readFileSync(file, 'utf8')) as { folders: { sourcePath: string; lastUid: number }[] };
-        expect(written.folders.find((f) => f.sourcePath === checkpoint.sourcePath)!.lastUid).toBeGreaterThanOrEqual(checkpoint.lastUid);
-      }),
-    );
-    expect(renames.mock.calls.length).toBeLessThan(10);
-    const reread = await new FileStateStore(file).loadCheckpoints();
-    expect([...reread.values()].map((c) => [c.sourcePath, c.lastUid]).sort()).toEqual(
-      Array.from({ length: 8 }, (_, i) => [`Folder ${i}`, 32 + i]).sort(),
-    );
+    for (let i = 0; i < 40; i++) await store.saveCheckpoint({ ...emptyCheckpoint(`Folder ${i % 8}`, `Folder ${i % 8}`), lastUid: i });
+    await store.recordIssues([{ folder: 'Folder 1', uid: 3, size: 10, reason: 'refused' }]);
+    // The first save was written at once; the 40 that followed wait for the interval.
+    await vi.waitFor(() => expect(renames).toHaveBeenCalledTimes(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(renames).toHaveBeenCalledTimes(1);
+    expect(lastUids(file)).toEqual({ 'Folder 0': 0 });
+    await store.close();
+    expect(renames).toHaveBeenCalledTimes(2);
+    expect(lastUids(file)).toEqual(Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`Folder ${i}`, 32 + i])));
+    expect(await new FileStateStore(file).issues()).toEqual([{ folder: 'Folder 1', uid: 3, size: 10, reason: 'refused' }]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
-  it('goes on writing after a failed write', async () => {
+  it('writes again once the interval has passed', async () => {
+    const file = stateFile();
+    const store = new FileStateStore(file, 20);
+    await store.saveCheckpoint({ ...emptyCheckpoint('INBOX', 'INBOX'), lastUid: 1 });
+    await store.saveCheckpoint({ ...emptyCheckpoint('INBOX', 'INBOX'), lastUid: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lastUids(file)).toEqual({ INBOX: 2 });
+  });
+
+  it('reports a failed write, and goes on writing', async () => {
     const file = stateFile();
     const store = new FileStateStore(file);
     vi.spyOn(fs, 'rename').mockRejectedValueOnce(new Error('disk full'));
-    await expect(store.saveCheckpoint({ ...emptyCheckpoint('INBOX', 'INBOX'), lastUid: 1 })).rejects.toThrow('disk full');
+    await store.saveCheckpoint({ ...emptyCheckpoint('INBOX', 'INBOX'), lastUid: 1 });
+    await expect(store.close()).rejects.toThrow('disk full');
     await store.saveCheckpoint({ ...emptyCheckpoint('INBOX', 'INBOX'), lastUid: 2 });
+    await store.close();
     expect((await new FileStateStore(file).loadCheckpoints()).get('INBOX')!.lastUid).toBe(2);
   });
 });

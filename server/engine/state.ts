@@ -65,14 +65,24 @@ interface StateFile {
  * at any moment leaves either the old or the new state, never half of one. No fsync: a
  * checkpoint lost to a power cut only means an older one is used, and the copy then matches
  * everything appended since by identity, so nothing is copied twice either way.
+ *
+ * For the same reason the file need not follow every save at once: it is written at most
+ * every `intervalMs` (a busy copy saves dozens of checkpoints a second), always with the
+ * whole state as it is then, and `close()` writes what is left. A failed write is reported
+ * by the next save or by `close()`.
  */
 export class FileStateStore implements StateStore {
   private state: StateFile | undefined;
   private writing: Promise<void> = Promise.resolve();
-  private next: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastWrite = 0;
+  private failure: unknown;
   private madeFolder = false;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly intervalMs = 200,
+  ) {}
 
   private async read(): Promise<StateFile> {
     if (!this.state) {
@@ -94,37 +104,64 @@ export class FileStateStore implements StateStore {
     const index = state.folders.findIndex((f) => f.sourcePath === checkpoint.sourcePath);
     if (index >= 0) state.folders[index] = { ...checkpoint };
     else state.folders.push({ ...checkpoint });
-    await this.flush();
+    this.changed();
   }
 
   async recordIssues(issues: CopyIssue[]): Promise<void> {
     if (issues.length === 0) return;
     const state = await this.read();
     state.issues.push(...issues);
-    await this.flush();
+    this.changed();
   }
 
   async issues(): Promise<CopyIssue[]> {
     return (await this.read()).issues;
   }
 
-  /**
-   * Writes the state as it is now. Saves that come while a write is under way share the next
-   * write, which takes the state as it is when it starts: each save still returns only once a
-   * file holding it is in place, and a busy copy writes the file a few times, not per save.
-   */
-  private flush(): Promise<void> {
-    this.next ??= this.writing.catch(() => undefined).then(async () => {
-      this.next = undefined;
-      const snapshot = JSON.stringify(this.state);
-      if (!this.madeFolder) await fs.mkdir(path.dirname(this.file), { recursive: true });
-      this.madeFolder = true;
-      const temp = `${this.file}.${process.pid}.tmp`;
-      await fs.writeFile(temp, snapshot, { mode: 0o600 });
-      await fs.rename(temp, this.file);
+  /** Writes what is not written yet and waits for it; the store can go on being used. */
+  async close(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.write();
+    }
+    await this.writing;
+    this.throwFailure();
+  }
+
+  private changed() {
+    this.throwFailure();
+    if (this.timer) return;
+    const wait = this.lastWrite + this.intervalMs - Date.now();
+    if (wait <= 0) this.write();
+    else this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.write();
+    }, wait);
+  }
+
+  private throwFailure() {
+    if (this.failure === undefined) return;
+    const failure = this.failure;
+    this.failure = undefined;
+    throw failure;
+  }
+
+  /** Writes the state as it is when the write begins, after any write under way. */
+  private write() {
+    this.lastWrite = Date.now();
+    this.writing = this.writing.then(async () => {
+      try {
+        const snapshot = JSON.stringify(this.state);
+        if (!this.madeFolder) await fs.mkdir(path.dirname(this.file), { recursive: true });
+        this.madeFolder = true;
+        const temp = `${this.file}.${process.pid}.tmp`;
+        await fs.writeFile(temp, snapshot, { mode: 0o600 });
+        await fs.rename(temp, this.file);
+      } catch (error) {
+        this.failure = error;
+      }
     });
-    this.writing = this.next;
-    return this.next;
   }
 }
 
