@@ -85,6 +85,19 @@ describe('raw IMAP connections for the copy', () => {
     expect(statuses.get('INBOX')).toEqual(info);
     expect(statuses.get('Sent')).toMatchObject({ exists: 0, uidNext: 1 });
     expect(statuses.has('No such folder')).toBe(false);
+    // Several folders opened and read at once; a refused one is left out, the others stay right.
+    const scanned = await fetcher!.scanMany([
+      { path: 'INBOX', from: 3 },
+      { path: 'No such folder', from: 1 },
+      { path: 'Projekte/Größe & "Co"', from: 1 },
+      { path: 'Sent', from: 1 },
+    ]);
+    expect([...scanned.keys()]).toEqual(['INBOX', 'Projekte/Größe & "Co"', 'Sent']);
+    expect(scanned.get('INBOX')!.mailbox).toEqual(info);
+    expect(scanned.get('INBOX')!.sizes.map((s) => s.uid)).toEqual(messages.slice(2).map((_, i) => i + 3));
+    expect(scanned.get('Projekte/Größe & "Co"')!.sizes.length).toBe(scanned.get('Projekte/Größe & "Co"')!.mailbox.exists);
+    expect(scanned.get('Sent')).toMatchObject({ mailbox: { exists: 0, uidNext: 1 }, sizes: [] });
+    await fetcher!.examine('INBOX');
     const sizes = await fetcher!.sizes('1:*');
     expect(sizes.map((s) => s.size)).toEqual(messages.map((m) => Buffer.byteLength(m.raw)));
 

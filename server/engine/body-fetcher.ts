@@ -32,6 +32,12 @@ export interface BodyFetcher {
   flags(range: string, changedSince: string | null): Promise<{ uid: number; flags: Set<string> }[]>;
   /** UIDs and sizes of the messages in a UID range of the open folder. */
   sizes(range: string): Promise<{ uid: number; size: number }[]>;
+  /**
+   * Opens each folder and reads the UIDs and sizes from its `from` on, all commands at once
+   * (`from:*` also returns the highest message when it is below `from`). A folder missing
+   * from the answer must be opened and read alone.
+   */
+  scanMany(folders: { path: string; from: number }[]): Promise<Map<string, FolderContents>>;
   fetch(uidSet: string, onMessage: (message: FetchedMessage) => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,6 +46,11 @@ export interface ListedFolder {
   /** Decoded, as imapflow reports it (INBOX upper-cased). */
   path: string;
   flags: Set<string>;
+}
+
+export interface FolderContents {
+  mailbox: MailboxInfo;
+  sizes: { uid: number; size: number }[];
 }
 
 export interface MailboxInfo {
@@ -101,6 +112,10 @@ export function imapflowBodyFetcher(client: ImapFlow): BodyFetcher {
       for await (const message of client.fetch(range, { uid: true, size: true }, { uid: true })) found.push({ uid: message.uid, size: message.size ?? 0 });
       return found;
     },
+    async scanMany() {
+      // One folder at a time (examine, sizes) is all imapflow does.
+      return new Map();
+    },
     async fetch(uidSet, onMessage) {
       for await (const message of client.fetch(uidSet, { uid: true, source: true, flags: true, internalDate: true }, { uid: true })) {
         if (!message.source) continue;
@@ -129,6 +144,24 @@ export function parseImapDateTime(text: string): Date | null {
 }
 
 /** `* STATUS "name" (UIDNEXT 5 UIDVALIDITY 7 MESSAGES 4 HIGHESTMODSEQ 9)` as MailboxInfo. */
+function emptyMailboxInfo(): MailboxInfo {
+  return { uidValidity: '', uidNext: null, exists: 0, highestModseq: null };
+}
+
+/** Takes what an untagged answer to EXAMINE says about the folder into `info`. */
+function readExamineLine(line: string, info: MailboxInfo) {
+  const code = /^\* OK \[(UIDVALIDITY|UIDNEXT|HIGHESTMODSEQ) (\d+)\]/i.exec(line);
+  if (code) {
+    const [, name, value] = code;
+    if (name!.toUpperCase() === 'UIDVALIDITY') info.uidValidity = value!;
+    else if (name!.toUpperCase() === 'UIDNEXT') info.uidNext = Number(value);
+    else info.highestModseq = value!;
+    return;
+  }
+  const exists = /^\* (\d+) EXISTS/i.exec(line);
+  if (exists) info.exists = Number(exists[1]);
+}
+
 export function parseStatusLine(line: string): MailboxInfo | null {
   const list = /\(([^()]*)\)\s*$/.exec(line)?.[1];
   if (list === undefined) return null;
@@ -288,25 +321,53 @@ class RawBodyFetcher implements BodyFetcher {
     return found;
   }
 
+  private examineCommand(path: string): string {
+    return `EXAMINE ${quoteMailbox(path)}${this.connection.capabilities.has('CONDSTORE') ? ' (CONDSTORE)' : ''}`;
+  }
+
   async examine(path: string): Promise<MailboxInfo> {
-    const info: MailboxInfo = { uidValidity: '', uidNext: null, exists: 0, highestModseq: null };
-    const condstore = this.connection.capabilities.has('CONDSTORE');
-    await this.run(`EXAMINE ${quoteMailbox(path)}${condstore ? ' (CONDSTORE)' : ''}`, {
-      onUntagged: (line) => {
-        const code = /^\* OK \[(UIDVALIDITY|UIDNEXT|HIGHESTMODSEQ) (\d+)\]/i.exec(line);
-        if (code) {
-          const [, name, value] = code;
-          if (name!.toUpperCase() === 'UIDVALIDITY') info.uidValidity = value!;
-          else if (name!.toUpperCase() === 'UIDNEXT') info.uidNext = Number(value);
-          else info.highestModseq = value!;
-          return;
-        }
-        const exists = /^\* (\d+) EXISTS/i.exec(line);
-        if (exists) info.exists = Number(exists[1]);
-      },
-    });
+    const info = emptyMailboxInfo();
+    await this.run(this.examineCommand(path), { onUntagged: (line) => readExamineLine(line, info) });
     if (!info.uidValidity) throw new FetchRejectedError('NO', `The server did not report the UIDVALIDITY of ${path}.`);
     return info;
+  }
+
+  async scanMany(folders: { path: string; from: number }[]): Promise<Map<string, FolderContents>> {
+    const found = new Map<string, FolderContents>();
+    if (folders.length === 0) return found;
+    // EXAMINE and UID FETCH per folder; answers come in the order of the commands.
+    let command = 0;
+    let current: FolderContents = { mailbox: emptyMailboxInfo(), sizes: [] };
+    let failed = false;
+    const answered = (ok: boolean) => {
+      failed ||= !ok;
+      if (command % 2 === 1) {
+        if (!failed && current.mailbox.uidValidity) found.set(folders[command >> 1]!.path, current);
+        current = { mailbox: emptyMailboxInfo(), sizes: [] };
+        failed = false;
+      }
+      command++;
+    };
+    await this.runMany(
+      folders.flatMap((folder) => [this.examineCommand(folder.path), `UID FETCH ${folder.from}:* (UID RFC822.SIZE)`]),
+      {
+        onUntagged: (line) => {
+          if (command % 2 === 0) readExamineLine(line, current.mailbox);
+        },
+        onFetch: (items) => {
+          const uid = Number(items.get('UID'));
+          if (command % 2 === 1 && Number.isInteger(uid)) current.sizes.push({ uid, size: Number(items.get('RFC822.SIZE') ?? 0) });
+        },
+        onTagged: (line) => answered(/^\S+ OK\b/i.test(line)),
+      },
+    ).then(
+      () => answered(true),
+      (error: unknown) => {
+        if (!(error instanceof FetchRejectedError)) throw error;
+        answered(false);
+      },
+    );
+    return found;
   }
 
   async listFolders(): Promise<ListedFolder[]> {

@@ -5,7 +5,7 @@ import type { MailServer } from '../accounts/server-address';
 import { ConnectorError } from '../accounts/types';
 import { createLogger } from '../logger';
 import { AppenderPool, imapflowAppender } from './appender-pool';
-import { connectBodyFetcher, imapflowBodyFetcher, SourceChangedError, type BodyFetcher } from './body-fetcher';
+import { connectBodyFetcher, imapflowBodyFetcher, SourceChangedError, type BodyFetcher, type MailboxInfo } from './body-fetcher';
 import { copyFolder, CopyStoppedError, type FolderScan } from './copy-folder';
 import { ensureTargetFolders, planFolders } from './folder-plan';
 import { connectPipelinedAppender, type Appender } from './pipelined-appender';
@@ -115,20 +115,29 @@ async function foldersWithNothingToDo(reader: BodyFetcher, checkpoints: Map<stri
   return listed.length;
 }
 
+/** Where a folder's copy starts: after its checkpoint, or from the first message when the source's UIDs changed. */
+function firstUid(checkpoint: FolderCheckpoint, uidValidity: string): number {
+  return checkpoint.sourceUidValidity === uidValidity ? checkpoint.lastUid + 1 : 1;
+}
+
 async function scanFolder(source: BodyFetcher, folder: PlannedFolder, checkpoint: FolderCheckpoint): Promise<FolderScan> {
   const mailbox = await source.examine(folder.sourcePath);
+  const from = firstUid(checkpoint, mailbox.uidValidity);
+  const needed = mailbox.exists > 0 && (mailbox.uidNext === null || from < mailbox.uidNext);
+  return folderScan(folder, checkpoint, mailbox, needed ? await source.sizes(`${from}:*`) : []);
+}
+
+function folderScan(folder: PlannedFolder, checkpoint: FolderCheckpoint, mailbox: MailboxInfo, sizes: { uid: number; size: number }[]): FolderScan {
   const isContinuation = checkpoint.sourceUidValidity === mailbox.uidValidity;
-  const from = isContinuation ? checkpoint.lastUid + 1 : 1;
+  const from = firstUid(checkpoint, mailbox.uidValidity);
   let uidNext = mailbox.uidNext ?? 0;
   const candidates: { uid: number; size: number }[] = [];
-  if (mailbox.exists > 0 && (mailbox.uidNext === null || from < mailbox.uidNext)) {
-    // `N:*` also returns the highest message when it is below N: filtered by UID.
-    for (const message of await source.sizes(`${from}:*`)) {
-      if (message.uid >= from) candidates.push(message);
-      if (mailbox.uidNext === null) uidNext = Math.max(uidNext, message.uid + 1);
-    }
-    candidates.sort((a, b) => a.uid - b.uid);
+  // `N:*` also returns the highest message when it is below N: filtered by UID.
+  for (const message of sizes) {
+    if (message.uid >= from) candidates.push(message);
+    if (mailbox.uidNext === null) uidNext = Math.max(uidNext, message.uid + 1);
   }
+  candidates.sort((a, b) => a.uid - b.uid);
   return {
     sourcePath: folder.sourcePath,
     targetPath: folder.targetPath,
@@ -230,14 +239,16 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const planSourceReady = connect(options.source);
     const planBodiesReady = early ? Promise.resolve(early) : connectBodies(() => planSourceReady);
     planBodiesReady.catch(() => undefined);
-    const [planSource, planTarget] = await Promise.all([planSourceReady, connect(options.target)]);
-    // A first pass needs all its copying connections: they log in while the folders are
-    // planned and scanned. Later passes open them only for folders with work.
+    const planTargetReady = connect(options.target);
+    // A first pass needs all its copying connections: they log in while the planning
+    // connections do and the folders are planned and scanned. Later passes open them only for
+    // folders with work.
     if (known.size === 0) {
       for (let i = 1; i < folderConcurrency; i++) spares.push(openPair());
       warming.push(refillAppenders());
       for (const pending of [...spares, ...warming]) pending.catch(() => undefined);
     }
+    const [planSource, planTarget] = await Promise.all([planSourceReady, planTargetReady]);
     const plan = await planFolders(planSource, planTarget);
     const created = await ensureTargetFolders(planTarget, plan);
     const refused = new Set(created.filter((c) => c.status === 'refused').map((c) => c.targetPath));
@@ -262,14 +273,26 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     // One pipelined STATUS for all folders: those with nothing new since their checkpoint need
     // not be opened at all.
     const statuses = await planBodies.statuses(folders.map((f) => f.sourcePath));
+    const toRead: PlannedFolder[] = [];
     for (const folder of folders) {
       const checkpoint = checkpointOf(folder);
       const status = statuses.get(folder.sourcePath);
-      const unchanged = status && status.uidNext !== null && checkpoint.sourceUidValidity === status.uidValidity && status.uidNext <= checkpoint.lastUid + 1;
+      const unchanged = status && status.uidNext !== null && (status.exists === 0 || (checkpoint.sourceUidValidity === status.uidValidity && status.uidNext <= checkpoint.lastUid + 1));
+      if (unchanged) scans.set(folder.sourcePath, folderScan(folder, checkpoint, status, []));
+      else toRead.push(folder);
+    }
+    // The others are opened and their sizes read with all commands sent at once; a folder
+    // whose answer is missing or changed meanwhile is read alone.
+    const read = await planBodies.scanMany(
+      toRead.filter((f) => statuses.has(f.sourcePath)).map((f) => ({ path: f.sourcePath, from: firstUid(checkpointOf(f), statuses.get(f.sourcePath)!.uidValidity) })),
+    );
+    for (const folder of toRead) {
+      const checkpoint = checkpointOf(folder);
+      const contents = read.get(folder.sourcePath);
       scans.set(
         folder.sourcePath,
-        unchanged
-          ? { sourcePath: folder.sourcePath, targetPath: folder.targetPath, uidValidity: status.uidValidity, uidNext: status.uidNext!, highestModseq: status.highestModseq, candidates: [], isContinuation: true }
+        contents && contents.mailbox.uidValidity === statuses.get(folder.sourcePath)?.uidValidity
+          ? folderScan(folder, checkpoint, contents.mailbox, contents.sizes)
           : await scanFolder(planBodies, folder, checkpoint),
       );
     }
