@@ -26,10 +26,10 @@ export function imapflowAppender(client: ImapFlow): Appender {
 
 /**
  * Target connections that only APPEND (nothing selected, so no EXISTS bookkeeping). A folder's
- * messages go to one connection, in the order they are handed over; they wait while the bytes
- * in flight would exceed the budget, and `room()` tells readers to pause until those waiting
- * are on their way, so memory stays bounded by the budget plus about one message per reader. The connection
- * list may be refilled by the owner after a connection died.
+ * messages go to one connection, in the order they are handed over; they wait while the budget
+ * of bytes in flight is used up, and `room()` tells readers to pause until those waiting are
+ * on their way, so memory stays bounded by the budget plus about one message per reader. The
+ * connection list may be refilled by the owner after a connection died.
  */
 export class AppenderPool {
   private inFlightBytes = 0;
@@ -120,7 +120,7 @@ export class AppenderPool {
     return this.inFlightBytes < this.maxBytesInFlight;
   }
 
-  /** Lets waiting messages go, first come first, while they fit; their bytes count from now. */
+  /** Lets waiting messages go, first come first, while the budget lasts; their bytes count from now. */
   private admitWaiting() {
     while (this.admission.length > 0 && this.belowBudget) {
       const { size, admit } = this.admission.shift()!;

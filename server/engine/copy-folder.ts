@@ -70,11 +70,6 @@ export function uidSet(uids: number[]): string {
   return parts.join(',');
 }
 
-/**
- * Identities of messages, reading the header block only for those without a Message-ID.
- * `N:*` also returns the highest message when it is below N (RFC 3501 `*` semantics), so the
- * caller filters by UID.
- */
 /** A message this run stored: its UID on the source and the UID the target gave it. */
 export interface StoredMessage {
   sourceUid: number;
@@ -92,8 +87,9 @@ function lowestTargetUid(stored: readonly StoredMessage[]): number {
  * stored message from the source up to L has a target UID below F and every one beyond L has
  * one at F or above: a resumed run then matches exactly the messages from F on. `stored` are
  * the messages no checkpoint covers yet; `laterLowest` the lowest target UID a later batch
- * already got. `covered` are the longest run of them in source order whose target UIDs all
- * lie below the rest's and below `laterLowest`; `open` the others, in source order.
+ * already got. The checkpoint covers the longest run of them in source order whose target
+ * UIDs all lie below the others' and below `laterLowest`: returned are the highest target UID
+ * it covers and the messages it leaves open, in source order.
  */
 export function checkpointCut(stored: readonly StoredMessage[], laterLowest: number): { highestCovered: number; open: StoredMessage[] } {
   const sorted = [...stored].sort((a, b) => a.sourceUid - b.sourceUid);
@@ -113,6 +109,11 @@ export function checkpointCut(stored: readonly StoredMessage[], laterLowest: num
   return { highestCovered, open: sorted.slice(covered) };
 }
 
+/**
+ * Identities of messages, reading the header block only for those without a Message-ID.
+ * `N:*` also returns the highest message when it is below N (RFC 3501 `*` semantics), so the
+ * caller filters by UID.
+ */
 async function readIdentities(client: ImapFlow, range: string, minUid: number): Promise<Map<number, { identity: string; flags: Set<string> }>> {
   const entries = new Map<number, { identity: string; flags: Set<string> }>();
   const withoutId: number[] = [];

@@ -277,8 +277,9 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     for (const folder of folders) {
       const checkpoint = checkpointOf(folder);
       const status = statuses.get(folder.sourcePath);
-      const unchanged = status && status.uidNext !== null && (status.exists === 0 || (checkpoint.sourceUidValidity === status.uidValidity && status.uidNext <= checkpoint.lastUid + 1));
-      if (unchanged) scans.set(folder.sourcePath, folderScan(folder, checkpoint, status, []));
+      // Empty, or nothing new since the checkpoint: STATUS says all there is to know.
+      const knownFromStatus = status && status.uidNext !== null && (status.exists === 0 || (checkpoint.sourceUidValidity === status.uidValidity && status.uidNext <= checkpoint.lastUid + 1));
+      if (knownFromStatus) scans.set(folder.sourcePath, folderScan(folder, checkpoint, status, []));
       else toRead.push(folder);
     }
     // The others are opened and their sizes read with all commands sent at once; a folder
