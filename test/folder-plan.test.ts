@@ -5,19 +5,24 @@ import {
   ensureTargetFolders,
   planFolders,
   readNamespace,
+  type FolderClient,
   type ListedFolder,
 } from '../server/engine/folder-plan';
+import { RawFolderSession } from '../server/engine/raw-folders';
+import { DEFAULT_ALLOWED_PORTS } from '../server/accounts/network/host-policy';
+import { parseHostRules } from '../server/accounts/network/host-rules';
 import type { FolderPlan } from '../server/engine/folder-plan-types';
 import { startDovecot, type DovecotServer, type DovecotUser } from './helpers/dovecot';
 
 const user = (username: string): DovecotUser => ({ username, password: `${username}-secret` });
 // One server per separator; each scenario has its own pair of accounts.
-const slashUsers = [user('source-slash'), user('target-of-dot'), user('source-refused')];
-const dotUsers = [user('target-of-slash'), user('source-dot'), user('target-refused')];
+const slashUsers = [user('source-slash'), user('target-of-dot'), user('source-refused'), user('source-slash-raw'), user('target-of-dot-raw')];
+const dotUsers = [user('target-of-slash'), user('source-dot'), user('target-refused'), user('target-of-slash-raw'), user('source-dot-raw')];
 
 let slash: DovecotServer;
 let dot: DovecotServer;
 const clients: ImapFlow[] = [];
+const sessions: RawFolderSession[] = [];
 
 beforeAll(async () => {
   [slash, dot] = await Promise.all([
@@ -28,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.logout().catch(() => client.close())));
+  for (const session of sessions) session.close();
   await Promise.all([slash?.stop(), dot?.stop()]);
 });
 
@@ -45,6 +51,15 @@ async function connect(server: DovecotServer, account: DovecotUser): Promise<Ima
   await client.connect();
   clients.push(client);
   return client;
+}
+
+/** The copy's own planning session: raw IMAP. */
+async function openRaw(server: DovecotServer, account: DovecotUser): Promise<RawFolderSession> {
+  const policy = { allow: parseHostRules('127.0.0.0/8').rules, insecure: parseHostRules('127.0.0.1').rules, extraCaPem: null, allowedPorts: [...DEFAULT_ALLOWED_PORTS, server.port] };
+  const session = await RawFolderSession.open({ server: { host: server.host, port: server.port, security: 'starttls' }, auth: { user: account.username, pass: account.password }, policy });
+  if (!session) throw new Error('no raw session');
+  sessions.push(session);
+  return session;
 }
 
 function message(subject: string): string {
@@ -91,25 +106,31 @@ function statuses(results: { targetPath: string; status: string }[]): Record<str
   return Object.fromEntries(results.map((r) => [r.targetPath, r.status]));
 }
 
+// The plan through imapflow and through the copy's raw sessions, which must agree.
 const directions = [
-  { source: () => slash, target: () => dot, sourceUser: slashUsers[0]!, targetUser: dotUsers[0]!, from: '/', to: '.' },
-  { source: () => dot, target: () => slash, sourceUser: dotUsers[1]!, targetUser: slashUsers[1]!, from: '.', to: '/' },
+  { source: () => slash, target: () => dot, sourceUser: slashUsers[0]!, targetUser: dotUsers[0]!, from: '/', to: '.', kind: 'imapflow' },
+  { source: () => dot, target: () => slash, sourceUser: dotUsers[1]!, targetUser: slashUsers[1]!, from: '.', to: '/', kind: 'imapflow' },
+  { source: () => slash, target: () => dot, sourceUser: slashUsers[3]!, targetUser: dotUsers[3]!, from: '/', to: '.', kind: 'raw' },
+  { source: () => dot, target: () => slash, sourceUser: dotUsers[4]!, targetUser: slashUsers[4]!, from: '.', to: '/', kind: 'raw' },
 ];
 
-describe.each(directions)('folder plan against Dovecot, separator $from to $to', ({ source, target, sourceUser, targetUser, from, to }) => {
-  let sourceClient: ImapFlow;
-  let targetClient: ImapFlow;
+describe.each(directions)('folder plan against Dovecot ($kind), separator $from to $to', ({ source, target, sourceUser, targetUser, from, to, kind }) => {
+  let sourceClient: FolderClient;
+  let targetClient: FolderClient;
+  /** For seeding and checking, whatever plans. */
+  let targetFlow: ImapFlow;
   let plan: FolderPlan;
   const s = (path: string) => path.replaceAll('/', from);
   const t = (path: string) => path.replaceAll('/', to);
 
   beforeAll(async () => {
-    sourceClient = await connect(source(), sourceUser);
-    targetClient = await connect(target(), targetUser);
-    await seedSource(sourceClient, from);
+    const sourceFlow = await connect(source(), sourceUser);
+    targetFlow = await connect(target(), targetUser);
+    await seedSource(sourceFlow, from);
     // No attribute: the target's Archive folder is found by its name, like "Sent" on a server
     // without SPECIAL-USE.
-    await targetClient.mailboxCreate('Archive');
+    await targetFlow.mailboxCreate('Archive');
+    [sourceClient, targetClient] = kind === 'raw' ? [await openRaw(source(), sourceUser), await openRaw(target(), targetUser)] : [sourceFlow, targetFlow];
     plan = await planFolders(sourceClient, targetClient);
   });
 
@@ -165,7 +186,7 @@ describe.each(directions)('folder plan against Dovecot, separator $from to $to',
     });
     expect(first.every((r) => r.reason === undefined)).toBe(true);
 
-    expect(await listTarget(targetClient)).toEqual(
+    expect(await listTarget(targetFlow)).toEqual(
       [
         { path: 'Archive', wire: 'Archive', isSubscribed: true, isPlaceholder: false },
         // Dovecot's maildir++ layout creates no folder for the intermediate level.

@@ -4,6 +4,8 @@ import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/net
 import { parseHostRules } from '@/server/accounts/network/host-rules';
 import { connectBodyFetcher, type FetchedMessage } from '@/server/engine/body-fetcher';
 import { AppendRejectedError, connectPipelinedAppender } from '@/server/engine/pipelined-appender';
+import { planFolders, readNamespace } from '@/server/engine/folder-plan';
+import { RawFolderSession } from '@/server/engine/raw-folders';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
 import { fillMailbox, makeMessage, openImap } from './helpers/mailbox';
 
@@ -115,6 +117,53 @@ describe('raw IMAP connections for the copy', () => {
       expect(message.internalDate?.toISOString()).toBe(messages[i]!.date.toISOString());
     });
     await fetcher!.close();
+  });
+
+  it('lists, plans, creates and selects folders as imapflow sees them', async () => {
+    const [sourceUser, targetUser] = [await newUser(), await newUser()];
+    const source = await open(sourceUser);
+    await fillMailbox(source, [
+      { folder: 'INBOX', raw: makeMessage(), flags: ['\\Seen'] },
+      { folder: 'Projekte/Größe & "Co"', raw: makeMessage() },
+      { folder: 'Archiv', raw: makeMessage() },
+    ]);
+    await source.mailboxCreate('Nicht abonniert');
+    await source.mailboxUnsubscribe('Nicht abonniert');
+    const target = await open(targetUser);
+
+    const raw = (await RawFolderSession.open(endpoint(sourceUser)))!;
+    const rawTarget = (await RawFolderSession.open(endpoint(targetUser)))!;
+    try {
+      const shape = (folders: { path: string; delimiter?: string | null; subscribed?: boolean; flags: ReadonlySet<string> | readonly string[] }[]) =>
+        folders
+          .map((f) => ({ path: f.path, delimiter: f.delimiter, subscribed: f.subscribed === true, flags: [...f.flags].filter((flag) => flag !== '\\Subscribed').sort() }))
+          .sort((a, b) => a.path.localeCompare(b.path));
+      const listed = await raw.list();
+      // imapflow reports INBOX as subscribed whatever the server says.
+      expect(shape(listed).map((f) => (f.path === 'INBOX' ? { ...f, subscribed: true } : f))).toEqual(shape(await source.list()));
+      expect(listed.find((f) => f.path === 'Nicht abonniert')?.subscribed).toBe(false);
+      expect(readNamespace(raw, listed)).toEqual(readNamespace(source, await source.list()));
+      // The same plan, whatever the order the folders were listed in.
+      const byPath = <T extends { sourcePath: string }>(folders: T[]) => [...folders].sort((a, b) => a.sourcePath.localeCompare(b.sourcePath));
+      const [rawPlan, flowPlan] = [await planFolders(raw, rawTarget), await planFolders(source, target)];
+      expect({ ...rawPlan, folders: byPath(rawPlan.folders) }).toEqual({ ...flowPlan, folders: byPath(flowPlan.folders) });
+
+      expect(await rawTarget.mailboxCreate('Neu/Unter')).toEqual({ created: true });
+      expect(await rawTarget.mailboxCreate('Neu/Unter')).toEqual({ created: false });
+      expect((await target.list()).find((f) => f.path === 'Neu/Unter')?.subscribed).toBe(true);
+      expect(await rawTarget.mailboxUnsubscribe('Neu/Unter')).toBe(true);
+      const after = (await target.list()).find((f) => f.path === 'Neu/Unter');
+      expect(after && Boolean(after.subscribed)).toBe(false);
+      await expect(rawTarget.mailboxCreate('')).rejects.toMatchObject({ responseStatus: expect.stringMatching(/NO|BAD/) });
+
+      const selected = await raw.selectMany(['INBOX', 'No such folder', 'Archiv']);
+      expect([...selected.keys()]).toEqual(['INBOX', 'Archiv']);
+      const opened = await source.mailboxOpen('INBOX');
+      expect(selected.get('INBOX')).toEqual({ uidValidity: String(opened.uidValidity), uidNext: opened.uidNext, exists: opened.exists, permanentFlags: opened.permanentFlags });
+    } finally {
+      raw.close();
+      rawTarget.close();
+    }
   });
 
   it('gives null (imapflow takes over) for a wrong password instead of a half-open connection', async () => {

@@ -6,6 +6,7 @@ import { allowedFlags, flagFilter } from './flags';
 import { IdentityCounter, messageIdentity } from './identity';
 import type { ProgressTracker } from './progress';
 import type { CopyIssue, FolderCheckpoint } from './state';
+import type { SelectedMailbox } from './raw-folders';
 
 /** One source folder as the scan found it: what is new since the checkpoint. */
 export interface FolderScan {
@@ -23,8 +24,13 @@ export interface FolderScan {
 export interface FolderCopyContext {
   /** imapflow on the source (for identities and flag changes), connected when first asked for. */
   openSource(): Promise<ImapFlow>;
-  /** A target connection of this folder's own, for SELECT, identity reads and STATUS. */
-  target: ImapFlow;
+  /**
+   * imapflow on the target, connected when first asked for: for identity reads, flag changes
+   * and, without UIDPLUS, STATUS. The folder is selected on it by copyFolder.
+   */
+  openTarget(): Promise<ImapFlow>;
+  /** The target folder as SELECT found it just before (a first attempt); else it is selected on openTarget's connection. */
+  targetMailbox?: SelectedMailbox;
   appenders: AppenderPool;
   /** Reads whole messages from the source (a connection of this folder's own). */
   bodies: BodyFetcher;
@@ -171,7 +177,7 @@ export function isMessageRejection(error: unknown): boolean {
  * drained batch. Returns false when it stopped at the deadline with work left.
  */
 export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint, context: FolderCopyContext): Promise<boolean> {
-  const { target, progress } = context;
+  const { progress } = context;
   let sourceSession: Promise<ImapFlow> | null = null;
   /** The source folder open read-only on imapflow: only where identities or flag changes are read. */
   const source = () =>
@@ -179,10 +185,19 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
       await client.mailboxOpen(scan.sourcePath, { readOnly: true });
       return client;
     }));
-  const [mailbox, examined] = await Promise.all([target.mailboxOpen(scan.targetPath), context.bodies.examine(scan.sourcePath)]);
+  let targetSession: Promise<{ client: ImapFlow; mailbox: SelectedMailbox }> | null = null;
+  const openTarget = () =>
+    (targetSession ??= context.openTarget().then(async (client) => {
+      const opened = await client.mailboxOpen(scan.targetPath);
+      const mailbox = { uidValidity: String(opened.uidValidity), uidNext: opened.uidNext, exists: opened.exists, permanentFlags: opened.permanentFlags ?? new Set<string>() };
+      return { client, mailbox };
+    }));
+  /** The target folder selected on imapflow: only where identities, flags or (without UIDPLUS) STATUS are needed. */
+  const target = async () => (await openTarget()).client;
+  const [mailbox, examined] = await Promise.all([context.targetMailbox ?? openTarget().then((session) => session.mailbox), context.bodies.examine(scan.sourcePath)]);
   if (examined.uidValidity !== scan.uidValidity) throw new SourceChangedError(`The UIDVALIDITY of ${scan.sourcePath} changed.`);
-  const targetUidValidity = String(mailbox.uidValidity);
-  const permanentFlags = mailbox.permanentFlags ?? new Set<string>();
+  const targetUidValidity = mailbox.uidValidity;
+  const permanentFlags = mailbox.permanentFlags;
   const flagsFor = flagFilter(permanentFlags);
 
   // Target messages that may already hold part of this copy: all of them when nothing can be
@@ -192,7 +207,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
   const floor = trusted ? checkpoint.targetUidFloor : 1;
   const onTarget = new IdentityCounter();
   if (mailbox.exists > 0 && floor < mailbox.uidNext) {
-    for (const entry of (await readIdentities(target, `${floor}:*`, floor)).values()) onTarget.add(entry.identity);
+    for (const entry of (await readIdentities(await target(), `${floor}:*`, floor)).values()) onTarget.add(entry.identity);
   }
 
   const next: FolderCheckpoint = {
@@ -213,8 +228,9 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
   const floorNow = async (): Promise<number> => {
     if (uidsUnknown) {
       // No UIDPLUS: let the session catch up first.
-      await target.noop();
-      const status = await target.status(scan.targetPath, { uidNext: true });
+      const client = await target();
+      await client.noop();
+      const status = await client.status(scan.targetPath, { uidNext: true });
       return Math.max(next.targetUidFloor, status && status.uidNext ? status.uidNext : 1);
     }
     return Math.max(next.targetUidFloor, selectedUidNext, highestAppended + 1);
@@ -375,7 +391,7 @@ async function syncFlags(
   checkpoint: FolderCheckpoint,
   bodies: BodyFetcher,
   openSource: () => Promise<ImapFlow>,
-  target: ImapFlow,
+  openTarget: () => Promise<ImapFlow>,
   permanentFlags: Set<string>,
 ): Promise<void> {
   const range = `1:${checkpoint.lastUid}`;
@@ -391,6 +407,7 @@ async function syncFlags(
   const source = await openSource();
 
   const sourceIdentities = await readIdentities(source, uidSet([...changed.keys()].sort((a, b) => a - b)), 1);
+  const target = await openTarget();
   const targetIdentities = await readIdentities(target, '1:*', 1);
   const byIdentity = new Map<string, { uid: number; flags: Set<string> }[]>();
   for (const [uid, entry] of [...targetIdentities].sort((a, b) => a[0] - b[0])) {

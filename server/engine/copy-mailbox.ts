@@ -7,7 +7,8 @@ import { createLogger } from '../logger';
 import { AppenderPool, imapflowAppender } from './appender-pool';
 import { connectBodyFetcher, imapflowBodyFetcher, SourceChangedError, type BodyFetcher, type MailboxInfo } from './body-fetcher';
 import { copyFolder, CopyStoppedError, type FolderScan } from './copy-folder';
-import { ensureTargetFolders, planFolders } from './folder-plan';
+import { ensureTargetFolders, planFolders, type FolderClient } from './folder-plan';
+import { FolderListUnreadable, RawFolderSession, type SelectedMailbox } from './raw-folders';
 import { connectPipelinedAppender, type Appender } from './pipelined-appender';
 import type { PlannedFolder } from './folder-plan-types';
 import { ProgressTracker, type ProgressSnapshot } from './progress';
@@ -94,9 +95,20 @@ function backoffMs(attempt: number, error: unknown): number {
 interface WorkerConnections {
   /** imapflow on the source, for identities and flag changes: opened when first needed. */
   source: ImapFlow | null;
-  target: ImapFlow;
+  /** imapflow on the target, for identities, flag changes and STATUS: opened when first needed. */
+  target: ImapFlow | null;
   bodies: BodyFetcher;
 }
+
+/** A planning connection: a raw session where the server allows one, else imapflow. */
+interface PlanConnection {
+  client: FolderClient;
+  raw: RawFolderSession | null;
+  flow: ImapFlow | null;
+}
+
+/** How long SELECT answers from planning stand in for a folder's own SELECT. */
+const SELECTED_FRESH_MS = 30_000;
 
 /**
  * The number of folders when the source has nothing new for any checkpointed folder (and no
@@ -163,6 +175,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
   const progress = new ProgressTracker(options.onProgress);
   const open = new Set<ImapFlow>();
   const appenderPipes = new Set<Appender>();
+  const folderSessions = new Set<RawFolderSession>();
   const bodyFetchers = new Set<BodyFetcher>();
   /** Worker connections and appenders opened ahead of need (a first pass). */
   const spares: Promise<WorkerConnections>[] = [];
@@ -214,11 +227,20 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       await pair.bodies.close().catch(() => undefined);
       await closeAll([pair.source, pair.target].filter((c): c is ImapFlow => c !== null));
     };
-    const isUsable = (pair: WorkerConnections) => pair.target.usable && pair.bodies.usable && (pair.source === null || pair.source.usable);
+    const isUsable = (pair: WorkerConnections) => (pair.target === null || pair.target.usable) && pair.bodies.usable && (pair.source === null || pair.source.usable);
     const openPair = async (): Promise<WorkerConnections> => {
       let source: ImapFlow | null = null;
-      const [target, bodies] = await Promise.all([connect(options.target), connectBodies(async () => (source ??= await connect(options.source)))]);
-      return { source, target, bodies };
+      const bodies = await connectBodies(async () => (source ??= await connect(options.source)));
+      return { source, target: null, bodies };
+    };
+    const planConnection = async (endpoint: MailboxEndpoint): Promise<PlanConnection> => {
+      const raw = await RawFolderSession.open({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup });
+      if (raw) {
+        folderSessions.add(raw);
+        return { client: raw, raw, flow: null };
+      }
+      const flow = await connect(endpoint);
+      return { client: flow, raw: null, flow };
     };
     // A pass with nothing to do (every folder checkpointed, nothing new, no flag changes) is
     // known from the source alone: one connection, one LIST, one pipelined STATUS.
@@ -236,10 +258,10 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       }
     }
     // The raw source connection logs in beside the planning connections.
-    const planSourceReady = connect(options.source);
-    const planBodiesReady = early ? Promise.resolve(early) : connectBodies(() => planSourceReady);
+    const planSourceReady = planConnection(options.source);
+    const planBodiesReady = early ? Promise.resolve(early) : connectBodies(async () => (await planSourceReady).flow ?? (await connect(options.source)));
     planBodiesReady.catch(() => undefined);
-    const planTargetReady = connect(options.target);
+    const planTargetReady = planConnection(options.target);
     // A first pass needs all its copying connections: they log in while the planning
     // connections do and the folders are planned and scanned. Later passes open them only for
     // folders with work.
@@ -248,9 +270,24 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       warming.push(refillAppenders());
       for (const pending of [...spares, ...warming]) pending.catch(() => undefined);
     }
-    const [planSource, planTarget] = await Promise.all([planSourceReady, planTargetReady]);
-    const plan = await planFolders(planSource, planTarget);
-    const created = await ensureTargetFolders(planTarget, plan);
+    let [planSource, planTarget] = await Promise.all([planSourceReady, planTargetReady]);
+    let plan: Awaited<ReturnType<typeof planFolders>>;
+    try {
+      plan = await planFolders(planSource.client, planTarget.client);
+    } catch (error) {
+      if (!(error instanceof FolderListUnreadable)) throw error;
+      // A folder name the raw session cannot read: imapflow plans both sides.
+      const asFlow = async (connection: PlanConnection, endpoint: MailboxEndpoint): Promise<PlanConnection> => {
+        if (!connection.raw) return connection;
+        connection.raw.close();
+        const flow = await connect(endpoint);
+        return { client: flow, raw: null, flow };
+      };
+      [planSource, planTarget] = await Promise.all([asFlow(planSource, options.source), asFlow(planTarget, options.target)]);
+      plan = await planFolders(planSource.client, planTarget.client);
+    }
+    planSource.raw?.close();
+    const created = await ensureTargetFolders(planTarget.client, plan);
     const refused = new Set(created.filter((c) => c.status === 'refused').map((c) => c.targetPath));
     await recordIssues(
       created
@@ -263,6 +300,11 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
         })),
     );
     const folders = plan.folders.filter((f) => f.isSelectable && !refused.has(f.targetPath));
+    // What the target folders hold now, in one exchange: a folder's copy needs no target
+    // session of its own unless it must read identities or flags there.
+    const selectedAt = Date.now();
+    const selected = planTarget.raw ? await planTarget.raw.selectMany(folders.map((f) => f.targetPath)) : new Map<string, SelectedMailbox>();
+    planTarget.raw?.close();
     const checkpoints = await options.state.loadCheckpoints();
     const checkpointOf = (folder: PlannedFolder) => checkpoints.get(folder.sourcePath) ?? emptyCheckpoint(folder.sourcePath, folder.targetPath);
 
@@ -320,8 +362,6 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     await Promise.allSettled(warming);
     if (queue.length > 0) await refillAppenders();
 
-    if (queue.length > 0) await refillAppenders();
-
     const worker = async (first: WorkerConnections | null, spare?: Promise<WorkerConnections>) => {
       let pair = first;
       if (!pair && spare && queue.length > 0) pair = await spare.catch(() => null);
@@ -342,7 +382,8 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
             const scan = attempt === 1 ? scans.get(folder.sourcePath)! : await scanFolder(current.bodies, folder, checkpoint);
             const finished = await copyFolder(scan, checkpoint, {
               openSource: async () => (current.source ??= await connect(options.source)),
-              target: current.target,
+              openTarget: async () => (current.target ??= await connect(options.target)),
+              ...(attempt === 1 && Date.now() - selectedAt < SELECTED_FRESH_MS && selected.has(folder.targetPath) ? { targetMailbox: selected.get(folder.targetPath)! } : {}),
               bodies: current.bodies,
               appenders,
               progress,
@@ -382,7 +423,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       if (pair) await closePair(pair);
     };
     // The first worker goes on with the planning connections; the others connect when they start.
-    const firstPair: WorkerConnections = { source: planSource, target: planTarget, bodies: planBodies };
+    const firstPair: WorkerConnections = { source: planSource.flow, target: planTarget.flow, bodies: planBodies };
     const workerPairs: (WorkerConnections | null)[] = [firstPair, ...Array.from({ length: Math.max(0, workerCount - 1) }, () => null)];
     const workers = workerPairs.map((pair, index) => worker(pair, index > 0 ? spares[index - 1] : undefined));
     const results = await Promise.allSettled(workers);
@@ -406,6 +447,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     // Connections still logging in are closed with the others, not left behind.
     await Promise.allSettled([...spares, ...warming]);
     await Promise.all([...appenderPipes, ...bodyFetchers].map((a) => a.close().catch(() => undefined)));
+    for (const session of folderSessions) session.close();
     await closeAll([...open]);
   }
 }

@@ -1,4 +1,3 @@
-import type { ImapFlow } from 'imapflow';
 import type { FolderCreationResult, FolderPlan, PlannedFolder, SpecialUse } from './folder-plan-types';
 
 /**
@@ -15,6 +14,21 @@ export interface ListedFolder {
   specialUse?: string | null;
   specialUseSource?: string;
   subscribed?: boolean;
+}
+
+/** The folder commands a plan needs: imapflow, or a raw session (see raw-folders.ts). */
+export interface FolderClient {
+  namespace?: { prefix?: string | null; delimiter?: string | null } | null;
+  namespaces?: {
+    personal: { prefix?: string | null; delimiter?: string | null }[];
+    other?: { prefix?: string | null }[] | null | false;
+    shared?: { prefix?: string | null }[] | null | false;
+  } | null;
+  list(): Promise<ListedFolder[]>;
+  /** Creates and subscribes; `created` is false when the folder already existed. */
+  mailboxCreate(path: string): Promise<{ created: boolean }>;
+  mailboxSubscribe(path: string): Promise<boolean>;
+  mailboxUnsubscribe(path: string): Promise<boolean>;
 }
 
 /** The account's personal namespace, as folder paths are written on that server. */
@@ -430,21 +444,18 @@ function dropEmptyContainers(
  * '.' } when the server sends a NIL personal namespace, so the delimiter LIST reported for the
  * folders (INBOX first) wins over the namespace's when they disagree.
  */
-export function readNamespace(
-  client: Pick<ImapFlow, 'namespace' | 'namespaces'>,
-  folders: readonly ListedFolder[] = [],
-): FolderNamespace {
+export function readNamespace(client: Pick<FolderClient, 'namespace' | 'namespaces'>, folders: readonly ListedFolder[] = []): FolderNamespace {
   const personal = client.namespaces?.personal[0] ?? client.namespace;
   const listed =
     folders.find((folder) => isInbox(folder.path) && folder.delimiter)?.delimiter ?? folders.find((folder) => folder.delimiter)?.delimiter;
   const delimiter = listed || personal?.delimiter || '';
   const prefix = normalizedPrefix({ delimiter, prefix: personal?.prefix ?? '' });
   const others = [...(client.namespaces?.other || []), ...(client.namespaces?.shared || [])];
-  return { delimiter, prefix, otherPrefixes: others.map((ns) => ns.prefix).filter((p) => p !== '') };
+  return { delimiter, prefix, otherPrefixes: others.map((ns) => ns.prefix ?? '').filter((p) => p !== '') };
 }
 
 /** Lists both accounts and maps the source's folders onto the target's. */
-export async function planFolders(source: ImapFlow, target: ImapFlow): Promise<MappedFolderPlan> {
+export async function planFolders(source: FolderClient, target: FolderClient): Promise<MappedFolderPlan> {
   const [sourceFolders, targetFolders] = await Promise.all([source.list(), target.list()]);
   return buildFolderPlan(sourceFolders, targetFolders, readNamespace(source, sourceFolders), readNamespace(target, targetFolders));
 }
@@ -471,7 +482,7 @@ function refusal(error: unknown): string | null {
  * target user's own choice is never removed). A folder the server refuses is reported with
  * its answer, and so is everything below it; the rest goes on.
  */
-export async function ensureTargetFolders(target: ImapFlow, plan: FolderPlan): Promise<FolderCreationResult[]> {
+export async function ensureTargetFolders(target: FolderClient, plan: FolderPlan): Promise<FolderCreationResult[]> {
   const listed = await target.list();
   const { delimiter } = readNamespace(target, listed);
   const existing = new Map(listed.map((folder) => [folder.path, folder]));

@@ -110,19 +110,40 @@ export class RawImapConnection {
   }
 
   /** Sends a command and waits for its tagged answer, collecting untagged lines (only before `takeOver`). */
-  async command(text: string): Promise<{ status: string; text: string; untagged: string[] }> {
-    const tag = this.tag('P');
-    this.socketRef.write(`${tag} ${text}\r\n`);
-    const untagged: string[] = [];
-    for (;;) {
-      const line = await this.nextLine();
-      if (line.startsWith(`${tag} `)) {
-        const [, status = '', rest = ''] = /^\S+ (\S+) ?(.*)$/.exec(line) ?? [];
-        return { status: status.toUpperCase(), text: rest, untagged };
-      }
-      untagged.push(line);
-    }
+  async command(text: string): Promise<RawAnswer> {
+    return (await this.commands([text]))[0]!;
   }
+
+  /**
+   * Sends the commands at once and collects each one's answer, in order: the untagged lines
+   * before a tagged answer belong to that command (only before `takeOver`).
+   */
+  async commands(texts: readonly string[]): Promise<RawAnswer[]> {
+    const tags = texts.map(() => this.tag('P'));
+    this.socketRef.write(texts.map((text, i) => `${tags[i]} ${text}\r\n`).join(''));
+    const answers: RawAnswer[] = [];
+    for (const tag of tags) {
+      const untagged: string[] = [];
+      for (;;) {
+        const line = await this.nextLine();
+        if (line.startsWith(`${tag} `)) {
+          const [, status = '', rest = ''] = /^\S+ (\S+) ?(.*)$/.exec(line) ?? [];
+          answers.push({ status: status.toUpperCase(), text: rest, untagged });
+          break;
+        }
+        untagged.push(line);
+      }
+    }
+    return answers;
+  }
+}
+
+export interface RawAnswer {
+  /** OK, NO or BAD. */
+  status: string;
+  /** The rest of the tagged line, response code included ("[ALREADYEXISTS] Mailbox exists"). */
+  text: string;
+  untagged: string[];
 }
 
 /**

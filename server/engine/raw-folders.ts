@@ -1,0 +1,194 @@
+import type { FolderClient, ListedFolder } from './folder-plan';
+import { decodeMutf7 } from './mutf7';
+import { openRawImap, quoteMailbox, type RawAnswer, type RawImapConnection, type RawImapOptions } from './raw-imap';
+
+/** What SELECT says about a target folder before anything is appended. */
+export interface SelectedMailbox {
+  uidValidity: string;
+  uidNext: number;
+  exists: number;
+  permanentFlags: Set<string>;
+}
+
+interface Namespace {
+  prefix: string;
+  delimiter: string;
+}
+
+/** The LIST answer could not be read here (a name sent as a literal): imapflow plans instead. */
+export class FolderListUnreadable extends Error {
+  constructor() {
+    super('A folder name came as a literal.');
+    this.name = 'FolderListUnreadable';
+  }
+}
+
+/** A server's refusal, with the fields imapflow's errors carry (see folder-plan's `refusal`). */
+function refusalError(command: string, answer: RawAnswer): Error {
+  const code = /^\[([^\]\s]+)[^\]]*\]\s*/.exec(answer.text);
+  return Object.assign(new Error(`${command} ${answer.status}: ${answer.text}`), {
+    responseStatus: answer.status,
+    responseText: code ? answer.text.slice(code[0].length) : answer.text,
+    serverResponseCode: code?.[1]?.toUpperCase(),
+  });
+}
+
+/** The tokens of a parenthesized IMAP list: strings (NIL as null) and nested lists. */
+type Token = string | null | Token[];
+
+function parseList(text: string): Token[] {
+  const root: Token[] = [];
+  const stack: Token[][] = [root];
+  let i = 0;
+  while (i < text.length) {
+    const char = text[i]!;
+    if (char === ' ') i++;
+    else if (char === '(') {
+      const list: Token[] = [];
+      stack.at(-1)!.push(list);
+      stack.push(list);
+      i++;
+    } else if (char === ')') {
+      if (stack.length > 1) stack.pop();
+      i++;
+    } else if (char === '"') {
+      let value = '';
+      for (i++; i < text.length && text[i] !== '"'; i++) value += text[i] === '\\' ? text[++i] : text[i];
+      stack.at(-1)!.push(value);
+      i++;
+    } else {
+      const atom = /^[^\s()"]+/.exec(text.slice(i))![0];
+      stack.at(-1)!.push(atom.toUpperCase() === 'NIL' ? null : atom);
+      i += atom.length;
+    }
+  }
+  return root;
+}
+
+/** `* NAMESPACE (("" "/")) NIL NIL` as personal, other users' and shared namespaces. */
+export function parseNamespaceLine(line: string): { personal: Namespace[]; other: Namespace[]; shared: Namespace[] } | null {
+  const match = /^\* NAMESPACE (.*)$/i.exec(line);
+  if (!match) return null;
+  const [personal, other, shared] = parseList(match[1]!).map((group) =>
+    Array.isArray(group) ? group.filter(Array.isArray).map((ns) => ({ prefix: typeof ns[0] === 'string' ? ns[0] : '', delimiter: typeof ns[1] === 'string' ? ns[1] : '' })) : [],
+  );
+  return { personal: personal ?? [], other: other ?? [], shared: shared ?? [] };
+}
+
+/** One `* LIST` (or `* LSUB`) line: attributes, delimiter and the decoded name. */
+export function parseListLine(line: string): ListedFolder | null {
+  const match = /^\* (?:LIST|LSUB) \(([^)]*)\) (NIL|"(?:[^"\\]|\\.)*") (.*)$/i.exec(line);
+  if (!match) return null;
+  const rest = match[3]!;
+  if (/^\{\d+\+?\}$/.test(rest)) throw new FolderListUnreadable();
+  const name = rest.startsWith('"') ? /^"((?:[^"\\]|\\.)*)"/.exec(rest)?.[1]?.replace(/\\(.)/g, '$1') : /^[^\s(]+/.exec(rest)?.[0];
+  if (name === undefined) return null;
+  const flags = new Set(match[1]!.split(/\s+/).filter(Boolean));
+  // RFC 5258: \NonExistent implies \Noselect, which extended LIST need not repeat.
+  if ([...flags].some((flag) => flag.toLowerCase() === '\\nonexistent') && ![...flags].some((flag) => flag.toLowerCase() === '\\noselect')) flags.add('\\Noselect');
+  const path = decodeMutf7(name);
+  return {
+    path: path.toUpperCase() === 'INBOX' ? 'INBOX' : path,
+    delimiter: match[2]!.toUpperCase() === 'NIL' ? null : match[2]!.slice(1, -1).replace(/\\(.)/g, '$1'),
+    flags,
+    subscribed: [...flags].some((flag) => flag.toLowerCase() === '\\subscribed'),
+  };
+}
+
+/**
+ * The folder commands of a plan on a raw connection: LIST (with subscriptions and the
+ * namespace in one exchange), CREATE, SUBSCRIBE, and SELECT of many folders at once.
+ */
+export class RawFolderSession implements FolderClient {
+  namespace: Namespace | null = null;
+  namespaces: { personal: Namespace[]; other: Namespace[]; shared: Namespace[] } | null = null;
+
+  private constructor(private readonly connection: RawImapConnection) {}
+
+  /** A logged-in session, or null when only imapflow can log in to this server. */
+  static async open(options: RawImapOptions): Promise<RawFolderSession | null> {
+    const connection = await openRawImap(options);
+    return connection ? new RawFolderSession(connection) : null;
+  }
+
+  async list(): Promise<ListedFolder[]> {
+    const capabilities = this.connection.capabilities;
+    // The attributes a plain LIST gives, as imapflow sees them: children and special use, and
+    // subscriptions in the same answer where LIST-EXTENDED allows (else from LSUB).
+    const extended = capabilities.has('LIST-EXTENDED');
+    const returns = [extended ? 'SUBSCRIBED CHILDREN' : null, capabilities.has('SPECIAL-USE') ? 'SPECIAL-USE' : null].filter(Boolean);
+    const commands = [returns.length > 0 ? `LIST "" "*" RETURN (${returns.join(' ')})` : 'LIST "" "*"'];
+    if (!extended) commands.push('LSUB "" "*"');
+    if (capabilities.has('NAMESPACE')) commands.push('NAMESPACE');
+    const [listed, ...others] = await this.connection.commands(commands);
+    if (listed!.status !== 'OK') throw refusalError('LIST', listed!);
+    const folders = listed!.untagged.map(parseListLine).filter((folder): folder is ListedFolder => folder !== null);
+    for (const answer of others) {
+      for (const line of answer.untagged) {
+        const namespaces = parseNamespaceLine(line);
+        if (namespaces) this.namespaces = namespaces;
+      }
+      if (/^\* LSUB /i.test(answer.untagged[0] ?? '')) {
+        const subscribed = new Set(answer.untagged.map(parseListLine).flatMap((folder) => (folder ? [folder.path] : [])));
+        for (const folder of folders) folder.subscribed = subscribed.has(folder.path);
+      }
+    }
+    this.namespace = this.namespaces?.personal[0] ?? null;
+    // In a fixed order whatever the server's: INBOX first, then by name, level by level.
+    const segments = (folder: ListedFolder) => (folder.delimiter ? folder.path.split(folder.delimiter) : [folder.path]);
+    return folders.sort((a, b) => {
+      if ((a.path === 'INBOX') !== (b.path === 'INBOX')) return a.path === 'INBOX' ? -1 : 1;
+      const [left, right] = [segments(a), segments(b)];
+      for (let i = 0; i < Math.min(left.length, right.length); i++) if (left[i] !== right[i]) return left[i]!.localeCompare(right[i]!);
+      return left.length - right.length;
+    });
+  }
+
+  /** Creates the folder and subscribes to it, as imapflow does; ALREADYEXISTS is not an error. */
+  async mailboxCreate(path: string): Promise<{ created: boolean }> {
+    const answer = await this.connection.command(`CREATE ${quoteMailbox(path)}`);
+    if (answer.status !== 'OK') {
+      if (/^\[ALREADYEXISTS\]/i.test(answer.text)) return { created: false };
+      throw refusalError('CREATE', answer);
+    }
+    await this.mailboxSubscribe(path);
+    return { created: true };
+  }
+
+  async mailboxSubscribe(path: string): Promise<boolean> {
+    return (await this.connection.command(`SUBSCRIBE ${quoteMailbox(path)}`)).status === 'OK';
+  }
+
+  async mailboxUnsubscribe(path: string): Promise<boolean> {
+    return (await this.connection.command(`UNSUBSCRIBE ${quoteMailbox(path)}`)).status === 'OK';
+  }
+
+  /** SELECTs each folder in turn, all commands sent at once; a folder the server refuses is left out. */
+  async selectMany(paths: readonly string[]): Promise<Map<string, SelectedMailbox>> {
+    const found = new Map<string, SelectedMailbox>();
+    if (paths.length === 0) return found;
+    const answers = await this.connection.commands(paths.map((path) => `SELECT ${quoteMailbox(path)}`));
+    answers.forEach((answer, i) => {
+      if (answer.status !== 'OK') return;
+      const mailbox: SelectedMailbox = { uidValidity: '', uidNext: 0, exists: 0, permanentFlags: new Set() };
+      for (const line of answer.untagged) {
+        const code = /^\* OK \[(UIDVALIDITY|UIDNEXT) (\d+)\]/i.exec(line);
+        if (code) {
+          if (code[1]!.toUpperCase() === 'UIDVALIDITY') mailbox.uidValidity = code[2]!;
+          else mailbox.uidNext = Number(code[2]);
+        }
+        const permanent = /^\* OK \[PERMANENTFLAGS \(([^)]*)\)\]/i.exec(line);
+        if (permanent) mailbox.permanentFlags = new Set(permanent[1]!.split(/\s+/).filter(Boolean));
+        const exists = /^\* (\d+) EXISTS/i.exec(line);
+        if (exists) mailbox.exists = Number(exists[1]);
+      }
+      // Without UIDNEXT nothing safe is known about where appends begin: imapflow opens it later.
+      if (mailbox.uidValidity && mailbox.uidNext > 0) found.set(paths[i]!, mailbox);
+    });
+    return found;
+  }
+
+  close() {
+    this.connection.end();
+  }
+}
