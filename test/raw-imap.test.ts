@@ -87,6 +87,11 @@ describe('raw IMAP connections for the copy', () => {
     expect(statuses.get('INBOX')).toEqual(info);
     expect(statuses.get('Sent')).toMatchObject({ exists: 0, uidNext: 1 });
     expect(statuses.has('No such folder')).toBe(false);
+    // The same STATUS in one LIST (LIST-STATUS), for every folder that can be opened.
+    const withStatus = await fetcher!.listFolders({ withStatus: true });
+    expect(withStatus.find((f) => f.path === 'INBOX')!.status).toEqual(info);
+    expect(withStatus.find((f) => f.path === 'Sent')!.status).toEqual(statuses.get('Sent'));
+    expect(withStatus.find((f) => f.path === 'Projekte/Größe & "Co"')!.status).toMatchObject({ exists: 0 });
     // Several folders opened and read at once; a refused one is left out, the others stay right.
     const scanned = await fetcher!.scanMany([
       { path: 'INBOX', from: 3 },

@@ -26,8 +26,11 @@ export interface BodyFetcher {
    * missing from the answer must be opened to be known.
    */
   statuses(paths: string[]): Promise<Map<string, MailboxInfo>>;
-  /** Every folder the server lists, with its attributes (lower-cased). */
-  listFolders(): Promise<ListedFolder[]>;
+  /**
+   * Every folder the server lists, with its attributes (lower-cased); `withStatus` asks for
+   * each folder's STATUS in the same exchange where the server can (LIST-STATUS).
+   */
+  listFolders(options?: { withStatus?: boolean }): Promise<ListedFolder[]>;
   /** Flags of the messages in a UID range of the open folder; with a mod-sequence only those changed since (CONDSTORE). */
   flags(range: string, changedSince: string | null): Promise<{ uid: number; flags: Set<string> }[]>;
   /** UIDs and sizes of the messages in a UID range of the open folder. */
@@ -46,6 +49,8 @@ export interface ListedFolder {
   /** Decoded, as imapflow reports it (INBOX upper-cased). */
   path: string;
   flags: Set<string>;
+  /** Its STATUS, when it came with the list. */
+  status?: MailboxInfo;
 }
 
 export interface FolderContents {
@@ -370,22 +375,37 @@ class RawBodyFetcher implements BodyFetcher {
     return found;
   }
 
-  async listFolders(): Promise<ListedFolder[]> {
+  async listFolders(options: { withStatus?: boolean } = {}): Promise<ListedFolder[]> {
     const found: ListedFolder[] = [];
-    await this.run('LIST "" "*"', {
+    const statuses = new Map<string, MailboxInfo>();
+    const pathOf = (raw: string, literals: Buffer[][]) => {
+      const name = raw.startsWith('"')
+        ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
+        : raw.startsWith(LITERAL_MARK)
+          ? Buffer.concat(literals[0] ?? []).toString('utf8')
+          : raw;
+      const path = decodeMutf7(name);
+      return path.toUpperCase() === 'INBOX' ? 'INBOX' : path;
+    };
+    const withStatus = options.withStatus === true && this.connection.capabilities.has('LIST-STATUS');
+    const condstore = this.connection.capabilities.has('CONDSTORE');
+    await this.run(withStatus ? `LIST "" "*" RETURN (STATUS (UIDNEXT UIDVALIDITY MESSAGES${condstore ? ' HIGHESTMODSEQ' : ''}))` : 'LIST "" "*"', {
       onUntagged: (line, literals) => {
+        const status = /^\* STATUS ("(?:[^"\\]|\\.)*"|\S+) \(/i.exec(line);
+        if (status) {
+          const info = parseStatusLine(line);
+          if (info) statuses.set(pathOf(status[1]!, literals), info);
+          return;
+        }
         const match = /^\* LIST \(([^)]*)\) (?:NIL|"(?:[^"\\]|\\.)*"|\S+) (.*)$/i.exec(line);
         if (!match) return;
-        const raw = match[2]!;
-        const name = raw.startsWith('"')
-          ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
-          : raw.startsWith(LITERAL_MARK)
-            ? Buffer.concat(literals[0] ?? []).toString('utf8')
-            : raw;
-        const path = decodeMutf7(name);
-        found.push({ path: path.toUpperCase() === 'INBOX' ? 'INBOX' : path, flags: new Set(match[1]!.split(/\s+/).filter(Boolean).map((f) => f.toLowerCase())) });
+        found.push({ path: pathOf(match[2]!, literals), flags: new Set(match[1]!.split(/\s+/).filter(Boolean).map((f) => f.toLowerCase())) });
       },
     });
+    for (const folder of found) {
+      const status = statuses.get(folder.path);
+      if (status) folder.status = status;
+    }
     return found;
   }
 

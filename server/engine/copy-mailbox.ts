@@ -115,12 +115,14 @@ const SELECTED_FRESH_MS = 30_000;
  * flag change where flags are carried), else null: then the full pass runs.
  */
 async function foldersWithNothingToDo(reader: BodyFetcher, checkpoints: Map<string, FolderCheckpoint>, syncFlags: boolean): Promise<number | null> {
-  const listed = (await reader.listFolders()).filter((f) => !f.flags.has('\\noselect') && !f.flags.has('\\nonexistent'));
+  const listed = (await reader.listFolders({ withStatus: true })).filter((f) => !f.flags.has('\\noselect') && !f.flags.has('\\nonexistent'));
   if (listed.length !== checkpoints.size || listed.some((f) => !checkpoints.has(f.path))) return null;
-  const statuses = await reader.statuses(listed.map((f) => f.path));
+  // Where the list did not bring them (no LIST-STATUS), one pipelined STATUS.
+  const missing = listed.filter((f) => !f.status).map((f) => f.path);
+  const statuses = missing.length > 0 ? await reader.statuses(missing) : new Map<string, MailboxInfo>();
   for (const folder of listed) {
     const checkpoint = checkpoints.get(folder.path)!;
-    const status = statuses.get(folder.path);
+    const status = folder.status ?? statuses.get(folder.path);
     if (!status || status.uidNext === null || status.uidValidity !== checkpoint.sourceUidValidity || status.uidNext > checkpoint.lastUid + 1) return null;
     if (syncFlags && (status.highestModseq === null || status.highestModseq !== checkpoint.highestModseq)) return null;
   }
@@ -243,18 +245,18 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       return { client: flow, raw: null, flow };
     };
     // A pass with nothing to do (every folder checkpointed, nothing new, no flag changes) is
-    // known from the source alone: one connection, one LIST, one pipelined STATUS.
+    // known from the source alone: one connection, one LIST that brings each folder's STATUS.
+    // That connection logs in while the checkpoints are read; a first pass reads with it too.
+    const earlyReady = (async () => connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup }))();
+    earlyReady.catch(() => undefined);
     const known = await options.state.loadCheckpoints();
-    let early: BodyFetcher | null = null;
-    if (known.size > 0) {
-      early = await connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup });
-      if (early) {
-        bodyFetchers.add(early);
-        const idleFolders = await foldersWithNothingToDo(early, known, options.syncFlags ?? false);
-        if (idleFolders !== null) {
-          const snapshot = progress.flush();
-          return { isComplete: true, folders: idleFolders, messages: { copied: 0, skipped: 0, failed: 0 }, bytes: 0, seconds: (Date.now() - started) / 1000, issues, progress: snapshot };
-        }
+    const early = await earlyReady;
+    if (early) bodyFetchers.add(early);
+    if (early && known.size > 0) {
+      const idleFolders = await foldersWithNothingToDo(early, known, options.syncFlags ?? false);
+      if (idleFolders !== null) {
+        const snapshot = progress.flush();
+        return { isComplete: true, folders: idleFolders, messages: { copied: 0, skipped: 0, failed: 0 }, bytes: 0, seconds: (Date.now() - started) / 1000, issues, progress: snapshot };
       }
     }
     // The raw source connection logs in beside the planning connections.
