@@ -1,5 +1,4 @@
 import type { ImapFlow } from 'imapflow';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { TRPCError } from '@trpc/server';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { ZodError } from 'zod';
@@ -14,6 +13,7 @@ import { runMigrationPhase } from '@/server/migrations/run-migration';
 import { loadSessionUser } from '@/server/auth/session-user';
 import { createContext } from '@/server/trpc/init';
 import { appRouter } from '@/server/trpc/root';
+import { startCuttingProxy, type CuttingProxy } from './helpers/cutting-proxy';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
 import { seedOrganization, testDb } from './helpers/database';
 import { fillMailbox, makeMessage, openImap } from './helpers/mailbox';
@@ -22,53 +22,19 @@ import { callerFor, codeOf } from './helpers/trpc';
 const db = testDb();
 const password = 'Ferry;"pass wörd 42';
 let dovecot: DovecotServer;
-let slow: { port: number; stop(): Promise<void> };
-let direct: { port: number; stop(): Promise<void> };
+let slow: CuttingProxy;
+let direct: CuttingProxy;
 let users = 0;
 const clients: ImapFlow[] = [];
 
 /**
- * Forwards to Dovecot from 127.0.0.2, optionally with the server's answers throttled so a copy
- * takes long enough to cancel. The other address keeps this file's long copy from holding the
+ * Dovecot seen from 127.0.0.2, optionally with the server's answers throttled so a copy takes
+ * long enough to cancel. The other address keeps this file's long copy from holding the
  * per-host connection slots (server/migrations/connection-leases.ts) that other test files'
  * migrations to 127.0.0.1 need meanwhile.
  */
-async function startProxy(targetPort: number, bytesPerSecond = Number.POSITIVE_INFINITY): Promise<{ port: number; stop(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect({ host: '127.0.0.1', port: targetPort });
-    sockets.add(client).add(upstream);
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => {
-      sockets.delete(client);
-      upstream.destroy();
-    });
-    upstream.on('close', () => {
-      sockets.delete(upstream);
-      client.end();
-    });
-    client.pipe(upstream);
-    if (!Number.isFinite(bytesPerSecond)) {
-      upstream.pipe(client);
-      return;
-    }
-    upstream.on('data', (chunk: Buffer) => {
-      client.write(chunk);
-      upstream.pause();
-      setTimeout(() => upstream.resume(), (chunk.length / bytesPerSecond) * 1000);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, PROXY_HOST, resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+function startProxy(targetPort: number, serverBytesPerSecond?: number): Promise<CuttingProxy> {
+  return startCuttingProxy({ targetHost: '127.0.0.1', targetPort, host: PROXY_HOST, ...(serverBytesPerSecond ? { serverBytesPerSecond } : {}) });
 }
 
 const PROXY_HOST = '127.0.0.2';

@@ -19,6 +19,8 @@ export interface CuttingProxyOptions {
   choose?: 'accept-order' | 'first-to-reach';
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
+  /** Pass the server's bytes on at about this rate (a slow server), for copies that must take a while. */
+  serverBytesPerSecond?: number;
 }
 
 export interface CuttingProxy {
@@ -33,8 +35,9 @@ export interface CuttingProxy {
 }
 
 /**
- * A loopback TCP proxy for failure tests: forwards bytes both ways, and for the first `cuts`
- * connections drops both sides after the server has sent `cutAfterServerBytes` bytes. The
+ * A loopback TCP proxy for failure tests: forwards bytes both ways (the server's throttled if
+ * asked), and for the first `cuts` connections drops both sides after the server has sent
+ * `cutAfterServerBytes` bytes. The
  * server side sees its peer vanish, the client a connection that ends mid-response.
  */
 export async function startCuttingProxy(options: CuttingProxyOptions): Promise<CuttingProxy> {
@@ -98,7 +101,11 @@ export async function startCuttingProxy(options: CuttingProxyOptions): Promise<C
         out = chunk.subarray(0, limit - sent);
       }
       sent += out.length;
-      if (out.length > 0 && !client.write(out)) {
+      if (out.length > 0 && options.serverBytesPerSecond !== undefined) {
+        client.write(out);
+        upstream.pause();
+        setTimeout(() => upstream.resume(), (out.length / options.serverBytesPerSecond) * 1000);
+      } else if (out.length > 0 && !client.write(out)) {
         upstream.pause();
         client.once('drain', () => upstream.resume());
       }
