@@ -1,5 +1,5 @@
 import type { ImapFlow } from 'imapflow';
-import { decodeMutf7 } from './mutf7';
+import { mailboxName, parseListLine } from './raw-folders';
 import { openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions } from './raw-imap';
 
 /** A message as the copy needs it: exact bytes, flags and INTERNALDATE. */
@@ -378,15 +378,6 @@ class RawBodyFetcher implements BodyFetcher {
   async listFolders(options: { withStatus?: boolean } = {}): Promise<ListedFolder[]> {
     const found: ListedFolder[] = [];
     const statuses = new Map<string, MailboxInfo>();
-    const pathOf = (raw: string, literals: Buffer[][]) => {
-      const name = raw.startsWith('"')
-        ? raw.slice(1, -1).replace(/\\(.)/g, '$1')
-        : raw.startsWith(LITERAL_MARK)
-          ? Buffer.concat(literals[0] ?? []).toString('utf8')
-          : raw;
-      const path = decodeMutf7(name);
-      return path.toUpperCase() === 'INBOX' ? 'INBOX' : path;
-    };
     const withStatus = options.withStatus === true && this.connection.capabilities.has('LIST-STATUS');
     const condstore = this.connection.capabilities.has('CONDSTORE');
     await this.run(withStatus ? `LIST "" "*" RETURN (STATUS (UIDNEXT UIDVALIDITY MESSAGES${condstore ? ' HIGHESTMODSEQ' : ''}))` : 'LIST "" "*"', {
@@ -394,12 +385,11 @@ class RawBodyFetcher implements BodyFetcher {
         const status = /^\* STATUS ("(?:[^"\\]|\\.)*"|\S+) \(/i.exec(line);
         if (status) {
           const info = parseStatusLine(line);
-          if (info) statuses.set(pathOf(status[1]!, literals), info);
+          if (info) statuses.set(mailboxName(status[1]!, literals[0]), info);
           return;
         }
-        const match = /^\* LIST \(([^)]*)\) (?:NIL|"(?:[^"\\]|\\.)*"|\S+) (.*)$/i.exec(line);
-        if (!match) return;
-        found.push({ path: pathOf(match[2]!, literals), flags: new Set(match[1]!.split(/\s+/).filter(Boolean).map((f) => f.toLowerCase())) });
+        const folder = parseListLine(line, literals[0]);
+        if (folder) found.push({ path: folder.path, flags: new Set([...folder.flags].map((f) => f.toLowerCase())) });
       },
     });
     for (const folder of found) {

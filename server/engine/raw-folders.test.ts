@@ -16,8 +16,10 @@ describe('parseListLine', () => {
     expect(parseListLine('* OK done')).toBeNull();
   });
 
-  it('gives the folder up to imapflow when its name comes as a literal', () => {
+  it('reads a name sent as a literal from its bytes, or gives the folder up to imapflow without them', () => {
     expect(() => parseListLine('* LIST () "/" {12}')).toThrow(FolderListUnreadable);
+    // Where the reader kept the literal's bytes, the name comes from them.
+    expect(parseListLine('* LIST () "/" \u0000', [Buffer.from('Gr&APYA3w-'), Buffer.from('e')])).toMatchObject({ path: 'Größe' });
   });
 });
 

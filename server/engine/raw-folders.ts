@@ -75,20 +75,31 @@ export function parseNamespaceLine(line: string): { personal: Namespace[]; other
   return { personal: personal ?? [], other: other ?? [], shared: shared ?? [] };
 }
 
-/** One `* LIST` (or `* LSUB`) line: attributes, delimiter and the decoded name. */
-export function parseListLine(line: string): ListedFolder | null {
-  const match = /^\* (?:LIST|LSUB) \(([^)]*)\) (NIL|"(?:[^"\\]|\\.)*") (.*)$/i.exec(line);
+/**
+ * A mailbox name as a response gives it (quoted string, atom, or a literal whose bytes the
+ * caller read), decoded from modified UTF-7, with INBOX upper-cased as imapflow does. Without
+ * the literal's bytes a literal name throws FolderListUnreadable.
+ */
+export function mailboxName(token: string, literal?: readonly Buffer[]): string {
+  let name: string;
+  if (token.startsWith('"')) name = token.slice(1, -1).replace(/\\(.)/g, '$1');
+  else if (/^\{\d+\+?\}$/.test(token) || token === '\u0000') {
+    if (!literal) throw new FolderListUnreadable();
+    name = Buffer.concat(literal).toString('utf8');
+  } else name = token;
+  const path = decodeMutf7(name);
+  return path.toUpperCase() === 'INBOX' ? 'INBOX' : path;
+}
+
+/** One `* LIST` (or `* LSUB`) line: attributes, delimiter and the decoded name (see mailboxName). */
+export function parseListLine(line: string, literal?: readonly Buffer[]): ListedFolder | null {
+  const match = /^\* (?:LIST|LSUB) \(([^)]*)\) (NIL|"(?:[^"\\]|\\.)*") ("(?:[^"\\]|\\.)*"|[^\s(]+)/i.exec(line);
   if (!match) return null;
-  const rest = match[3]!;
-  if (/^\{\d+\+?\}$/.test(rest)) throw new FolderListUnreadable();
-  const name = rest.startsWith('"') ? /^"((?:[^"\\]|\\.)*)"/.exec(rest)?.[1]?.replace(/\\(.)/g, '$1') : /^[^\s(]+/.exec(rest)?.[0];
-  if (name === undefined) return null;
   const flags = new Set(match[1]!.split(/\s+/).filter(Boolean));
   // RFC 5258: \NonExistent implies \Noselect, which extended LIST need not repeat.
   if ([...flags].some((flag) => flag.toLowerCase() === '\\nonexistent') && ![...flags].some((flag) => flag.toLowerCase() === '\\noselect')) flags.add('\\Noselect');
-  const path = decodeMutf7(name);
   return {
-    path: path.toUpperCase() === 'INBOX' ? 'INBOX' : path,
+    path: mailboxName(match[3]!, literal),
     delimiter: match[2]!.toUpperCase() === 'NIL' ? null : match[2]!.slice(1, -1).replace(/\\(.)/g, '$1'),
     flags,
     subscribed: [...flags].some((flag) => flag.toLowerCase() === '\\subscribed'),
@@ -122,14 +133,14 @@ export class RawFolderSession implements FolderClient {
     if (capabilities.has('NAMESPACE')) commands.push('NAMESPACE');
     const [listed, ...others] = await this.connection.commands(commands);
     if (listed!.status !== 'OK') throw refusalError('LIST', listed!);
-    const folders = listed!.untagged.map(parseListLine).filter((folder): folder is ListedFolder => folder !== null);
+    const folders = listed!.untagged.map((line) => parseListLine(line)).filter((folder): folder is ListedFolder => folder !== null);
     for (const answer of others) {
       for (const line of answer.untagged) {
         const namespaces = parseNamespaceLine(line);
         if (namespaces) this.namespaces = namespaces;
       }
       if (/^\* LSUB /i.test(answer.untagged[0] ?? '')) {
-        const subscribed = new Set(answer.untagged.map(parseListLine).flatMap((folder) => (folder ? [folder.path] : [])));
+        const subscribed = new Set(answer.untagged.map((line) => parseListLine(line)).flatMap((folder) => (folder ? [folder.path] : [])));
         for (const folder of folders) folder.subscribed = subscribed.has(folder.path);
       }
     }
