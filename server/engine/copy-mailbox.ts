@@ -12,7 +12,7 @@ import { FolderListUnreadable, RawFolderSession, type SelectedMailbox } from './
 import { connectPipelinedAppender, type Appender } from './pipelined-appender';
 import type { PlannedFolder } from './folder-plan-types';
 import { ProgressTracker, type ProgressSnapshot } from './progress';
-import { emptyCheckpoint, type CopyIssue, type FolderCheckpoint, type StateStore } from './state';
+import { emptyCheckpoint, type CopyIssue, type CopyNotice, type FolderCheckpoint, type StateStore } from './state';
 
 const log = createLogger('engine');
 
@@ -48,13 +48,40 @@ export interface CopyMailboxOptions {
   signal?: AbortSignal;
 }
 
+/** One folder of a pass: `copied + skipped + failed == total`. */
+export interface FolderReport {
+  sourcePath: string;
+  targetPath: string;
+  total: number;
+  copied: number;
+  skipped: number;
+  failed: number;
+  /** Messages the target held after an earlier pass that are gone from it (see FolderCheckpoint.messagesGone). */
+  gone: number;
+  /** Why the target name differs (see FolderCheckpoint.targetNote), else null. */
+  note: string | null;
+}
+
 export interface CopySummary {
+  /** False when the pass stopped at its time budget with work left (a next pass goes on). */
   isComplete: boolean;
+  /** Something was not copied: `messages.failed > 0` or a folder could not be created or read. */
+  hasLoss: boolean;
   folders: number;
-  messages: { copied: number; skipped: number; failed: number };
+  /** Of this pass; `copied + skipped + failed == total`. */
+  messages: { total: number; copied: number; skipped: number; failed: number };
   bytes: number;
   seconds: number;
+  /** Every message and folder not copied: folder, UID, size, reason. */
   issues: CopyIssue[];
+  /** Per folder of this pass, in plan order. */
+  folderReports: FolderReport[];
+  /** Every folder whose target name differs from the source's, with the reason in plain words. */
+  renamed: { sourcePath: string; targetPath: string; reason: string }[];
+  /** What this pass found and did that is not a loss (re-created folders, role decisions, skipped virtual folders). */
+  notices: CopyNotice[];
+  /** Messages copied earlier that are no longer in the target (all folders, as of this pass). */
+  gone: number;
   progress: ProgressSnapshot;
 }
 
@@ -256,7 +283,20 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const idleFolders = await foldersWithNothingToDo(early, known, options.syncFlags ?? false);
       if (idleFolders !== null) {
         const snapshot = progress.flush();
-        return { isComplete: true, folders: idleFolders, messages: { copied: 0, skipped: 0, failed: 0 }, bytes: 0, seconds: (Date.now() - started) / 1000, issues, progress: snapshot };
+        return {
+          isComplete: true,
+          hasLoss: false,
+          folders: idleFolders,
+          messages: { total: 0, copied: 0, skipped: 0, failed: 0 },
+          bytes: 0,
+          seconds: (Date.now() - started) / 1000,
+          issues,
+          folderReports: [],
+          renamed: [],
+          notices: [],
+          gone: 0,
+          progress: snapshot,
+        };
       }
     }
     // The raw source connection logs in beside the planning connections.
@@ -435,11 +475,16 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const snapshot = progress.flush();
     return {
       isComplete,
+      hasLoss: snapshot.failedMessages > 0 || issues.length > 0,
       folders: folders.length,
-      messages: { copied: snapshot.copiedMessages, skipped: snapshot.skippedMessages, failed: snapshot.failedMessages },
+      messages: { total: snapshot.copiedMessages + snapshot.skippedMessages + snapshot.failedMessages, copied: snapshot.copiedMessages, skipped: snapshot.skippedMessages, failed: snapshot.failedMessages },
       bytes: snapshot.copiedBytes,
       seconds: (Date.now() - started) / 1000,
       issues,
+      folderReports: [],
+      renamed: plan.renamed,
+      notices: [],
+      gone: 0,
       progress: snapshot,
     };
   } catch (error) {

@@ -21,6 +21,25 @@ export interface FolderCheckpoint {
   bytesCopied: number;
   messagesSkipped: number;
   messagesFailed: number;
+  /**
+   * Why the target folder's name differs from the source's beyond delimiter and prefix (the
+   * server refused the name, a collision, a special-use mapping): shown in every report. The
+   * targetPath itself is the stored mapping, so every later pass lands in the same folder.
+   */
+  targetNote: string | null;
+  /** EXISTS and UIDNEXT of the target folder when the last pass ended: what it held then. */
+  targetMessages: number | null;
+  targetUidNext: number | null;
+  /** Messages the target held after an earlier pass that are gone from it now (deleted there by someone). */
+  messagesGone: number;
+}
+
+/** Something a person should know about a pass that is not a loss ("Sent on the target was re-created: …"). */
+export interface CopyNotice {
+  /** The source folder it is about, or null for the whole mailbox. */
+  folder: string | null;
+  /** Plain words. */
+  text: string;
 }
 
 export interface CopyIssue {
@@ -36,6 +55,7 @@ export interface StateStore {
   loadCheckpoints(): Promise<Map<string, FolderCheckpoint>>;
   saveCheckpoint(checkpoint: FolderCheckpoint): Promise<void>;
   recordIssues(issues: CopyIssue[]): Promise<void>;
+  recordNotices(notices: CopyNotice[]): Promise<void>;
 }
 
 export function emptyCheckpoint(sourcePath: string, targetPath: string): FolderCheckpoint {
@@ -51,6 +71,10 @@ export function emptyCheckpoint(sourcePath: string, targetPath: string): FolderC
     bytesCopied: 0,
     messagesSkipped: 0,
     messagesFailed: 0,
+    targetNote: null,
+    targetMessages: null,
+    targetUidNext: null,
+    messagesGone: 0,
   };
 }
 
@@ -58,6 +82,7 @@ interface StateFile {
   version: 1;
   folders: FolderCheckpoint[];
   issues: CopyIssue[];
+  notices?: CopyNotice[];
 }
 
 /**
@@ -96,7 +121,8 @@ export class FileStateStore implements StateStore {
 
   async loadCheckpoints(): Promise<Map<string, FolderCheckpoint>> {
     const state = await this.read();
-    return new Map(state.folders.map((f) => [f.sourcePath, { ...f }]));
+    // Files written before a field existed get its empty value.
+    return new Map(state.folders.map((f) => [f.sourcePath, { ...emptyCheckpoint(f.sourcePath, f.targetPath), ...f }]));
   }
 
   async saveCheckpoint(checkpoint: FolderCheckpoint): Promise<void> {
@@ -114,8 +140,19 @@ export class FileStateStore implements StateStore {
     this.changed();
   }
 
+  async recordNotices(notices: CopyNotice[]): Promise<void> {
+    if (notices.length === 0) return;
+    const state = await this.read();
+    (state.notices ??= []).push(...notices);
+    this.changed();
+  }
+
   async issues(): Promise<CopyIssue[]> {
     return (await this.read()).issues;
+  }
+
+  async notices(): Promise<CopyNotice[]> {
+    return (await this.read()).notices ?? [];
   }
 
   /** Writes what is not written yet and waits for it; the store can go on being used. */
@@ -169,6 +206,7 @@ export class FileStateStore implements StateStore {
 export class MemoryStateStore implements StateStore {
   readonly checkpoints = new Map<string, FolderCheckpoint>();
   readonly issues: CopyIssue[] = [];
+  readonly notices: CopyNotice[] = [];
   async loadCheckpoints() {
     return new Map([...this.checkpoints].map(([k, v]) => [k, { ...v }]));
   }
@@ -177,5 +215,8 @@ export class MemoryStateStore implements StateStore {
   }
   async recordIssues(issues: CopyIssue[]) {
     this.issues.push(...issues);
+  }
+  async recordNotices(notices: CopyNotice[]) {
+    this.notices.push(...notices);
   }
 }
