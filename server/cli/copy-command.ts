@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { buildNetworkPolicy } from '../accounts/network-settings';
 import { parseServer, type MailServer } from '../accounts/server-address';
@@ -6,7 +9,8 @@ import { ConnectorError } from '../accounts/types';
 import { failureMessage } from '../accounts/messages';
 import { copyMailbox, CopyError, type CopySummary } from '../engine/copy-mailbox';
 import type { ProgressSnapshot } from '../engine/progress';
-import { FileStateStore } from '../engine/state';
+import { FileStateStore, type CopyNotice } from '../engine/state';
+import { resolveDataDir } from '../runtime/data-dir';
 import { readAccountUrl } from './account-url';
 import type { Command, CommandContext } from './commands';
 
@@ -26,6 +30,58 @@ export async function endpointFromUrl(text: string, passwordFile: string | undef
   return { server: mail, user, password };
 }
 
+/** The same for every run between the same two accounts, so a re-run finds its state. */
+export function accountPairKey(source: Pick<CliEndpoint, 'server' | 'user'>, target: Pick<CliEndpoint, 'server' | 'user'>): string {
+  const account = (e: Pick<CliEndpoint, 'server' | 'user'>) => `${e.user}@${e.server.host}:${e.server.port}`;
+  return createHash('sha256').update(`${account(source)}>${account(target)}`).digest('hex').slice(0, 12);
+}
+
+export interface StateLocation {
+  /** MAILFERRY_DATA_DIR as configured (relative to the project, like the portal's). */
+  dataDir: string | undefined;
+  xdgStateHome: string | undefined;
+  home: string;
+}
+
+/**
+ * Where a copy keeps its checkpoints unless `--state` says otherwise: MAILFERRY_DATA_DIR when it
+ * is set, else the user's state folder (XDG). Not the portal's default `.data`: that sits in the
+ * project checkout, and `npm run` starts every command there whatever folder it was typed in.
+ */
+export function defaultStateFile(key: string, where: StateLocation): string {
+  // The XDG spec says a relative XDG_STATE_HOME is to be ignored.
+  const stateHome = where.xdgStateHome && path.isAbsolute(where.xdgStateHome) ? where.xdgStateHome : path.join(where.home, '.local', 'state');
+  const base = where.dataDir !== undefined ? resolveDataDir(where.dataDir) : path.join(stateHome, 'mailferry');
+  return path.join(base, 'copies', `${key}.state.json`);
+}
+
+/** What an earlier run left in the state file, or null when there is none. */
+export interface EarlierRun {
+  stateFile: string;
+  /** Sum of the checkpoints' messagesCopied. */
+  messagesCopied: number;
+  /** Messages earlier runs could not copy (a run with --fresh tries them again). */
+  messagesFailed: number;
+}
+
+async function earlierRun(state: FileStateStore): Promise<EarlierRun | null> {
+  const checkpoints = [...(await state.loadCheckpoints()).values()];
+  if (checkpoints.length === 0) return null;
+  return {
+    stateFile: state.file,
+    messagesCopied: checkpoints.reduce((n, c) => n + c.messagesCopied, 0),
+    messagesFailed: checkpoints.reduce((n, c) => n + c.messagesFailed, 0),
+  };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, one: string, many: string) => `${count(n)} ${n === 1 ? one : many}`;
+
+export function resumingLine(earlier: EarlierRun): string {
+  const failed = earlier.messagesFailed > 0 ? ` (${plural(earlier.messagesFailed, 'message', 'messages')} could not be copied then; --fresh tries again)` : '';
+  return `resuming: ${plural(earlier.messagesCopied, 'message was', 'messages were')} copied by an earlier run${failed}, state ${earlier.stateFile}`;
+}
+
 function formatBytes(bytes: number): string {
   if (bytes >= 1 << 30) return `${(bytes / (1 << 30)).toFixed(2)} GB`;
   if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MB`;
@@ -40,13 +96,102 @@ function progressLine(p: ProgressSnapshot): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${p.doneMessages}/${p.totalMessages} messages · ${formatBytes(p.doneBytes)}/${formatBytes(p.totalBytes)}${eta}`;
 }
 
-export function summaryJson(summary: CopySummary): string {
-  return JSON.stringify({
+interface MessageCounts {
+  total: number;
+  copied: number;
+  skipped: number;
+  failed: number;
+}
+
+/** What `--json` prints: one line, the same keys on every run. */
+export interface CopyReport {
+  /** `complete` only when the pass finished and nothing was lost. */
+  status: 'complete' | 'incomplete';
+  folders: number;
+  messages: MessageCounts;
+  bytes: number;
+  seconds: number;
+  /** Every message and folder not copied; a folder has uid and size null. */
+  failures: { folder: string; uid: number | null; size: number | null; reason: string }[];
+  renamed: { source: string; target: string; reason: string }[];
+  notices: string[];
+  /** Messages copied earlier that are no longer in the target. */
+  gone: number;
+  folderReports: ({ source: string; target: string } & MessageCounts & { gone: number })[];
+  resumed: EarlierRun | null;
+  stateFile: string;
+  /** Only when the counts do not add up, which is a bug: what does not. */
+  countErrors?: string[];
+}
+
+/** Where `copied + skipped + failed == total` does not hold, for the pass and each folder. */
+export function countErrors(summary: Pick<CopySummary, 'messages' | 'folderReports'>): string[] {
+  const check = (what: string, c: MessageCounts) =>
+    c.copied + c.skipped + c.failed === c.total ? [] : [`${what}: ${c.copied} copied + ${c.skipped} skipped + ${c.failed} failed is not the total of ${c.total}`];
+  return [...check('all folders', summary.messages), ...summary.folderReports.flatMap((f) => check(`folder "${f.sourcePath}"`, f))];
+}
+
+/** A notice as one line that names its folder. */
+function noticeLine(notice: CopyNotice): string {
+  return notice.folder === null || notice.text.includes(notice.folder) ? notice.text : `${notice.folder}: ${notice.text}`;
+}
+
+export function buildCopyReport(summary: CopySummary, context: { stateFile: string; resumed: EarlierRun | null }): CopyReport {
+  const errors = countErrors(summary);
+  const failures = summary.issues.map(({ folder, uid, size, reason }) => ({ folder, uid, size, reason }));
+  const isLoss = summary.hasLoss || summary.messages.failed > 0 || failures.length > 0;
+  const { total, copied, skipped, failed } = summary.messages;
+  return {
+    status: summary.isComplete && !isLoss && errors.length === 0 ? 'complete' : 'incomplete',
     folders: summary.folders,
-    messages: summary.messages,
+    messages: { total, copied, skipped, failed },
     bytes: summary.bytes,
     seconds: Math.round(summary.seconds * 1000) / 1000,
-  });
+    failures,
+    renamed: summary.renamed.map((r) => ({ source: r.sourcePath, target: r.targetPath, reason: r.reason })),
+    notices: summary.notices.map(noticeLine),
+    gone: summary.gone,
+    folderReports: summary.folderReports.map((f) => ({
+      source: f.sourcePath,
+      target: f.targetPath,
+      total: f.total,
+      copied: f.copied,
+      skipped: f.skipped,
+      failed: f.failed,
+      gone: f.gone,
+    })),
+    resumed: context.resumed,
+    stateFile: context.stateFile,
+    ...(errors.length > 0 ? { countErrors: errors } : {}),
+  };
+}
+
+/** "Complete", or "Incomplete: " and what is missing. */
+export function verdictLine(report: CopyReport, isPassFinished: boolean): string {
+  if (report.status === 'complete') return 'Complete';
+  const folders = report.failures.filter((f) => f.uid === null).length;
+  const missing = [
+    ...(report.messages.failed > 0 ? [`${plural(report.messages.failed, 'message was', 'messages were')} not copied`] : []),
+    ...(folders > 0 ? [`${plural(folders, 'folder was', 'folders were')} not copied, nor the messages in ${folders === 1 ? 'it' : 'them'}`] : []),
+    ...(isPassFinished ? [] : ['the copy stopped before the end; run the same command again to go on']),
+    ...(report.countErrors ? ['the counts do not add up'] : []),
+  ];
+  return `Incomplete: ${missing.join('; ')}`;
+}
+
+/** The human-readable report, after the progress bar. */
+export function reportLines(report: CopyReport, isPassFinished: boolean): string[] {
+  const { messages } = report;
+  return [
+    `${report.folders} folders · ${count(messages.copied)} copied · ${count(messages.skipped)} already there · ${count(messages.failed)} not copied · ${formatBytes(report.bytes)} in ${report.seconds.toFixed(1)} s`,
+    ...report.renamed.map((r) => `'${r.source}' is called '${r.target}' on the target: ${r.reason}`),
+    ...report.notices,
+    ...(report.gone > 0 ? [`${plural(report.gone, 'message', 'messages')} copied earlier ${report.gone === 1 ? 'is' : 'are'} no longer in the target (deleted there)`] : []),
+    ...(report.failures.length > 0 ? ['Not copied:'] : []),
+    ...report.failures.map((f) => `  ${f.folder}${f.uid !== null ? ` UID ${f.uid}` : ''}${f.size !== null ? ` (${formatBytes(f.size)})` : ''}: ${f.reason}`),
+    `State: ${report.stateFile}`,
+    verdictLine(report, isPassFinished),
+  ];
 }
 
 function numberOption(options: CommandContext['options'], name: string): number | undefined {
@@ -57,6 +202,27 @@ function numberOption(options: CommandContext['options'], name: string): number 
   return number;
 }
 
+function flagOption(options: CommandContext['options'], name: string): boolean {
+  const value = options[name];
+  // `--fresh somefile` would otherwise be read as a value and the switch silently ignored.
+  if (typeof value === 'string') throw new Error(`--${name} takes no value (got "${value}")`);
+  return value === true;
+}
+
+/**
+ * `npm run` starts every command in the project folder; a relative path the user typed means
+ * the folder it was typed in (INIT_CWD).
+ */
+function userPath(file: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), file);
+}
+
+function stringOption(options: CommandContext['options'], name: string): string | undefined {
+  const value = options[name];
+  if (value === true) throw new Error(`--${name} needs a value`);
+  return value;
+}
+
 export const copyCommand: Command = {
   name: 'copy',
   summary: 'Copy a mailbox from one IMAP account to another, exactly once, resumable (no database needed).',
@@ -65,12 +231,19 @@ export const copyCommand: Command = {
     '',
     'Options:',
     '  --from-password-file FILE, --to-password-file FILE   (or MAILFERRY_FROM_PASSWORD / MAILFERRY_TO_PASSWORD)',
-    '  --state FILE        checkpoints, so a re-run or an interrupted run resumes (default: in the working folder)',
+    '  --state FILE        checkpoints, so a re-run or an interrupted run resumes. Default: one file per',
+    '                      source and target account, $MAILFERRY_DATA_DIR/copies/<hash>.state.json when',
+    '                      MAILFERRY_DATA_DIR is set, else ${XDG_STATE_HOME:-~/.local/state}/mailferry/copies/<hash>.state.json',
+    '  --fresh             forget the earlier state and compare everything again; messages the target',
+    '                      already holds are recognised and not copied twice',
     '  --no-flags          do not carry flag changes of messages copied in an earlier run',
     '  --connections N     appending connections to the target (default: one per folder copied at once)',
     '  --folders N         folders copied at once (default 4)',
     '  --max-size MB       skip and report larger messages (default 50)',
     '  --json              print one JSON summary instead of a progress bar',
+    '',
+    'Exit status: 0 complete, 3 incomplete (messages or folders not copied, listed), 1 the copy could',
+    'not run or stopped (run it again to resume), 2 wrong usage, 4 the counts do not add up (a bug).',
     '',
     'Private and plain-text servers need MAILFERRY_ALLOWED_HOSTS / MAILFERRY_INSECURE_HOSTS, as in the portal.',
   ].join('\n'),
@@ -79,14 +252,38 @@ export const copyCommand: Command = {
       out(`Usage: ${this.usage}`);
       return 2;
     }
-    const source = await endpointFromUrl(options.from, options['from-password-file'] as string | undefined, process.env.MAILFERRY_FROM_PASSWORD);
-    const target = await endpointFromUrl(options.to, options['to-password-file'] as string | undefined, process.env.MAILFERRY_TO_PASSWORD);
-    const key = createHash('sha256').update(`${source.user}@${source.server.host}:${source.server.port}>${target.user}@${target.server.host}:${target.server.port}`).digest('hex').slice(0, 12);
-    const stateFile = typeof options.state === 'string' ? path.resolve(options.state) : path.resolve(`mailferry-copy-${key}.state.json`);
-    const json = options.json === true;
+    const json = flagOption(options, 'json');
+    const fresh = flagOption(options, 'fresh');
+    const passwordFile = (name: string) => {
+      const file = stringOption(options, name);
+      return file === undefined ? undefined : userPath(file);
+    };
+    const source = await endpointFromUrl(options.from, passwordFile('from-password-file'), process.env.MAILFERRY_FROM_PASSWORD);
+    const target = await endpointFromUrl(options.to, passwordFile('to-password-file'), process.env.MAILFERRY_TO_PASSWORD);
+    const key = accountPairKey(source, target);
+    const stateOption = stringOption(options, 'state');
+    const stateFile =
+      stateOption !== undefined
+        ? userPath(stateOption)
+        : defaultStateFile(key, { dataDir: env.MAILFERRY_DATA_DIR, xdgStateHome: process.env.XDG_STATE_HOME, home: os.homedir() });
+    if (fresh) await fs.rm(stateFile, { force: true });
+    const state = new FileStateStore(stateFile);
+    let resumed: EarlierRun | null;
+    try {
+      resumed = await earlierRun(state);
+    } catch (error) {
+      const message = `The state file ${stateFile} cannot be read (${(error as Error).message}). Run with --fresh to start over: messages already on the target are not copied twice.`;
+      out(json ? JSON.stringify({ status: 'incomplete', error: message, stateFile }) : `✗ ${message}`);
+      return 1;
+    }
+    if (resumed) process.stderr.write(`${resumingLine(resumed)}\n`);
+    else if (stateOption === undefined && !fresh) {
+      // Versions before the state folder kept it in the working folder.
+      const older = path.resolve(`mailferry-copy-${key}.state.json`);
+      if (existsSync(older)) process.stderr.write(`An earlier state in the project folder is not used: ${older} (pass --state ${older} to resume from it)\n`);
+    }
     const tty = process.stderr.isTTY;
     let lastLine = '';
-    const state = new FileStateStore(stateFile);
     try {
       const summary = await copyMailbox({
         source: { server: source.server, auth: () => ({ user: source.user, pass: source.password }) },
@@ -106,25 +303,25 @@ export const copyCommand: Command = {
             },
       });
       await state.close();
-      if (json) {
-        out(summaryJson(summary));
-      } else {
+      const report = buildCopyReport(summary, { stateFile, resumed });
+      if (json) out(JSON.stringify(report));
+      else {
         if (tty) process.stderr.write(`\r${progressLine(summary.progress)}\n`);
         else if (lastLine) process.stderr.write(`${progressLine(summary.progress)}\n`);
-        out(
-          `${summary.folders} folders · ${summary.messages.copied} copied · ${summary.messages.skipped} already there · ${summary.messages.failed} not copied · ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)} s`,
-        );
-        for (const issue of summary.issues) out(`  ${issue.folder}${issue.uid ? ` UID ${issue.uid}` : ''}${issue.size ? ` (${formatBytes(issue.size)})` : ''}: ${issue.reason}`);
-        out(`State: ${stateFile}`);
+        for (const line of reportLines(report, summary.isComplete)) out(line);
       }
-      return summary.messages.failed > 0 || summary.issues.length > 0 ? 3 : 0;
+      if (report.countErrors) {
+        process.stderr.write(`\n!!! Mailferry bug: the copy's counts do not add up. Please report this with the output above.\n${report.countErrors.map((e) => `!!!   ${e}`).join('\n')}\n\n`);
+        return 4;
+      }
+      return report.status === 'complete' ? 0 : 3;
     } catch (error) {
       // What was copied before the failure is resumed from, not copied again.
       await state.close().catch(() => undefined);
       if (tty && !json) process.stderr.write('\n');
       const message =
         error instanceof ConnectorError ? failureMessage(error.reason) : error instanceof CopyError ? error.message : `The copy failed: ${(error as Error).message}`;
-      if (json) out(JSON.stringify({ error: message }));
+      if (json) out(JSON.stringify({ status: 'incomplete', error: message, stateFile }));
       else out(`✗ ${message}\nState: ${stateFile} (run the same command again to resume)`);
       return 1;
     }
