@@ -10,38 +10,16 @@ import type { MigrationListItem } from '@/server/migrations/list-migrations';
 import type { MigrationList as ListName } from '@/server/migrations/schemas';
 import { ACCOUNT_TYPE_LABELS } from './account-types';
 import { Alert } from './form';
+import { ProgressBar, shareOf, StateBadge } from './migration-state';
 import { useTRPC } from './trpc-provider';
 
-const STATES: Record<MigrationState, { label: string; tone: string; dot: string }> = {
-  scheduled: { label: 'Scheduled', tone: 'bg-slate-100 text-slate-700 ring-slate-200', dot: 'bg-slate-400' },
-  running: { label: 'Running', tone: 'bg-brand-50 text-brand-700 ring-brand-100', dot: 'bg-brand-500 animate-pulse' },
-  waiting_resync: { label: 'Waiting for resync', tone: 'bg-indigo-50 text-indigo-700 ring-indigo-100', dot: 'bg-indigo-400' },
-  resyncing: { label: 'Resyncing', tone: 'bg-brand-50 text-brand-700 ring-brand-100', dot: 'bg-brand-500 animate-pulse' },
-  finished: { label: 'Finished', tone: 'bg-emerald-50 text-emerald-700 ring-emerald-200', dot: 'bg-emerald-500' },
-  failed: { label: 'Failed', tone: 'bg-red-50 text-red-700 ring-red-200', dot: 'bg-red-500' },
-  cancelled: { label: 'Cancelled', tone: 'bg-amber-50 text-amber-800 ring-amber-200', dot: 'bg-amber-500' },
-};
-
-function StateBadge({ state }: { state: MigrationState }) {
-  const { label, tone, dot } = STATES[state];
-  return (
-    <span data-testid="migration-state" className={`inline-flex items-center gap-1.5 whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-medium ring-1 ${tone}`}>
-      <span aria-hidden="true" className={`h-1.5 w-1.5 rounded-full ${dot}`} />
-      {label}
-    </span>
-  );
-}
-
 function Progress({ copied, total, state }: { copied: number; total: number; state: MigrationState }) {
-  const share = total > 0 ? Math.min(1, copied / total) : state === 'finished' ? 1 : 0;
   return (
     <div className="min-w-0">
       <p className="whitespace-nowrap text-sm tabular-nums text-slate-700" data-testid="migration-messages">
         {copied.toLocaleString('en-GB')} / {total.toLocaleString('en-GB')} <span className="text-slate-500">messages</span>
       </p>
-      <div className="mt-1.5 h-1.5 w-full max-w-40 overflow-hidden rounded-full bg-slate-100" aria-hidden="true">
-        <div className={`h-full rounded-full ${state === 'failed' ? 'bg-red-400' : state === 'cancelled' ? 'bg-slate-300' : state === 'finished' ? 'bg-emerald-500' : 'bg-brand-600'}`} style={{ width: `${Math.round(share * 100)}%` }} />
-      </div>
+      <ProgressBar share={shareOf(copied, total, state)} state={state} className="mt-1.5 max-w-40" />
     </div>
   );
 }
@@ -149,7 +127,9 @@ export function MigrationList({
                 >
                   <div className="min-w-0">
                     <p className="truncate text-sm font-medium text-slate-900" title={m.source.email}>
-                      {m.source.email}
+                      <Link href={`/migrations/${m.id}`} className="hover:text-brand-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500">
+                        {m.source.email}
+                      </Link>
                     </p>
                     <p className="flex min-w-0 items-center gap-1.5 text-sm text-slate-600">
                       <span aria-label="to" className="text-slate-400">
@@ -171,6 +151,11 @@ export function MigrationList({
                     <Detail label="State">
                       <StateBadge state={m.state} />
                       {m.state === 'failed' && m.failureReason ? <span className="mt-1 block text-xs text-red-700">{m.failureReason}</span> : null}
+                      {m.statusLine ? (
+                        <span data-testid="migration-status-line" className={`mt-1 block text-xs ${m.state === 'incomplete' ? 'font-medium text-orange-800' : 'text-slate-600'}`}>
+                          {m.statusLine}
+                        </span>
+                      ) : null}
                       {m.finishedLocal && !m.isActive ? <span className="mt-1 block whitespace-nowrap text-xs text-slate-500">{m.finishedLocal}</span> : null}
                     </Detail>
                     <Detail label="Transferred">

@@ -6,7 +6,7 @@ import { inTransaction } from '../licensing/transaction';
 import { wipeCredentials } from './accounts';
 import { MigrationNotCancellableError, MigrationNotFoundError } from './errors';
 import { migrationJobKey } from './jobs';
-import { CANCELLABLE_STATES } from './list-migrations';
+import { CANCELLABLE_STATES } from './lifecycle';
 
 export interface CancelResult {
   id: string;

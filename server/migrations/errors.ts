@@ -11,6 +11,7 @@ export class MigrationNotFoundError extends Error {
 
 const ENDED: Partial<Record<MigrationState, string>> = {
   finished: 'This migration has already finished; there is nothing left to cancel.',
+  incomplete: 'This migration has already finished; there is nothing left to cancel.',
   failed: 'This migration has already failed; there is nothing left to cancel.',
   cancelled: 'This migration is already cancelled.',
 };

@@ -2,11 +2,8 @@ import type { Db } from '../db';
 import type { MigrationState } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { MigrationNotFoundError } from './errors';
+import { ACTIVE_STATES, CANCELLABLE_STATES, ENDED_STATES, folderLosses, isActiveState, statusLine, type LossCounts } from './lifecycle';
 import type { MigrationList } from './schemas';
-
-export const ACTIVE_STATES = ['scheduled', 'running', 'waiting_resync', 'resyncing'] as const satisfies readonly MigrationState[];
-export const FINISHED_STATES = ['finished', 'failed', 'cancelled'] as const satisfies readonly MigrationState[];
-export const CANCELLABLE_STATES: readonly MigrationState[] = ACTIVE_STATES;
 
 // Explicit: the accounts' sealed passwords never leave the database through a list.
 const accountFields = { side: true, type: true, email: true } as const;
@@ -20,8 +17,11 @@ const listFields = {
   failureReason: true,
   totalMessages: true,
   copiedMessages: true,
+  failedMessages: true,
   createdAt: true,
   accounts: { select: accountFields },
+  // Folder-level issues only (no UID): few, and counted once per folder.
+  issues: { where: { uid: null }, select: { folder: true, uid: true, reason: true }, take: 1000 },
 } satisfies Prisma.MigrationSelect;
 
 type Row = Prisma.MigrationGetPayload<{ select: typeof listFields }>;
@@ -41,6 +41,10 @@ export interface MigrationListItem {
   finishedLocal: string | null;
   failureReason: string | null;
   messages: { copied: number; total: number };
+  /** What was not copied (over all passes). */
+  loss: LossCounts;
+  /** The state in words where the badge alone says too little: "Finished with 3 messages not copied". */
+  statusLine: string | null;
 }
 
 const displayFormats = new Map<string, Intl.DateTimeFormat>();
@@ -60,7 +64,8 @@ function toItem(row: Row, zone: string): MigrationListItem {
     const account = row.accounts.find((a) => a.side === name);
     return { email: account?.email ?? '', type: account?.type ?? '' };
   };
-  const isActive = (ACTIVE_STATES as readonly MigrationState[]).includes(row.state);
+  const isActive = isActiveState(row.state);
+  const loss: LossCounts = { messages: row.failedMessages, ...folderLosses(row.issues) };
   return {
     id: row.id,
     state: row.state,
@@ -75,10 +80,12 @@ function toItem(row: Row, zone: string): MigrationListItem {
     finishedLocal: row.finishedAt ? formatInZone(row.finishedAt, zone) : null,
     failureReason: row.failureReason,
     messages: { copied: row.copiedMessages, total: row.totalMessages },
+    loss,
+    statusLine: statusLine(row.state, loss),
   };
 }
 
-const statesOf: Record<MigrationList, readonly MigrationState[] | null> = { active: ACTIVE_STATES, finished: FINISHED_STATES, all: null };
+const statesOf: Record<MigrationList, readonly MigrationState[] | null> = { active: ACTIVE_STATES, finished: ENDED_STATES, all: null };
 
 /** An organization's migrations, newest first: the active ones, the finished ones, or all. */
 export async function listMigrations(db: Db, organizationId: string, list: MigrationList, zone: string): Promise<MigrationListItem[]> {

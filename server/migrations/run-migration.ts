@@ -15,12 +15,12 @@ import { copyMailbox, CopyError, isTransient, type MailboxEndpoint } from '../en
 import type { ProgressSnapshot } from '../engine/progress';
 import { env } from '../env';
 import type { StateStore } from '../engine/state';
-import type { MigrationState } from '../generated/prisma/enums';
 import { enqueueJob } from '../jobs/enqueue';
 import { markReservationUsed, releaseReservation } from '../licensing/quota';
 import { createLogger } from '../logger';
 import { openAccounts, wipeCredentials, type OpenedAccount } from './accounts';
 import { acquireLease, releaseLease } from './connection-leases';
+import { ACTIVE_STATES } from './lifecycle';
 import { migrationJobKey, migrationResyncJob, migrationRunJob } from './jobs';
 import { DbStateStore } from './state-store';
 
@@ -28,9 +28,8 @@ const log = createLogger('migration');
 
 export type Phase = 'run' | 'resync';
 
-export type PhaseOutcome = 'ignored' | 'rescheduled' | 'continues' | 'waiting_resync' | 'finished' | 'retrying' | 'failed' | 'cancelled';
+export type PhaseOutcome = 'ignored' | 'rescheduled' | 'continues' | 'waiting_resync' | 'finished' | 'incomplete' | 'retrying' | 'failed' | 'cancelled';
 
-const LIVE_STATES: MigrationState[] = ['scheduled', 'running', 'waiting_resync', 'resyncing'];
 
 export interface PhaseDependencies {
   ring: KeyRing;
@@ -80,11 +79,23 @@ async function totalsSoFar(db: Db, migrationId: string) {
   );
 }
 
+/**
+ * Whether anything of the migration was not copied, over all its passes: a message a checkpoint
+ * counts as failed, or an issue (a refused message, a folder not created or not read).
+ */
+async function hasLoss(db: Pick<Db, 'migrationFolder' | 'migrationIssue'>, migrationId: string): Promise<boolean> {
+  const [folders, issues] = await Promise.all([
+    db.migrationFolder.count({ where: { migrationId, messagesFailed: { gt: 0 } } }),
+    db.migrationIssue.count({ where: { migrationId } }),
+  ]);
+  return folders > 0 || issues > 0;
+}
+
 async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseOutcome> {
   const outcome = await db.$transaction(async (tx) => {
     // A migration cancelled meanwhile stays cancelled.
     const changed = await tx.migration.updateMany({
-      where: { id: migrationId, state: { in: LIVE_STATES } },
+      where: { id: migrationId, state: { in: [...ACTIVE_STATES] } },
       data: { state: 'failed', failureReason: reason, finishedAt: new Date(), etaSeconds: null },
     });
     if (changed.count === 0) return 'cancelled' as const;
@@ -189,6 +200,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     const state: StateStore = {
       loadCheckpoints: () => store.loadCheckpoints(),
       recordIssues: (issues) => store.recordIssues(issues),
+      recordNotices: (notices) => store.recordNotices(notices),
       saveCheckpoint: async (checkpoint) => {
         await store.saveCheckpoint(checkpoint);
         if (!stop.signal.aborted) {
@@ -235,15 +247,19 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
         return 'waiting_resync' as const;
       });
     }
-    return await db.$transaction(async (tx) => {
+    const outcome = await db.$transaction(async (tx) => {
+      // A loss in any pass, not only this one, keeps the migration from a plain "finished".
+      const ended = summary.hasLoss || (await hasLoss(tx, migrationId)) ? 'incomplete' : 'finished';
       const changed = await tx.migration.updateMany({
         where: { id: migrationId, state: activeState },
-        data: { state: 'finished', finishedAt: new Date(), failedAttempts: 0, etaSeconds: null },
+        data: { state: ended, finishedAt: new Date(), failedAttempts: 0, etaSeconds: null },
       });
       if (changed.count === 0) return 'cancelled' as const;
       await wipeCredentials(tx, migrationId);
-      return 'finished' as const;
+      return ended;
     });
+    if (outcome === 'incomplete') log.warn('migration ended with items not copied', { migrationId, phase });
+    return outcome;
   } catch (error) {
     if (stop.signal.aborted || error instanceof Cancelled) {
       log.info('migration stopped: cancelled', { migrationId, phase });

@@ -1,7 +1,7 @@
 import type { Db } from '../db';
-import type { CopyIssue, FolderCheckpoint, StateStore } from '../engine/state';
+import type { CopyIssue, CopyNotice, FolderCheckpoint, StateStore } from '../engine/state';
 
-/** A migration's checkpoints and issues in PostgreSQL. */
+/** A migration's checkpoints, issues and notices in PostgreSQL. */
 export class DbStateStore implements StateStore {
   constructor(
     private readonly db: Db,
@@ -25,6 +25,10 @@ export class DbStateStore implements StateStore {
           bytesCopied: Number(row.bytesCopied),
           messagesSkipped: row.messagesSkipped,
           messagesFailed: row.messagesFailed,
+          targetNote: row.targetNote,
+          targetMessages: row.targetMessages,
+          targetUidNext: row.targetUidNext,
+          messagesGone: row.messagesGone,
         },
       ]),
     );
@@ -42,6 +46,10 @@ export class DbStateStore implements StateStore {
       bytesCopied: BigInt(c.bytesCopied),
       messagesSkipped: c.messagesSkipped,
       messagesFailed: c.messagesFailed,
+      targetNote: c.targetNote,
+      targetMessages: c.targetMessages,
+      targetUidNext: c.targetUidNext,
+      messagesGone: c.messagesGone,
     };
     await this.db.migrationFolder.upsert({
       where: { migrationId_sourcePath: { migrationId: this.migrationId, sourcePath: c.sourcePath } },
@@ -55,5 +63,21 @@ export class DbStateStore implements StateStore {
     await this.db.migrationIssue.createMany({
       data: issues.map((i) => ({ migrationId: this.migrationId, folder: i.folder, uid: i.uid, size: i.size === null ? null : BigInt(i.size), reason: i.reason })),
     });
+  }
+
+  /** A notice said again by a later pass (the same words about the same folder) is kept once. */
+  async recordNotices(notices: CopyNotice[]): Promise<void> {
+    if (notices.length === 0) return;
+    const known = await this.db.migrationNotice.findMany({ where: { migrationId: this.migrationId }, select: { folder: true, text: true } });
+    const keyOf = (n: { folder: string | null; text: string }) => `${n.folder ?? ''}\u0000${n.text}`;
+    const seen = new Set(known.map(keyOf));
+    const fresh = notices.filter((n) => {
+      const key = keyOf(n);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (fresh.length === 0) return;
+    await this.db.migrationNotice.createMany({ data: fresh.map((n) => ({ migrationId: this.migrationId, folder: n.folder, text: n.text })) });
   }
 }

@@ -1,6 +1,7 @@
 import { keyRing } from '../../crypto/runtime';
 import { cancelMigration } from '../../migrations/cancel-migration';
 import { getMigration, listMigrations } from '../../migrations/list-migrations';
+import { getMigrationDetail } from '../../migrations/migration-detail';
 import { migrationIdSchema, migrationInputSchema, migrationListSchema } from '../../migrations/schemas';
 import { submitMigration } from '../../migrations/submit-migration';
 import { serverTimeZoneName } from '../../portal/time-zone';
@@ -16,6 +17,8 @@ export const migrationsRouter = createTRPCRouter({
     ),
   list: customerProcedure.input(migrationListSchema).query(({ ctx, input }) => listMigrations(ctx.db, ctx.organizationId, input.list, serverTimeZoneName())),
   get: customerProcedure.input(migrationIdSchema).query(({ ctx, input }) => getMigration(ctx.db, ctx.organizationId, input.id, serverTimeZoneName())),
+  /** Per-folder counts, what was not copied and why, renamed folders and notices. */
+  detail: customerProcedure.input(migrationIdSchema).query(({ ctx, input }) => getMigrationDetail(ctx.db, ctx.organizationId, input.id, serverTimeZoneName())),
   cancel: customerProcedure
     .input(migrationIdSchema)
     .mutation(({ ctx, input }) => cancelMigration(ctx.db, { userId: ctx.user.id, organizationId: ctx.organizationId, ip: ctx.ip }, input.id)),

@@ -1,0 +1,145 @@
+import type { Db } from '../db';
+import { MigrationNotFoundError } from './errors';
+import { describeGone, folderLosses, isFolderNotCreated, statusLine } from './lifecycle';
+import { getMigration, type MigrationListItem } from './list-migrations';
+
+/** One folder of the migration: its counts over all passes, and why its target name differs. */
+export interface FolderResult {
+  sourcePath: string;
+  targetPath: string;
+  /** `copied + skipped + failed`: every source message the copy has dealt with. */
+  total: number;
+  copied: number;
+  skipped: number;
+  failed: number;
+  bytesCopied: number;
+  /** Copied earlier, no longer in the target. */
+  gone: number;
+  /** "'Projekte 50%' is called 'Projekte 50_' on the target: …", else null. */
+  note: string | null;
+  /** The folder itself was not copied ("could not be created"), else null. */
+  problem: string | null;
+}
+
+/** A message or folder not copied: where, how big, why; never its content. */
+export interface NotCopiedItem {
+  folder: string;
+  uid: number | null;
+  size: number | null;
+  reason: string;
+}
+
+export interface MigrationDetail extends MigrationListItem {
+  bytes: { copied: number; total: number };
+  etaSeconds: number | null;
+  /** Sums over `folders`; `copied + skipped + failed == total`. */
+  totals: { total: number; copied: number; skipped: number; failed: number; gone: number };
+  folders: FolderResult[];
+  /** At most NOT_COPIED_SHOWN, folders first; `notCopiedCount` says how many there are. */
+  notCopied: NotCopiedItem[];
+  notCopiedCount: number;
+  renamed: { sourcePath: string; targetPath: string; note: string }[];
+  notices: { folder: string | null; text: string }[];
+  /** "12 messages copied earlier are no longer in the target", else null. */
+  goneLine: string | null;
+}
+
+export const NOT_COPIED_SHOWN = 1000;
+
+/**
+ * Everything the customer is shown about one migration of the organization: progress, every
+ * folder with its counts, what was not copied, renamed folders, notices. Explicit selects:
+ * nothing of the accounts but type and address.
+ */
+export async function getMigrationDetail(db: Db, organizationId: string, id: string, zone: string): Promise<MigrationDetail> {
+  const item = await getMigration(db, organizationId, id, zone);
+  const [row, folderRows, issues, notCopiedCount, notices] = await Promise.all([
+    db.migration.findFirst({ where: { id, organizationId }, select: { totalBytes: true, copiedBytes: true, etaSeconds: true } }),
+    db.migrationFolder.findMany({
+      where: { migrationId: id },
+      select: { sourcePath: true, targetPath: true, messagesCopied: true, messagesSkipped: true, messagesFailed: true, bytesCopied: true, messagesGone: true, targetNote: true },
+      orderBy: { sourcePath: 'asc' },
+    }),
+    db.migrationIssue.findMany({
+      where: { migrationId: id },
+      select: { folder: true, uid: true, size: true, reason: true },
+      // Folder-level issues (no UID) first: one of them stands for all the folder's messages.
+      orderBy: [{ uid: { sort: 'asc', nulls: 'first' } }, { folder: 'asc' }, { id: 'asc' }],
+      take: NOT_COPIED_SHOWN * 2,
+    }),
+    db.migrationIssue.count({ where: { migrationId: id } }),
+    db.migrationNotice.findMany({ where: { migrationId: id }, select: { folder: true, text: true }, orderBy: { id: 'asc' } }),
+  ]);
+  if (!row) throw new MigrationNotFoundError();
+
+  // A folder refused again by a later pass, or a message reported twice, is listed once.
+  const seen = new Set<string>();
+  const notCopied: NotCopiedItem[] = [];
+  let duplicates = 0;
+  for (const issue of issues) {
+    const key = issue.uid === null ? `${issue.folder}\u0000folder` : `${issue.folder}\u0000${issue.uid}`;
+    if (seen.has(key)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(key);
+    if (notCopied.length < NOT_COPIED_SHOWN) notCopied.push({ folder: issue.folder, uid: issue.uid, size: issue.size === null ? null : Number(issue.size), reason: issue.reason });
+  }
+
+  const folders: FolderResult[] = folderRows.map((f) => ({
+    sourcePath: f.sourcePath,
+    targetPath: f.targetPath,
+    total: f.messagesCopied + f.messagesSkipped + f.messagesFailed,
+    copied: f.messagesCopied,
+    skipped: f.messagesSkipped,
+    failed: f.messagesFailed,
+    bytesCopied: Number(f.bytesCopied),
+    gone: f.messagesGone,
+    note: f.targetNote,
+    problem: null,
+  }));
+  // Folders that were never copied have no checkpoint: they are listed with their reason.
+  const known = new Set(folders.map((f) => f.sourcePath));
+  for (const issue of notCopied) {
+    if (issue.uid !== null || known.has(issue.folder)) continue;
+    known.add(issue.folder);
+    folders.push({
+      sourcePath: issue.folder,
+      targetPath: '',
+      total: 0,
+      copied: 0,
+      skipped: 0,
+      failed: 0,
+      bytesCopied: 0,
+      gone: 0,
+      note: null,
+      problem: isFolderNotCreated(issue.reason) ? 'Could not be created on the target' : 'Could not be copied',
+    });
+  }
+  folders.sort((a, b) => folderOrder(a.sourcePath) - folderOrder(b.sourcePath) || a.sourcePath.localeCompare(b.sourcePath));
+
+  const totals = folders.reduce(
+    (t, f) => ({ total: t.total + f.total, copied: t.copied + f.copied, skipped: t.skipped + f.skipped, failed: t.failed + f.failed, gone: t.gone + f.gone }),
+    { total: 0, copied: 0, skipped: 0, failed: 0, gone: 0 },
+  );
+  // The folders' counts are the record once a migration has ended; while it runs, the row's
+  // progress is fresher (checkpoints are saved per batch).
+  const loss = { messages: item.isActive ? Math.max(item.loss.messages, totals.failed) : totals.failed, ...folderLosses(issues) };
+  return {
+    ...item,
+    loss,
+    statusLine: statusLine(item.state, loss),
+    bytes: { copied: Number(row.copiedBytes), total: Number(row.totalBytes) },
+    etaSeconds: row.etaSeconds,
+    totals,
+    folders,
+    notCopied,
+    notCopiedCount: notCopiedCount - duplicates,
+    renamed: folders.filter((f) => f.note).map((f) => ({ sourcePath: f.sourcePath, targetPath: f.targetPath, note: f.note! })),
+    notices,
+    goneLine: describeGone(totals.gone),
+  };
+}
+
+/** INBOX first, as every mail client lists it. */
+const folderOrder = (path: string) => (path.toUpperCase() === 'INBOX' ? 0 : 1);
