@@ -1,8 +1,9 @@
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CopySummary, FolderReport } from '../engine/copy-mailbox';
 import type { ProgressSnapshot } from '../engine/progress';
-import { accountPairKey, buildCopyReport, countErrors, defaultStateFile, reportLines, resumingLine, verdictLine } from './copy-command';
+import { accountPairKey, buildCopyReport, copyCommand, countErrors, defaultStateFile, reportLines, resumingLine, verdictLine } from './copy-command';
 
 const progress = { totalMessages: 0, totalBytes: 0, copiedMessages: 0, skippedMessages: 0, failedMessages: 0, doneMessages: 0, doneBytes: 0, etaSeconds: null } as unknown as ProgressSnapshot;
 
@@ -145,5 +146,19 @@ describe('default state file', () => {
     expect(defaultStateFile('k', { ...where, dataDir: '/srv/mailferry' })).toBe('/srv/mailferry/copies/k.state.json');
     // Relative to the project, as everywhere MAILFERRY_DATA_DIR is read.
     expect(path.isAbsolute(defaultStateFile('k', { ...where, dataDir: '.data' }))).toBe(true);
+  });
+});
+
+describe('copy --help', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  it('names the state folder this user\'s runs use', () => {
+    vi.stubEnv('MAILFERRY_DATA_DIR', '');
+    vi.stubEnv('XDG_STATE_HOME', '');
+    expect(copyCommand.usage).toContain(`account in ${path.join(os.homedir(), '.local', 'state', 'mailferry', 'copies')}\n`);
+    vi.stubEnv('MAILFERRY_DATA_DIR', '/srv/mailferry');
+    expect(copyCommand.usage).toContain('account in /srv/mailferry/copies\n');
+    expect(copyCommand.usage).toContain('--fresh');
   });
 });

@@ -226,27 +226,31 @@ function stringOption(options: CommandContext['options'], name: string): string 
 export const copyCommand: Command = {
   name: 'copy',
   summary: 'Copy a mailbox from one IMAP account to another, exactly once, resumable (no database needed).',
-  usage: [
-    'npm run ferry -- copy --from imap://USER@HOST:PORT --to imaps://USER@HOST:PORT [options]',
-    '',
-    'Options:',
-    '  --from-password-file FILE, --to-password-file FILE   (or MAILFERRY_FROM_PASSWORD / MAILFERRY_TO_PASSWORD)',
-    '  --state FILE        checkpoints, so a re-run or an interrupted run resumes. Default: one file per',
-    '                      source and target account, $MAILFERRY_DATA_DIR/copies/<hash>.state.json when',
-    '                      MAILFERRY_DATA_DIR is set, else ${XDG_STATE_HOME:-~/.local/state}/mailferry/copies/<hash>.state.json',
-    '  --fresh             forget the earlier state and compare everything again; messages the target',
-    '                      already holds are recognised and not copied twice',
-    '  --no-flags          do not carry flag changes of messages copied in an earlier run',
-    '  --connections N     appending connections to the target (default: one per folder copied at once)',
-    '  --folders N         folders copied at once (default 4)',
-    '  --max-size MB       skip and report larger messages (default 50)',
-    '  --json              print one JSON summary instead of a progress bar',
-    '',
-    'Exit status: 0 complete, 3 incomplete (messages or folders not copied, listed), 1 the copy could',
-    'not run or stopped (run it again to resume), 2 wrong usage, 4 the counts do not add up (a bug).',
-    '',
-    'Private and plain-text servers need MAILFERRY_ALLOWED_HOSTS / MAILFERRY_INSECURE_HOSTS, as in the portal.',
-  ].join('\n'),
+  // A getter: the help names the state folder this user's runs really use.
+  get usage() {
+    const here = path.dirname(defaultStateFile('-', { dataDir: process.env.MAILFERRY_DATA_DIR?.trim() || undefined, xdgStateHome: process.env.XDG_STATE_HOME, home: os.homedir() }));
+    return [
+      'npm run ferry -- copy --from imap://USER@HOST:PORT --to imaps://USER@HOST:PORT [options]',
+      '',
+      'Options:',
+      '  --from-password-file FILE, --to-password-file FILE   (or MAILFERRY_FROM_PASSWORD / MAILFERRY_TO_PASSWORD)',
+      '  --state FILE        checkpoints, so a re-run or an interrupted run resumes. Default: one file per',
+      `                      source and target account in ${here}`,
+      '                      ($MAILFERRY_DATA_DIR/copies when that is set, else ${XDG_STATE_HOME:-~/.local/state}/mailferry/copies)',
+      '  --fresh             forget the earlier state and compare everything again; messages the target',
+      '                      already holds are recognised and not copied twice',
+      '  --no-flags          do not carry flag changes of messages copied in an earlier run',
+      '  --connections N     appending connections to the target (default: one per folder copied at once)',
+      '  --folders N         folders copied at once (default 4)',
+      '  --max-size MB       skip and report larger messages (default 50)',
+      '  --json              print one JSON summary instead of a progress bar',
+      '',
+      'Exit status: 0 complete, 3 incomplete (messages or folders not copied, listed), 1 the copy could',
+      'not run or stopped (run it again to resume), 2 wrong usage, 4 the counts do not add up (a bug).',
+      '',
+      'Private and plain-text servers need MAILFERRY_ALLOWED_HOSTS / MAILFERRY_INSECURE_HOSTS, as in the portal.',
+    ].join('\n');
+  },
   async run({ env, options, out }) {
     if (typeof options.from !== 'string' || typeof options.to !== 'string') {
       out(`Usage: ${this.usage}`);
@@ -280,7 +284,7 @@ export const copyCommand: Command = {
     else if (stateOption === undefined && !fresh) {
       // Versions before the state folder kept it in the working folder.
       const older = path.resolve(`mailferry-copy-${key}.state.json`);
-      if (existsSync(older)) process.stderr.write(`An earlier state in the project folder is not used: ${older} (pass --state ${older} to resume from it)\n`);
+      if (existsSync(older)) process.stderr.write(`A state this copy left in its old place is not used: ${older} (pass --state ${older} to resume from it)\n`);
     }
     const tty = process.stderr.isTTY;
     let lastLine = '';
@@ -321,7 +325,7 @@ export const copyCommand: Command = {
       if (tty && !json) process.stderr.write('\n');
       const message =
         error instanceof ConnectorError ? failureMessage(error.reason) : error instanceof CopyError ? error.message : `The copy failed: ${(error as Error).message}`;
-      if (json) out(JSON.stringify({ status: 'incomplete', error: message, stateFile }));
+      if (json) out(JSON.stringify({ status: 'incomplete', error: message, resumed, stateFile }));
       else out(`✗ ${message}\nState: ${stateFile} (run the same command again to resume)`);
       return 1;
     }
