@@ -63,6 +63,10 @@ function ferryCopy(from: [DovecotServer, string], to: [DovecotServer, string], e
   });
 }
 
+function expectExit(run: FerryRun, code: number) {
+  expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(code);
+}
+
 function jsonOf(run: FerryRun): CopyReport {
   const lines = run.stdout.trim().split('\n');
   expect(lines, `${run.stdout}\n${run.stderr}`).toHaveLength(1);
@@ -104,7 +108,7 @@ describe('ferry copy', () => {
     ]);
 
     const first = await ferryCopy([dovecot, source], [dovecot, target], ['--json'], { cwd: work });
-    expect(first.code, first.stderr).toBe(0);
+    expectExit(first, 0);
     const report = jsonOf(first);
     expect(report).toMatchObject({ status: 'complete', messages: { total: 7, copied: 7, skipped: 0, failed: 0 }, failures: [], resumed: null, gone: 0 });
     expect(report).toHaveProperty('renamed');
@@ -130,7 +134,7 @@ describe('ferry copy', () => {
     // The same pair again: it says it resumes, and what the earlier run did.
     await fill(dovecot, source, [{ folder: 'INBOX', raw: makeMessage() }]);
     const second = await ferryCopy([dovecot, source], [dovecot, target], ['--json'], { cwd: work });
-    expect(second.code, second.stderr).toBe(0);
+    expectExit(second, 0);
     expect(second.stderr).toContain(`resuming: 7 messages were copied by an earlier run, state ${report.stateFile}`);
     const resumed = jsonOf(second);
     expect(resumed).toMatchObject({ status: 'complete', resumed: { stateFile: report.stateFile, messagesCopied: 7, messagesFailed: 0 }, messages: { copied: 1, failed: 0 } });
@@ -138,13 +142,13 @@ describe('ferry copy', () => {
 
     // Human-readable, same pair: the resume line comes first, the verdict last.
     const third = await ferryCopy([dovecot, source], [dovecot, target], [], { cwd: work });
-    expect(third.code, third.stderr).toBe(0);
+    expectExit(third, 0);
     expect(third.stderr.split('\n')[0]).toBe(`resuming: 8 messages were copied by an earlier run, state ${report.stateFile}`);
     expect(third.stdout.trim().split('\n').at(-1)).toBe('Complete');
 
     // --fresh: the state is forgotten, the full target is compared message by message.
     const fresh = await ferryCopy([dovecot, source], [dovecot, target], ['--json', '--fresh'], { cwd: work });
-    expect(fresh.code, fresh.stderr).toBe(0);
+    expectExit(fresh, 0);
     expect(fresh.stderr).not.toContain('resuming');
     const again = jsonOf(fresh);
     expect(again).toMatchObject({ status: 'complete', resumed: null, messages: { total: 8, copied: 0, skipped: 8, failed: 0 } });
@@ -185,7 +189,7 @@ describe('ferry copy', () => {
     const large = (await reader.fetchAll('1:*', { uid: true, size: true })).find((m) => (m.size ?? 0) > 20_000)!;
 
     const run = await ferryCopy([dovecot, source], [limited, target], ['--json'], { cwd: work });
-    expect(run.code, run.stderr).toBe(3);
+    expectExit(run, 3);
     const report = jsonOf(run);
     expect(report.status).toBe('incomplete');
     expect(report.messages).toEqual({ total: 4, copied: 3, skipped: 0, failed: 1 });
@@ -196,7 +200,7 @@ describe('ferry copy', () => {
     expect(verified.missingList).toEqual([{ folder: 'INBOX', uid: large.uid }]);
 
     const human = await ferryCopy([dovecot, source], [limited, humanTarget], [], { cwd: work });
-    expect(human.code).toBe(3);
+    expectExit(human, 3);
     const lines = human.stdout.trim().split('\n');
     expect(lines).toContain(`  INBOX UID ${large.uid} (${Math.round(large.size! / 1024)} KB): ${report.failures[0]!.reason}`);
     expect(lines.at(-1)).toBe('Incomplete: 1 message was not copied');
