@@ -7,7 +7,101 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
  * header, re-encoded body, CRLF damage) shows up. Messages whose bytes changed are still paired
  * with their source by Message-ID, or by Date/From/To/Subject when there is none, and counted
  * as byte mismatches rather than as one missing plus one extra message.
+ *
+ * Beyond the bench (Dovecot to Dovecot, same names): a copy's folder renames and special-use
+ * mappings can be given, folders left out on purpose excluded, and a target server named, so
+ * that the few rewrites that server makes to every message it stores (and that no client can
+ * prevent) count as matched, while any other byte change still fails.
  */
+
+export type ImapServerKind = 'dovecot' | 'cyrus' | 'courier';
+
+/** A rewrite a target server makes to the messages it stores: what it serves for the bytes it was given. */
+export interface ByteAllowance {
+  name: string;
+  server: ImapServerKind;
+  apply(raw: Buffer): Buffer;
+}
+
+/** Where the header block ends (the blank line), or the message length when there is none. */
+function headerEnd(raw: Buffer): number {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  if (crlf < 0) return lf < 0 ? raw.length : lf;
+  return lf < 0 ? crlf : Math.min(crlf, lf);
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * What each target server is allowed to change, and nothing more. Dovecot stores the bytes it
+ * is given (CRLF or not) and serves them back unchanged.
+ */
+export const SERVER_ALLOWANCES: Record<ImapServerKind, readonly ByteAllowance[]> = {
+  dovecot: [],
+  cyrus: [
+    {
+      // Cyrus (munge8bit, its default): every 8-bit byte in the header block becomes "X".
+      name: 'cyrus: 8-bit header bytes as X',
+      server: 'cyrus',
+      apply(raw) {
+        const end = headerEnd(raw);
+        let out: Buffer | null = null;
+        for (let i = 0; i < end; i++) {
+          if (raw[i]! < 0x80) continue;
+          out ??= Buffer.from(raw);
+          out[i] = 0x58;
+        }
+        return out ?? raw;
+      },
+    },
+  ],
+  courier: [
+    {
+      // Courier keeps messages in maildir files with LF line ends and serves them with CRLF:
+      // a CR that does not end a line does not survive the round trip.
+      name: 'courier: lone CR dropped',
+      server: 'courier',
+      apply(raw) {
+        const keep: number[] = [];
+        for (let i = 0; i < raw.length; i++) if (raw[i] === CR && raw[i + 1] !== LF) keep.push(i);
+        if (keep.length === 0) return raw;
+        const parts: Buffer[] = [];
+        let from = 0;
+        for (const i of keep) {
+          parts.push(raw.subarray(from, i));
+          from = i + 1;
+        }
+        parts.push(raw.subarray(from));
+        return Buffer.concat(parts);
+      },
+    },
+    {
+      // Courier: a file's last line always ends with a newline, served as CRLF.
+      name: 'courier: final newline added',
+      server: 'courier',
+      apply(raw) {
+        return raw.length >= 2 && raw[raw.length - 2] === CR && raw[raw.length - 1] === LF ? raw : Buffer.concat([raw, Buffer.from('\r\n')]);
+      },
+    },
+  ],
+};
+
+/**
+ * What `server` would serve for a message stored with these bytes, and which allowances changed
+ * it; null when none applies.
+ */
+export function allowedVariant(raw: Buffer, server: ImapServerKind): { bytes: Buffer; allowances: string[] } | null {
+  let bytes = raw;
+  const allowances: string[] = [];
+  for (const allowance of SERVER_ALLOWANCES[server]) {
+    const next = allowance.apply(bytes);
+    if (next !== bytes && !next.equals(bytes)) allowances.push(allowance.name);
+    bytes = next;
+  }
+  return allowances.length > 0 ? { bytes, allowances } : null;
+}
 
 export interface ImapAccount {
   host: string;
@@ -35,6 +129,11 @@ export interface MessageFacts {
   headerKey: string;
   /** Lowercased header field names, for reporting what a tool added or removed. */
   headerNames: string[];
+  /**
+   * Source side only, when a target server was named: the sha256 of what that server would
+   * serve for these bytes (see SERVER_ALLOWANCES), when that differs from `sha256`.
+   */
+  allowed?: { sha256: string; allowances: string[] };
 }
 
 export interface FolderSnapshot {
@@ -46,6 +145,17 @@ export interface FolderSnapshot {
 export interface AccountSnapshot {
   label: string;
   folders: Map<string, FolderSnapshot>;
+  /** Personal namespace prefix ("INBOX." on Courier), '' when none; unknown when absent. */
+  prefix?: string;
+  /** Folders that exist only to hold others (\Noselect, \NonExistent): no messages, but a name the target must have. */
+  containers?: string[];
+}
+
+/** A folder name, or a pattern for several. */
+export type FolderMatcher = string | RegExp;
+
+function isMatched(name: string, matchers: readonly FolderMatcher[] | undefined): boolean {
+  return !!matchers?.some((m) => (typeof m === 'string' ? m === name : m.test(name)));
 }
 
 export interface SnapshotOptions {
@@ -56,11 +166,27 @@ export interface SnapshotOptions {
    * and the bytes dropped, so memory stays near this figure whatever the mailbox size.
    */
   batchBytes?: number;
+  /** For a source: also hash what this target server would serve for each message (see MessageFacts.allowed). */
+  allowancesFor?: ImapServerKind;
 }
 
 export interface VerifyOptions extends SnapshotOptions {
-  /** Target folder name for a source folder; default: same levels, target's separator. */
+  /**
+   * Target folder name for a source folder; default: same levels, target's separator, the
+   * source's namespace prefix replaced by the target's.
+   */
   mapFolder?: (sourceName: string, sourceDelimiter: string) => string;
+  /**
+   * Where the copy put folders (its report's renames and special-use mappings); wins over
+   * `mapFolder`. Several source folders may share one target folder.
+   */
+  folderMapping?: readonly { sourcePath: string; targetPath: string }[];
+  /** The target's server: its allowances (SERVER_ALLOWANCES) count as matched. Default: none allowed. */
+  targetServer?: ImapServerKind;
+  /** Source folders not meant to be copied (virtual \All or \Flagged views, folders left out on purpose). */
+  excludeSourceFolders?: readonly FolderMatcher[];
+  /** Target folders that are none of the copy's business (the server's own, other tools'). */
+  excludeTargetFolders?: readonly FolderMatcher[];
   /** Allowed INTERNALDATE difference. Default 0. */
   dateSlackSeconds?: number;
 }
@@ -70,6 +196,8 @@ export interface FolderCounts {
   target: number;
   /** Source messages that have a target counterpart (byte-identical or not). */
   matched: number;
+  /** Of `matched`: equal only after the target server's allowances (not byte mismatches). */
+  allowed: number;
   missing: number;
   /** Extra target copies of a message the source has. */
   duplicates: number;
@@ -98,8 +226,11 @@ export interface FlagMismatch {
 export interface VerifyReport {
   source: { label: string; folders: number; messages: number; bytes: number };
   target: { label: string; folders: number; messages: number; bytes: number };
-  folders: { matched: number; missing: string[]; extra: string[] };
+  /** `missing` includes source containers (\Noselect parents) whose name the target lacks. */
+  folders: { matched: number; missing: string[]; extra: string[]; excluded: string[] };
   messages: FolderCounts & { keywordsLost: number };
+  /** Messages matched under each allowance of the target server. */
+  allowancesUsed: Record<string, number>;
   flagsLost: Record<string, number>;
   flagsAdded: Record<string, number>;
   /** Header fields present only on the target (or only on the source) copy of a pair. */
@@ -110,7 +241,7 @@ export interface VerifyReport {
   flagMismatchList: FlagMismatch[];
   /** Every source message without a counterpart (up to 10 000). */
   missingList: { folder: string; uid: number }[];
-  examples: Record<'missing' | 'duplicates' | 'extra' | 'flags' | 'dates' | 'bytes', MessageExample[]>;
+  examples: Record<'missing' | 'duplicates' | 'extra' | 'flags' | 'dates' | 'bytes' | 'allowed', MessageExample[]>;
   /** True only when every mismatch count is 0 and the folder sets agree. */
   isExact: boolean;
   seconds: number;
@@ -122,7 +253,11 @@ const MAX_LISTED = 10_000;
 export async function verifyCopy(source: ImapAccount, target: ImapAccount, options: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now();
   // Both accounts at once: one connection each, and the two server processes use both cores.
-  const [a, b] = await Promise.all([snapshotAccount(source, options), snapshotAccount(target, options)]);
+  const { excludeSourceFolders, excludeTargetFolders, targetServer, ...snapshot } = options;
+  const [a, b] = await Promise.all([
+    snapshotAccount(source, { ...snapshot, ignoreFolders: [...(options.ignoreFolders ?? []), ...(excludeSourceFolders ?? []).filter((m) => typeof m === 'string')], ...(targetServer ? { allowancesFor: targetServer } : {}) }),
+    snapshotAccount(target, { ...snapshot, ignoreFolders: [...(options.ignoreFolders ?? []), ...(excludeTargetFolders ?? []).filter((m) => typeof m === 'string')] }),
+  ]);
   const report = compareSnapshots(a, b, options);
   report.seconds = (performance.now() - started) / 1000;
   return report;
@@ -148,9 +283,10 @@ export async function snapshotAccount(account: ImapAccount, options: SnapshotOpt
   await client.connect();
   try {
     const folders = new Map<string, FolderSnapshot>();
-    const listed = (await client.list()).filter(
-      (box) => !box.flags.has('\\Noselect') && !box.flags.has('\\NonExistent') && !ignore.has(box.path),
-    );
+    const all = (await client.list()).filter((box) => !ignore.has(box.path));
+    const isContainer = (box: (typeof all)[number]) => box.flags.has('\\Noselect') || box.flags.has('\\NonExistent');
+    const containers = all.filter(isContainer).map((box) => box.path);
+    const listed = all.filter((box) => !isContainer(box));
     for (const box of listed) {
       const mailbox = await client.mailboxOpen(box.path, { readOnly: true });
       const messages: MessageFacts[] = [];
@@ -161,26 +297,34 @@ export async function snapshotAccount(account: ImapAccount, options: SnapshotOpt
           for await (const fetched of client.fetch(batch, { uid: true, source: true }, { uid: true })) {
             const m = byUid.get(fetched.uid);
             if (!m || !fetched.source) continue;
-            messages.push({
-              uid: m.uid,
-              sha256: createHash('sha256').update(fetched.source).digest('hex'),
-              size: fetched.source.length,
-              flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort(),
-              internalDate: m.internalDate ? new Date(m.internalDate).getTime() : 0,
-              ...headerFacts(fetched.source),
-            });
+            const internalDate = m.internalDate ? new Date(m.internalDate).getTime() : 0;
+            messages.push(messageFacts(m.uid, fetched.source, [...(m.flags ?? [])], internalDate, options.allowancesFor));
           }
         }
         messages.sort((x, y) => x.uid - y.uid);
       }
       folders.set(box.path, { name: box.path, delimiter: box.delimiter, messages });
     }
-    return { label: account.label ?? account.user, folders };
+    return { label: account.label ?? account.user, folders, prefix: client.namespace?.prefix ?? '', containers };
   } catch (error) {
     throw socketError && error instanceof Error ? new Error(`${error.message} (${socketError.message})`, { cause: error }) : error;
   } finally {
     await client.logout().catch(() => client.close());
   }
+}
+
+/** What the comparison keeps of one message (the bytes themselves are dropped). */
+export function messageFacts(uid: number, raw: Buffer, flags: readonly string[], internalDate: number, allowancesFor?: ImapServerKind): MessageFacts {
+  const variant = allowancesFor ? allowedVariant(raw, allowancesFor) : null;
+  return {
+    uid,
+    sha256: createHash('sha256').update(raw).digest('hex'),
+    size: raw.length,
+    flags: flags.filter((f) => f !== '\\Recent').sort(),
+    internalDate,
+    ...headerFacts(raw),
+    ...(variant ? { allowed: { sha256: createHash('sha256').update(variant.bytes).digest('hex'), allowances: variant.allowances } } : {}),
+  };
 }
 
 /** UID sets whose messages add up to about `maxBytes` (at least one message each). */
@@ -244,23 +388,40 @@ export function headerFacts(source: Buffer): Pick<MessageFacts, 'messageId' | 'h
 type Pair = [MessageFacts, MessageFacts];
 
 function emptyCounts(): FolderCounts {
-  return { source: 0, target: 0, matched: 0, missing: 0, duplicates: 0, extra: 0, flagMismatches: 0, dateMismatches: 0, byteMismatches: 0 };
+  return { source: 0, target: 0, matched: 0, allowed: 0, missing: 0, duplicates: 0, extra: 0, flagMismatches: 0, dateMismatches: 0, byteMismatches: 0 };
 }
 
-function defaultMapFolder(targetDelimiter: string | undefined) {
-  return (name: string, delimiter: string) =>
-    targetDelimiter && delimiter && targetDelimiter !== delimiter ? name.split(delimiter).join(targetDelimiter) : name;
+function defaultMapFolder(targetDelimiter: string | undefined, sourcePrefix: string, targetPrefix: string) {
+  return (name: string, delimiter: string) => {
+    if (name.toUpperCase() === 'INBOX') return name;
+    const own = sourcePrefix && name.startsWith(sourcePrefix) ? name.slice(sourcePrefix.length) : name;
+    const levels = targetDelimiter && delimiter && targetDelimiter !== delimiter ? own.split(delimiter).join(targetDelimiter) : own;
+    return targetPrefix + levels;
+  };
 }
 
 export function compareSnapshots(source: AccountSnapshot, target: AccountSnapshot, options: VerifyOptions = {}): VerifyReport {
   const slackMs = (options.dateSlackSeconds ?? 0) * 1000;
   const targetDelimiter = [...target.folders.values()][0]?.delimiter;
-  const mapFolder = options.mapFolder ?? defaultMapFolder(targetDelimiter);
+  const mapped = new Map((options.folderMapping ?? []).map((m) => [m.sourcePath, m.targetPath]));
+  const fallback = options.mapFolder ?? defaultMapFolder(targetDelimiter, source.prefix ?? '', target.prefix ?? '');
+  const mapFolder = (name: string, delimiter: string) => mapped.get(name) ?? fallback(name, delimiter);
+  const sourceFolders = new Map([...source.folders].filter(([name]) => !isMatched(name, options.excludeSourceFolders)));
+  const targetFolders = new Map([...target.folders].filter(([name]) => !isMatched(name, options.excludeTargetFolders)));
   const report: VerifyReport = {
-    source: summarize(source),
-    target: summarize(target),
-    folders: { matched: 0, missing: [], extra: [] },
+    source: summarize({ ...source, folders: sourceFolders }),
+    target: summarize({ ...target, folders: targetFolders }),
+    folders: {
+      matched: 0,
+      missing: [],
+      extra: [],
+      excluded: [
+        ...[...source.folders.keys()].filter((name) => !sourceFolders.has(name)),
+        ...(source.containers ?? []).filter((name) => isMatched(name, options.excludeSourceFolders)),
+      ],
+    },
     messages: { ...emptyCounts(), keywordsLost: 0 },
+    allowancesUsed: {},
     flagsLost: {},
     flagsAdded: {},
     headersAdded: {},
@@ -268,7 +429,7 @@ export function compareSnapshots(source: AccountSnapshot, target: AccountSnapsho
     perFolder: {},
     flagMismatchList: [],
     missingList: [],
-    examples: { missing: [], duplicates: [], extra: [], flags: [], dates: [], bytes: [] },
+    examples: { missing: [], duplicates: [], extra: [], flags: [], dates: [], bytes: [], allowed: [] },
     isExact: false,
     seconds: 0,
   };
@@ -277,34 +438,50 @@ export function compareSnapshots(source: AccountSnapshot, target: AccountSnapsho
     if (list.length < EXAMPLES_PER_KIND) list.push({ folder, uid: m.uid, messageId: m.messageId, ...(detail ? { detail } : {}) });
   };
 
-  const missing = (folder: string, m: MessageFacts, detail?: string) => {
+  // Source folders that land in one target folder (two Sent folders into the target's Sent)
+  // are judged together against it.
+  const groups = new Map<string, { names: string[]; messages: { folder: string; m: MessageFacts }[] }>();
+  for (const [name, folder] of sourceFolders) {
+    const targetName = mapFolder(name, folder.delimiter);
+    const group = groups.get(targetName) ?? groups.set(targetName, { names: [], messages: [] }).get(targetName)!;
+    group.names.push(name);
+    group.messages.push(...folder.messages.map((m) => ({ folder: name, m })));
+  }
+  const folderOf = new Map<MessageFacts, string>();
+
+  const missing = (m: MessageFacts, detail?: string) => {
+    const folder = folderOf.get(m)!;
     if (report.missingList.length < MAX_LISTED) report.missingList.push({ folder, uid: m.uid });
     example('missing', folder, m, detail);
   };
 
-  const unclaimedTargets = new Set(target.folders.keys());
-  for (const [name, folder] of source.folders) {
+  const unclaimedTargets = new Set(targetFolders.keys());
+  for (const [targetName, group] of groups) {
+    const name = group.names.join(' + ');
+    const messages = group.messages.map(({ folder, m }) => (folderOf.set(m, folder), m));
     const counts = emptyCounts();
     report.perFolder[name] = counts;
-    counts.source = folder.messages.length;
-    const targetName = mapFolder(name, folder.delimiter);
-    const other = target.folders.get(targetName);
+    counts.source = messages.length;
+    const other = targetFolders.get(targetName);
     if (!other) {
-      report.folders.missing.push(name);
-      counts.missing = folder.messages.length;
-      for (const m of folder.messages) missing(name, m, 'folder missing');
+      report.folders.missing.push(...group.names);
+      counts.missing = messages.length;
+      for (const m of messages) missing(m, 'folder missing');
       continue;
     }
     unclaimedTargets.delete(targetName);
-    report.folders.matched += 1;
+    report.folders.matched += group.names.length;
     counts.target = other.messages.length;
 
-    const exact = matchBy(folder.messages, other.messages, (m) => m.sha256);
-    const byId = matchBy(exact.restSource, exact.restTarget, (m) => (m.messageId ? `M:${m.messageId}` : null));
+    const exact = matchBy(messages, other.messages, (m) => m.sha256);
+    // What the target server does to every message it stores (its allowances) is no mismatch.
+    const allowed = matchBy(exact.restSource, exact.restTarget, (m) => m.allowed?.sha256 ?? null, (m) => m.sha256);
+    const byId = matchBy(allowed.restSource, allowed.restTarget, (m) => (m.messageId ? `M:${m.messageId}` : null));
     const byHeaders = matchBy(byId.restSource, byId.restTarget, (m) => `H:${m.headerKey}`);
     const changed = [...byId.pairs, ...byHeaders.pairs];
 
-    for (const [s, t] of [...exact.pairs, ...changed]) {
+    for (const [s, t] of [...exact.pairs, ...allowed.pairs, ...changed]) {
+      const folder = folderOf.get(s)!;
       if (s.flags.join(' ') !== t.flags.join(' ')) {
         counts.flagMismatches += 1;
         const lost = s.flags.filter((f) => !t.flags.includes(f));
@@ -313,14 +490,19 @@ export function compareSnapshots(source: AccountSnapshot, target: AccountSnapsho
         for (const f of added) report.flagsAdded[f] = (report.flagsAdded[f] ?? 0) + 1;
         if (lost.some((f) => !f.startsWith('\\'))) report.messages.keywordsLost += 1;
         if (report.flagMismatchList.length < MAX_LISTED) {
-          report.flagMismatchList.push({ folder: name, sourceUid: s.uid, targetUid: t.uid, source: s.flags, target: t.flags });
+          report.flagMismatchList.push({ folder, sourceUid: s.uid, targetUid: t.uid, source: s.flags, target: t.flags });
         }
-        example('flags', name, s, `${s.flags.join(' ') || '(none)'} -> ${t.flags.join(' ') || '(none)'}`);
+        example('flags', folder, s, `${s.flags.join(' ') || '(none)'} -> ${t.flags.join(' ') || '(none)'}`);
       }
       if (Math.abs(s.internalDate - t.internalDate) > slackMs) {
         counts.dateMismatches += 1;
-        example('dates', name, s, `${new Date(s.internalDate).toISOString()} -> ${new Date(t.internalDate).toISOString()}`);
+        example('dates', folder, s, `${new Date(s.internalDate).toISOString()} -> ${new Date(t.internalDate).toISOString()}`);
       }
+    }
+    for (const [s] of allowed.pairs) {
+      counts.allowed += 1;
+      for (const a of s.allowed!.allowances) report.allowancesUsed[a] = (report.allowancesUsed[a] ?? 0) + 1;
+      example('allowed', folderOf.get(s)!, s, s.allowed!.allowances.join(', '));
     }
     for (const [s, t] of changed) {
       counts.byteMismatches += 1;
@@ -328,13 +510,14 @@ export function compareSnapshots(source: AccountSnapshot, target: AccountSnapsho
       const removed = s.headerNames.filter((h) => !t.headerNames.includes(h));
       for (const h of added) report.headersAdded[h] = (report.headersAdded[h] ?? 0) + 1;
       for (const h of removed) report.headersRemoved[h] = (report.headersRemoved[h] ?? 0) + 1;
-      example('bytes', name, s, `${s.size} -> ${t.size} bytes${added.length ? `, added ${added.join(' ')}` : ''}`);
+      example('bytes', folderOf.get(s)!, s, `${s.size} -> ${t.size} bytes${added.length ? `, added ${added.join(' ')}` : ''}`);
     }
-    counts.matched = exact.pairs.length + changed.length;
+    counts.matched = exact.pairs.length + allowed.pairs.length + changed.length;
 
     const known = new Set<string>();
-    for (const m of folder.messages) {
+    for (const m of messages) {
       known.add(m.sha256);
+      if (m.allowed) known.add(m.allowed.sha256);
       known.add(`H:${m.headerKey}`);
       if (m.messageId) known.add(`M:${m.messageId}`);
     }
@@ -342,18 +525,28 @@ export function compareSnapshots(source: AccountSnapshot, target: AccountSnapsho
       const isCopyOfSource = known.has(t.sha256) || known.has(`H:${t.headerKey}`) || (t.messageId !== null && known.has(`M:${t.messageId}`));
       if (isCopyOfSource) {
         counts.duplicates += 1;
-        example('duplicates', name, t);
+        example('duplicates', targetName, t);
       } else {
         counts.extra += 1;
-        example('extra', name, t);
+        example('extra', targetName, t);
       }
     }
     counts.missing = byHeaders.restSource.length;
-    for (const s of byHeaders.restSource) missing(name, s);
+    for (const s of byHeaders.restSource) missing(s);
+  }
+
+  // A parent that exists only through its children still needs its name on the target.
+  const targetNames = new Set([...target.folders.keys(), ...(target.containers ?? [])]);
+  for (const name of source.containers ?? []) {
+    if (isMatched(name, options.excludeSourceFolders)) continue;
+    const delimiter = [...source.folders.values()][0]?.delimiter ?? '';
+    const targetName = mapFolder(name, delimiter);
+    if (!targetNames.has(targetName)) report.folders.missing.push(name);
+    unclaimedTargets.delete(targetName);
   }
 
   for (const name of [...unclaimedTargets].sort()) {
-    const folder = target.folders.get(name);
+    const folder = targetFolders.get(name);
     if (!folder) continue;
     report.folders.extra.push(name);
     const counts = emptyCounts();
@@ -393,6 +586,7 @@ function matchBy(
   source: readonly MessageFacts[],
   target: readonly MessageFacts[],
   key: (m: MessageFacts) => string | null,
+  targetKey: (m: MessageFacts) => string | null = key,
 ): { pairs: Pair[]; restSource: MessageFacts[]; restTarget: MessageFacts[] } {
   const groups = new Map<string, { s: MessageFacts[]; t: MessageFacts[] }>();
   const restSource: MessageFacts[] = [];
@@ -403,7 +597,7 @@ function matchBy(
     else (groups.get(k) ?? groups.set(k, { s: [], t: [] }).get(k)!).s.push(m);
   }
   for (const m of target) {
-    const k = key(m);
+    const k = targetKey(m);
     const group = k === null ? undefined : groups.get(k);
     if (group) group.t.push(m);
     else restTarget.push(m);
@@ -444,7 +638,7 @@ export function formatVerifyReport(report: VerifyReport, options: { verbose?: bo
   const f = report.folders;
   const parts = [
     `folders ${f.matched}/${report.source.folders} (missing ${f.missing.length}, extra ${f.extra.length})`,
-    `messages src=${report.source.messages} (${mb(report.source.bytes)}) dst=${report.target.messages} matched=${m.matched}`,
+    `messages src=${report.source.messages} (${mb(report.source.bytes)}) dst=${report.target.messages} matched=${m.matched}${m.allowed ? ` (${m.allowed} as the target server stores them)` : ''}`,
     `missing=${m.missing} dup=${m.duplicates} extra=${m.extra}`,
     `flags=${m.flagMismatches}${m.keywordsLost ? ` (keywords lost on ${m.keywordsLost})` : ''}`,
     `dates=${m.dateMismatches}`,
@@ -458,6 +652,8 @@ export function formatVerifyReport(report: VerifyReport, options: { verbose?: bo
     lines.push(`  flags lost: ${tally(report.flagsLost) || '-'}; flags added: ${tally(report.flagsAdded) || '-'}`);
   }
   if (Object.keys(report.headersRemoved).length) lines.push(`  headers removed: ${tally(report.headersRemoved)}`);
+  if (Object.keys(report.allowancesUsed).length) lines.push(`  allowed: ${tally(report.allowancesUsed)}`);
+  if (f.excluded.length) lines.push(`  folders excluded: ${f.excluded.join(', ')}`);
   for (const [name, c] of Object.entries(report.perFolder)) {
     const clean = c.missing + c.duplicates + c.extra + c.flagMismatches + c.dateMismatches + c.byteMismatches === 0 && c.source === c.matched;
     if (clean) continue;
