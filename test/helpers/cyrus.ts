@@ -235,6 +235,8 @@ sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb
 sasl_sasldb_path: ${sasldb}
 sasl_mech_list: PLAIN LOGIN
+# Default 3 s after every failed login, which would make wrong-password tests slow.
+failedloginpause: 0
 
 # Kolab (kolab.org's imapd.conf)
 unixhierarchysep: 1
