@@ -56,6 +56,8 @@ export class WireImapClient {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
+    // Every command waits for an answer: Nagle would hold each last small write for the peer's delayed ACK.
+    socket.setNoDelay(true);
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
     const client = new WireImapClient(socket);
     const greeting = await client.readUnit();
@@ -90,19 +92,25 @@ export class WireImapClient {
         untagged.push(unit);
       }
     };
+    let literalBytes: Buffer | null = null;
+    const flush = (text: string) => {
+      const bytes = Buffer.from(text, 'latin1');
+      this.socket.write(literalBytes ? Buffer.concat([literalBytes, bytes]) : bytes);
+      literalBytes = null;
+    };
     for (const part of parts) {
       if (typeof part === 'string') {
         pending += part;
         continue;
       }
-      this.socket.write(Buffer.from(`${pending}{${part.bytes.length}}\r\n`, 'latin1'));
+      flush(`${pending}{${part.bytes.length}}\r\n`);
       pending = '';
       const answer = await readUntilTagged();
       // A refusal of the literal itself (too large, bad name) ends the command here.
       if (answer !== 'continue') return answer;
-      this.socket.write(part.bytes);
+      literalBytes = part.bytes;
     }
-    this.socket.write(Buffer.from(`${pending}\r\n`, 'latin1'));
+    flush(`${pending}\r\n`);
     for (;;) {
       const answer = await readUntilTagged();
       if (answer !== 'continue') return answer;
