@@ -1,6 +1,6 @@
 /**
- * `npm test`: type check, lint, unit and integration tests (real PostgreSQL, Dovecot,
- * Radicale), then the browser tests (real Chromium). Ends with one "N passed, N failed" line.
+ * `npm test`: type check, lint, unit and integration tests (real PostgreSQL, Dovecot, Cyrus,
+ * Courier, Radicale), then the browser tests (real Chromium). Ends with one "N passed, N failed" line.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
@@ -22,7 +22,14 @@ function ensurePackages(): void {
     { pkg: 'chromium', binary: '/usr/bin/chromium' },
     { pkg: 'openssl', binary: '/usr/bin/openssl' },
   ].filter((p) => !existsSync(p.binary));
-  if (wanted.length === 0) return;
+  if (wanted.length > 0) installPackages(wanted);
+  // Cyrus and Courier IMAP cannot be apt-installed beside Dovecot; this unpacks them (see
+  // test/helpers/imap-packages.ts) and prints the commands to run when that needs root.
+  const servers = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/test-servers.ts'], { stdio: 'inherit' });
+  if (servers.status !== 0) process.exit(1);
+}
+
+function installPackages(wanted: { pkg: string; binary: string }[]): void {
   const names = wanted.map((p) => p.pkg).join(' ');
   if (process.getuid?.() !== 0) {
     console.error(`The tests need these Debian packages: ${names}\nInstall them with: sudo apt-get install -y ${names}`);

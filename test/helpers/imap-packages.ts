@@ -115,7 +115,7 @@ function notRootMessage(): string {
   const all = [...CYRUS_PACKAGES, ...COURIER_PACKAGES].join(' ');
   return [
     `Cyrus and Courier IMAP are not unpacked in ${TEST_SERVERS_DIR} yet, and only root can do that.`,
-    'Run as root:  node --import tsx scripts/test-servers.ts',
+    'Run:  sudo node --import tsx scripts/test-servers.ts  (from the project folder)',
     'or by hand (never `apt-get install` them: they conflict with dovecot-imapd):',
     `  sudo mkdir -p ${TEST_SERVERS_DIR}/debs && cd ${TEST_SERVERS_DIR}/debs && sudo apt-get download ${all}`,
     `  for f in cyrus-*.deb; do sudo dpkg-deb -x "$f" ${TEST_SERVERS_DIR}/cyrus; done`,
