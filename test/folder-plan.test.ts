@@ -82,6 +82,8 @@ async function seedSource(client: ImapFlow, sep: string): Promise<void> {
     await client.mailboxCreate(path);
   }
   await client.mailboxUnsubscribe('Nicht abonniert');
+  // As mail programs do; a new Dovecot account has nothing subscribed.
+  await client.mailboxSubscribe('INBOX');
   for (const path of [`Archiv${sep}2023${sep}Q4`, `Projekte${sep}Größe & Co`, 'Old Mail', 'Sent Items', 'Nicht abonniert']) {
     await client.append(path, message(`in ${path}`));
   }
@@ -151,14 +153,14 @@ describe.each(directions)('folder plan against Dovecot ($kind), separator $from 
       // the child follows its parent's new name.
       Archiv: ['Archive', '\\Archive', true, true],
       [s('Archiv/2023/Q4')]: [t('Archive/2023/Q4'), null, true, true],
-      // Named like Drafts, but the source's own Drafts carries the attribute and wins.
-      Entwürfe: ['Entwürfe', '\\Drafts', true, true],
+      // Named like Drafts, but the source's own Drafts carries the attribute and wins: a plain folder.
+      Entwürfe: ['Entwürfe', null, true, true],
       [s('Projekte/Größe & Co')]: [t('Projekte/Größe & Co'), null, true, true],
       'Old Mail': ['Old Mail', null, true, true],
       Leer: ['Leer', null, true, true],
       // Dovecot creates an attributed Sent for every account, so "Sent Items" loses to it and
-      // keeps its name instead of being merged into the target's Sent.
-      'Sent Items': ['Sent Items', '\\Sent', true, true],
+      // keeps its name as a plain folder instead of being merged into the target's Sent.
+      'Sent Items': ['Sent Items', null, true, true],
       'Nicht abonniert': ['Nicht abonniert', null, false, true],
     });
     expect(plan.skipped).toEqual([
@@ -239,16 +241,20 @@ describe('folders the target refuses', () => {
     ]);
     const results = await ensureTargetFolders(targetClient, plan);
     const byPath = Object.fromEntries(results.map((r) => [r.targetPath, r]));
-    expect(byPath['v1\u20242 Release']).toEqual({ targetPath: 'v1\u20242 Release', status: 'created' });
-    expect(byPath['Kunden.Müller']).toEqual({ targetPath: 'Kunden.Müller', status: 'created' });
-    expect(byPath['~Privat']).toEqual({ targetPath: '~Privat', status: 'refused', reason: "[CANNOT] Invalid mailbox name: Begins with '~'." });
-    expect(byPath['~Privat.Kinder']).toEqual({ targetPath: '~Privat.Kinder', status: 'refused', reason: 'its parent folder "~Privat" was refused' });
-    expect(byPath[tooLong]).toEqual({ targetPath: tooLong, status: 'refused', reason: '[CANNOT] Mailbox name too long.' });
+    expect(byPath['v1\u20242 Release']).toEqual({ sourcePath: 'v1.2 Release', targetPath: 'v1\u20242 Release', status: 'created' });
+    expect(byPath['Kunden.Müller']).toEqual({ sourcePath: 'Kunden/Müller', targetPath: 'Kunden.Müller', status: 'created' });
+    // Refused names are renamed, never dropped, and the folders below follow.
+    const privat = results.find((r) => r.sourcePath === '~Privat')!;
+    expect(privat).toEqual({ sourcePath: '~Privat', targetPath: '_Privat', refusedPath: '~Privat', status: 'created', reason: "[CANNOT] Invalid mailbox name: Begins with '~'." });
+    expect(results.find((r) => r.sourcePath === '~Privat/Kinder')).toEqual({ sourcePath: '~Privat/Kinder', targetPath: '_Privat.Kinder', status: 'created' });
+    // Too long under every stand-in: a name of letters and digits.
+    expect(results.find((r) => r.sourcePath === tooLong)).toEqual({ sourcePath: tooLong, targetPath: expect.stringMatching(/^Folder [0-9a-f]{8}$/), refusedPath: tooLong, status: 'created', reason: '[CANNOT] Mailbox name too long.' });
 
     const names = (await targetClient.list()).map((f) => f.path);
     expect(names).toContain('v1\u20242 Release');
     expect(names).toContain('Kunden.Müller');
-    // The '.' in the name made no hierarchy, and nothing of the refused folders exists.
+    expect(names).toContain('_Privat.Kinder');
+    // The '.' in the name made no hierarchy, and nothing was created under a refused name.
     expect(names.filter((n) => n.startsWith('v1') || n.startsWith('~') || n.startsWith('Sehr'))).toEqual(['v1\u20242 Release']);
   });
 });

@@ -1,5 +1,5 @@
 /** How the source's folders map onto the target's. Built by folder-plan.ts. */
-export type SpecialUse = '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive' | '\\All' | '\\Flagged' | null;
+export type SpecialUse = '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive' | '\\All' | '\\Flagged' | '\\Important' | null;
 
 export interface PlannedFolder {
   /** Full path on the source (as imapflow reports it: decoded UTF-8, source delimiter). */
@@ -12,17 +12,27 @@ export interface PlannedFolder {
   isSubscribed: boolean;
   /** \Noselect folders only exist to hold children: created on the target, nothing copied. */
   isSelectable: boolean;
+  /** Why targetPath is not simply the source name (a special-use mapping, a collision, a refused name). */
+  note?: string | null;
 }
 
 export interface FolderPlan {
   folders: PlannedFolder[];
-  /** Source folders left out on purpose (e.g. \All / \Flagged virtual folders, which would copy messages twice). */
+  /** Source folders left out on purpose (e.g. \Flagged / \Important virtual folders, which would copy messages twice). */
   skipped: { sourcePath: string; reason: string }[];
+  /** Decisions a person should know about, in plain words (which of two Sent folders became the target's Sent). */
+  notices?: { folder: string | null; text: string }[];
 }
 
 export interface FolderCreationResult {
+  sourcePath: string;
+  /** Where the folder is on the target: the planned path, or the name it got when the server refused that one. */
   targetPath: string;
+  /** The planned path when the server refused it and the folder was created under another name. */
+  refusedPath?: string;
   status: 'existed' | 'created' | 'refused';
-  /** The server's answer when refused (no message content ever). */
+  /** The server's answer when refused, or when the planned name was refused and the folder renamed (no message content ever). */
   reason?: string;
+  /** The server would not give the folder the source's subscription state. */
+  subscriptionRefused?: boolean;
 }

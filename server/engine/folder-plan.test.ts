@@ -2,6 +2,9 @@ import type { ImapFlow } from 'imapflow';
 import { describe, expect, it } from 'vitest';
 import {
   buildFolderPlan,
+  contestedRoleFolders,
+  renameCandidates,
+  renameNote,
   detectSpecialUse,
   ensureTargetFolders,
   mapFolderPath,
@@ -252,13 +255,32 @@ describe('buildFolderPlan', () => {
     const source = [folder('Sent Items'), folder('Sent', ['\\Sent'])];
     const plan = buildFolderPlan(source, [folder('Gesendet', ['\\Sent'])], SLASH, SLASH);
     expect(targets(plan)).toEqual({ 'Sent Items': 'Sent Items', Sent: 'Gesendet' });
-    // Both still say what they are on the source.
-    expect(planned(plan, 'Sent Items').specialUse).toBe('\\Sent');
+    // The other one is a plain folder now, and the plan says so.
+    expect(planned(plan, 'Sent Items').specialUse).toBeNull();
+    expect(plan.notices).toEqual([{ folder: 'Sent', text: expect.stringMatching(/^"Sent" is the Sent folder \(the source server marks it as such\); "Sent Items" keeps its name as a plain folder/) }]);
   });
 
-  it('lets the first one win when none has the attribute', () => {
+  it('lets the first one win when none has the attribute and nothing is counted', () => {
     const source = [folder('Gesendet'), folder('Sent Items')];
     expect(targets(buildFolderPlan(source, dovecotTarget, SLASH, DOT))).toEqual({ Gesendet: 'Sent', 'Sent Items': 'Sent Items' });
+  });
+
+  it('gives a special use claimed by two names to the folder with more messages', () => {
+    const source = [folder('INBOX'), folder('Éléments envoyés'), folder('Gesendet')];
+    expect(contestedRoleFolders(source, SLASH)).toEqual(['Éléments envoyés', 'Gesendet']);
+    const plan = buildFolderPlan(source, dovecotTarget, SLASH, DOT, { messageCounts: new Map([['Gesendet', 40], ['Éléments envoyés', 2]]) });
+    expect(targets(plan)).toEqual({ INBOX: 'INBOX', Gesendet: 'Sent', 'Éléments envoyés': 'Éléments envoyés' });
+    expect(planned(plan, 'Éléments envoyés').specialUse).toBeNull();
+    expect(plan.notices?.[0]?.text).toBe('"Gesendet" (40 messages) is the Sent folder (it holds the most messages); "Éléments envoyés" (2 messages) keeps its name as a plain folder.');
+    // With an attribute there is nothing to count.
+    expect(contestedRoleFolders([folder('Sent', ['\\Sent']), folder('Gesendet')], SLASH)).toEqual([]);
+  });
+
+  it("recognises Gmail's folders by name below its container, in both spellings", () => {
+    const source = [folder('[Gmail]', ['\\Noselect']), folder('[Gmail]/Sent Mail'), folder('[Google Mail]/Bin'), folder('[Gmail]/Starred'), folder('[Gmail]/Important')];
+    const plan = buildFolderPlan(source, dovecotTarget, SLASH, DOT);
+    expect(targets(plan)).toEqual({ '[Gmail]/Sent Mail': 'Sent', '[Google Mail]/Bin': 'Trash' });
+    expect(plan.skipped.map((s) => s.sourcePath).sort()).toEqual(['[Gmail]', '[Gmail]/Important', '[Gmail]/Starred']);
   });
 
   it('renames the loser whose own name is the special target, never sharing a path', () => {
@@ -320,26 +342,35 @@ describe('buildFolderPlan', () => {
       '[Gmail]/Trash': 'Trash',
       '[Gmail]/Drafts': 'Drafts',
       Receipts: 'Receipts',
+      // Archived mail, copied last: only what no other folder holds.
+      '[Gmail]/All Mail': 'Archive',
     });
-    expect(plan.skipped.map((s) => s.sourcePath).sort()).toEqual(['[Gmail]', '[Gmail]/All Mail', '[Gmail]/Starred']);
-    expect(plan.skipped.find((s) => s.sourcePath === '[Gmail]/All Mail')?.reason).toMatch(/\\All.*duplicate/);
+    expect(planned(plan, '[Gmail]/All Mail').specialUse).toBe('\\All');
+    expect(plan.folders.at(-1)?.sourcePath).toBe('Receipts');
+    expect(plan.skipped.map((s) => s.sourcePath).sort()).toEqual(['[Gmail]', '[Gmail]/Starred']);
     expect(plan.skipped.find((s) => s.sourcePath === '[Gmail]/Starred')?.reason).toMatch(/\\Flagged/);
+    expect(plan.notices?.map((n) => n.text)).toContain('"[Gmail]/All Mail" shows every message: only those in no other folder (archived mail) are copied, into "Archive".');
     expect(plan.skipped.find((s) => s.sourcePath === '[Gmail]')?.reason).toMatch(/\\Noselect/);
   });
 
   it('keeps a \\Noselect container that still holds a folder, and one without children', () => {
-    const source = [folder('[Gmail]', ['\\Noselect']), folder('[Gmail]/Important'), folder('Empty container', ['\\Noselect'])];
+    const source = [folder('[Gmail]', ['\\Noselect']), folder('[Gmail]/Receipts'), folder('Empty container', ['\\Noselect'])];
     const plan = buildFolderPlan(source, dovecotTarget, SLASH, DOT);
-    expect(targets(plan)).toEqual({ '[Gmail]': '[Gmail]', '[Gmail]/Important': '[Gmail].Important', 'Empty container': 'Empty container' });
+    expect(targets(plan)).toEqual({ '[Gmail]': '[Gmail]', '[Gmail]/Receipts': '[Gmail].Receipts', 'Empty container': 'Empty container' });
     expect(planned(plan, '[Gmail]').isSelectable).toBe(false);
-    expect(planned(plan, '[Gmail]/Important').isSelectable).toBe(true);
+    expect(planned(plan, '[Gmail]/Receipts').isSelectable).toBe(true);
   });
 
   it('drops a container whose only children are skipped virtual folders', () => {
-    const source = [folder('[Gmail]', ['\\Noselect']), folder('[Gmail]/All Mail', ['\\All'])];
+    const source = [folder('[Gmail]', ['\\Noselect']), folder('[Gmail]/Starred', ['\\Flagged'])];
     const plan = buildFolderPlan(source, dovecotTarget, SLASH, DOT);
     expect(plan.folders).toEqual([]);
-    expect(plan.skipped.map((s) => s.sourcePath)).toEqual(['[Gmail]/All Mail', '[Gmail]']);
+    expect(plan.skipped.map((s) => s.sourcePath)).toEqual(['[Gmail]/Starred', '[Gmail]']);
+  });
+
+  it("puts All Mail beside the source's own Archive, never into it", () => {
+    const source = [folder('Archive', ['\\Archive']), folder('[Gmail]/All Mail', ['\\All'])];
+    expect(targets(buildFolderPlan(source, [folder('Archive', ['\\Archive'])], SLASH, SLASH))).toEqual({ Archive: 'Archive', '[Gmail]/All Mail': 'Archive (2)' });
   });
 
   it('drops nested containers from the inside out', () => {
@@ -390,11 +421,13 @@ describe('buildFolderPlan', () => {
     ];
     const plan = buildFolderPlan(source, [], SLASH, DOT);
     expect(plan.folders).toEqual([
-      { sourcePath: 'INBOX', targetPath: 'INBOX', specialUse: null, isSubscribed: true, isSelectable: true },
-      { sourcePath: 'Old Mail', targetPath: 'Old Mail', specialUse: null, isSubscribed: false, isSelectable: true },
-      { sourcePath: 'Kunden', targetPath: 'Kunden', specialUse: null, isSubscribed: true, isSelectable: false },
-      { sourcePath: 'Projekte/Größe & Co', targetPath: 'Projekte.Größe & Co', specialUse: null, isSubscribed: true, isSelectable: true },
+      { sourcePath: 'INBOX', targetPath: 'INBOX', specialUse: null, isSubscribed: false, isSelectable: true, note: null },
+      { sourcePath: 'Old Mail', targetPath: 'Old Mail', specialUse: null, isSubscribed: false, isSelectable: true, note: null },
+      { sourcePath: 'Kunden', targetPath: 'Kunden', specialUse: null, isSubscribed: true, isSelectable: false, note: null },
+      { sourcePath: 'Projekte/Größe & Co', targetPath: 'Projekte.Größe & Co', specialUse: null, isSubscribed: true, isSelectable: true, note: null },
     ]);
+    // Where the list said nothing about subscriptions, INBOX counts as subscribed.
+    expect(buildFolderPlan([folder('INBOX', [], { subscribed: undefined })], [], SLASH, DOT).folders[0]?.isSubscribed).toBe(true);
   });
 
   it('skips the namespace root', () => {
@@ -474,15 +507,53 @@ function planOf(...folders: [string, Partial<PlannedFolder>?][]): FolderPlan {
 describe('ensureTargetFolders with a scripted server', () => {
   it('treats an "already exists" NO without response code as existed', async () => {
     const { client } = fakeTarget([], () => imapError('NO', 'Mailbox already exists'));
-    expect(await ensureTargetFolders(client, planOf(['Notes']))).toEqual([{ targetPath: 'Notes', status: 'existed' }]);
+    expect(await ensureTargetFolders(client, planOf(['Notes']))).toEqual([{ sourcePath: 'Notes', targetPath: 'Notes', status: 'existed' }]);
   });
 
-  it('reports BAD as a refusal, without Dovecot-style timing, and goes on', async () => {
-    const { client } = fakeTarget([], (path) => (path === 'Bad' ? imapError('BAD', 'Invalid name (0.001 + 0.000 + 0.002 secs).') : { created: true }));
+  it('reports a folder refused under every name, without Dovecot-style timing, and goes on', async () => {
+    const { client } = fakeTarget([], (path) => (path === 'Good' ? { created: true } : imapError('BAD', 'Invalid name (0.001 + 0.000 + 0.002 secs).')));
     expect(await ensureTargetFolders(client, planOf(['Bad'], ['Good']))).toEqual([
-      { targetPath: 'Bad', status: 'refused', reason: 'Invalid name.' },
-      { targetPath: 'Good', status: 'created' },
+      { sourcePath: 'Bad', targetPath: 'Bad', status: 'refused', reason: 'Invalid name.' },
+      { sourcePath: 'Good', targetPath: 'Good', status: 'created' },
     ]);
+  });
+
+  it('renames a refused name with visible stand-ins, keeps the hierarchy below it and never merges two folders', async () => {
+    // As Cyrus does: no "%" and no "!" in a name, with or without [CANNOT].
+    const { client, calls } = fakeTarget([], (path) => (/[%!]/.test(path) ? imapError('NO', 'Invalid mailbox name', path.includes('!') ? 'CANNOT' : undefined) : { created: true }));
+    const plan = planOf(['Projekte 50%'], ['Projekte 50%/Q1'], ['Projekte 50_'], ['Hi!']);
+    const results = await ensureTargetFolders(client, plan);
+    expect(results).toEqual([
+      { sourcePath: 'Projekte 50%', targetPath: 'Projekte 50_ (2)', refusedPath: 'Projekte 50%', status: 'created', reason: 'Invalid mailbox name' },
+      { sourcePath: 'Projekte 50%/Q1', targetPath: 'Projekte 50_ (2)/Q1', status: 'created' },
+      { sourcePath: 'Projekte 50_', targetPath: 'Projekte 50_', status: 'created' },
+      { sourcePath: 'Hi!', targetPath: 'Hi_', refusedPath: 'Hi!', status: 'created', reason: '[CANNOT] Invalid mailbox name' },
+    ]);
+    expect(renameNote('Projekte 50%', results[0]!)).toBe(`'Projekte 50%' is called 'Projekte 50_ (2)' on the target: the server refused the name ("Invalid mailbox name").`);
+    expect(calls.filter((c) => c.startsWith('CREATE'))).toEqual(['CREATE Projekte 50%', 'CREATE Projekte 50_ (2)', 'CREATE Projekte 50_', 'CREATE Hi!', 'CREATE Hi_', 'CREATE Projekte 50_ (2)/Q1']);
+    // The same refusals give the same names: a later pass lands in the same folders.
+    const again = await ensureTargetFolders(fakeTarget([], (path) => (/[%!]/.test(path) ? imapError('NO', 'Invalid mailbox name') : { created: true })).client, plan);
+    expect(again.map((r) => r.targetPath)).toEqual(results.map((r) => r.targetPath));
+  });
+
+  it('puts a folder where an earlier pass put it, and the folders below follow', async () => {
+    const { client, calls } = fakeTarget([], () => ({ created: true }));
+    const stored = new Map([['Projekte 50%', 'Projekte 50_']]);
+    const results = await ensureTargetFolders(client, planOf(['Projekte 50%'], ['Projekte 50%/Neu']), { stored });
+    expect(results.map((r) => r.targetPath)).toEqual(['Projekte 50_', 'Projekte 50_/Neu']);
+    expect(calls.filter((c) => c.startsWith('CREATE'))).toEqual(['CREATE Projekte 50_', 'CREATE Projekte 50_/Neu']);
+  });
+
+  it('names stand-ins deterministically, each candidate replacing more', () => {
+    expect(renameCandidates('Projekte 50%')).toEqual(['Projekte 50_', `Folder ${renameCandidates('Projekte 50%').at(-1)!.slice(7)}`]);
+    expect(renameCandidates('Party 🎉 100%')[0]).toBe('Party _ 100%');
+    expect(renameCandidates('Party 🎉 100%')[1]).toBe('Party 🎉 100_');
+    expect(renameCandidates('Party 🎉 100%')[2]).toBe('Party _ 100_');
+    expect(renameCandidates(' Café "x" ')).toContain('_Café _x__');
+    expect(renameCandidates(' Café "x" ')).toContain('_Cafe _x__');
+    expect(renameCandidates('Plain')).toEqual([expect.stringMatching(/^Folder [0-9a-f]{8}$/)]);
+    expect(renameCandidates('Plain')).toEqual(renameCandidates('Plain'));
+    expect(renameCandidates('Other')).not.toEqual(renameCandidates('Plain'));
   });
 
   it('stops on anything that is not the server refusing the name', async () => {
@@ -493,15 +564,15 @@ describe('ensureTargetFolders with a scripted server', () => {
   });
 
   it('creates parents first and refuses what lies below a refused parent without asking', async () => {
-    const { client, calls } = fakeTarget([], (path) => (path === 'A' ? imapError('NO', 'No.', 'CANNOT') : { created: true }));
+    const { client, calls } = fakeTarget([], (path) => (/^(A|Folder [0-9a-f]{8})$/.test(path) ? imapError('NO', 'No.', 'CANNOT') : { created: true }));
     const results = await ensureTargetFolders(client, planOf(['A/B/C'], ['A/B'], ['A'], ['AB']));
     expect(results).toEqual([
-      { targetPath: 'A/B/C', status: 'refused', reason: 'its parent folder "A/B" was refused' },
-      { targetPath: 'A/B', status: 'refused', reason: 'its parent folder "A" was refused' },
-      { targetPath: 'A', status: 'refused', reason: '[CANNOT] No.' },
-      { targetPath: 'AB', status: 'created' },
+      { sourcePath: 'A/B/C', targetPath: 'A/B/C', status: 'refused', reason: 'its parent folder "A/B" was refused' },
+      { sourcePath: 'A/B', targetPath: 'A/B', status: 'refused', reason: 'its parent folder "A" was refused' },
+      { sourcePath: 'A', targetPath: 'A', status: 'refused', reason: '[CANNOT] No.' },
+      { sourcePath: 'AB', targetPath: 'AB', status: 'created' },
     ]);
-    expect(calls).toEqual(['CREATE A', 'CREATE AB']);
+    expect(calls).toEqual(['CREATE A', `CREATE ${renameCandidates('A')[0]}`, 'CREATE AB']);
   });
 
   it('mirrors the subscription of a new folder but only ever adds one to an existing folder', async () => {
@@ -524,6 +595,6 @@ describe('ensureTargetFolders with a scripted server', () => {
     const { client } = fakeTarget([], () => ({ created: true }));
     (client as unknown as { mailboxUnsubscribe: () => Promise<boolean> }).mailboxUnsubscribe = async () => false;
     const [result] = await ensureTargetFolders(client, planOf(['Quiet', { isSubscribed: false }]));
-    expect(result).toMatchObject({ status: 'created', reason: expect.stringMatching(/subscription/) });
+    expect(result).toMatchObject({ status: 'created', subscriptionRefused: true });
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FolderCreationResult, FolderPlan, PlannedFolder, SpecialUse } from './folder-plan-types';
 
 /**
@@ -62,6 +63,8 @@ const MAIL_SPECIAL_USES: readonly MailSpecialUse[] = ['\\Sent', '\\Drafts', '\\T
 const ATTRIBUTES: readonly [string, Exclude<SpecialUse, null>][] = [
   ['\\all', '\\All'],
   ['\\flagged', '\\Flagged'],
+  // RFC 8457: a server-chosen view of important messages (Gmail's "Important").
+  ['\\important', '\\Important'],
   ['\\sent', '\\Sent'],
   ['\\drafts', '\\Drafts'],
   ['\\trash', '\\Trash'],
@@ -72,6 +75,21 @@ const ATTRIBUTES: readonly [string, Exclude<SpecialUse, null>][] = [
   ['\\starred', '\\Flagged'],
   ['\\spam', '\\Junk'],
 ];
+
+// Gmail keeps its system folders in a container ("[Gmail]", or "[Google Mail]" in Germany and
+// the UK). A source reached without XLIST or SPECIAL-USE (or copied by a tool that lost them)
+// still names them the same way; below that container the views can be named safely.
+const GMAIL_CONTAINER = /^\[(?:gmail|google mail)\]$/i;
+const GMAIL_NAMES: Record<string, Exclude<SpecialUse, null>> = {
+  'sent mail': '\\Sent',
+  drafts: '\\Drafts',
+  trash: '\\Trash',
+  bin: '\\Trash',
+  spam: '\\Junk',
+  'all mail': '\\All',
+  starred: '\\Flagged',
+  important: '\\Important',
+};
 
 // Folder names that default clients and servers create, per language (Outlook, Thunderbird,
 // Apple Mail, Roundcube, SOGo, Horde, webmail of the big providers). Compared after
@@ -127,6 +145,10 @@ const NAMES: Record<MailSpecialUse, readonly string[]> = {
     ...['Archiwum'],
   ],
 };
+
+function isMailSpecialUse(use: SpecialUse): use is MailSpecialUse {
+  return (MAIL_SPECIAL_USES as readonly SpecialUse[]).includes(use);
+}
 
 function normalizeName(name: string): string {
   return name
@@ -257,8 +279,41 @@ export function mapFolderPath(
 function specialUseIn(folder: ListedFolder, ns: FolderNamespace): SpecialUse {
   const segments = relativeSegments(folder.path, ns);
   const attribute = attributeOf(folder);
-  if (attribute || segments.length !== 1 || segments[0] === INBOX_ROOT) return attribute ?? detectSpecialUse(folder);
+  if (attribute) return attribute;
+  if (segments.length === 2 && GMAIL_CONTAINER.test(segments[0] ?? '')) return GMAIL_NAMES[normalizeName(segments[1] ?? '')] ?? null;
+  if (segments.length !== 1 || segments[0] === INBOX_ROOT) return detectSpecialUse(folder);
   return NAME_INDEX.get(normalizeName(segments[0] ?? '')) ?? null;
+}
+
+/**
+ * Source folders that claim a mail special use by their name alone, where two or more claim
+ * the same one: the plan gives that use to the one with the most messages, so their counts are
+ * needed (see planFolders).
+ */
+export function contestedRoleFolders(sourceFolders: readonly ListedFolder[], sourceNs: FolderNamespace): string[] {
+  const byUse = new Map<SpecialUse, string[]>();
+  const withAttribute = new Set<SpecialUse>();
+  for (const folder of sourceFolders) {
+    const flags = flagSet(folder);
+    if (flags.has('\\noselect') || flags.has('\\nonexistent') || foreignPrefix(folder.path, sourceNs) !== undefined) continue;
+    const use = specialUseIn(folder, sourceNs);
+    if (use === null || !isMailSpecialUse(use)) continue;
+    if (attributeOf(folder) !== null) withAttribute.add(use);
+    byUse.set(use, [...(byUse.get(use) ?? []), folder.path]);
+  }
+  return [...byUse].filter(([use, paths]) => paths.length > 1 && !withAttribute.has(use)).flatMap(([, paths]) => paths);
+}
+
+const ROLE_NAMES: Record<MailSpecialUse, string> = {
+  '\\Sent': 'Sent',
+  '\\Drafts': 'Drafts',
+  '\\Trash': 'Trash',
+  '\\Junk': 'Junk',
+  '\\Archive': 'Archive',
+};
+
+function messagesWord(count: number | undefined): string {
+  return count === undefined ? '' : ` (${count} message${count === 1 ? '' : 's'})`;
 }
 
 function foreignPrefix(path: string, ns: FolderNamespace): string | undefined {
@@ -288,9 +343,12 @@ export function buildFolderPlan(
   targetFolders: readonly ListedFolder[],
   sourceNs: FolderNamespace,
   targetNs: FolderNamespace,
+  options: { messageCounts?: ReadonlyMap<string, number> } = {},
 ): MappedFolderPlan {
   const skipped: FolderPlan['skipped'] = [];
   const renamed: FolderRename[] = [];
+  const notices: NonNullable<FolderPlan['notices']> = [];
+  const counts = options.messageCounts ?? new Map<string, number>();
   const entries: SourceEntry[] = [];
   const seenPaths = new Set<string>();
 
@@ -308,9 +366,11 @@ export function buildFolderPlan(
     const segments = relativeSegments(folder.path, sourceNs);
     if (segments.length === 0) return skip('is the namespace root, not a folder');
     const specialUse = specialUseIn(folder, sourceNs);
-    // Gmail's "[Gmail]/All Mail" and "[Gmail]/Starred" show messages that live in other folders.
-    if (specialUse === '\\All') return skip('virtual folder with every message (\\All): copying it would duplicate the other folders');
+    // Gmail's "[Gmail]/Starred" and "Important" show messages that live in other folders. Its
+    // "All Mail" (\All) is planned: it is copied last, with only the messages no other folder
+    // holds (archived mail), so nothing is doubled and nothing archived is lost.
     if (specialUse === '\\Flagged') return skip('virtual folder of flagged messages (\\Flagged): copying it would duplicate them');
+    if (specialUse === '\\Important') return skip('virtual folder of messages marked important (\\Important): copying it would duplicate them');
     entries.push({
       folder,
       index,
@@ -324,8 +384,28 @@ export function buildFolderPlan(
   const targetSpecial = targetSpecialFolders(targetFolders, targetNs);
   for (const use of MAIL_SPECIAL_USES) {
     const candidates = entries.filter((entry) => entry.specialUse === use && entry.isSelectable);
-    const winner = candidates.find((entry) => entry.hasAttribute) ?? candidates[0];
+    // The server's attribute decides; among names alone, the folder with the most messages
+    // (the one the customer really used), the first listed on a tie.
+    const byCount = [...candidates].sort((a, b) => (counts.get(b.folder.path) ?? -1) - (counts.get(a.folder.path) ?? -1) || a.index - b.index);
+    const winner = candidates.find((entry) => entry.hasAttribute) ?? byCount[0];
+    for (const loser of candidates) if (loser !== winner) loser.specialUse = null;
     const targets = targetSpecial.get(use) ?? [];
+    if (winner && candidates.length > 1) {
+      const others = candidates.filter((entry) => entry !== winner).map((entry) => `"${entry.folder.path}"${messagesWord(counts.get(entry.folder.path))}`);
+      const why = winner.hasAttribute ? 'the source server marks it as such' : counts.size > 0 ? 'it holds the most messages' : 'it is listed first';
+      notices.push({
+        folder: winner.folder.path,
+        text: `"${winner.folder.path}"${messagesWord(counts.get(winner.folder.path))} is the ${ROLE_NAMES[use]} folder (${why}); ${others.join(', ')} ${others.length === 1 ? 'keeps its' : 'keep their'} name as ${others.length === 1 ? 'a plain folder' : 'plain folders'}.`,
+      });
+    }
+    if (use === '\\Archive') {
+      // Gmail's archived mail goes to the target's Archive (beside it, should a source Archive
+      // folder go there too: All Mail comes last when names collide).
+      const archive = targets.find((t) => t.hasAttribute) ?? targets[0];
+      for (const allMail of entries.filter((entry) => entry.specialUse === '\\All' && entry.isSelectable)) {
+        allMail.specialTarget = archive?.path ?? joinTarget(['Archive'], targetNs);
+      }
+    }
     if (!winner || targets.length === 0) continue;
     const natural = mapFolderPath(winner.folder.path, sourceNs, targetNs);
     // Among name matches prefer the folder a previous run created under the source's name, so
@@ -346,7 +426,8 @@ export function buildFolderPlan(
     return targetOf(path.slice(0, path.lastIndexOf(sourceNs.delimiter))) + (targetNs.delimiter || FLAT_JOINER) + last;
   };
 
-  const rank = (entry: SourceEntry) => (isInbox(entry.folder.path) ? 0 : entry.specialTarget !== undefined ? 1 : 2);
+  // INBOX first, then special folders, so they keep their names on a collision; All Mail last.
+  const rank = (entry: SourceEntry) => (isInbox(entry.folder.path) ? 0 : entry.specialUse === '\\All' ? 3 : entry.specialTarget !== undefined ? 1 : 2);
   const order = [...entries].sort(
     (a, b) => rank(a) - rank(b) || a.segments.length - b.segments.length || a.index - b.index,
   );
@@ -372,18 +453,25 @@ export function buildFolderPlan(
     assigned.set(entry.folder.path, targetPath);
     owners.set(targetPath, entry.folder.path);
   }
+  for (const entry of entries) {
+    const targetPath = assigned.get(entry.folder.path);
+    if (entry.specialUse === '\\All' && targetPath !== undefined) {
+      notices.push({ folder: entry.folder.path, text: `"${entry.folder.path}" shows every message: only those in no other folder (archived mail) are copied, into "${targetPath}".` });
+    }
+  }
 
   const planned = dropEmptyContainers(entries, sourceFolders, assigned, sourceNs, targetNs, skipped);
   const folders: PlannedFolder[] = planned.map((entry) => ({
     sourcePath: entry.folder.path,
     targetPath: assigned.get(entry.folder.path) ?? '',
     specialUse: entry.specialUse,
-    // imapflow reports INBOX as subscribed whatever LSUB says; other servers never list it in LSUB.
-    isSubscribed: entry.folder.subscribed === true || isInbox(entry.folder.path),
+    // Where the list said nothing about subscriptions, INBOX counts as subscribed.
+    isSubscribed: entry.folder.subscribed === true || (entry.folder.subscribed === undefined && isInbox(entry.folder.path)),
     isSelectable: entry.isSelectable,
+    note: renamed.find((r) => r.sourcePath === entry.folder.path)?.reason ?? null,
   }));
   const plannedPaths = new Set(folders.map((f) => f.sourcePath));
-  return { folders, skipped, renamed: renamed.filter((r) => plannedPaths.has(r.sourcePath)) };
+  return { folders, skipped, notices, renamed: renamed.filter((r) => plannedPaths.has(r.sourcePath)) };
 }
 
 interface TargetSpecial {
@@ -397,7 +485,7 @@ function targetSpecialFolders(targetFolders: readonly ListedFolder[], targetNs: 
     const flags = flagSet(folder);
     if (flags.has('\\nonexistent') || flags.has('\\noselect') || foreignPrefix(folder.path, targetNs) !== undefined) continue;
     const use = specialUseIn(folder, targetNs);
-    if (use === null || use === '\\All' || use === '\\Flagged') continue;
+    if (use === null || !isMailSpecialUse(use)) continue;
     const list = byUse.get(use) ?? [];
     list.push({ path: folder.path, hasAttribute: attributeOf(folder) !== null });
     byUse.set(use, list);
@@ -454,10 +542,21 @@ export function readNamespace(client: Pick<FolderClient, 'namespace' | 'namespac
   return { delimiter, prefix, otherPrefixes: others.map((ns) => ns.prefix ?? '').filter((p) => p !== '') };
 }
 
-/** Lists both accounts and maps the source's folders onto the target's. */
-export async function planFolders(source: FolderClient, target: FolderClient): Promise<MappedFolderPlan> {
+/**
+ * Lists both accounts and maps the source's folders onto the target's. `countMessages` gives
+ * the number of messages of source folders, asked only when two folders claim one special use
+ * by name (see contestedRoleFolders).
+ */
+export async function planFolders(
+  source: FolderClient,
+  target: FolderClient,
+  options: { countMessages?: (paths: string[]) => Promise<ReadonlyMap<string, number>> } = {},
+): Promise<MappedFolderPlan> {
   const [sourceFolders, targetFolders] = await Promise.all([source.list(), target.list()]);
-  return buildFolderPlan(sourceFolders, targetFolders, readNamespace(source, sourceFolders), readNamespace(target, targetFolders));
+  const sourceNs = readNamespace(source, sourceFolders);
+  const contested = options.countMessages ? contestedRoleFolders(sourceFolders, sourceNs) : [];
+  const messageCounts = contested.length > 0 && options.countMessages ? await options.countMessages(contested) : undefined;
+  return buildFolderPlan(sourceFolders, targetFolders, sourceNs, readNamespace(target, targetFolders), messageCounts ? { messageCounts } : {});
 }
 
 interface ImapCommandError {
@@ -476,75 +575,170 @@ function refusal(error: unknown): string | null {
   return `${e.serverResponseCode ? `[${e.serverResponseCode}] ` : ''}${text || `${e.responseStatus}`}`;
 }
 
+// Characters some servers refuse in a mailbox name: Cyrus's `" % ; < > \ ^ { | } !` (and
+// `*`, a LIST wildcard), control characters, and characters outside the BMP, which Courier
+// refuses in modified UTF-7 unless the client enables UTF8=ACCEPT (which would make Courier
+// drop every later session of a client without it: the customer's own mail program).
+const CYRUS_REFUSED = /["%;<>\\^{|}!*]/g;
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const ASTRAL = /[\u{10000}-\u{10FFFF}]/gu;
+const STAND_IN = '_';
+
+/**
+ * Names to try, in order, for a name segment the target refused: each replaces more by the
+ * stand-in, the last one is made of letters and digits only. Deterministic: the same source
+ * name always gives the same names, so a folder lands where it did before.
+ */
+export function renameCandidates(segment: string): string[] {
+  const bmp = (text: string) => text.replace(ASTRAL, STAND_IN);
+  const punctuation = (text: string) => text.replace(CYRUS_REFUSED, STAND_IN).replace(CONTROL, STAND_IN);
+  const plain = (text: string) => text.replace(/[^\p{L}\p{N} _\-]/gu, STAND_IN).replace(/^ +| +$/g, (spaces) => STAND_IN.repeat(spaces.length));
+  const ascii = (text: string) => plain(text.normalize('NFD').replace(/\p{M}/gu, '')).replace(/[^A-Za-z0-9 _\-]/g, STAND_IN);
+  const hash = createHash('sha256').update(segment).digest('hex').slice(0, 8);
+  const candidates = [bmp(segment), punctuation(segment), punctuation(bmp(segment)), plain(segment), ascii(segment), `Folder ${hash}`];
+  return candidates.filter((candidate, i) => candidate !== segment && candidate.trim() !== '' && candidates.indexOf(candidate) === i);
+}
+
+/** A path below `parent` (or at the top, below the namespace prefix) split into its own name segments. */
+function ownSegments(path: string, parent: string | null, ns: FolderNamespace): { base: string; segments: string[] } {
+  const delimiter = ns.delimiter;
+  if (parent !== null && delimiter && path.startsWith(parent + delimiter)) return { base: parent + delimiter, segments: path.slice(parent.length + 1).split(delimiter) };
+  const prefix = normalizedPrefix(ns);
+  const base = prefix && hasPrefix(path, prefix) ? path.slice(0, prefix.length) : '';
+  const rest = path.slice(base.length);
+  return { base, segments: delimiter ? rest.split(delimiter) : [rest] };
+}
+
+export interface TargetFolderOptions {
+  /**
+   * Target paths an earlier pass gave source folders (their checkpoints): a folder keeps its
+   * place, and folders below a renamed one follow it.
+   */
+  stored?: ReadonlyMap<string, string>;
+}
+
 /**
  * Creates the plan's folders that the target lacks, parents before children, and gives new
  * folders the source's subscription state (existing ones only gain a subscription, the
- * target user's own choice is never removed). A folder the server refuses is reported with
- * its answer, and so is everything below it; the rest goes on.
+ * target user's own choice is never removed). A name the server refuses is renamed, never
+ * skipped: each refused segment gets the stand-ins of renameCandidates until the server takes
+ * one, a suffix where that name belongs to another source folder, and the folders below follow.
+ * Only a folder refused under every name is reported as refused, with the server's answer, and
+ * so is everything below it. One result per plan folder, in plan order.
  */
-export async function ensureTargetFolders(target: FolderClient, plan: FolderPlan): Promise<FolderCreationResult[]> {
+export async function ensureTargetFolders(target: FolderClient, plan: FolderPlan, options: TargetFolderOptions = {}): Promise<FolderCreationResult[]> {
   const listed = await target.list();
-  const { delimiter } = readNamespace(target, listed);
+  const ns = readNamespace(target, listed);
+  const { delimiter } = ns;
   const existing = new Map(listed.map((folder) => [folder.path, folder]));
   const depth = (path: string) => (delimiter ? path.split(delimiter).length : 1);
+  /** Planned target path → where it really is (stored from an earlier pass, or renamed now). */
+  const moved = new Map<string, string>();
+  const stored = options.stored ?? new Map<string, string>();
+  const isBelow = (path: string, parent: string) => delimiter !== '' && path.startsWith(parent + delimiter);
+  /** The planned path with its nearest moved ancestor's new place, and that ancestor's new path. */
+  const placed = (planned: string): { path: string; parent: string | null } => {
+    let best: string | null = null;
+    for (const from of moved.keys()) if (isBelow(planned, from) && (best === null || from.length > best.length)) best = from;
+    if (best === null) return { path: planned, parent: null };
+    const to = moved.get(best)!;
+    return { path: to + planned.slice(best.length), parent: to };
+  };
   const order = [...plan.folders].sort((a, b) => depth(a.targetPath) - depth(b.targetPath));
-  const results = new Map<string, FolderCreationResult>();
+  // Paths the plan gives other source folders: a new name must not take one of them.
+  const claimed = new Set(plan.folders.map((folder) => stored.get(folder.sourcePath) ?? folder.targetPath));
+  const bySource = new Map<string, FolderCreationResult>();
+  const done = new Map<string, FolderCreationResult>();
   const refused: string[] = [];
 
+  const subscribeLike = async (folder: PlannedFolder, path: string, isCreated: boolean, found: ListedFolder | undefined) => {
+    if (isCreated) return folder.isSubscribed || (await target.mailboxUnsubscribe(path));
+    // INBOX is subscribed again whatever the list says: imapflow reports it subscribed even where it is not.
+    if (!folder.isSubscribed || (found?.subscribed && !isInbox(path))) return true;
+    return target.mailboxSubscribe(path);
+  };
+
+  /** CREATE, where "already exists" counts as success; the server's refusal as text, or null. */
+  const create = async (path: string): Promise<{ isCreated: boolean } | { refusal: string }> => {
+    try {
+      // imapflow answers RFC 5530 ALREADYEXISTS with created: false instead of throwing.
+      return { isCreated: (await target.mailboxCreate(path)).created };
+    } catch (error) {
+      const reason = refusal(error);
+      if (reason === null) throw error;
+      // Servers without RFC 5530 response codes say it only in words.
+      if (/already exists/i.test(reason)) return { isCreated: false };
+      return { refusal: reason };
+    }
+  };
+
   for (const folder of order) {
-    const { targetPath } = folder;
-    if (results.has(targetPath)) continue;
-    // The nearest refused ancestor names the cause best.
-    const refusedParent = refused.filter((parent) => delimiter && targetPath.startsWith(parent + delimiter)).pop();
-    if (refusedParent !== undefined) {
-      results.set(targetPath, { targetPath, status: 'refused', reason: `its parent folder "${refusedParent}" was refused` });
-      refused.push(targetPath);
+    const storedPath = stored.get(folder.sourcePath);
+    if (storedPath !== undefined && storedPath !== folder.targetPath) moved.set(folder.targetPath, storedPath);
+    const { path: wanted, parent } = storedPath !== undefined ? { path: storedPath, parent: null } : placed(folder.targetPath);
+    const known = done.get(wanted);
+    if (known) {
+      bySource.set(folder.sourcePath, { ...known, sourcePath: folder.sourcePath });
       continue;
     }
-    const found = existing.get(isInbox(targetPath) ? 'INBOX' : targetPath);
+    const settle = (result: Omit<FolderCreationResult, 'sourcePath'>) => {
+      const full = { sourcePath: folder.sourcePath, ...result };
+      bySource.set(folder.sourcePath, full);
+      done.set(wanted, full);
+      if (result.targetPath !== wanted) moved.set(folder.targetPath, result.targetPath);
+      if (result.status === 'refused') refused.push(wanted);
+    };
+    // The nearest refused ancestor names the cause best.
+    const refusedParent = refused.filter((ancestor) => isBelow(wanted, ancestor)).pop();
+    if (refusedParent !== undefined) {
+      settle({ targetPath: wanted, status: 'refused', reason: `its parent folder "${refusedParent}" was refused` });
+      continue;
+    }
+    const found = existing.get(isInbox(wanted) ? 'INBOX' : wanted);
     const foundFlags = found ? flagSet(found) : new Set<string>();
     // Dovecot's maildir++ lists the parents of nested folders as \NonExistent; a \Noselect
     // placeholder is enough only where the source folder is one too.
     const isUsable = found && !foundFlags.has('\\nonexistent') && (!foundFlags.has('\\noselect') || !folder.isSelectable);
     if (isUsable) {
-      const isKept = !folder.isSubscribed || found.subscribed || (await target.mailboxSubscribe(targetPath));
-      results.set(targetPath, withSubscription({ targetPath, status: 'existed' }, isKept));
+      settle(withSubscription({ targetPath: wanted, status: 'existed' }, await subscribeLike(folder, wanted, false, found)));
       continue;
     }
-    let isCreated: boolean;
-    try {
-      // imapflow answers RFC 5530 ALREADYEXISTS with created: false instead of throwing.
-      isCreated = (await target.mailboxCreate(targetPath)).created;
-    } catch (error) {
-      const reason = refusal(error);
-      if (reason === null) throw error;
-      // Servers without RFC 5530 response codes say it only in words.
-      if (!/already exists/i.test(reason)) {
-        results.set(targetPath, { targetPath, status: 'refused', reason });
-        refused.push(targetPath);
-        continue;
-      }
-      isCreated = false;
+    const first = await create(wanted);
+    if ('isCreated' in first) {
+      settle(withSubscription({ targetPath: wanted, status: first.isCreated ? 'created' : 'existed' }, await subscribeLike(folder, wanted, first.isCreated, undefined)));
+      continue;
     }
-    // mailboxCreate() subscribes every folder it creates; an existing one keeps its state.
-    const isKept = isCreated
-      ? folder.isSubscribed || (await target.mailboxUnsubscribe(targetPath))
-      : !folder.isSubscribed || (await target.mailboxSubscribe(targetPath));
-    results.set(targetPath, withSubscription({ targetPath, status: isCreated ? 'created' : 'existed' }, isKept));
+    // Refused: the segments this folder adds below its (placed) parent get stand-ins.
+    const { base, segments } = ownSegments(wanted, parent, ns);
+    const variants = segments.map((segment) => renameCandidates(segment));
+    const longest = Math.max(...variants.map((list) => list.length));
+    let outcome: { path: string; isCreated: boolean } | null = null;
+    for (let i = 0; i < longest && !outcome; i++) {
+      const name = segments.map((segment, s) => variants[s]![Math.min(i, variants[s]!.length - 1)] ?? segment).join(delimiter || FLAT_JOINER);
+      let candidate = base + name;
+      // Two source folders never share a target folder.
+      for (let n = 2; candidate !== wanted && (claimed.has(candidate) || done.has(candidate)); n++) candidate = `${base}${name} (${n})`;
+      if (candidate === wanted) continue;
+      const tried = await create(candidate);
+      if ('isCreated' in tried) outcome = { path: candidate, isCreated: tried.isCreated };
+    }
+    if (!outcome) {
+      settle({ targetPath: wanted, status: 'refused', reason: first.refusal });
+      continue;
+    }
+    claimed.add(outcome.path);
+    const isKept = await subscribeLike(folder, outcome.path, outcome.isCreated, undefined);
+    settle(withSubscription({ targetPath: outcome.path, refusedPath: wanted, status: outcome.isCreated ? 'created' : 'existed', reason: first.refusal }, isKept));
   }
-  return plan.folders.flatMap((folder) => results.get(folder.targetPath) ?? []).filter(uniqueBy((r) => r.targetPath));
+  return plan.folders.flatMap((folder) => bySource.get(folder.sourcePath) ?? []);
+}
+
+/** The words a report gives a folder that the target server made us rename. */
+export function renameNote(sourcePath: string, result: FolderCreationResult): string {
+  return `'${sourcePath}' is called '${result.targetPath}' on the target: the server refused the name${result.reason ? ` ("${result.reason}")` : ''}.`;
 }
 
 /** imapflow reports a refused (UN)SUBSCRIBE only as false, without the server's text. */
-function withSubscription(result: FolderCreationResult, isKept: boolean): FolderCreationResult {
-  return isKept ? result : { ...result, reason: "the server refused to change the folder's subscription to match the source" };
-}
-
-function uniqueBy<T>(key: (item: T) => string): (item: T) => boolean {
-  const seen = new Set<string>();
-  return (item) => {
-    if (seen.has(key(item))) return false;
-    seen.add(key(item));
-    return true;
-  };
+function withSubscription<T extends Omit<FolderCreationResult, 'sourcePath'>>(result: T, isKept: boolean): T {
+  return isKept ? result : { ...result, subscriptionRefused: true };
 }
