@@ -59,7 +59,7 @@ describe('engine under failure', () => {
     expect(first.messages.failed).toBe(0);
     expect(await expectExact(source, target)).toBe(manifest.count);
     expect(manifest.duplicatesSameFolder + manifest.copiesOtherFolder).toBeGreaterThan(0);
-    expect((await run()).messages).toEqual({ copied: 0, skipped: 0, failed: 0 });
+    expect((await run()).messages).toEqual({ total: 0, copied: 0, skipped: 0, failed: 0 });
   });
 
   it('survives a source that drops the connection in the middle of a message, and ends exact', async () => {

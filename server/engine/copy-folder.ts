@@ -19,6 +19,11 @@ export interface FolderScan {
   candidates: { uid: number; size: number }[];
   /** Whether the checkpoint still applies (same UIDVALIDITY): otherwise everything is matched by identity. */
   isContinuation: boolean;
+  /**
+   * Messages of a virtual \All folder (Gmail's All Mail) that another source folder holds:
+   * counted as skipped, never copied (they arrive with that folder).
+   */
+  elsewhere?: { uid: number; size: number }[];
 }
 
 export interface FolderCopyContext {
@@ -120,7 +125,7 @@ export function checkpointCut(stored: readonly StoredMessage[], laterLowest: num
  * `N:*` also returns the highest message when it is below N (RFC 3501 `*` semantics), so the
  * caller filters by UID.
  */
-async function readIdentities(client: ImapFlow, range: string, minUid: number): Promise<Map<number, { identity: string; flags: Set<string> }>> {
+export async function readIdentities(client: ImapFlow, range: string, minUid: number): Promise<Map<number, { identity: string; flags: Set<string> }>> {
   const entries = new Map<number, { identity: string; flags: Set<string> }>();
   const withoutId: number[] = [];
   const pending = new Map<number, FetchMessageObject>();
@@ -237,6 +242,10 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
   };
 
   let toCopy = scan.candidates;
+  if (scan.elsewhere && scan.elsewhere.length > 0) {
+    next.messagesSkipped += scan.elsewhere.length;
+    progress.skipped(scan.sourcePath, scan.elsewhere.length, scan.elsewhere.reduce((n, s) => n + s.size, 0));
+  }
   if (onTarget.size > 0 && toCopy.length > 0) {
     const identities = await readIdentities(await source(), uidSet(toCopy.map((c) => c.uid)), 1);
     const skipped: { uid: number; size: number }[] = [];

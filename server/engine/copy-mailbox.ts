@@ -6,12 +6,12 @@ import { ConnectorError } from '../accounts/types';
 import { createLogger } from '../logger';
 import { AppenderPool, imapflowAppender } from './appender-pool';
 import { connectBodyFetcher, imapflowBodyFetcher, SourceChangedError, type BodyFetcher, type MailboxInfo } from './body-fetcher';
-import { copyFolder, CopyStoppedError, type FolderScan } from './copy-folder';
-import { ensureTargetFolders, planFolders, type FolderClient } from './folder-plan';
+import { copyFolder, CopyStoppedError, readIdentities, uidSet, type FolderScan } from './copy-folder';
+import { ensureTargetFolders, planFolders, renameNote, type FolderClient } from './folder-plan';
 import { FolderListUnreadable, RawFolderSession, type SelectedMailbox } from './raw-folders';
 import { connectPipelinedAppender, type Appender } from './pipelined-appender';
 import type { PlannedFolder } from './folder-plan-types';
-import { ProgressTracker, type ProgressSnapshot } from './progress';
+import { ProgressTracker, type FolderProgress, type ProgressSnapshot } from './progress';
 import { emptyCheckpoint, type CopyIssue, type CopyNotice, type FolderCheckpoint, type StateStore } from './state';
 
 const log = createLogger('engine');
@@ -141,7 +141,19 @@ const SELECTED_FRESH_MS = 30_000;
  * The number of folders when the source has nothing new for any checkpointed folder (and no
  * flag change where flags are carried), else null: then the full pass runs.
  */
-async function foldersWithNothingToDo(reader: BodyFetcher, checkpoints: Map<string, FolderCheckpoint>, syncFlags: boolean): Promise<number | null> {
+async function foldersWithNothingToDo(
+  reader: BodyFetcher,
+  checkpoints: Map<string, FolderCheckpoint>,
+  targets: ReadonlyMap<string, MailboxInfo | null | undefined>,
+  syncFlags: boolean,
+): Promise<number | null> {
+  // The target first: each folder must still be the one its checkpoint describes, holding
+  // what it held when the last pass ended.
+  for (const checkpoint of checkpoints.values()) {
+    const target = targets.get(checkpoint.targetPath);
+    if (!target || target.uidValidity !== checkpoint.targetUidValidity) return null;
+    if (checkpoint.targetMessages === null || target.exists !== checkpoint.targetMessages || target.uidNext !== checkpoint.targetUidNext) return null;
+  }
   const listed = (await reader.listFolders({ withStatus: true })).filter((f) => !f.flags.has('\\noselect') && !f.flags.has('\\nonexistent'));
   if (listed.length !== checkpoints.size || listed.some((f) => !checkpoints.has(f.path))) return null;
   // Where the list did not bring them (no LIST-STATUS), one pipelined STATUS.
@@ -154,6 +166,28 @@ async function foldersWithNothingToDo(reader: BodyFetcher, checkpoints: Map<stri
     if (syncFlags && (status.highestModseq === null || status.highestModseq !== checkpoint.highestModseq)) return null;
   }
   return listed.length;
+}
+
+/**
+ * What the target's folders hold now, by path: their STATUS where the folder exists (undefined
+ * when the server did not say), null where it does not. One LIST-STATUS where the server has
+ * it, else one pipelined STATUS for the folders asked about.
+ */
+async function folderStates(reader: BodyFetcher, paths: readonly string[]): Promise<Map<string, MailboxInfo | null | undefined>> {
+  const listed = new Map((await reader.listFolders({ withStatus: true })).map((folder) => [folder.path, folder]));
+  const wanted = [...new Set(paths)];
+  const withoutStatus = wanted.filter((path) => listed.has(path) && !listed.get(path)!.status && !listed.get(path)!.flags.has('\\noselect'));
+  const statuses = withoutStatus.length > 0 ? await reader.statuses(withoutStatus) : new Map<string, MailboxInfo>();
+  const states = new Map<string, MailboxInfo | null | undefined>();
+  for (const path of wanted) {
+    const folder = listed.get(path);
+    states.set(path, !folder || folder.flags.has('\\nonexistent') ? null : (folder.status ?? statuses.get(path)));
+  }
+  return states;
+}
+
+function plural(count: number, word: string): string {
+  return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
 }
 
 /** Where a folder's copy starts: after its checkpoint, or from the first message when the source's UIDs changed. */
@@ -190,6 +224,55 @@ function folderScan(folder: PlannedFolder, checkpoint: FolderCheckpoint, mailbox
   };
 }
 
+function folderReport(checkpoint: FolderCheckpoint, counted: FolderProgress | undefined, folder?: PlannedFolder): FolderReport {
+  return {
+    sourcePath: checkpoint.sourcePath,
+    targetPath: folder?.targetPath ?? checkpoint.targetPath,
+    total: counted?.totalMessages ?? 0,
+    copied: counted?.copiedMessages ?? 0,
+    skipped: counted?.skippedMessages ?? 0,
+    failed: counted?.failedMessages ?? 0,
+    gone: checkpoint.messagesGone,
+    note: folder?.note ?? checkpoint.targetNote,
+  };
+}
+
+function renamedOf(reports: readonly FolderReport[]): CopySummary['renamed'] {
+  return reports.flatMap((r) => (r.note ? [{ sourcePath: r.sourcePath, targetPath: r.targetPath, reason: r.note }] : []));
+}
+
+/**
+ * Splits what is new in each virtual \All folder into messages another source folder holds
+ * (they arrive with it: counted as skipped) and archived mail, found nowhere else, which is
+ * copied. Identity is the one the copy matches by (Message-ID with Date, else the header block).
+ */
+async function separateArchived(allMail: PlannedFolder[], others: PlannedFolder[], scans: Map<string, FolderScan>, openSource: () => Promise<ImapFlow>): Promise<void> {
+  const withWork = allMail.filter((f) => (scans.get(f.sourcePath)?.candidates.length ?? 0) > 0);
+  if (withWork.length === 0) return;
+  const client = await openSource();
+  try {
+    const elsewhere = new Set<string>();
+    for (const folder of others) {
+      const opened = await client.mailboxOpen(folder.sourcePath, { readOnly: true });
+      if (opened.exists === 0) continue;
+      for (const entry of (await readIdentities(client, '1:*', 1)).values()) elsewhere.add(entry.identity);
+    }
+    for (const folder of withWork) {
+      const scan = scans.get(folder.sourcePath)!;
+      await client.mailboxOpen(folder.sourcePath, { readOnly: true });
+      const identities = await readIdentities(client, uidSet(scan.candidates.map((c) => c.uid)), 1);
+      const found = scan.candidates.filter((c) => {
+        const identity = identities.get(c.uid)?.identity;
+        return identity !== undefined && elsewhere.has(identity);
+      });
+      const foundUids = new Set(found.map((c) => c.uid));
+      scans.set(folder.sourcePath, { ...scan, candidates: scan.candidates.filter((c) => !foundUids.has(c.uid)), elsewhere: [...(scan.elsewhere ?? []), ...found] });
+    }
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
 /**
  * Copies a whole mailbox, exactly once: folders planned and created on the target, then each
  * folder from its checkpoint, several at a time, with a pool of appending connections. Safe to
@@ -201,6 +284,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
   const folderConcurrency = options.folderConcurrency ?? 4;
   const maxAttempts = options.maxAttempts ?? 5;
   const issues: CopyIssue[] = [];
+  const notices: CopyNotice[] = [];
   const progress = new ProgressTracker(options.onProgress);
   const open = new Set<ImapFlow>();
   const appenderPipes = new Set<Appender>();
@@ -271,18 +355,49 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const flow = await connect(endpoint);
       return { client: flow, raw: null, flow };
     };
-    // A pass with nothing to do (every folder checkpointed, nothing new, no flag changes) is
-    // known from the source alone: one connection, one LIST that brings each folder's STATUS.
-    // That connection logs in while the checkpoints are read; a first pass reads with it too.
-    const earlyReady = (async () => connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup }))();
+    // A pass with nothing to do (every folder checkpointed, nothing new, no flag changes, both
+    // sides still the folders the checkpoints describe) is known from one LIST-STATUS on each
+    // server. Those connections log in while the checkpoints are read; a first pass reads
+    // with the source one, and the target one reads what the target holds at the end.
+    const readerOf = (endpoint: MailboxEndpoint) => (async () => connectBodyFetcher({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup }))();
+    /**
+     * Messages the target folder held at the last pass's end that are gone from it now: what it
+     * holds, less what arrived since (UIDs from the UIDNEXT then on). Only read when the counts
+     * leave room for a loss, on a connection of its own (a folder it opened would make the
+     * shared reader's later STATUS answer from that session's view).
+     */
+    const goneSince = async (checkpoint: FolderCheckpoint, now: MailboxInfo): Promise<number> => {
+      const { targetMessages, targetUidNext } = checkpoint;
+      if (targetMessages === null || targetUidNext === null || now.uidNext === null) return 0;
+      const arrivedAtMost = Math.max(0, now.uidNext - targetUidNext);
+      if (now.exists >= targetMessages + arrivedAtMost) return 0;
+      let arrived = 0;
+      if (arrivedAtMost > 0) {
+        const reader = await readerOf(options.target);
+        if (!reader) return 0;
+        try {
+          await reader.examine(checkpoint.targetPath);
+          arrived = (await reader.sizes(`${targetUidNext}:*`)).filter((m) => m.uid >= targetUidNext).length;
+        } finally {
+          await reader.close().catch(() => undefined);
+        }
+      }
+      return Math.max(0, targetMessages - (now.exists - arrived));
+    };
+    const earlyReady = readerOf(options.source);
+    const targetReaderReady = readerOf(options.target);
     earlyReady.catch(() => undefined);
+    targetReaderReady.catch(() => undefined);
     const known = await options.state.loadCheckpoints();
-    const early = await earlyReady;
+    const [early, targetReader] = await Promise.all([earlyReady, targetReaderReady]);
     if (early) bodyFetchers.add(early);
-    if (early && known.size > 0) {
-      const idleFolders = await foldersWithNothingToDo(early, known, options.syncFlags ?? false);
+    if (targetReader) bodyFetchers.add(targetReader);
+    const targetStates = targetReader && known.size > 0 ? await folderStates(targetReader, [...known.values()].map((c) => c.targetPath)) : null;
+    if (early && targetStates) {
+      const idleFolders = await foldersWithNothingToDo(early, known, targetStates, options.syncFlags ?? false);
       if (idleFolders !== null) {
         const snapshot = progress.flush();
+        const reports = [...known.values()].map((c) => folderReport(c, undefined));
         return {
           isComplete: true,
           hasLoss: false,
@@ -291,10 +406,10 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
           bytes: 0,
           seconds: (Date.now() - started) / 1000,
           issues,
-          folderReports: [],
-          renamed: [],
-          notices: [],
-          gone: 0,
+          folderReports: reports,
+          renamed: renamedOf(reports),
+          notices,
+          gone: reports.reduce((n, r) => n + r.gone, 0),
           progress: snapshot,
         };
       }
@@ -313,9 +428,11 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       for (const pending of [...spares, ...warming]) pending.catch(() => undefined);
     }
     let [planSource, planTarget] = await Promise.all([planSourceReady, planTargetReady]);
+    // Two folders that claim one special use by name: the one with more messages takes it.
+    const countMessages = async (paths: string[]) => new Map([...(await (await planBodiesReady).statuses(paths))].map(([path, info]) => [path, info.exists]));
     let plan: Awaited<ReturnType<typeof planFolders>>;
     try {
-      plan = await planFolders(planSource.client, planTarget.client);
+      plan = await planFolders(planSource.client, planTarget.client, { countMessages });
     } catch (error) {
       if (!(error instanceof FolderListUnreadable)) throw error;
       // A folder name the raw session cannot read: imapflow plans both sides.
@@ -326,37 +443,91 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
         return { client: flow, raw: null, flow };
       };
       [planSource, planTarget] = await Promise.all([asFlow(planSource, options.source), asFlow(planTarget, options.target)]);
-      plan = await planFolders(planSource.client, planTarget.client);
+      plan = await planFolders(planSource.client, planTarget.client, { countMessages });
     }
     planSource.raw?.close();
-    const created = await ensureTargetFolders(planTarget.client, plan);
-    const refused = new Set(created.filter((c) => c.status === 'refused').map((c) => c.targetPath));
-    await recordIssues(
-      created
-        .filter((c) => c.status === 'refused')
-        .map((c) => ({
-          folder: plan.folders.find((f) => f.targetPath === c.targetPath)?.sourcePath ?? c.targetPath,
-          uid: null,
-          size: null,
-          reason: `The target server refused to create the folder${c.reason ? `: ${c.reason}` : '.'} Its messages were not copied.`,
-        })),
-    );
-    const folders = plan.folders.filter((f) => f.isSelectable && !refused.has(f.targetPath));
+    // Every folder lands where an earlier pass put it (its checkpoint); a name the target
+    // refuses is renamed (ensureTargetFolders).
+    const created = await ensureTargetFolders(planTarget.client, plan, { stored: new Map([...known.values()].map((c) => [c.sourcePath, c.targetPath])) });
+    const creation = new Map(created.map((c) => [c.sourcePath, c]));
+    const planned: PlannedFolder[] = plan.folders.map((folder) => {
+      const result = creation.get(folder.sourcePath);
+      const targetPath = result?.targetPath ?? folder.targetPath;
+      const earlier = known.get(folder.sourcePath);
+      const note = result?.refusedPath
+        ? renameNote(folder.sourcePath, result)
+        : earlier && earlier.targetPath === targetPath && earlier.targetNote
+          ? earlier.targetNote
+          : (folder.note ?? null);
+      return { ...folder, targetPath, note };
+    });
+    const refusedFolders = planned.filter((f) => creation.get(f.sourcePath)?.status === 'refused');
+    const folders = planned.filter((f) => f.isSelectable && creation.get(f.sourcePath)?.status !== 'refused');
+    for (const folder of planned) {
+      if (creation.get(folder.sourcePath)?.subscriptionRefused) notices.push({ folder: folder.sourcePath, text: `The target server would not subscribe "${folder.targetPath}" as "${folder.sourcePath}" is on the source.` });
+    }
+    notices.push(...(plan.notices ?? []));
+    for (const skipped of plan.skipped) notices.push({ folder: skipped.sourcePath, text: `"${skipped.sourcePath}" was not copied: it ${skipped.reason}.` });
     // What the target folders hold now, in one exchange: a folder's copy needs no target
     // session of its own unless it must read identities or flags there.
     const selectedAt = Date.now();
     const selected = planTarget.raw ? await planTarget.raw.selectMany(folders.map((f) => f.targetPath)) : new Map<string, SelectedMailbox>();
     planTarget.raw?.close();
     const checkpoints = await options.state.loadCheckpoints();
-    const checkpointOf = (folder: PlannedFolder) => checkpoints.get(folder.sourcePath) ?? emptyCheckpoint(folder.sourcePath, folder.targetPath);
+    const checkpointOf = (folder: PlannedFolder) => checkpoints.get(folder.sourcePath) ?? { ...emptyCheckpoint(folder.sourcePath, folder.targetPath), targetNote: folder.note ?? null };
 
     // One raw source connection reads every folder's state and size list: the totals up front,
     // and nothing more is opened when nothing changed (a delta pass).
     const planBodies = await planBodiesReady;
     const scans = new Map<string, FolderScan>();
     // One pipelined STATUS for all folders: those with nothing new since their checkpoint need
-    // not be opened at all.
-    const statuses = await planBodies.statuses(folders.map((f) => f.sourcePath));
+    // not be opened at all. Folders the target refused under every name are read too: each
+    // of their messages is counted and named as not copied.
+    const statuses = await planBodies.statuses([...folders, ...refusedFolders.filter((f) => f.isSelectable)].map((f) => f.sourcePath));
+
+    // A checkpoint counts only where both folders are still the ones it describes (RFC 3501
+    // 2.3.1.1: a new UIDVALIDITY voids every remembered UID); anything else is matched again by
+    // identity, as a first pass into a non-empty folder is.
+    const voided = new Map<string, string>();
+    for (const folder of folders) {
+      const earlier = checkpoints.get(folder.sourcePath);
+      if (!earlier || earlier.sourceUidValidity === null) {
+        // The place a renamed folder got is kept from the start, before anything is copied.
+        if (folder.note && earlier?.targetNote !== folder.note) {
+          const mapping = { ...(earlier ?? emptyCheckpoint(folder.sourcePath, folder.targetPath)), targetPath: folder.targetPath, targetNote: folder.note };
+          checkpoints.set(folder.sourcePath, mapping);
+          await options.state.saveCheckpoint(mapping);
+        }
+        continue;
+      }
+      const before = targetStates?.get(earlier.targetPath);
+      const source = statuses.get(folder.sourcePath);
+      const isCreatedNow = creation.get(folder.sourcePath)?.status === 'created';
+      let why: string | null = null;
+      if (earlier.targetPath !== folder.targetPath) why = `"${folder.sourcePath}" goes to "${folder.targetPath}" on the target now`;
+      else if (before === null || (isCreatedNow && earlier.targetUidValidity !== null)) why = `"${folder.targetPath}" on the target was deleted: created again`;
+      else if (before && earlier.targetUidValidity !== null && before.uidValidity !== earlier.targetUidValidity) why = `"${folder.targetPath}" on the target was re-created`;
+      else if (source && source.uidValidity !== earlier.sourceUidValidity) why = `"${folder.sourcePath}" on the source was re-created (its UIDs changed)`;
+      if (why !== null) {
+        voided.set(folder.sourcePath, why);
+        const fresh = { ...emptyCheckpoint(folder.sourcePath, folder.targetPath), targetNote: folder.note ?? null, messagesGone: earlier.messagesGone };
+        checkpoints.set(folder.sourcePath, fresh);
+        await options.state.saveCheckpoint(fresh);
+        continue;
+      }
+      if (folder.note !== earlier.targetNote) {
+        earlier.targetNote = folder.note ?? null;
+        await options.state.saveCheckpoint(earlier);
+      }
+      const gone = before && targetReader ? await goneSince(earlier, before) : 0;
+      if (gone > 0) {
+        const updated = { ...earlier, messagesGone: earlier.messagesGone + gone, targetMessages: before!.exists, targetUidNext: before!.uidNext };
+        checkpoints.set(folder.sourcePath, updated);
+        await options.state.saveCheckpoint(updated);
+        notices.push({ folder: folder.sourcePath, text: `${plural(gone, 'message')} copied earlier ${gone === 1 ? 'is' : 'are'} no longer in "${folder.targetPath}" on the target (deleted there); ${gone === 1 ? 'it is' : 'they are'} not copied again.` });
+      }
+    }
+
     const toRead: PlannedFolder[] = [];
     for (const folder of folders) {
       const checkpoint = checkpointOf(folder);
@@ -368,8 +539,11 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     }
     // The others are opened and their sizes read with all commands sent at once; a folder
     // whose answer is missing or changed meanwhile is read alone.
+    const refusedToRead = refusedFolders.filter((f) => f.isSelectable && (statuses.get(f.sourcePath)?.exists ?? 1) > 0);
     const read = await planBodies.scanMany(
-      toRead.filter((f) => statuses.has(f.sourcePath)).map((f) => ({ path: f.sourcePath, from: firstUid(checkpointOf(f), statuses.get(f.sourcePath)!.uidValidity) })),
+      [...toRead, ...refusedToRead]
+        .filter((f) => statuses.has(f.sourcePath))
+        .map((f) => ({ path: f.sourcePath, from: firstUid(checkpointOf(f), statuses.get(f.sourcePath)!.uidValidity) })),
     );
     for (const folder of toRead) {
       const checkpoint = checkpointOf(folder);
@@ -385,17 +559,35 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const scan = scans.get(folder.sourcePath)!;
       progress.setFolderTotal(folder.sourcePath, scan.candidates.length, scan.candidates.reduce((n, c) => n + c.size, 0));
     }
+    // Every message of a folder the target refused is counted and named as not copied.
+    for (const folder of refusedToRead) {
+      const result = creation.get(folder.sourcePath);
+      const contents = read.get(folder.sourcePath);
+      const messages = contents ? contents.sizes : (await scanFolder(planBodies, folder, emptyCheckpoint(folder.sourcePath, folder.targetPath))).candidates;
+      const reason = `The target server refused to create the folder "${folder.targetPath}" under every name tried${result?.reason ? ` (${result.reason})` : ''}: the message was not copied.`;
+      progress.setFolderTotal(folder.sourcePath, messages.length, messages.reduce((n, m) => n + m.size, 0));
+      progress.failed(folder.sourcePath, messages.length, messages.reduce((n, m) => n + m.size, 0));
+      await recordIssues(messages.map((m) => ({ folder: folder.sourcePath, uid: m.uid, size: m.size, reason })));
+    }
+    for (const folder of refusedFolders.filter((f) => !refusedToRead.includes(f))) {
+      const result = creation.get(folder.sourcePath);
+      await recordIssues([{ folder: folder.sourcePath, uid: null, size: null, reason: `The target server refused to create the folder "${folder.targetPath}"${result?.reason ? ` (${result.reason})` : ''}.` }]);
+    }
     progress.flush();
 
     let isComplete = true;
     // Folders with nothing new and a checkpoint that already covers them cost nothing; only
     // the others are worked on (and count against the time budget).
-    const queue = folders.filter((folder) => {
+    const needsWork = folders.filter((folder) => {
       const scan = scans.get(folder.sourcePath)!;
       const checkpoint = checkpoints.get(folder.sourcePath);
       const settled = checkpoint && scan.isContinuation && checkpoint.lastUid >= scan.uidNext - 1 && scan.candidates.length === 0;
       return !settled || (options.syncFlags && checkpoint.highestModseq !== scan.highestModseq) || (options.syncFlags && scan.highestModseq === null);
     });
+    // A virtual \All folder (Gmail's All Mail) comes last: only what no other folder holds is its own.
+    const isAllMail = (folder: PlannedFolder) => folder.specialUse === '\\All';
+    const allMail = needsWork.filter(isAllMail);
+    const queue = needsWork.filter((folder) => !isAllMail(folder));
     // The largest folders first: the copy then ends when its largest folder does, not later.
     const bytesOf = (folder: PlannedFolder) => scans.get(folder.sourcePath)!.candidates.reduce((n, c) => n + c.size, 0);
     queue.sort((a, b) => bytesOf(b) - bytesOf(a));
@@ -421,7 +613,11 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
             // The scan of the totals stays valid on the first attempt; a retry starts again
             // from the checkpoint the failed attempt left.
             const checkpoint = (await options.state.loadCheckpoints()).get(folder.sourcePath) ?? checkpointOf(folder);
-            const scan = attempt === 1 ? scans.get(folder.sourcePath)! : await scanFolder(current.bodies, folder, checkpoint);
+            if (attempt > 1) {
+              scans.set(folder.sourcePath, await scanFolder(current.bodies, folder, checkpoint));
+              if (isAllMail(folder)) await separateArchived([folder], folders.filter((f) => !isAllMail(f)), scans, () => connect(options.source));
+            }
+            const scan = scans.get(folder.sourcePath)!;
             const finished = await copyFolder(scan, checkpoint, {
               openSource: async () => (current.source ??= await connect(options.source)),
               openTarget: async () => (current.target ??= await connect(options.target)),
@@ -449,7 +645,12 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
             log.warn('folder copy interrupted', { folder: folder.sourcePath, attempt, transient, error });
             if (!transient || attempt >= maxAttempts) {
               if (transient) throw new CopyError(`The copy of ${folder.sourcePath} failed ${attempt} times.`, 'copy_failed', { cause: error });
-              await recordIssues([{ folder: folder.sourcePath, uid: null, size: null, reason: `The folder could not be copied: ${(error as Error).message}` }]);
+              // What was not copied of it is counted as failed, never left out of the totals.
+              const lost = progress.failRemaining(folder.sourcePath);
+              const said = ((error as { responseText?: string }).responseText ?? (error as Error).message ?? '').replace(/\s+/g, ' ').slice(0, 200);
+              await recordIssues([
+                { folder: folder.sourcePath, uid: null, size: null, reason: `The folder could not be copied${lost > 0 ? ` (${plural(lost, 'message')} not copied)` : ''}: ${said}` },
+              ]);
               break;
             }
             if (pair) await closePair(pair);
@@ -472,7 +673,35 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
 
+    if (allMail.length > 0 && isComplete && Date.now() <= deadline) {
+      await separateArchived(allMail, folders.filter((f) => !isAllMail(f)), scans, () => connect(options.source));
+      queue.push(...allMail);
+      await worker(null);
+    } else if (allMail.length > 0) {
+      isComplete = false;
+    }
+
+    // What each target folder holds as this pass ends: the next pass compares with it.
+    if (targetReader?.usable) {
+      const ended = await folderStates(targetReader, folders.map((f) => f.targetPath)).catch(() => null);
+      const latest = await options.state.loadCheckpoints();
+      for (const folder of folders) {
+        const checkpoint = latest.get(folder.sourcePath);
+        const now = ended?.get(folder.targetPath);
+        if (!checkpoint || !now || now.uidNext === null || checkpoint.targetUidValidity !== now.uidValidity) continue;
+        await options.state.saveCheckpoint({ ...checkpoint, targetMessages: now.exists, targetUidNext: now.uidNext });
+      }
+    }
+
     const snapshot = progress.flush();
+    const latest = await options.state.loadCheckpoints();
+    const counted = new Map(snapshot.folders.map((f) => [f.path, f]));
+    for (const [sourcePath, why] of voided) {
+      const done = counted.get(sourcePath);
+      notices.push({ folder: sourcePath, text: `${why}: matched again, ${plural(done?.copiedMessages ?? 0, 'message')} copied${done?.skippedMessages ? `, ${done.skippedMessages.toLocaleString('en-US')} already there` : ''}.` });
+    }
+    await options.state.recordNotices(notices);
+    const reports = [...folders, ...refusedFolders].map((folder) => folderReport(latest.get(folder.sourcePath) ?? checkpointOf(folder), counted.get(folder.sourcePath), folder));
     return {
       isComplete,
       hasLoss: snapshot.failedMessages > 0 || issues.length > 0,
@@ -481,10 +710,10 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       bytes: snapshot.copiedBytes,
       seconds: (Date.now() - started) / 1000,
       issues,
-      folderReports: [],
-      renamed: plan.renamed,
-      notices: [],
-      gone: 0,
+      folderReports: reports,
+      renamed: renamedOf(reports),
+      notices,
+      gone: reports.reduce((n, r) => n + r.gone, 0),
       progress: snapshot,
     };
   } catch (error) {

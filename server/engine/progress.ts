@@ -4,6 +4,9 @@ export interface FolderProgress {
   totalBytes: number;
   doneMessages: number;
   doneBytes: number;
+  copiedMessages: number;
+  skippedMessages: number;
+  failedMessages: number;
 }
 
 export interface ProgressSnapshot {
@@ -44,30 +47,40 @@ export class ProgressTracker {
   ) {}
 
   setFolderTotal(path: string, messages: number, bytes: number): void {
-    this.folders.set(path, { path, totalMessages: messages, totalBytes: bytes, doneMessages: 0, doneBytes: 0 });
+    this.folders.set(path, { path, totalMessages: messages, totalBytes: bytes, doneMessages: 0, doneBytes: 0, copiedMessages: 0, skippedMessages: 0, failedMessages: 0 });
+  }
+
+  /** Counts everything of the folder not handled yet as failed (its copy ended with an error); returns how many. */
+  failRemaining(path: string): number {
+    const folder = this.folders.get(path);
+    if (!folder) return 0;
+    const messages = Math.max(0, folder.totalMessages - folder.doneMessages);
+    if (messages > 0) this.failed(path, messages, Math.max(0, folder.totalBytes - folder.doneBytes));
+    return messages;
   }
 
   copied(path: string, messages: number, bytes: number): void {
     this.copiedMessages += messages;
     this.copiedBytes += bytes;
-    this.done(path, messages, bytes);
+    this.done(path, messages, bytes, 'copiedMessages');
   }
 
   skipped(path: string, messages: number, bytes: number): void {
     this.skippedMessages += messages;
-    this.done(path, messages, bytes);
+    this.done(path, messages, bytes, 'skippedMessages');
   }
 
   failed(path: string, messages: number, bytes: number): void {
     this.failedMessages += messages;
-    this.done(path, messages, bytes);
+    this.done(path, messages, bytes, 'failedMessages');
   }
 
-  private done(path: string, messages: number, bytes: number): void {
+  private done(path: string, messages: number, bytes: number, kind: 'copiedMessages' | 'skippedMessages' | 'failedMessages'): void {
     const folder = this.folders.get(path);
     if (folder) {
       folder.doneMessages += messages;
       folder.doneBytes += bytes;
+      folder[kind] += messages;
     }
     this.doneBytes += bytes;
     this.maybeEmit();

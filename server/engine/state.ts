@@ -143,7 +143,11 @@ export class FileStateStore implements StateStore {
   async recordNotices(notices: CopyNotice[]): Promise<void> {
     if (notices.length === 0) return;
     const state = await this.read();
-    (state.notices ??= []).push(...notices);
+    // A later pass finds the same things again (which folder is Sent, what was renamed): kept once.
+    const known = new Set((state.notices ?? []).map((n) => n.text));
+    const fresh = notices.filter((n) => !known.has(n.text));
+    if (fresh.length === 0) return;
+    (state.notices ??= []).push(...fresh);
     this.changed();
   }
 
@@ -217,6 +221,6 @@ export class MemoryStateStore implements StateStore {
     this.issues.push(...issues);
   }
   async recordNotices(notices: CopyNotice[]) {
-    this.notices.push(...notices);
+    this.notices.push(...notices.filter((n) => !this.notices.some((known) => known.text === n.text)));
   }
 }
