@@ -154,6 +154,14 @@ describe('target server allowances', () => {
     expect(judge(noFinalNewline, Buffer.concat([noFinalNewline, Buffer.from('\r\n')]), 'courier').isExact).toBe(true);
   });
 
+  it('counts bare LFs served as CRLF as matched for courier only', () => {
+    const bareLf = Buffer.from('Message-ID: <e@x>\r\n\r\nunix\nline\r\n');
+    const served = Buffer.from('Message-ID: <e@x>\r\n\r\nunix\r\nline\r\n');
+    expect(judge(bareLf, served, 'courier').allowancesUsed).toEqual({ 'courier: bare LF served as CRLF': 1 });
+    expect(judge(bareLf, served, 'dovecot').messages).toMatchObject({ allowed: 0, byteMismatches: 1 });
+    expect(judge(bareLf, served, 'cyrus').messages).toMatchObject({ allowed: 0, byteMismatches: 1 });
+  });
+
   it('still fails a courier copy that lost more than the lone CR', () => {
     const lostLine = crlf('Message-ID: <b@x>', 'Subject: cr', '', 'oneline', '');
     expect(judge(loneCr, lostLine, 'courier').messages).toMatchObject({ allowed: 0, byteMismatches: 1 });

@@ -35,8 +35,10 @@ const CR = 0x0d;
 const LF = 0x0a;
 
 /**
- * What each target server is allowed to change, and nothing more. Dovecot stores the bytes it
- * is given (CRLF or not) and serves them back unchanged.
+ * What each target server is allowed to change, and nothing more (each seen on the real server,
+ * test/hostile-corpus.test.ts). Dovecot gets nothing: the only rewrite seen there, a bare LF
+ * served as CRLF, cannot arise in a copy, since no source serves a bare LF (Dovecot and Courier
+ * serve CRLF, Cyrus refuses such messages).
  */
 export const SERVER_ALLOWANCES: Record<ImapServerKind, readonly ByteAllowance[]> = {
   dovecot: [],
@@ -72,6 +74,24 @@ export const SERVER_ALLOWANCES: Record<ImapServerKind, readonly ByteAllowance[]>
         for (const i of keep) {
           parts.push(raw.subarray(from, i));
           from = i + 1;
+        }
+        parts.push(raw.subarray(from));
+        return Buffer.concat(parts);
+      },
+    },
+    {
+      // Courier, for the same reason: a line that ended in a bare LF is served with CRLF.
+      name: 'courier: bare LF served as CRLF',
+      server: 'courier',
+      apply(raw) {
+        const bare: number[] = [];
+        for (let i = 0; i < raw.length; i++) if (raw[i] === LF && raw[i - 1] !== CR) bare.push(i);
+        if (bare.length === 0) return raw;
+        const parts: Buffer[] = [];
+        let from = 0;
+        for (const i of bare) {
+          parts.push(raw.subarray(from, i), Buffer.from([CR]));
+          from = i;
         }
         parts.push(raw.subarray(from));
         return Buffer.concat(parts);

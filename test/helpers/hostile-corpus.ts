@@ -7,7 +7,7 @@ import { Literal, quoteOrLiteral, WireImapClient, type CommandPart } from './wir
  * punctuation character in a name, names outside the BMP, the other server's separator inside
  * a name, case and Unicode-normalization twins, odd spacing, a long name, a deep tree, a parent
  * that exists only through its child, empty folders, Sent folders known only by name, and
- * messages with 8-bit headers, a lone CR, no final newline, a NUL byte, no Message-ID,
+ * messages with 8-bit headers, a lone CR, bare LFs, no final newline, a NUL byte, no Message-ID,
  * duplicates, keywords and old INTERNALDATEs.
  *
  * Everything goes in over a bare IMAP session so the bytes are exactly these (imapflow would
@@ -237,6 +237,7 @@ export function hostileFolders(): FolderSpec[] {
     { label: 'no final newline', raw: buildMessage({ subject: 'No final newline', messageId: '<no.final.newline@hostile.test>', body: 'no newline at the end', date: day }), flags: ['\\Seen'], date: imapDate(day) },
     { label: 'NUL byte in the body', raw: buildMessage({ subject: 'NUL byte', messageId: '<nul.byte@hostile.test>', body: Buffer.from('before\x00after\r\n', 'latin1'), date: day }), flags: [], date: imapDate(day) },
     { label: '8-bit body', raw: buildMessage({ subject: 'Eight-bit body', messageId: '<eight.bit.body@hostile.test>', body: 'Grüße, naïve café, 📬\r\n', date: day }), flags: ['\\Answered'], date: imapDate(day) },
+    { label: 'bare LF line ends in the body', raw: buildMessage({ subject: 'Bare LF', messageId: '<bare.lf@hostile.test>', body: 'unix line\nanother\nend\r\n', date: day }), flags: [], date: imapDate(day) },
   ]);
   add('hostile message bytes', ['Hostile bytes']);
 
