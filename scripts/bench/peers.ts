@@ -64,7 +64,15 @@ export async function detectPeer(name: PeerName): Promise<PeerAvailability> {
   return { name, executable: configured, available: true, version: await versionOf(configured, ['--version']), note: configured };
 }
 
-export async function createPeerCopier(peer: PeerAvailability, setup: CopierSetup): Promise<Copier> {
+export interface PeerSetup extends CopierSetup {
+  /**
+   * Where the target's own folders begin ('INBOX.' on Courier, whose only personal namespace
+   * is below INBOX). Default ''. How each tool is told so is its usual setting for it.
+   */
+  targetPrefix?: string;
+}
+
+export async function createPeerCopier(peer: PeerAvailability, setup: PeerSetup): Promise<Copier> {
   if (!peer.executable) throw new Error(`${peer.name} is not available: ${peer.note}`);
   return peer.name === 'mbsync' ? createMbsyncCopier(peer.executable, peer.version, setup) : createImapsyncCopier(peer.executable, peer.version, setup);
 }
@@ -72,11 +80,11 @@ export async function createPeerCopier(peer: PeerAvailability, setup: CopierSetu
 /** mbsync config values: quoted, so spaces or '#' in a password cannot cut the line. */
 const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
-async function createMbsyncCopier(executable: string, version: string | null, setup: CopierSetup): Promise<Copier> {
+async function createMbsyncCopier(executable: string, version: string | null, setup: PeerSetup): Promise<Copier> {
   const dir = path.join(setup.workDir, 'mbsync');
   const stateDir = path.join(dir, 'state');
   await mkdir(stateDir, { recursive: true });
-  const account = (name: string, e: CopierSetup['source']) => [
+  const account = (name: string, e: CopierSetup['source'], prefix = '') => [
     `IMAPAccount ${name}`,
     `Host ${e.host}`,
     `Port ${e.port}`,
@@ -88,11 +96,13 @@ async function createMbsyncCopier(executable: string, version: string | null, se
     '',
     `IMAPStore ${name}`,
     `Account ${name}`,
+    // mbsync's setting for a namespace prefix; the hierarchy delimiter it reads from the server.
+    ...(prefix ? [`Path ${quote(prefix)}`] : []),
     '',
   ];
   const config = [
     ...account('source', setup.source),
-    ...account('target', setup.target),
+    ...account('target', setup.target, setup.targetPrefix),
     // mbsync names the store it pulls from "Far"; Sync Pull + Create Near is a one-way copy
     // that never writes to the source.
     'Channel bench',
@@ -121,7 +131,7 @@ async function createMbsyncCopier(executable: string, version: string | null, se
   };
 }
 
-async function createImapsyncCopier(executable: string, version: string | null, setup: CopierSetup): Promise<Copier> {
+async function createImapsyncCopier(executable: string, version: string | null, setup: PeerSetup): Promise<Copier> {
   const dir = path.join(setup.workDir, 'imapsync');
   await mkdir(path.join(dir, 'tmp'), { recursive: true });
   const pass1 = await writeSecretFile(path.join(dir, 'pass1'), setup.source.password);
@@ -132,6 +142,7 @@ async function createImapsyncCopier(executable: string, version: string | null, 
     '--host2', setup.target.host, '--port2', String(setup.target.port), '--user2', setup.target.user, '--passfile2', pass2,
     '--nossl2', '--notls2',
     '--syncinternaldates',
+    ...(setup.targetPrefix ? ['--prefix2', setup.targetPrefix] : []),
     // No network calls home, no log folder in the working directory, state in our temp folder.
     '--noreleasecheck', '--nolog', '--tmpdir', path.join(dir, 'tmp'), '--pidfile', path.join(dir, 'imapsync.pid'),
   ];

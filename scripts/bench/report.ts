@@ -23,6 +23,8 @@ export interface PhaseResult {
 
 export interface ToolResult {
   name: string;
+  /** The server the tool copied into; absent or 'dovecot' for the Dovecot-to-Dovecot line. */
+  target?: string;
   version: string | null;
   available: boolean;
   note: string;
@@ -46,6 +48,10 @@ export function summarizeVerify(report: VerifyReport): VerifySummary {
   return rest;
 }
 
+/** `mbsync`, or `mbsync → cyrus` for a line whose target is not the bench Dovecot. */
+export const toolLabel = (tool: Pick<ToolResult, 'name' | 'target'>) =>
+  tool.target && tool.target !== 'dovecot' ? `${tool.name} → ${tool.target}` : tool.name;
+
 export const firstPass = (tool: ToolResult) => tool.phases.find((p) => p.phase === 'first');
 /**
  * Throughput counts what verifiably arrived (matched source messages), so a tool that exits
@@ -57,19 +63,25 @@ export const mbPerSecond = (p: PhaseResult) => {
   return p.seconds > 0 ? (p.sourceBytes * share) / 1e6 / p.seconds : 0;
 };
 
-/** Mailferry divided by each peer: above 1 means Mailferry is faster (throughput) or bigger (RSS, delta time). */
+/**
+ * Mailferry divided by each peer copying into the same target server: above 1 means Mailferry
+ * is faster (throughput) or bigger (RSS, delta time). Keys: `mailferry/mbsync`, and
+ * `mailferry/mbsync → cyrus` for other targets.
+ */
 export function computeRatios(tools: readonly ToolResult[]): BenchResult['ratios'] {
   const ratios: BenchResult['ratios'] = {};
-  const ours = tools.find((t) => t.name === 'mailferry');
-  const oursFirst = ours && firstPass(ours);
+  const targetOf = (t: ToolResult) => t.target ?? 'dovecot';
   for (const peer of tools) {
     if (peer.name === 'mailferry') continue;
+    const ours = tools.find((t) => t.name === 'mailferry' && targetOf(t) === targetOf(peer));
+    const oursFirst = ours && firstPass(ours);
     const theirs = firstPass(peer);
     const ratio = (a: number | null | undefined, b: number | null | undefined) =>
       a !== null && a !== undefined && b !== null && b !== undefined && b > 0 ? round(a / b, 3) : null;
     const delta0 = (t: ToolResult | undefined) => t?.phases.find((p) => p.phase === 'delta0')?.seconds;
-    ratios[`mailferry/${peer.name}`] = {
-      msgsPerSecond: oursFirst?.ok && theirs?.ok ? ratio(msgsPerSecond(oursFirst), msgsPerSecond(theirs)) : null,
+    ratios[targetOf(peer) === 'dovecot' ? `mailferry/${peer.name}` : `mailferry/${peer.name} → ${targetOf(peer)}`] = {
+      // Throughput counts verified arrivals, so it means something for a failed pass too.
+      msgsPerSecond: oursFirst?.verify && theirs?.verify ? ratio(msgsPerSecond(oursFirst), msgsPerSecond(theirs)) : null,
       firstPassSeconds: oursFirst?.ok && theirs?.ok ? ratio(oursFirst.seconds, theirs.seconds) : null,
       peakRss: ratio(oursFirst?.peakRssKb, theirs?.peakRssKb),
       delta0Seconds: ratio(delta0(ours), delta0(peer)),
@@ -101,7 +113,7 @@ export function formatResultTable(result: BenchResult): string {
   for (const tool of result.tools) {
     const first = firstPass(tool);
     if (!tool.available || !first) {
-      rows.push([tool.name, 'skipped', '-', '-', '-', '-', '-', '-', '-']);
+      rows.push([toolLabel(tool), 'skipped', '-', '-', '-', '-', '-', '-', '-']);
       continue;
     }
     const phase = (name: PhaseName) => tool.phases.find((p) => p.phase === name);
@@ -111,9 +123,12 @@ export function formatResultTable(result: BenchResult): string {
       return `${fixed(p.seconds)}${p.ok ? '' : ' FAILED'}${p.verify && !p.verify.isExact ? ' diff' : ''}${checks}`;
     };
     const d0 = phase('delta0');
+    // A failed pass still shows what verifiably arrived (a copy into another server may stop
+    // on a refused message after most of the mailbox).
+    const failedCell = first.verify ? `FAILED (${fixed(msgsPerSecond(first), 0)})` : 'FAILED';
     rows.push([
-      tool.name,
-      first.ok ? fixed(msgsPerSecond(first), 0) : 'FAILED',
+      toolLabel(tool),
+      first.ok ? fixed(msgsPerSecond(first), 0) : failedCell,
       first.ok ? fixed(mbPerSecond(first), 1) : '-',
       fixed(first.seconds),
       first.peakRssKb === null ? '-' : `${(first.peakRssKb / 1024).toFixed(0)} MB`,
@@ -125,7 +140,7 @@ export function formatResultTable(result: BenchResult): string {
   }
   const lines = [table(rows)];
   for (const tool of result.tools) {
-    if (!tool.available) lines.push(`${tool.name} skipped: ${tool.note}`);
+    if (!tool.available) lines.push(`${toolLabel(tool)} skipped: ${tool.note}`);
   }
   // The engine's own time (its JSON summary) beside the wall time, which includes starting node.
   for (const tool of result.tools) {
@@ -137,7 +152,7 @@ export function formatResultTable(result: BenchResult): string {
     const delta0 = engineSeconds(tool.phases.find((p) => p.phase === 'delta0'));
     if (first === undefined) continue;
     lines.push(
-      `${tool.name} engine time (without process start): first ${fixed(first)} s` +
+      `${toolLabel(tool)} engine time (without process start): first ${fixed(first)} s` +
         (delta0 === undefined ? '' : `, delta0 ${fixed(delta0, 3)} s (${((delta0 / first) * 100).toFixed(1)} % of the first pass)`),
     );
   }
