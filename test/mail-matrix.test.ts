@@ -30,7 +30,8 @@ const servers: Partial<Record<`${ImapServerKind}-${'source' | 'target'}`, ImapTe
 
 function serverFor(kind: ImapServerKind, role: 'source' | 'target'): ImapTestServer {
   // One Dovecot plays both parts: its Drafts/Sent/Trash/Junk are always there.
-  const server = servers[kind === 'dovecot' ? 'dovecot-source' : `${kind}-${role}`];
+  const key: keyof typeof servers = kind === 'dovecot' ? 'dovecot-source' : `${kind}-${role}`;
+  const server = servers[key];
   if (!server) throw new Error(`no ${kind} ${role} server`);
   return server;
 }
