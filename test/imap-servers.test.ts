@@ -115,6 +115,8 @@ describe.each(IMAP_SERVER_KINDS)('%s started by startImapServer', (kind) => {
       expect(await fetchSource(client, 'INBOX')).toEqual([]);
       expect((await client.list()).length).toBeGreaterThan(1);
     });
+    // Each server's log names the users' sessions (Cyrus: its session transcripts).
+    expect(await server.logs()).toContain(kind === 'cyrus' ? 'SELECT INBOX' : 'alice');
     // Courier's imaplogin sleeps 5 s before refusing a password (compiled in): left out to keep this file fast.
     if (kind !== 'courier') {
       await expect(openImap(server.port, alice.username, 'wrong', server.host)).rejects.toMatchObject({ authenticationFailed: true });

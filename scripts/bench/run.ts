@@ -335,7 +335,7 @@ async function main(): Promise<number> {
       if (target !== 'dovecot') {
         const started = performance.now();
         try {
-          targetServer = await onBenchStorage(options.tmpfs, () => startImapServer(target, { users: targetUsers.get(target) ?? [] }));
+          targetServer = await onBenchStorage(options.tmpfs, () => startImapServer(target, { users: targetUsers.get(target) ?? [], protocolLog: false }));
         } catch (error) {
           const why = error instanceof Error ? error.message : String(error);
           say(`[${target}] did not start: ${why}`);
@@ -439,10 +439,16 @@ async function runScenario(
   const targetKind = targetServer?.kind ?? 'dovecot';
   const account = (e: CopyEndpoint): ImapAccount => ({ host: e.host, port: e.port, user: e.user, password: e.password });
 
+  // Where a tool that reports nothing puts a source folder: the verifier's default mapping
+  // (same levels, the target's separator and personal prefix).
+  const sourceFolders = targetServer ? (await withClient(account(endpoints.source), (client) => client.list())).map((f) => ({ path: f.path, delimiter: f.delimiter })) : [];
+  const defaultTarget = (folder: { path: string; delimiter: string }) =>
+    folder.path === 'INBOX' || !targetServer ? folder.path : `${targetServer.personalPrefix}${folder.path.split(folder.delimiter).join(targetServer.separator)}`;
+
   const verifyOptions = (summary: unknown): VerifyOptions => {
     if (!targetServer) return {};
     const folderMapping = reportedFolderMapping(summary);
-    const mappedTo = new Set(folderMapping.map((m) => m.targetPath));
+    const mappedTo = new Set(folderMapping.length > 0 ? folderMapping.map((m) => m.targetPath) : sourceFolders.map(defaultTarget));
     return {
       targetServer: targetKind,
       ...(folderMapping.length > 0 ? { folderMapping } : {}),

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { run, spawnDaemon, tail, type Daemon } from './child-process';
@@ -23,6 +23,11 @@ export const KOLAB_FOLDERS = {
 /** Kolab's Cyrus administrator: creates user mailboxes, as `cyradm` does. */
 export const CYRUS_ADMIN = 'cyrus-admin';
 
+/**
+ * `protocolLog` (see ImapServerOptions) keeps a transcript of every session of the users:
+ * Cyrus's telemetry log, a folder per user under `configdirectory/log/`. It costs a copy of
+ * all traffic on disk, so measurements turn it off.
+ */
 export interface CyrusOptions extends ImapServerOptions {
   /** How long to wait for the greeting. Default 15 s. */
   startTimeoutMs?: number;
@@ -42,6 +47,7 @@ export interface CyrusServer extends ImapTestServer {
  */
 export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
   const precreate = options.precreate ?? true;
+  const protocolLog = options.protocolLog ?? true;
   for (const user of options.users) validateUser(user);
   assertUnique(options.users);
   const { cyrusRoot } = await ensureCyrusAndCourier();
@@ -100,6 +106,11 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
         await setSaslPassword(sasldb, user);
         if (process.getuid?.() === 0) await chown(sasldb, owner.uid, owner.gid);
       }
+      if (protocolLog) {
+        const dir = path.join(rootDir, 'conf/log', name);
+        await mkdir(dir, { recursive: true });
+        if (process.getuid?.() === 0) await run('chown', ['-R', `${owner.uid}:${owner.gid}`, path.join(rootDir, 'conf/log')]);
+      }
       await createUserMailbox(port, admin, name);
       if (precreate) await precreateKolabFolders(port, user);
     };
@@ -116,9 +127,10 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
       admin,
       addUser: (user) => addUser(user, true),
       async logs() {
-        // Cyrus logs only to syslog; what the master printed is all there is without one.
+        // Cyrus logs only to syslog, which a test machine may not have: the master's own output
+        // and the session transcripts are what there is.
         const output = (await running.output()).trim();
-        return `Cyrus master on 127.0.0.1:${port}, greeting after ${startSeconds.toFixed(2)} s; config ${configPath}\n${output}\n`;
+        return `Cyrus master on 127.0.0.1:${port}, greeting after ${startSeconds.toFixed(2)} s; config ${configPath}\n${output}\n${await transcripts(path.join(rootDir, 'conf/log'))}`;
       },
       stop() {
         stopping ??= (async () => {
@@ -132,6 +144,20 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
     await rm(rootDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** The telemetry logs, one file per session (`<user>/<pid>`), each cut to its last lines. */
+async function transcripts(logRoot: string): Promise<string> {
+  const users = await readdir(logRoot).catch(() => [] as string[]);
+  const parts: string[] = [];
+  for (const user of users.sort()) {
+    const files = await readdir(path.join(logRoot, user)).catch(() => [] as string[]);
+    for (const file of files.sort()) {
+      const text = await readFile(path.join(logRoot, user, file), 'latin1').catch(() => '');
+      if (text) parts.push(`--- session of ${user} (imapd ${file}) ---\n${tail(text, 200)}\n`);
+    }
+  }
+  return parts.join('');
 }
 
 /** `CREATE user/NAME` as the administrator: how cyradm (and Kolab) make a user's INBOX. */

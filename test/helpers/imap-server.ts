@@ -24,6 +24,8 @@ export interface ImapServerOptions {
    * Dovecot always gets Drafts, Sent, Trash and Junk (see DOVECOT_SPECIAL_USE_FOLDERS).
    */
   precreate?: boolean;
+  /** Cyrus: keep session transcripts for logs() (default true). Off for measurements. */
+  protocolLog?: boolean;
 }
 
 export interface ImapTestServer {
