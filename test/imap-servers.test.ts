@@ -224,6 +224,9 @@ describe('Courier IMAP as Plesk ran it', () => {
       expect((await session.command('UNSELECT')).status).toBe('NO Error in IMAP command received by server.');
       expect((await session.command('LIST "" "*" RETURN (SPECIAL-USE)')).status).toBe('NO Error in IMAP command received by server.');
       expect((await session.command('NAMESPACE')).lines).toEqual(['* NAMESPACE (("INBOX." ".")) NIL (("#shared." ".")("shared." "."))']);
+      // LIST-EXTENDED syntax is not refused: the selection option is ignored, so unsubscribed INBOX shows.
+      expect((await session.command('LIST (SUBSCRIBED) "" "INBOX"')).lines).toEqual(['* LIST (\\Unmarked \\HasChildren) "." "INBOX"']);
+      expect((await session.command('ID NIL')).status).toBe('NO Error in IMAP command received by server.');
     });
   });
 
@@ -262,6 +265,21 @@ describe('Courier IMAP as Plesk ran it', () => {
       expect((await session.command('CREATE "INBOX.Emoji &2D3eAA-"')).status).toBe('NO Error in IMAP command received by server.');
       expect((await session.command('CREATE "INBOX.T&AOQ-st"')).status).toBe('OK "INBOX.T&AOQ-st" created.');
     });
+  });
+
+  it('takes an emoji name after ENABLE UTF8=ACCEPT, and then drops every session that did not enable it', async () => {
+    await withRaw(server, bob, async (session) => {
+      expect((await session.command('ENABLE UTF8=ACCEPT')).status).toBe('OK Options enabled');
+      expect((await session.command('CREATE "INBOX.Emoji \u{1F600}"')).status).toBe('OK "INBOX.Emoji \u{1F600}" created.');
+    });
+    // imapd cannot name that folder in modified UTF-7 and closes the connection on LIST.
+    const session = await openRawImap(server.host, server.port, bob);
+    try {
+      await expect(session.command('LIST "" "*"')).rejects.toThrow(/closed the connection/);
+    } finally {
+      session.close();
+    }
+    expect(await server.logs()).toContain('ERR: imap_filename_to_foldername(INBOX.Emoji \u{1F600}) failed');
   });
 
   it('stores messages with LF, drops lone CRs, adds a final newline, and alerts on 8-bit headers', async () => {
