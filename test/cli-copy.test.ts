@@ -76,7 +76,9 @@ function jsonOf(run: FerryRun): CopyReport {
 function expectCountsAddUp(report: CopyReport) {
   const { messages } = report;
   expect(messages.copied + messages.skipped + messages.failed).toBe(messages.total);
+  expect(report.folderReports.length).toBeGreaterThan(0);
   for (const folder of report.folderReports) expect(folder.copied + folder.skipped + folder.failed, folder.source).toBe(folder.total);
+  for (const field of ['total', 'copied', 'skipped', 'failed'] as const) expect(report.folderReports.reduce((n, f) => n + f[field], 0), field).toBe(messages[field]);
   expect(report.countErrors).toBeUndefined();
 }
 
@@ -152,6 +154,10 @@ describe('ferry copy', () => {
     expect(fresh.stderr).not.toContain('resuming');
     const again = jsonOf(fresh);
     expect(again).toMatchObject({ status: 'complete', resumed: null, messages: { total: 8, copied: 0, skipped: 8, failed: 0 } });
+    expect(again.folderReports.filter((f) => f.total > 0).map((f) => [f.source, f.total, f.skipped])).toEqual([
+      ['INBOX', 5, 5],
+      ['Projekte/2026', 3, 3],
+    ]);
     expectCountsAddUp(again);
     const verified = await verifyCopy(account(dovecot, source), account(dovecot, target));
     expect(verified.messages).toMatchObject({ source: 8, target: 8, missing: 0, duplicates: 0, extra: 0 });
@@ -195,6 +201,10 @@ describe('ferry copy', () => {
     expect(report.messages).toEqual({ total: 4, copied: 3, skipped: 0, failed: 1 });
     expectCountsAddUp(report);
     expect(report.failures).toEqual([{ folder: 'INBOX', uid: large.uid, size: large.size, reason: expect.stringMatching(/target server refused the message/) }]);
+    expect(report.folderReports.filter((f) => f.total > 0)).toEqual([
+      { source: 'INBOX', target: 'INBOX', total: 3, copied: 2, skipped: 0, failed: 1, gone: 0 },
+      { source: 'Archiv', target: 'Archiv', total: 1, copied: 1, skipped: 0, failed: 0, gone: 0 },
+    ]);
     // The one the report names is the one the target lacks.
     const verified = await verifyCopy(account(dovecot, source), account(limited, target));
     expect(verified.missingList).toEqual([{ folder: 'INBOX', uid: large.uid }]);

@@ -88,7 +88,7 @@ describe('copy report', () => {
 
   it('finds counts that do not add up, for the pass and for each folder, and never calls them complete', () => {
     expect(countErrors(summary())).toEqual([]);
-    const broken = summary({ messages: { total: 11, copied: 7, skipped: 3, failed: 0 }, folderReports: [folder('INBOX', { total: 6, copied: 5 })] });
+    const broken = summary({ messages: { total: 11, copied: 7, skipped: 3, failed: 0 }, folderReports: [folder('INBOX', { total: 6, copied: 5 }), folder('Archiv', { total: 5, copied: 2, skipped: 3 })] });
     expect(countErrors(broken)).toEqual([
       'all folders: 7 copied + 3 skipped + 0 failed is not the total of 11',
       'folder "INBOX": 5 copied + 0 skipped + 0 failed is not the total of 6',
@@ -96,6 +96,13 @@ describe('copy report', () => {
     const report = buildCopyReport(broken, context);
     expect(report.status).toBe('incomplete');
     expect(report.countErrors).toHaveLength(2);
+    // Each adds up, but the folders do not make the copy's figures.
+    expect(countErrors(summary({ folderReports: [folder('INBOX', { total: 6, copied: 6 })] }))).toEqual([
+      'total: the folders add up to 6, the copy says 10',
+      'copied: the folders add up to 6, the copy says 7',
+      'skipped: the folders add up to 0, the copy says 3',
+    ]);
+    expect(countErrors(summary({ folderReports: [] }))).toEqual([]);
   });
 
   it('prints notices as lines naming their folder, and what is gone from the target', () => {

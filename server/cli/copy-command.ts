@@ -124,11 +124,21 @@ export interface CopyReport {
   countErrors?: string[];
 }
 
-/** Where `copied + skipped + failed == total` does not hold, for the pass and each folder. */
+/**
+ * Where `copied + skipped + failed == total` does not hold, for the pass and each folder, and
+ * where the folders do not add up to the pass.
+ */
 export function countErrors(summary: Pick<CopySummary, 'messages' | 'folderReports'>): string[] {
   const check = (what: string, c: MessageCounts) =>
     c.copied + c.skipped + c.failed === c.total ? [] : [`${what}: ${c.copied} copied + ${c.skipped} skipped + ${c.failed} failed is not the total of ${c.total}`];
-  return [...check('all folders', summary.messages), ...summary.folderReports.flatMap((f) => check(`folder "${f.sourcePath}"`, f))];
+  const errors = [...check('all folders', summary.messages), ...summary.folderReports.flatMap((f) => check(`folder "${f.sourcePath}"`, f))];
+  if (summary.folderReports.length > 0) {
+    for (const field of ['total', 'copied', 'skipped', 'failed'] as const) {
+      const sum = summary.folderReports.reduce((n, f) => n + f[field], 0);
+      if (sum !== summary.messages[field]) errors.push(`${field}: the folders add up to ${sum}, the copy says ${summary.messages[field]}`);
+    }
+  }
+  return errors;
 }
 
 /** A notice as one line that names its folder. */
