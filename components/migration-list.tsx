@@ -127,7 +127,7 @@ export function MigrationList({
                 >
                   <div className="min-w-0">
                     <p className="truncate text-sm font-medium text-slate-900" title={m.source.email}>
-                      <Link href={`/migrations/${m.id}`} className="hover:text-brand-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500">
+                      <Link href={list === 'finished' ? `/migrations/finished/${m.id}` : `/migrations/${m.id}`} className="hover:text-brand-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500">
                         {m.source.email}
                       </Link>
                     </p>

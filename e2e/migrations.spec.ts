@@ -59,6 +59,18 @@ test.describe('single migration', () => {
     await expect(row.getByTestId('migration-state')).toHaveText('Finished', { timeout: 45_000 });
     await expect(row.getByTestId('migration-messages')).toContainText('3 / 3 messages');
     await expect(row.getByRole('button', { name: /^Cancel/ })).toHaveCount(0);
+    await expect(row.getByTestId('migration-status-line')).toHaveCount(0);
+
+    // Its detail: every folder with copied + already there + not copied = total, nothing missing.
+    await row.getByRole('link', { name: source.email }).click();
+    await expect(page.getByRole('heading', { level: 1, name: source.email })).toBeVisible();
+    await expect(page.getByTestId('migration-state')).toHaveText('Finished');
+    await expect(page.getByText('Everything was copied')).toBeVisible();
+    await expect(page.getByTestId('folder-row').filter({ hasText: 'INBOX' })).toHaveText(/INBOX\s*3\s*0\s*0\s*3/);
+    await expect(page.getByTestId('folder-totals')).toHaveText(/All folders\s*3\s*0\s*0\s*3/);
+    await expect(page.getByTestId('not-copied')).toHaveCount(0);
+    await page.getByRole('main').getByRole('link', { name: 'Migration status' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Migration status' })).toBeVisible();
 
     await page.getByRole('link', { name: 'Free migration' }).click();
     await expect(quota(page)).toContainText('1 / 2');

@@ -228,6 +228,10 @@ test.describe('screenshots', () => {
     await page.setViewportSize(desktop);
     await expect(page.getByTestId('migration-state')).toHaveText('Finished', { timeout: 45_000 });
     await shoot(page, 'migration-status');
+    await page.getByRole('link', { name: source.email }).click();
+    await expect(page.getByRole('heading', { level: 1, name: source.email })).toBeVisible();
+    await expect(page.getByTestId('folder-totals')).toContainText('2');
+    await shoot(page, 'migration-detail-finished');
 
     // A commercial customer with migrations in every state.
     const hotel = await seed.customer({ name: 'Weinhaus Albrecht KG', exactName: true, userName: 'Clemens Albrecht', email: 'clemens@weinhaus-albrecht.example' });
@@ -240,13 +244,15 @@ test.describe('screenshots', () => {
       { who: 'clemens', state: 'running', startAt: now - hour, resyncAt: now + 48 * hour, total: 18_432, copied: 7_215 },
       { who: 'buchhaltung', state: 'scheduled', startAt: now + 20 * hour, resyncAt: now + 44 * hour, total: 0, copied: 0 },
       { who: 'versand', state: 'waiting_resync', startAt: now - 30 * hour, resyncAt: now + 18 * hour, total: 4_120, copied: 4_120 },
-      { who: 'info', state: 'finished', startAt: now - 72 * hour, resyncAt: null, total: 25_870, copied: 25_868 },
+      { who: 'info', state: 'incomplete', startAt: now - 72 * hour, resyncAt: now - 24 * hour, total: 25_870, copied: 25_868 },
+      { who: 'kontakt', state: 'finished', startAt: now - 60 * hour, resyncAt: null, total: 1_204, copied: 1_204 },
       { who: 'praktikum', state: 'failed', startAt: now - 50 * hour, resyncAt: null, total: 310, copied: 112, reason: 'The username or password is wrong.' },
       { who: 'alt', state: 'cancelled', startAt: now - 26 * hour, resyncAt: null, total: 920, copied: 240 },
     ] as const;
+    const created: Record<string, string> = {};
     for (const [index, row] of rows.entries()) {
       const isActive = ['running', 'scheduled', 'waiting_resync'].includes(row.state);
-      await db.migration.create({
+      const { id } = await db.migration.create({
         data: {
           organizationId: hotel.organization.id,
           state: row.state,
@@ -257,6 +263,9 @@ test.describe('screenshots', () => {
           totalMessages: row.total,
           copiedMessages: row.copied,
           failureReason: 'reason' in row ? row.reason : null,
+          failedMessages: row.state === 'incomplete' ? row.total - row.copied : 0,
+          copiedBytes: BigInt(row.copied) * 131_072n,
+          totalBytes: BigInt(row.total) * 131_072n,
           createdAt: new Date(now - index * 60_000),
           accounts: {
             create: [
@@ -265,8 +274,41 @@ test.describe('screenshots', () => {
             ],
           },
         },
+        select: { id: true },
       });
+      created[row.who] = id;
     }
+    // What the incomplete one left: a refused message in two folders, a folder the target
+    // refused to create, a renamed folder, a re-created Sent folder and messages deleted on the target.
+    const folders = [
+      { sourcePath: 'INBOX', targetPath: 'INBOX', messagesCopied: 8_412, messagesFailed: 1 },
+      { sourcePath: 'Sent', targetPath: 'Sent', messagesCopied: 3_120 },
+      { sourcePath: 'Drafts', targetPath: 'Drafts', messagesCopied: 14 },
+      { sourcePath: 'Archiv/2024', targetPath: 'Archiv/2024', messagesCopied: 9_876, messagesFailed: 1, messagesGone: 12 },
+      { sourcePath: 'Archiv/2025', targetPath: 'Archiv/2025', messagesCopied: 4_120 },
+      {
+        sourcePath: 'Projekte 50%',
+        targetPath: 'Projekte 50_',
+        messagesCopied: 326,
+        targetNote: "'Projekte 50%' is called 'Projekte 50_' on the target: the server refused the name",
+      },
+    ];
+    for (const folder of folders) {
+      await db.migrationFolder.create({ data: { migrationId: created.info!, lastUid: folder.messagesCopied, bytesCopied: BigInt(folder.messagesCopied) * 131_072n, ...folder } });
+    }
+    await db.migrationIssue.createMany({
+      data: [
+        { migrationId: created.info!, folder: 'Kunden/Müller <alt>', uid: null, size: null, reason: 'The target server refused to create the folder: Invalid mailbox name. Its messages were not copied.' },
+        { migrationId: created.info!, folder: 'INBOX', uid: 18_204, size: 62_914_560n, reason: 'The message is larger than the size limit of 50 MB.' },
+        { migrationId: created.info!, folder: 'Archiv/2024', uid: 3_117, size: 48_231n, reason: 'The target server refused the message: [LIMIT] Message has an invalid header.' },
+      ],
+    });
+    await db.migrationNotice.createMany({
+      data: [
+        { migrationId: created.info!, folder: 'Sent', text: 'Sent on the target was re-created: matched again, 308 copied' },
+        { migrationId: created.info!, folder: null, text: 'All Mail was left out: it is a virtual folder that holds every message once more' },
+      ],
+    });
     await signIn(page, hotel.email, hotel.password);
     await page.getByRole('link', { name: 'Active migrations' }).click();
     await expect(page.getByTestId('migration-row')).toHaveCount(3);
@@ -277,10 +319,28 @@ test.describe('screenshots', () => {
     await shoot(page, 'migrations-active-mobile');
     await page.setViewportSize(desktop);
     await page.getByRole('link', { name: 'Finished migrations' }).click();
-    await expect(page.getByTestId('migration-row')).toHaveCount(3);
+    await expect(page.getByTestId('migration-row')).toHaveCount(4);
+    const incomplete = page.getByTestId('migration-row').filter({ hasText: 'info@weinhaus-albrecht.example' });
+    await expect(incomplete.getByTestId('migration-state')).toHaveText('Incomplete');
+    await expect(incomplete.getByTestId('migration-status-line')).toHaveText('Finished with 2 messages not copied and 1 folder could not be created');
     await shoot(page, 'migrations-finished');
     await page.setViewportSize(phone);
     await shoot(page, 'migrations-finished-mobile');
+    await page.setViewportSize(desktop);
+    await incomplete.getByRole('link', { name: 'info@weinhaus-albrecht.example' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'info@weinhaus-albrecht.example' })).toBeVisible();
+    await expect(page.getByTestId('not-copied-row')).toHaveCount(3);
+    await expect(page.getByTestId('folder-totals')).toHaveText(/All folders\s*25,868\s*0\s*2\s*25,870/);
+    await expect(page.getByTestId('renamed-folder')).toContainText("'Projekte 50%' is called 'Projekte 50_' on the target");
+    await expect(page.getByTestId('notice').first()).toContainText('Sent on the target was re-created: matched again, 308 copied');
+    await expect(page.getByTestId('gone-banner')).toContainText('12 messages copied earlier are no longer in the target');
+    await shoot(page, 'migration-detail-incomplete');
+    await page.setViewportSize(phone);
+    await shoot(page, 'migration-detail-incomplete-mobile');
+    await page.setViewportSize(desktop);
+    await page.goto(`/migrations/${created.clemens!}`);
+    await expect(page.getByTestId('migration-state')).toHaveText('Running');
+    await shoot(page, 'migration-detail-running');
     await page.goto('/migrations/new');
     await shoot(page, 'migration-form-commercial-mobile');
     // Nothing sticks out of its section on a phone (date fields have a wide intrinsic size).

@@ -130,7 +130,7 @@ describe('migration jobs', () => {
     try {
       for (let i = 0; i < 150; i++) {
         const { state } = await db.migration.findUniqueOrThrow({ where: { id }, select: { state: true } });
-        if (state === 'finished' || state === 'failed') break;
+        if (state === 'finished' || state === 'incomplete' || state === 'failed') break;
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {

@@ -313,6 +313,11 @@ describe('migrations API', () => {
     expect(again.message).toBe('This migration is already cancelled.');
     await db.migration.update({ where: { id }, data: { state: 'finished' } });
     expect((await errorOf(caller.migrations.cancel({ id }))).message).toMatch(/already finished/);
+    // Ended with something not copied: ended all the same, listed with the finished ones.
+    await db.migration.update({ where: { id }, data: { state: 'incomplete' } });
+    expect((await errorOf(caller.migrations.cancel({ id }))).message).toMatch(/already finished/);
+    expect((await caller.migrations.list({ list: 'finished' })).map((m) => [m.id, m.state, m.isActive, m.canCancel])).toEqual([[id, 'incomplete', false, false]]);
+    expect(await caller.migrations.list({ list: 'active' })).toEqual([]);
     // A job that still ran would find nothing to do.
     expect(await runMigrationPhase(db, id, 'run', { ring: await keyRing(), timeBudgetMs: 1000, policy: policy() })).toBe('ignored');
   });
@@ -377,12 +382,14 @@ describe('migrations API', () => {
     if (!created.ok) throw new Error('expected success');
     const id = created.migration.id;
     expect(await codeOf(asB.migrations.get({ id }))).toBe('NOT_FOUND');
+    expect(await codeOf(asB.migrations.detail({ id }))).toBe('NOT_FOUND');
     expect(await codeOf(asB.migrations.cancel({ id }))).toBe('NOT_FOUND');
     expect(await asB.migrations.list({ list: 'all' })).toEqual([]);
     expect(await codeOf(asA.migrations.get({ id: '00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
     expect(await codeOf(asA.migrations.get({ id: 'not-an-id' }))).toBe('BAD_REQUEST');
     expect((await db.migration.findUniqueOrThrow({ where: { id } })).state).toBe('scheduled');
     expect((await asA.migrations.get({ id })).id).toBe(id);
+    expect(await asA.migrations.detail({ id })).toMatchObject({ id, folders: [], notCopied: [], notices: [], renamed: [] });
     // Other roles have no migrations API.
     const reseller = await seedOrganization(db, 'reseller');
     expect(await codeOf((await callerFor(db, reseller.user.id)).migrations.list({ list: 'all' }))).toBe('FORBIDDEN');
@@ -408,6 +415,7 @@ describe('migrations API', () => {
       'migrations.create': { ...pair, startAt: tomorrow() },
       'migrations.list': { list: 'all' },
       'migrations.get': { id },
+      'migrations.detail': { id },
       'migrations.cancel': { id },
       'hostedMailboxes.quickSelection': {},
     };
@@ -428,7 +436,7 @@ describe('migrations API', () => {
         answers.push(JSON.stringify({ message: (error as Error).message, cause: String((error as Error).cause ?? '') }));
       }
     }
-    for (const path of ['migrations.create', 'migrations.list', 'migrations.get', 'migrations.cancel', 'accounts.checkPair', 'accounts.saveMicrosoft365', 'accounts.microsoft365']) {
+    for (const path of ['migrations.create', 'migrations.list', 'migrations.get', 'migrations.detail', 'migrations.cancel', 'accounts.checkPair', 'accounts.saveMicrosoft365', 'accounts.microsoft365']) {
       expect(answered).toContain(path);
     }
     const everything = answers.join('\n');

@@ -63,8 +63,8 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     db.migrationIssue.findMany({
       where: { migrationId: id },
       select: { folder: true, uid: true, size: true, reason: true },
-      // Folder-level issues (no UID) first: one of them stands for all the folder's messages.
-      orderBy: [{ uid: { sort: 'asc', nulls: 'first' } }, { folder: 'asc' }, { id: 'asc' }],
+      // Per folder, its folder-level issue (no UID) first: it stands for all the folder's messages.
+      orderBy: [{ folder: 'asc' }, { uid: { sort: 'asc', nulls: 'first' } }, { id: 'asc' }],
       take: NOT_COPIED_SHOWN * 2,
     }),
     db.migrationIssue.count({ where: { migrationId: id } }),
@@ -86,6 +86,7 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     if (notCopied.length < NOT_COPIED_SHOWN) notCopied.push({ folder: issue.folder, uid: issue.uid, size: issue.size === null ? null : Number(issue.size), reason: issue.reason });
   }
 
+  notCopied.sort((a, b) => folderOrder(a.folder) - folderOrder(b.folder));
   const folders: FolderResult[] = folderRows.map((f) => ({
     sourcePath: f.sourcePath,
     targetPath: f.targetPath,

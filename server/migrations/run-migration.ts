@@ -80,6 +80,28 @@ async function totalsSoFar(db: Db, migrationId: string) {
 }
 
 /**
+ * After a whole pass the checkpoints are the record: a folder the engine started over (made
+ * again on the target, or with a new UIDVALIDITY on the source) counts once, not once per
+ * pass, so the row's totals are what its folders add up to.
+ */
+async function settleTotals(db: Db, migrationId: string, state: 'running' | 'resyncing', pass: ProgressSnapshot) {
+  const t = await totalsSoFar(db, migrationId);
+  await db.migration.updateMany({
+    where: { id: migrationId, state },
+    data: {
+      copiedMessages: t.copied,
+      skippedMessages: t.skipped,
+      failedMessages: t.failed,
+      totalMessages: t.copied + t.skipped + t.failed,
+      copiedBytes: t.bytes,
+      // What this pass did not copy (skipped, refused) is part of the mailbox's size too.
+      totalBytes: t.bytes + BigInt(Math.max(0, pass.totalBytes - pass.copiedBytes)),
+      progressAt: new Date(),
+    },
+  });
+}
+
+/**
  * Whether anything of the migration was not copied, over all its passes: a message a checkpoint
  * counts as failed, or an issue (a refused message, a folder not created or not read).
  */
@@ -229,6 +251,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     await pendingSave;
     await saveProgress(summary.progress);
     if (stop.signal.aborted) return 'cancelled';
+    if (summary.isComplete) await settleTotals(db, migrationId, activeState, summary.progress);
 
     if (!summary.isComplete) {
       const next = await db.$transaction(async (tx) => {

@@ -1,0 +1,284 @@
+/**
+ * What a migration's result says, against real Dovecot servers run by the portal's own phase
+ * runner: a loss ends it `incomplete` (never `finished`) with every item listed; a resync after
+ * the target (or the source) was changed leaves the target complete, nothing doubled; renamed
+ * folders, notices and messages gone from the target reach the migration's detail.
+ */
+import type { ImapFlow } from 'imapflow';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
+import { parseHostRules } from '@/server/accounts/network/host-rules';
+import { keyRing } from '@/server/crypto/runtime';
+import { emptyCheckpoint } from '@/server/engine/state';
+import { createMigration } from '@/server/migrations/create-migration';
+import type { MigrationDetail } from '@/server/migrations/migration-detail';
+import { runMigrationPhase, type PhaseDependencies } from '@/server/migrations/run-migration';
+import { DbStateStore } from '@/server/migrations/state-store';
+import { verifyCopy, type VerifyReport } from '../scripts/bench/verify';
+import { startDovecot, type DovecotServer } from './helpers/dovecot';
+import { seedOrganization, testDb } from './helpers/database';
+import { fillMailbox, makeMessage, openImap, type TestMessage } from './helpers/mailbox';
+import { callerFor } from './helpers/trpc';
+
+const db = testDb();
+const password = 'Results;"pass 7';
+let dovecot: DovecotServer;
+/** A target that refuses messages over 20 KB (APPEND answers NO [LIMIT]), as a quota does. */
+let limited: DovecotServer;
+let users = 0;
+const clients: ImapFlow[] = [];
+
+function policy(): NetworkPolicy {
+  return {
+    allow: parseHostRules('127.0.0.0/8').rules,
+    insecure: parseHostRules('127.0.0.1').rules,
+    extraCaPem: null,
+    allowedPorts: [...DEFAULT_ALLOWED_PORTS, dovecot.port, limited.port],
+  };
+}
+
+async function deps(overrides: Partial<PhaseDependencies> = {}): Promise<PhaseDependencies> {
+  return { ring: await keyRing(), timeBudgetMs: 60_000, policy: policy(), ...overrides };
+}
+
+const account = (email: string, server: DovecotServer) => ({ type: 'imap' as const, email, username: email, password, server: `imap://127.0.0.1:${server.port}` });
+
+async function open(server: DovecotServer, user: string): Promise<ImapFlow> {
+  const client = await openImap(server.port, user, password);
+  clients.push(client);
+  return client;
+}
+
+async function newUser(server: DovecotServer, prefix: string): Promise<string> {
+  const user = `${prefix}${++users}-${Date.now()}@example.test`;
+  await server.addUser({ username: user, password });
+  return user;
+}
+
+/** A migration of the organization from `source` to `target` that is due now. */
+async function migrationOf(organizationId: string, source: { user: string; server: DovecotServer }, target: { user: string; server: DovecotServer }, resyncAt: Date | null) {
+  const { id } = await createMigration(db, await keyRing(), {
+    organizationId,
+    createdByUserId: null,
+    source: account(source.user, source.server),
+    target: account(target.user, target.server),
+    startAt: new Date(Date.now() - 1000),
+    resyncAt,
+  });
+  // This file runs the phases itself; a worker of another test file must not take the job.
+  await db.$executeRaw`SELECT graphile_worker.remove_job(${`migration:${id}`}::text)`;
+  return id;
+}
+
+/** Lets the waiting resync run now. */
+async function resyncNow(id: string) {
+  await db.migration.update({ where: { id }, data: { resyncAt: new Date(Date.now() - 10) } });
+  return runMigrationPhase(db, id, 'resync', await deps());
+}
+
+/** Copied + skipped + failed = total, for every folder and for the migration. */
+function expectCountsAddUp(detail: MigrationDetail) {
+  for (const folder of detail.folders) {
+    expect(folder.copied + folder.skipped + folder.failed, folder.sourcePath).toBe(folder.total);
+  }
+  const sum = (key: 'copied' | 'skipped' | 'failed' | 'total') => detail.folders.reduce((n, f) => n + f[key], 0);
+  expect(detail.totals).toMatchObject({ copied: sum('copied'), skipped: sum('skipped'), failed: sum('failed'), total: sum('total') });
+  expect(detail.totals.copied + detail.totals.skipped + detail.totals.failed).toBe(detail.totals.total);
+  // What the list and the header show is what the folders add up to.
+  expect(detail.messages).toEqual({ copied: detail.totals.copied, total: detail.totals.total });
+}
+
+/** Every source message is on the target exactly once, in its folder; nothing else is there. */
+function expectComplete(report: VerifyReport) {
+  expect(report.folders.missing, 'folders missing on the target').toEqual([]);
+  expect(report.missingList, 'source messages missing on the target').toEqual([]);
+  expect(report.messages.duplicates, 'messages on the target twice').toBe(0);
+  expect(report.messages.extra, 'target messages the source does not have').toBe(0);
+  expect(report.messages.matched).toBe(report.source.messages);
+  expect(report.target.messages).toBe(report.source.messages);
+}
+
+const verify = (source: string, target: string) =>
+  verifyCopy({ host: '127.0.0.1', port: dovecot.port, user: source, password }, { host: '127.0.0.1', port: dovecot.port, user: target, password });
+
+/** 4 folders with 26 messages, some read, some flagged, with dates spread over two years. */
+function mailboxContents(): TestMessage[] {
+  const folders = ['INBOX', 'Archive', 'Projects/2026', 'Sent'];
+  return Array.from({ length: 26 }, (_, i) => ({
+    folder: folders[i % folders.length]!,
+    raw: makeMessage({ subject: `Message ${i + 1}`, bodyBytes: 400 + i * 37, date: new Date(Date.UTC(2025, i % 12, 1 + i)) }),
+    flags: i % 3 === 0 ? ['\\Seen'] : i % 5 === 0 ? ['\\Flagged'] : [],
+    date: new Date(Date.UTC(2025, i % 12, 1 + i)),
+  }));
+}
+
+async function resyncScenario(change: (context: { source: ImapFlow; target: ImapFlow; contents: TestMessage[] }) => Promise<void>) {
+  const { organization, user } = await seedOrganization(db, 'customer');
+  const [source, target] = [await newUser(dovecot, 'rs-src'), await newUser(dovecot, 'rs-dst')];
+  const contents = mailboxContents();
+  await fillMailbox(await open(dovecot, source), contents);
+  const id = await migrationOf(organization.id, { user: source, server: dovecot }, { user: target, server: dovecot }, new Date(Date.now() + 3_600_000));
+  expect(await runMigrationPhase(db, id, 'run', await deps())).toBe('waiting_resync');
+  expectComplete(await verify(source, target));
+
+  await change({ source: await open(dovecot, source), target: await open(dovecot, target), contents });
+  // And something new on the source, which the resync brings too.
+  await fillMailbox(await open(dovecot, source), [{ folder: 'INBOX', raw: makeMessage({ subject: 'After the first pass' }) }]);
+
+  const outcome = await resyncNow(id);
+  const report = await verify(source, target);
+  expectComplete(report);
+  expect(outcome).toBe('finished');
+  const detail = await (await callerFor(db, user.id)).migrations.detail({ id });
+  expect(detail.state).toBe('finished');
+  expect(detail.statusLine).toBeNull();
+  expect(detail.notCopied).toEqual([]);
+  expectCountsAddUp(detail);
+  return { id, detail, report };
+}
+
+describe('migration results', () => {
+  beforeAll(async () => {
+    [dovecot, limited] = await Promise.all([startDovecot({ users: [], tls: 'none' }), startDovecot({ users: [], tls: 'none', maxMessageBytes: 20_000 })]);
+    process.env.MAILFERRY_ALLOWED_HOSTS = `127.0.0.1/32:${dovecot.port},127.0.0.1/32:${limited.port}`;
+    process.env.MAILFERRY_INSECURE_HOSTS = '127.0.0.1';
+    process.env.MAILFERRY_TIMEZONE = 'UTC';
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.logout().catch(() => c.close())));
+  });
+  afterAll(async () => {
+    await dovecot?.stop();
+    await limited?.stop();
+  });
+
+  it('ends incomplete, not finished, when the target refuses a message, also after a clean resync, and lists it', async () => {
+    const { organization, user } = await seedOrganization(db, 'customer');
+    const source = await newUser(dovecot, 'loss-src');
+    const target = await newUser(limited, 'loss-dst');
+    await fillMailbox(
+      await open(dovecot, source),
+      Array.from({ length: 8 }, (_, i) => ({ folder: i < 5 ? 'INBOX' : 'Archive', raw: makeMessage({ subject: `m${i + 1}`, bodyBytes: i === 2 ? 40_000 : 600 }) })),
+    );
+    const id = await migrationOf(organization.id, { user: source, server: dovecot }, { user: target, server: limited }, new Date(Date.now() + 3_600_000));
+    expect(await runMigrationPhase(db, id, 'run', await deps())).toBe('waiting_resync');
+    // The resync finds nothing wrong of its own; the loss of the first pass still counts.
+    await fillMailbox(await open(dovecot, source), [{ folder: 'Archive', raw: makeMessage({ subject: 'later', bodyBytes: 700 }) }]);
+    expect(await resyncNow(id)).toBe('incomplete');
+
+    const row = await db.migration.findUniqueOrThrow({ where: { id }, include: { accounts: true } });
+    expect(row).toMatchObject({ state: 'incomplete', failedMessages: 1, copiedMessages: 8, totalMessages: 9 });
+    expect(row.finishedAt).toBeInstanceOf(Date);
+    // Ended: the credentials are gone, as with finished.
+    expect(row.accounts.map((a) => a.passwordSealed)).toEqual([null, null]);
+
+    const caller = await callerFor(db, user.id);
+    const detail = await caller.migrations.detail({ id });
+    expect(detail.statusLine).toBe('Finished with 1 message not copied');
+    expect(detail.loss).toEqual({ messages: 1, foldersNotCreated: 0, foldersNotCopied: 0 });
+    expect(detail.notCopiedCount).toBe(1);
+    expect(detail.notCopied).toEqual([{ folder: 'INBOX', uid: 3, size: expect.any(Number), reason: expect.any(String) }]);
+    expect(detail.notCopied[0]!.size).toBeGreaterThan(40_000);
+    // The reason is the server's answer in words, never the message's content.
+    expect(detail.notCopied[0]!.reason).not.toMatch(/Subject|m3/);
+    expectCountsAddUp(detail);
+    expect(detail.folders.find((f) => f.sourcePath === 'INBOX')).toMatchObject({ total: 5, copied: 4, failed: 1 });
+    expect(detail.folders.find((f) => f.sourcePath === 'Archive')).toMatchObject({ total: 4, copied: 4, failed: 0 });
+
+    // Listed among the ended ones, with the same words, and not cancellable.
+    const finished = await caller.migrations.list({ list: 'finished' });
+    expect(finished.map((m) => [m.id, m.state, m.statusLine, m.canCancel, m.isActive])).toEqual([[id, 'incomplete', 'Finished with 1 message not copied', false, false]]);
+    expect(await caller.migrations.list({ list: 'active' })).toEqual([]);
+    await expect(caller.migrations.cancel({ id })).rejects.toThrow(/already finished/);
+    // A job that runs again finds nothing to do.
+    expect(await runMigrationPhase(db, id, 'resync', await deps())).toBe('ignored');
+  });
+
+  it('says which folders the target could not create', async () => {
+    const { organization, user } = await seedOrganization(db, 'customer');
+    const id = await migrationOf(organization.id, { user: 'nobody@example.test', server: dovecot }, { user: 'nobody2@example.test', server: dovecot }, null);
+    const store = new DbStateStore(db, id);
+    await store.saveCheckpoint({ ...emptyCheckpoint('INBOX', 'INBOX'), lastUid: 7, messagesCopied: 7 });
+    const refused = { uid: null, size: null, reason: 'The target server refused to create the folder: Invalid mailbox name. Its messages were not copied.' };
+    // Refused again by the resync: still one folder.
+    await store.recordIssues([{ folder: 'Kunden/Müller <alt>', ...refused }, { folder: 'Q3 | Q4', ...refused }]);
+    await store.recordIssues([{ folder: 'Kunden/Müller <alt>', ...refused }]);
+    await db.migration.update({ where: { id }, data: { state: 'incomplete', finishedAt: new Date(), copiedMessages: 7, totalMessages: 7 } });
+    const detail = await (await callerFor(db, user.id)).migrations.detail({ id });
+    expect(detail.statusLine).toBe('Finished, but 2 folders could not be created');
+    expect(detail.notCopied.map((i) => i.folder)).toEqual(['Kunden/Müller <alt>', 'Q3 | Q4']);
+    expect(detail.notCopiedCount).toBe(2);
+    expect(detail.folders.map((f) => [f.sourcePath, f.problem])).toEqual([
+      ['INBOX', null],
+      ['Kunden/Müller <alt>', 'Could not be created on the target'],
+      ['Q3 | Q4', 'Could not be created on the target'],
+    ]);
+    expectCountsAddUp(detail);
+  });
+
+  it("shows a renamed folder's note, each notice once, and the messages gone from the target in the detail", async () => {
+    const { organization, user } = await seedOrganization(db, 'customer');
+    const id = await migrationOf(organization.id, { user: 'a@example.test', server: dovecot }, { user: 'b@example.test', server: dovecot }, null);
+    const store = new DbStateStore(db, id);
+    const note = "'Projekte 50%' is called 'Projekte 50_' on the target: the server refused the name";
+    await store.saveCheckpoint({ ...emptyCheckpoint('Projekte 50%', 'Projekte 50_'), lastUid: 30, messagesCopied: 29, messagesSkipped: 1, targetNote: note, targetMessages: 30, targetUidNext: 31 });
+    await store.saveCheckpoint({ ...emptyCheckpoint('Sent', 'Sent'), lastUid: 308, messagesCopied: 308, messagesGone: 12, targetMessages: 296, targetUidNext: 309 });
+    const notice = { folder: 'Sent', text: 'Sent on the target was re-created: matched again, 308 copied' };
+    await store.recordNotices([notice]);
+    // A later pass that says the same again adds nothing.
+    await store.recordNotices([notice, { folder: null, text: 'All Mail was left out: it is a virtual folder' }]);
+    // The checkpoint reads back whole.
+    expect((await store.loadCheckpoints()).get('Projekte 50%')).toMatchObject({ targetNote: note, targetMessages: 30, targetUidNext: 31, messagesGone: 0 });
+    await db.migration.update({ where: { id }, data: { state: 'finished', finishedAt: new Date(), copiedMessages: 337, totalMessages: 338, skippedMessages: 1 } });
+
+    const detail = await (await callerFor(db, user.id)).migrations.detail({ id });
+    expect(detail.renamed).toEqual([{ sourcePath: 'Projekte 50%', targetPath: 'Projekte 50_', note }]);
+    expect(detail.folders.find((f) => f.sourcePath === 'Projekte 50%')).toMatchObject({ targetPath: 'Projekte 50_', note, total: 30, copied: 29, skipped: 1 });
+    expect(detail.notices).toEqual([notice, { folder: null, text: 'All Mail was left out: it is a virtual folder' }]);
+    expect(detail.totals.gone).toBe(12);
+    expect(detail.goneLine).toBe('12 messages copied earlier are no longer in the target');
+    expect(detail.statusLine).toBeNull();
+    expectCountsAddUp(detail);
+  });
+
+  describe('a resync after the target or the source changed leaves the target complete, nothing doubled', () => {
+    it('(a) one target folder deleted', async () => {
+      const { detail } = await resyncScenario(async ({ target }) => {
+        await target.mailboxDelete('Archive');
+      });
+      // Someone should hear that the folder was made again.
+      expect(detail.notices.some((n) => n.folder === 'Archive'), JSON.stringify(detail.notices)).toBe(true);
+    }, 60_000);
+
+    it('(b) the whole target account emptied', async () => {
+      await resyncScenario(async ({ target }) => {
+        // Children before their parents: a folder with children cannot be deleted.
+        const folders = (await target.list()).sort((x, y) => y.path.length - x.path.length);
+        for (const folder of folders) {
+          if (folder.flags.has('\\Noselect')) continue;
+          const isKept = folder.path.toUpperCase() === 'INBOX' || folder.specialUse;
+          if (!isKept) {
+            await target.mailboxDelete(folder.path).catch(() => undefined);
+            continue;
+          }
+          const lock = await target.getMailboxLock(folder.path);
+          try {
+            if (target.mailbox && target.mailbox.exists > 0) await target.messageDelete('1:*');
+          } finally {
+            lock.release();
+          }
+        }
+        const left = await target.status('INBOX', { messages: true });
+        expect(left && left.messages).toBe(0);
+      });
+    }, 60_000);
+
+    it('(c) a source folder deleted and made again with the same messages', async () => {
+      await resyncScenario(async ({ source, contents }) => {
+        await source.mailboxDelete('Archive');
+        await source.mailboxCreate('Archive');
+        await fillMailbox(source, contents.filter((m) => m.folder === 'Archive'));
+      });
+    }, 60_000);
+  });
+});
