@@ -505,7 +505,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const isCreatedNow = creation.get(folder.sourcePath)?.status === 'created';
       let why: string | null = null;
       if (earlier.targetPath !== folder.targetPath) why = `"${folder.sourcePath}" goes to "${folder.targetPath}" on the target now`;
-      else if (before === null || (isCreatedNow && earlier.targetUidValidity !== null)) why = `"${folder.targetPath}" on the target was deleted: created again`;
+      else if (before === null || (isCreatedNow && earlier.targetUidValidity !== null)) why = `"${folder.targetPath}" on the target was deleted and is created again`;
       else if (before && earlier.targetUidValidity !== null && before.uidValidity !== earlier.targetUidValidity) why = `"${folder.targetPath}" on the target was re-created`;
       else if (source && source.uidValidity !== earlier.sourceUidValidity) why = `"${folder.sourcePath}" on the source was re-created (its UIDs changed)`;
       if (why !== null) {
@@ -698,7 +698,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const counted = new Map(snapshot.folders.map((f) => [f.path, f]));
     for (const [sourcePath, why] of voided) {
       const done = counted.get(sourcePath);
-      notices.push({ folder: sourcePath, text: `${why}: matched again, ${plural(done?.copiedMessages ?? 0, 'message')} copied${done?.skippedMessages ? `, ${done.skippedMessages.toLocaleString('en-US')} already there` : ''}.` });
+      notices.push({ folder: sourcePath, text: `${why}: matched again, ${(done?.copiedMessages ?? 0).toLocaleString('en-US')} copied${done?.skippedMessages ? `, ${done.skippedMessages.toLocaleString('en-US')} already there` : ''}.` });
     }
     await options.state.recordNotices(notices);
     const reports = [...folders, ...refusedFolders].map((folder) => folderReport(latest.get(folder.sourcePath) ?? checkpointOf(folder), counted.get(folder.sourcePath), folder));
