@@ -47,6 +47,7 @@ export async function startCourier(options: CourierOptions): Promise<CourierServ
 
   const tmp = os.tmpdir().length > 40 ? '/tmp' : os.tmpdir();
   const rootDir = await mkdtemp(path.join(tmp, 'mailferry-courier-'));
+  let daemon: Daemon | undefined;
   try {
     await chmod(rootDir, 0o755);
     // The config and the socket folder are plain folders; the overlays only hold symlinks to
@@ -85,7 +86,6 @@ export async function startCourier(options: CourierOptions): Promise<CourierServ
     for (const user of options.users) await createAccount(user);
     await makeuserdb();
 
-    let daemon: Daemon | undefined;
     let port = 0;
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
@@ -141,6 +141,8 @@ export async function startCourier(options: CourierOptions): Promise<CourierServ
       },
     };
   } catch (error) {
+    // Set-up after the start (users, precreated folders) can fail too.
+    await daemon?.stop().catch(() => undefined);
     await rm(rootDir, { recursive: true, force: true });
     throw error;
   }
@@ -171,6 +173,7 @@ async function precreatePleskFolders(port: number, user: ImapTestUser): Promise<
 
 function validateUser(user: ImapTestUser): void {
   // userdb lines are `name<TAB>field=value|field=value`; the name is also a folder name here.
+  // Courier compares login names exactly (case included).
   if (!/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(user.username) || user.username.includes('..')) {
     throw new Error(`unsupported Courier test username: ${JSON.stringify(user.username)}`);
   }
@@ -217,7 +220,8 @@ PIDFILE=/run/courier/imapd.pid
 /**
  * Runs inside `unshare -m`: lays the overlays, then `makeuserdb` or the server. The server part
  * is Debian's /usr/lib/courier/imapd start script without courierlogger (output stays on
- * stderr, which logs() reads) and without the access file.
+ * stderr, which logs() reads), without the access file, and with IMAP_STARTTLS=NO: Debian makes
+ * the certificate in a maintainer script, which never ran, so STARTTLS would be offered and fail.
  */
 function namespaceScript(rootDir: string, courierRoot: string): string {
   if (/\s/.test(rootDir) || /\s/.test(courierRoot)) throw new Error('Courier test paths may not contain spaces');

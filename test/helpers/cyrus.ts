@@ -56,6 +56,7 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
   // Cyrus's unix sockets (lmtp, idle) live below: keep the path short.
   const tmp = os.tmpdir().length > 40 ? '/tmp' : os.tmpdir();
   const rootDir = await mkdtemp(path.join(tmp, 'mailferry-cyrus-'));
+  let daemon: Daemon | undefined;
   try {
     await chmod(rootDir, 0o755);
     for (const dir of ['conf', 'conf/socket', 'spool', 'sieve', 'run', 'run/socket']) await mkdir(path.join(rootDir, dir));
@@ -71,7 +72,6 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
     const env = { ...process.env, LD_LIBRARY_PATH: libraryPath(cyrusRoot) };
     const bin = (name: string) => path.join(cyrusRoot, 'usr/lib/cyrus/bin', name);
     const outputFile = path.join(rootDir, 'master.out');
-    let daemon: Daemon | undefined;
     let port = 0;
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
@@ -141,6 +141,8 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
       },
     };
   } catch (error) {
+    // Set-up after the start (users, precreated folders) can fail too.
+    await daemon?.stop().catch(() => undefined);
     await rm(rootDir, { recursive: true, force: true });
     throw error;
   }

@@ -25,6 +25,13 @@ const UNUSED_LIBRARIES = new Set(['libclamav12', 'libzephyr4']);
 /** Not libraries, but needed to run them: SASL's password tool and mechanisms (PLAIN, LOGIN, sasldb). */
 const EXTRA_PACKAGES = ['sasl2-bin', 'libsasl2-modules', 'libsasl2-modules-db'];
 
+/** What libraryDepends() finds in the Debian 12 packages, for the instructions to a non-root user. */
+const DEBIAN_12_LIBRARIES = [
+  'libcom-err2', 'libcourier-unicode4', 'libcrypt1', 'libgamin0', 'libgcc-s1', 'libgdbm6', 'libgnutls30', 'libical3',
+  'libicu72', 'libidn12', 'libjansson4', 'libkrb5-3', 'libldap-2.5-0', 'libltdl7', 'libpam0g', 'libpcre3', 'libpq5',
+  'libsasl2-2', 'libsqlite3-0', 'libssl3', 'libstdc++6', 'libwrap0', 'libxapian30', 'libxml2', 'zlib1g',
+];
+
 /** ELF files started by test/helpers/cyrus.ts and courier.ts, relative to their unpack folder. */
 const CYRUS_BINARIES = ['usr/lib/cyrus/bin/master', 'usr/lib/cyrus/bin/imapd', 'usr/lib/cyrus/bin/ctl_cyrusdb'];
 const COURIER_BINARIES = [
@@ -120,7 +127,8 @@ function notRootMessage(): string {
     `  sudo mkdir -p ${TEST_SERVERS_DIR}/debs && cd ${TEST_SERVERS_DIR}/debs && sudo apt-get download ${all}`,
     `  for f in cyrus-*.deb; do sudo dpkg-deb -x "$f" ${TEST_SERVERS_DIR}/cyrus; done`,
     `  for f in courier-*.deb; do sudo dpkg-deb -x "$f" ${TEST_SERVERS_DIR}/courier; done`,
-    '  sudo apt-get install -y --no-install-recommends libical3 libpcre3 libxapian30 libltdl7 libcourier-unicode4 libgamin0 libidn12 sasl2-bin',
+    // The library packages of their Depends on Debian 12; --no-upgrade leaves installed ones alone.
+    `  sudo apt-get install -y --no-install-recommends --no-upgrade ${[...EXTRA_PACKAGES, ...DEBIAN_12_LIBRARIES].join(' ')}`,
     `  echo ${LAYOUT_VERSION} | sudo tee ${TEST_SERVERS_DIR}/ready`,
   ].join('\n');
 }
