@@ -207,7 +207,9 @@ describe('buildFolderPlan', () => {
     expect(planned(plan, 'INBOX.Gesendete Objekte').specialUse).toBe('\\Sent');
     expect(planned(plan, 'INBOX.Kunden').specialUse).toBeNull();
     expect(plan.skipped).toEqual([]);
-    expect(plan.renamed).toEqual([]);
+    // Each special folder's new name is in the report; the child follows without a word of its own.
+    expect(plan.renamed.map((r) => r.sourcePath)).toEqual(['INBOX.Gesendete Objekte', 'INBOX.Entwürfe', 'INBOX.Gelöschte Elemente', 'INBOX.Junk-E-Mail']);
+    expect(planned(plan, 'INBOX.Gesendete Objekte').note).toBe("'INBOX.Gesendete Objekte' goes into the target's Sent folder 'Sent'.");
   });
 
   it('finds the target folder by name when the target has no SPECIAL-USE', () => {
@@ -287,7 +289,10 @@ describe('buildFolderPlan', () => {
     const source = [folder('Sent'), folder('Sent Items', ['\\Sent']), folder('Sent/2020')];
     const plan = buildFolderPlan(source, dovecotTarget, SLASH, DOT);
     expect(targets(plan)).toEqual({ 'Sent Items': 'Sent', Sent: 'Sent (2)', 'Sent/2020': 'Sent (2).2020' });
-    expect(plan.renamed).toEqual([{ sourcePath: 'Sent', targetPath: 'Sent (2)', reason: '"Sent" is already the target of "Sent Items"' }]);
+    expect(plan.renamed).toEqual([
+      { sourcePath: 'Sent Items', targetPath: 'Sent', reason: "'Sent Items' goes into the target's Sent folder 'Sent'." },
+      { sourcePath: 'Sent', targetPath: 'Sent (2)', reason: '"Sent" is already the target of "Sent Items"' },
+    ]);
   });
 
   it('never maps two source folders to the same path, whatever the cause', () => {

@@ -440,7 +440,11 @@ export function buildFolderPlan(
       const base = isInbox(natural) ? `${normalizedPrefix(targetNs)}INBOX` : natural;
       for (let n = 2; owners.has(targetPath); n++) targetPath = `${base} (${n})`;
       renamed.push({ sourcePath: entry.folder.path, targetPath, reason: `"${natural}" is already the target of "${owner}"` });
-    } else if (entry.specialTarget === undefined) {
+    } else if (entry.specialTarget !== undefined) {
+      if (targetPath !== mapFolderPath(entry.folder.path, sourceNs, targetNs) && entry.specialUse !== null && isMailSpecialUse(entry.specialUse)) {
+        renamed.push({ sourcePath: entry.folder.path, targetPath, reason: `'${entry.folder.path}' goes into the target's ${ROLE_NAMES[entry.specialUse]} folder '${targetPath}'.` });
+      }
+    } else {
       const last = entry.segments[entry.segments.length - 1] ?? '';
       if (safeSegment(last, targetNs.delimiter).isReplaced) {
         renamed.push({
