@@ -414,7 +414,7 @@ describe('buildFolderPlan', () => {
   it('skips a path listed twice', () => {
     const plan = buildFolderPlan([folder('INBOX'), folder('Notes'), folder('Notes')], [], SLASH, DOT);
     expect(plan.folders).toHaveLength(2);
-    expect(plan.skipped).toEqual([{ sourcePath: 'Notes', reason: 'listed twice by the server' }]);
+    expect(plan.skipped).toEqual([{ sourcePath: 'Notes', reason: 'is listed twice by the server' }]);
   });
 
   it('carries subscriptions and selectability over', () => {

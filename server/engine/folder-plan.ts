@@ -361,7 +361,7 @@ export function buildFolderPlan(
     if (foreign !== undefined) return skip(`belongs to another user's or a shared namespace ("${foreign}"), not to this account`);
     // RFC 5258: listed only because it has children (or is a stale subscription).
     if (flags.has('\\nonexistent')) return skip('does not exist (\\NonExistent): the server lists it only as the parent of other folders');
-    if (seenPaths.has(folder.path)) return skip('listed twice by the server');
+    if (seenPaths.has(folder.path)) return skip('is listed twice by the server');
     seenPaths.add(folder.path);
     const segments = relativeSegments(folder.path, sourceNs);
     if (segments.length === 0) return skip('is the namespace root, not a folder');
@@ -369,8 +369,8 @@ export function buildFolderPlan(
     // Gmail's "[Gmail]/Starred" and "Important" show messages that live in other folders. Its
     // "All Mail" (\All) is planned: it is copied last, with only the messages no other folder
     // holds (archived mail), so nothing is doubled and nothing archived is lost.
-    if (specialUse === '\\Flagged') return skip('virtual folder of flagged messages (\\Flagged): copying it would duplicate them');
-    if (specialUse === '\\Important') return skip('virtual folder of messages marked important (\\Important): copying it would duplicate them');
+    if (specialUse === '\\Flagged') return skip('is a virtual folder of flagged messages (\\Flagged): copying it would duplicate them');
+    if (specialUse === '\\Important') return skip('is a virtual folder of messages marked important (\\Important): copying it would duplicate them');
     entries.push({
       folder,
       index,
