@@ -15,10 +15,14 @@ interface Namespace {
   delimiter: string;
 }
 
-/** The LIST answer could not be read here (a name sent as a literal): imapflow plans instead. */
+/**
+ * A LIST answer this reader cannot take apart (a line that is no LIST response of RFC 9051's
+ * grammar, or a literal name whose bytes were not given): imapflow plans instead, rather than
+ * a folder being left out of the plan.
+ */
 export class FolderListUnreadable extends Error {
-  constructor() {
-    super('A folder name came as a literal.');
+  constructor(line = '') {
+    super(`A folder of the LIST answer could not be read${line ? `: ${line.slice(0, 200)}` : '.'}`);
     this.name = 'FolderListUnreadable';
   }
 }
@@ -93,8 +97,9 @@ export function mailboxName(token: string, literal?: readonly Buffer[]): string 
 
 /** One `* LIST` (or `* LSUB`) line: attributes, delimiter and the decoded name (see mailboxName). */
 export function parseListLine(line: string, literal?: readonly Buffer[]): ListedFolder | null {
+  if (!/^\* (?:LIST|LSUB) /i.test(line)) return null;
   const match = /^\* (?:LIST|LSUB) \(([^)]*)\) (NIL|"(?:[^"\\]|\\.)*") ("(?:[^"\\]|\\.)*"|[^\s(]+)/i.exec(line);
-  if (!match) return null;
+  if (!match) throw new FolderListUnreadable(line);
   const flags = new Set(match[1]!.split(/\s+/).filter(Boolean));
   // RFC 5258: \NonExistent implies \Noselect, which extended LIST need not repeat.
   if ([...flags].some((flag) => flag.toLowerCase() === '\\nonexistent') && ![...flags].some((flag) => flag.toLowerCase() === '\\noselect')) flags.add('\\Noselect');
@@ -126,21 +131,26 @@ export class RawFolderSession implements FolderClient {
     const capabilities = this.connection.capabilities;
     // The attributes a plain LIST gives, as imapflow sees them: children and special use, and
     // subscriptions in the same answer where LIST-EXTENDED allows (else from LSUB).
+    // RETURN options are LIST-EXTENDED syntax (RFC 5258): a server with SPECIAL-USE but without
+    // it gets a plain LIST, in which RFC 6154 servers name the special-use attributes anyway.
+    // Without it (Courier) subscriptions come from LSUB.
     const extended = capabilities.has('LIST-EXTENDED');
-    const returns = [extended ? 'SUBSCRIBED CHILDREN' : null, capabilities.has('SPECIAL-USE') ? 'SPECIAL-USE' : null].filter(Boolean);
+    const returns = extended ? ['SUBSCRIBED CHILDREN', capabilities.has('SPECIAL-USE') ? 'SPECIAL-USE' : null].filter(Boolean) : [];
     const commands = [returns.length > 0 ? `LIST "" "*" RETURN (${returns.join(' ')})` : 'LIST "" "*"'];
     if (!extended) commands.push('LSUB "" "*"');
     if (capabilities.has('NAMESPACE')) commands.push('NAMESPACE');
     const [listed, ...others] = await this.connection.commands(commands);
     if (listed!.status !== 'OK') throw refusalError('LIST', listed!);
-    const folders = listed!.untagged.map((line) => parseListLine(line)).filter((folder): folder is ListedFolder => folder !== null);
+    // A name the server sent as a literal (8-bit, CR/LF or long names on some servers) comes
+    // with its bytes.
+    const folders = listed!.untagged.map((line, i) => parseListLine(line, listed!.literals[i])).filter((folder): folder is ListedFolder => folder !== null);
     for (const answer of others) {
       for (const line of answer.untagged) {
         const namespaces = parseNamespaceLine(line);
         if (namespaces) this.namespaces = namespaces;
       }
       if (/^\* LSUB /i.test(answer.untagged[0] ?? '')) {
-        const subscribed = new Set(answer.untagged.map((line) => parseListLine(line)).flatMap((folder) => (folder ? [folder.path] : [])));
+        const subscribed = new Set(answer.untagged.map((line, i) => parseListLine(line, answer.literals[i])).flatMap((folder) => (folder ? [folder.path] : [])));
         for (const folder of folders) folder.subscribed = subscribed.has(folder.path);
       }
     }

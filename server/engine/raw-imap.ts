@@ -15,14 +15,18 @@ import { encodeMutf7 } from './mutf7';
  * the caller keeps using imapflow.
  */
 export class RawImapConnection {
-  private readonly reader = new LineReader((line) => {
+  private readonly reader = new LineReader((line, literals) => {
     const waiter = this.lineWaiter;
     this.lineWaiter = null;
-    if (waiter) waiter(line);
-    else this.lines.push(line);
+    if (waiter) waiter.resolve({ line, literals });
+    else this.lines.push({ line, literals });
   });
-  private readonly lines: string[] = [];
-  private lineWaiter: ((line: string) => void) | null = null;
+  private readonly lines: ServerResponse[] = [];
+  /**
+   * The one reader waiting for a line. Settled by the reader or by `fail`/`end`: a listener on
+   * the socket per wait would pile up (thousands of lines, thousands of 'close' listeners).
+   */
+  private lineWaiter: { resolve: (response: ServerResponse) => void; reject: (error: Error) => void } | null = null;
   private handler: ((chunk: Buffer) => void) | null = null;
   private readonly failureListeners: ((error: Error) => void)[] = [];
   private nextTag = 1;
@@ -79,6 +83,7 @@ export class RawImapConnection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.failure = error;
+    this.rejectWaiter();
     for (const listener of this.failureListeners.splice(0)) listener(error);
     this.socketRef.destroy();
   }
@@ -88,7 +93,14 @@ export class RawImapConnection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.failure = Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
+    this.rejectWaiter();
     this.socketRef.end('Z LOGOUT\r\n');
+  }
+
+  private rejectWaiter() {
+    const waiter = this.lineWaiter;
+    this.lineWaiter = null;
+    waiter?.reject(this.error);
   }
 
   /** From now on every byte the server sends goes to `handler` (bytes already read first). */
@@ -98,14 +110,19 @@ export class RawImapConnection {
     if (rest.length > 0) handler(rest);
   }
 
-  /** The next line the server sends (only before `takeOver`). */
-  nextLine(): Promise<string> {
+  /** The next line the server sends (only before `takeOver`); see `nextResponse` for its literals. */
+  async nextLine(): Promise<string> {
+    return (await this.nextResponse()).line;
+  }
+
+  /** The next response the server sends, literals and all (only before `takeOver`). */
+  nextResponse(): Promise<ServerResponse> {
     const queued = this.lines.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.closedFlag) return Promise.reject(this.error);
+    if (this.lineWaiter) return Promise.reject(new Error('Another read is waiting on this connection.'));
     return new Promise((resolve, reject) => {
-      this.lineWaiter = resolve;
-      this.socketRef.once('close', () => reject(this.error));
+      this.lineWaiter = { resolve, reject };
     });
   }
 
@@ -124,14 +141,18 @@ export class RawImapConnection {
     const answers: RawAnswer[] = [];
     for (const tag of tags) {
       const untagged: string[] = [];
+      const literals: Buffer[][] = [];
       for (;;) {
-        const line = await this.nextLine();
+        const { line, literals: own } = await this.nextResponse();
         if (line.startsWith(`${tag} `)) {
           const [, status = '', rest = ''] = /^\S+ (\S+) ?(.*)$/.exec(line) ?? [];
-          answers.push({ status: status.toUpperCase(), text: rest, untagged });
+          answers.push({ status: status.toUpperCase(), text: rest, untagged, literals });
           break;
         }
+        // Untagged lines of any kind (`* OK [ALERT] …`, `* NO [ALERT] …` included) are
+        // information, never the command's answer.
         untagged.push(line);
+        literals.push(own);
       }
     }
     return answers;
@@ -143,35 +164,74 @@ export interface RawAnswer {
   status: string;
   /** The rest of the tagged line, response code included ("[ALREADYEXISTS] Mailbox exists"). */
   text: string;
+  /** Untagged lines, each literal in them replaced by LITERAL_MARK. */
   untagged: string[];
+  /** The literals of each untagged line, in order (most lines have none). */
+  literals: Buffer[][];
 }
 
+/** A response as the reader gives it: its text with LITERAL_MARK for each literal, and their bytes. */
+export interface ServerResponse {
+  line: string;
+  literals: Buffer[];
+}
+
+/** Where a literal stood in a response's text (NUL cannot occur in IMAP text). */
+export const LITERAL_MARK = '\u0000';
+
+/** Literals larger than this are counted but not kept: no name or answer of ours is that long. */
+const MAX_KEPT_LITERAL = 1024 * 1024;
+
 /**
- * Splits what a server sends into lines. The literals of untagged responses are skipped:
- * the login and APPEND answers never need their contents.
+ * Splits what a server sends into responses: a line, or an untagged response whose literals
+ * (a folder name in LIST, LSUB or STATUS that the server chose to send as `{N}`) are read as
+ * part of it. The text keeps LITERAL_MARK where each literal stood, and the bytes come with it.
+ * Tagged answers and continuation requests carry no literals (RFC 9051 §7), so a `{5}` at the
+ * end of their human text is not one.
  */
 export class LineReader {
   private buffer: Buffer = Buffer.alloc(0);
   private literalRemaining = 0;
+  /** The response being read, when a literal interrupted it; `current` gathers the literal's pieces. */
+  private partial: { text: string; literals: Buffer[]; current: Buffer[]; isKept: boolean } | null = null;
 
-  constructor(private readonly onLine: (line: string) => void) {}
+  constructor(private readonly onLine: (line: string, literals: Buffer[]) => void) {}
 
   push(chunk: Buffer) {
     this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
     for (;;) {
+      const partial = this.partial;
       if (this.literalRemaining > 0) {
         const take = Math.min(this.literalRemaining, this.buffer.length);
+        if (partial?.isKept) partial.current.push(Buffer.from(this.buffer.subarray(0, take)));
         this.buffer = this.buffer.subarray(take);
         this.literalRemaining -= take;
         if (this.literalRemaining > 0) return;
+        if (partial) {
+          partial.literals.push(Buffer.concat(partial.current));
+          partial.current = [];
+        }
       }
       const end = this.buffer.indexOf('\r\n');
       if (end < 0) return;
-      const line = this.buffer.subarray(0, end).toString('utf8');
+      const segment = this.buffer.subarray(0, end).toString('utf8');
       this.buffer = this.buffer.subarray(end + 2);
-      const literal = /\{(\d+)\+?\}$/.exec(line);
-      if (literal) this.literalRemaining = Number(literal[1]);
-      this.onLine(line);
+      const literal = partial !== null || segment.startsWith('* ') ? /\{(\d+)\+?\}$/.exec(segment) : null;
+      if (literal) {
+        const size = Number(literal[1]);
+        this.partial = {
+          text: `${partial?.text ?? ''}${segment.slice(0, literal.index)}${LITERAL_MARK}`,
+          literals: partial?.literals ?? [],
+          current: [],
+          isKept: size <= MAX_KEPT_LITERAL,
+        };
+        this.literalRemaining = size;
+        if (size === 0) this.partial.literals.push(Buffer.alloc(0));
+        continue;
+      }
+      this.partial = null;
+      if (partial) this.onLine(partial.text + segment, partial.literals);
+      else this.onLine(segment, []);
     }
   }
 
@@ -183,9 +243,19 @@ export class LineReader {
   }
 }
 
-/** A mailbox name as an IMAP quoted string (modified UTF-7 for non-ASCII). */
+/**
+ * A mailbox name as an IMAP quoted string, in modified UTF-7 (RFC 3501 §5.1.3), for every
+ * command that names one. Never an atom: Courier refuses an unquoted name containing `~`, and
+ * `% * ( ) { ] "` or a space would end or change an atom anyway. The engine never enables
+ * UTF8=ACCEPT (on Courier that would drop every later session without it), so names go in
+ * modified UTF-7, which also encodes every control character (CR, LF, NUL, TAB) and anything
+ * beyond ASCII: what is left is printable ASCII, which a quoted string holds with `"` and `\`
+ * escaped, whatever its length.
+ */
 export function quoteMailbox(path: string): string {
-  return `"${encodeMutf7(path).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const encoded = encodeMutf7(path);
+  if (!/^[\x20-\x7e]*$/.test(encoded)) throw new Error(`A mailbox name that modified UTF-7 left unquotable: ${JSON.stringify(path)}`);
+  return `"${encoded.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 /** The capabilities a line announces ("* CAPABILITY …", or a "[CAPABILITY …]" code), upper-case. */
@@ -213,6 +283,10 @@ async function connectSocket(options: { address: string; port: number; secure: b
     const timer = setTimeout(() => socket.destroy(Object.assign(new Error('Connection timed out'), { code: 'ETIMEDOUT' })), options.timeoutMs);
     socket.once(options.secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
+      // Commands are small writes that wait for an answer (a literal's continuation most of
+      // all): Nagle's algorithm would hold each one back for the server's delayed ACK, about
+      // 40 ms per message on a server without LITERAL+.
+      socket.setNoDelay(true);
       socket.removeAllListeners('error');
       resolve(socket);
     });
