@@ -1,4 +1,5 @@
 import type { ImapFlow, ImapFlowOptions } from 'imapflow';
+import { decodeMutf7, encodeMutf7 } from '../../engine/mutf7';
 import { createLogger } from '../../logger';
 import { resolveTarget, tlsOptions, type Lookup, type NetworkPolicy } from '../network/host-policy';
 import { classifySocketError } from '../network/socket-errors';
@@ -45,6 +46,82 @@ export function classifyImapError(error: unknown): ConnectorError {
   return new ConnectorError('protocol_error', `${e.code ?? ''} ${e.message ?? String(error)}`.trim(), { cause: error });
 }
 
+/** A token of a command as imapflow's compiler takes it. */
+interface CommandToken {
+  type: string;
+  value?: unknown;
+}
+
+/** Which arguments of each command imapflow 2.10 sends are mailbox names (0-based). */
+const MAILBOX_ARGUMENTS: Record<string, readonly number[]> = {
+  SELECT: [0],
+  EXAMINE: [0],
+  STATUS: [0],
+  CREATE: [0],
+  DELETE: [0],
+  SUBSCRIBE: [0],
+  UNSUBSCRIBE: [0],
+  APPEND: [0],
+  GETQUOTAROOT: [0],
+  GETMETADATA: [0],
+  SETMETADATA: [0],
+  RENAME: [0, 1],
+  COPY: [1],
+  'UID COPY': [1],
+  MOVE: [1],
+  'UID MOVE': [1],
+  LIST: [0, 1],
+  LSUB: [0, 1],
+  XLIST: [0, 1],
+};
+
+/**
+ * imapflow's command arguments with every mailbox name as an IMAP string instead of an atom.
+ *
+ * imapflow builds mailbox names as ATOM tokens (`encodePath` in its tools.js, then the ATOM
+ * case of handler/imap-compiler.js), and its compiler sends an ATOM unquoted whenever every
+ * character is an ATOM-CHAR: `SELECT INBOX.Tilde~Name`. Courier refuses an unquoted name
+ * containing `~` ("NO Mailbox does not exist"), and RFC 9051 gives no promise for atoms with
+ * other characters servers treat specially. So every mailbox argument goes as a quoted string,
+ * or, where it holds what a quoted string cannot (CR, LF, NUL), in the same modified UTF-7 the
+ * raw sessions send (quoteMailbox in engine/raw-imap.ts), so both kinds of connection name a
+ * folder alike. In a UTF-8 session (UTF8=ACCEPT or IMAP4rev2 enabled, which connectImap never
+ * does) such a name goes as a literal.
+ */
+export function quoteMailboxArguments(command: string, attributes: unknown, isUtf8Session: boolean): unknown {
+  const positions = MAILBOX_ARGUMENTS[command.toUpperCase()];
+  if (!positions || !Array.isArray(attributes)) return attributes;
+  return attributes.map((argument: unknown, index) => {
+    if (!positions.includes(index)) return argument;
+    const token = (typeof argument === 'string' ? { type: 'STRING', value: argument } : argument) as CommandToken | null;
+    if (!token || typeof token !== 'object' || (token.type !== 'ATOM' && token.type !== 'STRING')) return argument;
+    const value = String(token.value ?? '');
+    if (/^[\x20-\x7e]*$/.test(value)) return { ...token, type: 'STRING', value };
+    if (isUtf8Session) return { type: 'LITERAL', value: Buffer.from(value, 'utf8') };
+    // imapflow leaves TAB, CR and LF as they are (its encodePath skips them).
+    return { ...token, type: 'STRING', value: encodeMutf7(decodeMutf7(value)) };
+  });
+}
+
+/** The parts of imapflow's connection this module reaches behind its public API (see below). */
+interface ImapFlowInternals {
+  exec(command: string, attributes?: unknown, options?: unknown): Promise<unknown>;
+  run(command: string, ...args: unknown[]): Promise<unknown>;
+  enabled: Set<string>;
+}
+
+/**
+ * Every connection imapflow opens for the engine and the check passes through here: mailbox
+ * names go quoted on all of them (quoteMailboxArguments). `exec` is the one method every
+ * imapflow command sends through, so wrapping it on the instance covers them all.
+ */
+function quoteMailboxNames(client: ImapFlow) {
+  const internals = client as unknown as ImapFlowInternals;
+  const exec = internals.exec.bind(client);
+  internals.exec = (command, attributes, options) =>
+    exec(command, quoteMailboxArguments(command, attributes, internals.enabled.has('UTF8=ACCEPT') || internals.enabled.has('IMAP4REV2') || internals.enabled.has('IMAP4rev2')), options);
+}
+
 /**
  * An authenticated IMAP session to the checked address of `server`, with the certificate
  * verified against the name the customer gave. Implicit TLS or required STARTTLS; plain text
@@ -69,6 +146,11 @@ export async function connectImap(options: ImapConnectOptions): Promise<ImapFlow
     greetingTimeout: timeout,
     socketTimeout: Math.max(timeout, 60_000),
     disableAutoIdle: true,
+    // imapflow would ENABLE UTF8=ACCEPT and IMAP4rev2 where offered. Courier, once a client
+    // enabled UTF8=ACCEPT, drops every later session of that client that did not, and the raw
+    // sessions never do; a rev2 session would name folders in UTF-8 where the raw ones use
+    // modified UTF-7. Only CONDSTORE is enabled, below.
+    disableAutoEnable: true,
     emitLogs: false,
   } as ImapFlowOptions;
   // Loaded on first use: a copy that finds nothing to do never needs it.
@@ -76,8 +158,11 @@ export async function connectImap(options: ImapConnectOptions): Promise<ImapFlow
   const client = new ImapFlow(config);
   // Without a listener, a socket error after connect() would be thrown as an uncaught event.
   client.on('error', (error: Error) => log.debug('connection error', { host: server.host, error }));
+  quoteMailboxNames(client);
   try {
     await client.connect();
+    // Flag changes are read with CHANGEDSINCE, which imapflow sends only once CONDSTORE is enabled.
+    if (client.capabilities.has('CONDSTORE')) await (client as unknown as ImapFlowInternals).run('ENABLE', ['CONDSTORE']);
   } catch (error) {
     client.close();
     throw classifyImapError(error);
