@@ -1,11 +1,12 @@
 import { LineReader, openRawImap, quoteMailbox, type RawImapConnection, type RawImapOptions } from './raw-imap';
 
 /**
- * An IMAP connection that only APPENDs, and keeps many APPENDs in flight: with LITERAL+
- * (RFC 7888) a message is sent without waiting for the server's continuation, so the
- * connection streams messages the way `mbsync` pipelines them instead of paying a round trip
- * for each. imapflow runs one command at a time per connection, which caps a copy at a few
- * hundred small messages per second. Servers without LITERAL+ get null and imapflow is used.
+ * An IMAP connection that only APPENDs, and keeps APPENDs in flight: with LITERAL+ (RFC 7888)
+ * a message is sent without waiting for the server's continuation, so the connection streams
+ * messages the way `mbsync` pipelines them instead of paying a round trip for each. Without
+ * it (Courier) each message's literal waits for its own `+`, but the next APPEND follows its
+ * bytes at once instead of waiting for the tagged answer before it: one round trip per
+ * message, where imapflow, running one command at a time, pays two.
  */
 export interface Appender {
   readonly usable: boolean;
@@ -84,8 +85,20 @@ interface Group {
   bytes: number;
   /** Still taking messages (the command's final CRLF not sent yet). */
   isOpen: boolean;
+  /** Asked to end while a literal waited for its continuation: ends once the bytes are sent. */
+  isClosing: boolean;
   timer: NodeJS.Timeout | null;
 }
+
+/** A message whose synchronizing literal was announced, waiting for the server's `+`. */
+interface Announced {
+  group: Group;
+  member: Member;
+  mayGroup: boolean;
+}
+
+/** RFC 7888 LITERAL-: non-synchronizing literals up to this size. */
+const LITERAL_MINUS_BYTES = 4096;
 
 /** How much one MULTIAPPEND may carry before it is closed. */
 const GROUP_MESSAGES = 64;
@@ -98,17 +111,25 @@ class PipelinedAppender implements Appender {
   private readonly pending = new Map<string, Group>();
   private idleWaiters: (() => void)[] = [];
   private open: Group | null = null;
+  /** Messages waiting for the literal before them to be sent (synchronizing literals only). */
+  private readonly outbox: { member: Member; mayGroup: boolean }[] = [];
+  /** The literal waiting for its continuation: nothing else may be written meanwhile. */
+  private announced: Announced | null = null;
 
   constructor(
     private readonly connection: RawImapConnection,
     /** RFC 3502: several messages in one APPEND, stored by the server in one transaction. */
     private readonly multiAppend: boolean,
+    /** Which literals may go without waiting for the server's `+` (LITERAL+ or LITERAL-). */
+    private readonly isNonSynchronizing: (size: number) => boolean,
   ) {
     connection.onFailure((error) => {
       this.open = null;
+      this.announced = null;
       for (const group of this.pending.values()) for (const member of group.members) member.reject(error);
       this.pending.clear();
-      for (const wake of this.idleWaiters.splice(0)) wake();
+      for (const { member } of this.outbox.splice(0)) member.reject(error);
+      this.wakeIfIdle();
     });
     connection.takeOver((chunk) => this.reader.push(chunk));
   }
@@ -121,12 +142,34 @@ class PipelinedAppender implements Appender {
     return this.connection.capabilities.has('UIDPLUS');
   }
 
+  private wakeIfIdle() {
+    if (this.pending.size === 0 && this.outbox.length === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
   private onLine(line: string) {
+    if (line.startsWith('+')) {
+      this.onContinuation();
+      return;
+    }
+    // Untagged lines (EXISTS, `* OK [ALERT] …` from Courier on 8-bit headers, `* NO …`) are no answer.
     const match = /^(\S+) (OK|NO|BAD)\b ?(?:\[([^\]\s]+)([^\]]*)\] ?)?(.*)$/i.exec(line);
-    if (!match || match[1] === '*' || match[1] === '+') return;
+    if (!match || match[1] === '*') return;
     const group = this.pending.get(match[1]!);
     if (!group) return;
     this.pending.delete(match[1]!);
+    if (this.announced?.group === group) {
+      // Refused instead of a continuation: the literal's bytes are not sent and the command is
+      // over, so no CRLF ends it either.
+      this.announced = null;
+      group.isOpen = false;
+      if (this.open === group) this.open = null;
+      if (group.timer) clearTimeout(group.timer);
+    } else if (group.isOpen) {
+      // Dovecot refuses a MULTIAPPEND at the failing message, before its end, and goes on
+      // reading (and skipping) what was sent of it up to the final CRLF: without that CRLF it
+      // would take the next command as the rest of this line, and the message after as commands.
+      this.close_(group);
+    }
     const status = match[2]!.toUpperCase();
     if (status === 'OK') {
       const uids = match[3]?.toUpperCase() === 'APPENDUID' ? appendedUids(match[4] ?? '') : [];
@@ -134,55 +177,102 @@ class PipelinedAppender implements Appender {
       group.members.forEach((member, index) => member.resolve(known ? uids[index]! : null));
     } else if (group.members.length > 1) {
       // A MULTIAPPEND is all or nothing: none was stored. Each message again on its own, so
-      // only the one the server does not want fails.
-      for (const member of group.members) this.send(member, false);
+      // only the one the server does not want fails. Ahead of what waits: they were read first.
+      this.outbox.unshift(...group.members.map((member) => ({ member, mayGroup: false })));
     } else {
       group.members[0]!.reject(new AppendRejectedError(status as 'NO' | 'BAD', match[5] ?? '', match[3]?.toUpperCase()));
     }
-    if (this.pending.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    this.pump();
+    this.wakeIfIdle();
+  }
+
+  /** The server's `+`: the announced literal's bytes go now, and the next message after them. */
+  private onContinuation() {
+    const announced = this.announced;
+    if (!announced) return;
+    this.announced = null;
+    if (!this.connection.closed) {
+      const socket = this.connection.socket;
+      socket.cork();
+      for (const piece of announced.member.content) socket.write(piece);
+      socket.uncork();
+    }
+    this.afterLiteral(announced.group, announced.mayGroup);
+    this.pump();
+  }
+
+  /** Sends what waits in the outbox, up to the next literal that needs a continuation. */
+  private pump() {
+    while (!this.announced && this.outbox.length > 0 && !this.connection.closed) {
+      const { member, mayGroup } = this.outbox.shift()!;
+      this.write(member, mayGroup);
+    }
   }
 
   /** Ends a MULTIAPPEND: its messages went out as they came; the final CRLF completes it. */
   private close_(group: Group) {
     if (!group.isOpen) return;
+    if (this.announced?.group === group) {
+      // Its last literal waits for the server's `+`: the CRLF goes after the bytes.
+      group.isClosing = true;
+      return;
+    }
     group.isOpen = false;
     if (this.open === group) this.open = null;
     if (group.timer) clearTimeout(group.timer);
     if (!this.connection.closed) this.connection.socket.write('\r\n');
   }
 
-  /** Sends one message: into the open MULTIAPPEND when it fits, else as a new command. */
+  /** Sends one message, or queues it behind a literal waiting for its continuation. */
   private send(member: Member, mayGroup: boolean) {
+    if (this.announced || this.outbox.length > 0) this.outbox.push({ member, mayGroup });
+    else this.write(member, mayGroup);
+  }
+
+  /** Writes one message: into the open MULTIAPPEND when it fits, else as a new command. */
+  private write(member: Member, mayGroup: boolean) {
     let group = this.open;
-    if (group && (!mayGroup || group.path !== member.path || group.members.length >= GROUP_MESSAGES || group.bytes + member.size > GROUP_BYTES)) {
+    if (group && (group.isClosing || !mayGroup || group.path !== member.path || group.members.length >= GROUP_MESSAGES || group.bytes + member.size > GROUP_BYTES)) {
       this.close_(group);
       group = null;
     }
     const isFirst = !group;
     if (!group) {
-      group = { tag: this.connection.tag('A'), path: member.path, members: [], bytes: 0, isOpen: true, timer: null };
+      group = { tag: this.connection.tag('A'), path: member.path, members: [], bytes: 0, isOpen: true, isClosing: false, timer: null };
       this.pending.set(group.tag, group);
     }
     group.members.push(member);
     group.bytes += member.size;
+    if (isFirst && mayGroup && this.multiAppend) {
+      this.open = group;
+      // Ended by `flush` (the reader has nothing more for now) or a size limit; the timer only
+      // catches a caller that never flushes.
+      const opened = group;
+      opened.timer = setTimeout(() => this.close_(opened), GROUP_IDLE_MS);
+    }
+    const isNonSynchronizing = this.isNonSynchronizing(member.size);
     if (!this.connection.closed) {
       const socket = this.connection.socket;
       const flagList = member.flags.filter((f) => FLAG.test(f)).join(' ');
       const date = member.internalDate ? ` "${imapDate(member.internalDate)}"` : '';
       // The parts in one corked write, the message's pieces uncopied.
       socket.cork();
-      socket.write(`${isFirst ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.size}+}\r\n`);
-      for (const piece of member.content) socket.write(piece);
+      socket.write(`${isFirst ? `${group.tag} APPEND ${quoteMailbox(group.path)}` : ''} (${flagList})${date} {${member.size}${isNonSynchronizing ? '+' : ''}}\r\n`);
+      if (isNonSynchronizing) for (const piece of member.content) socket.write(piece);
       socket.uncork();
     }
-    if (!mayGroup || !this.multiAppend) {
+    if (!isNonSynchronizing) {
+      // The bytes wait for the server's `+` (or its NO): see onContinuation.
+      this.announced = { group, member, mayGroup };
+      return;
+    }
+    this.afterLiteral(group, mayGroup);
+  }
+
+  /** After a message's bytes: its command ends unless it is a MULTIAPPEND that takes more. */
+  private afterLiteral(group: Group, mayGroup: boolean) {
+    if (!mayGroup || !this.multiAppend || group.isClosing) {
       this.close_(group);
-    } else if (isFirst) {
-      this.open = group;
-      // Ended by `flush` (the reader has nothing more for now) or a size limit; the timer only
-      // catches a caller that never flushes.
-      const opened = group;
-      opened.timer = setTimeout(() => this.close_(opened), GROUP_IDLE_MS);
     }
   }
 
@@ -198,7 +288,8 @@ class PipelinedAppender implements Appender {
 
   /**
    * Resolves when the server has stored the message. The bytes wait in the socket's buffer
-   * meanwhile; the pool bounds how many are in flight.
+   * (or, for a synchronizing literal, in the outbox) meanwhile; the pool bounds how many are
+   * in flight.
    */
   append(path: string, content: readonly Buffer[], flags: string[], internalDate?: Date): Promise<number | null> {
     if (this.connection.closed) return Promise.reject(this.connection.error);
@@ -207,23 +298,25 @@ class PipelinedAppender implements Appender {
 
   async close(): Promise<void> {
     if (this.connection.closed) return;
-    this.flush();
     // Answers still in flight arrive first; LOGOUT is a courtesy the server does not need.
-    if (this.pending.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    while (!this.connection.closed && (this.pending.size > 0 || this.outbox.length > 0)) {
+      this.flush();
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
     this.connection.end();
   }
 }
 
 /**
- * A pipelining appender to `server`, logged in, or null when the server cannot pipeline
- * (no LITERAL+) or the login needs something only imapflow does.
+ * A pipelining appender to `server`, logged in, or null when the login needs something only
+ * imapflow does. With LITERAL+ every literal goes without waiting; with LITERAL- (RFC 7888)
+ * those up to 4 KB; the others wait for the server's continuation.
  */
 export async function connectPipelinedAppender(options: RawImapOptions): Promise<Appender | null> {
   const connection = await openRawImap(options);
   if (!connection) return null;
-  if (!connection.capabilities.has('LITERAL+')) {
-    connection.end();
-    return null;
-  }
-  return new PipelinedAppender(connection, connection.capabilities.has('MULTIAPPEND'));
+  const capabilities = connection.capabilities;
+  const literalPlus = capabilities.has('LITERAL+');
+  const literalMinus = capabilities.has('LITERAL-');
+  return new PipelinedAppender(connection, capabilities.has('MULTIAPPEND'), (size) => literalPlus || (literalMinus && size <= LITERAL_MINUS_BYTES));
 }
