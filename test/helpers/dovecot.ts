@@ -34,6 +34,12 @@ export interface DovecotOptions {
   startTimeoutMs?: number;
   /** Refuse to store messages larger than this (APPEND answers NO [LIMIT]), as quotas do. */
   maxMessageBytes?: number;
+  /**
+   * Dovecot's `imap_capability`: the capabilities announced after login instead of Dovecot's
+   * own, to stand in for a server without some of them (no LITERAL+, UNSELECT, SPECIAL-USE,
+   * LIST-EXTENDED, …). Only the announcement changes: Dovecot still understands the commands.
+   */
+  imapCapability?: string;
 }
 
 export interface DovecotServer {
@@ -127,7 +133,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
       tlsPort = tls === 'both' ? (ports[1] ?? 0) : null;
       await writeFile(
         configPath,
-        dovecotConfig({ rootDir, host, port, tlsPort, tls, requireStarttls, separator, owner, passwdFile, logPath, certificates, maxMessageBytes: options.maxMessageBytes }),
+        dovecotConfig({ rootDir, host, port, tlsPort, tls, requireStarttls, separator, owner, passwdFile, logPath, certificates, maxMessageBytes: options.maxMessageBytes, imapCapability: options.imapCapability }),
       );
       daemon = spawnDaemon(DOVECOT, ['-F', '-c', configPath], {
         outputFile: path.join(rootDir, 'master.out'),
@@ -258,6 +264,7 @@ interface ConfigInput {
   logPath: string;
   certificates: { certPath: string; keyPath: string } | null;
   maxMessageBytes?: number;
+  imapCapability?: string;
 }
 
 function dovecotConfig(input: ConfigInput): string {
@@ -325,7 +332,7 @@ ${folders}
 protocol imap {
   # Default 10 per user and IP; migration tests open several sessions per account.
   mail_max_userip_connections = 100
-}
+${input.imapCapability === undefined ? '' : `  imap_capability = ${input.imapCapability}\n`}}
 
 service anvil {
   # Dovecot delays every login from an IP for 4-15 s after a failed one (auth penalty), and
