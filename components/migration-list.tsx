@@ -162,7 +162,16 @@ export function MigrationList({
                       <Progress copied={m.messages.copied} total={m.messages.total} state={m.state} />
                     </Detail>
                   </dl>
-                  <div className="flex md:justify-end">
+                  <div className="flex flex-wrap items-center gap-2 md:justify-end">
+                    {confirming === m.id ? null : (
+                      <Link
+                        href={list === 'finished' ? `/migrations/finished/${m.id}` : `/migrations/${m.id}`}
+                        aria-label={`Details of the migration of ${m.source.email}`}
+                        className="rounded-md px-2.5 py-1.5 text-sm font-medium text-brand-700 transition hover:bg-brand-50 hover:text-brand-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+                      >
+                        Details
+                      </Link>
+                    )}
                     {!m.canCancel ? null : confirming === m.id ? (
                       <div className="flex w-full flex-wrap items-center gap-2 rounded-lg bg-red-50 p-2 md:w-auto md:flex-col md:items-stretch md:bg-transparent md:p-0">
                         <span className="text-xs md:text-right">

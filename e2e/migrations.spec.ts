@@ -62,7 +62,7 @@ test.describe('single migration', () => {
     await expect(row.getByTestId('migration-status-line')).toHaveCount(0);
 
     // Its detail: every folder with copied + already there + not copied = total, nothing missing.
-    await row.getByRole('link', { name: source.email }).click();
+    await row.getByRole('link', { name: `Details of the migration of ${source.email}` }).click();
     await expect(page.getByRole('heading', { level: 1, name: source.email })).toBeVisible();
     await expect(page.getByTestId('migration-state')).toHaveText('Finished');
     await expect(page.getByText('Everything was copied')).toBeVisible();

@@ -228,7 +228,7 @@ test.describe('screenshots', () => {
     await page.setViewportSize(desktop);
     await expect(page.getByTestId('migration-state')).toHaveText('Finished', { timeout: 45_000 });
     await shoot(page, 'migration-status');
-    await page.getByRole('link', { name: source.email }).click();
+    await page.getByRole('link', { name: source.email, exact: true }).click();
     await expect(page.getByRole('heading', { level: 1, name: source.email })).toBeVisible();
     await expect(page.getByTestId('folder-totals')).toContainText('2');
     await shoot(page, 'migration-detail-finished');
@@ -327,7 +327,7 @@ test.describe('screenshots', () => {
     await page.setViewportSize(phone);
     await shoot(page, 'migrations-finished-mobile');
     await page.setViewportSize(desktop);
-    await incomplete.getByRole('link', { name: 'info@weinhaus-albrecht.example' }).click();
+    await incomplete.getByRole('link', { name: 'Details of the migration of info@weinhaus-albrecht.example' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'info@weinhaus-albrecht.example' })).toBeVisible();
     await expect(page.getByTestId('not-copied-row')).toHaveCount(3);
     await expect(page.getByTestId('folder-totals')).toHaveText(/All folders\s*25,868\s*0\s*2\s*25,870/);

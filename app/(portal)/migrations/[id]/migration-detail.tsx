@@ -252,7 +252,7 @@ export function MigrationDetailView({
       >
         {m.folders.length === 0 ? (
           <p className="border-t border-slate-200 px-5 py-8 text-center text-sm text-slate-500 sm:px-6">
-            {m.state === 'scheduled' ? 'Folders appear here once the migration has started.' : 'No folders were copied.'}
+            {m.isActive ? 'Folders appear here as they are copied.' : 'No folders were copied.'}
           </p>
         ) : (
           <>
@@ -280,7 +280,7 @@ export function MigrationDetailView({
               <table className="w-full text-sm">
                 <thead className="bg-slate-50">
                   <tr>
-                    <th className={th}>Folder</th>
+                    <th className={`${th} w-1/2`}>Folder</th>
                     <th className={`${th} ${num}`}>Copied</th>
                     <th className={`${th} ${num}`}>Already there</th>
                     <th className={`${th} ${num}`}>Not copied</th>

@@ -19,7 +19,7 @@ export default async function FinishedMigrationsPage() {
   const { migrations, fetchedAt } = await load();
   return (
     <>
-      <PageHeader title="Finished migrations" description="Migrations that finished, failed or were cancelled. Their stored passwords were deleted when they ended." />
+      <PageHeader title="Finished migrations" description="Migrations that ended: finished, incomplete (something could not be copied), failed or cancelled. Their stored passwords were deleted when they ended." />
       <MigrationList
         list="finished"
         initial={migrations}
