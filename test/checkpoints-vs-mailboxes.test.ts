@@ -1,5 +1,3 @@
-import { rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyCopy } from '@/scripts/bench/verify';
@@ -7,7 +5,7 @@ import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/net
 import { parseHostRules } from '@/server/accounts/network/host-rules';
 import { copyMailbox } from '@/server/engine/copy-mailbox';
 import { MemoryStateStore } from '@/server/engine/state';
-import { dovecotMaildir, fillCorpus } from './helpers/corpus';
+import { fillCorpus, recreateDovecotAccount } from './helpers/corpus';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
 import { openImap } from './helpers/mailbox';
 
@@ -112,10 +110,7 @@ describe('checkpoints checked against both mailboxes at the start of every pass'
 
   it('fills a target that was emptied entirely (the account re-created) again', async () => {
     const { source, target, copy, manifest } = await copied();
-    // Dovecot's session processes of the verification may still be writing their indexes:
-    // the account is re-created once they are gone.
-    await sleep(500);
-    await rm(dovecotMaildir(dovecot, target), { recursive: true, force: true });
+    await recreateDovecotAccount(dovecot, target);
 
     const again = await copy.run();
     expect(again.messages).toMatchObject({ copied: manifest.count, failed: 0 });

@@ -15,6 +15,7 @@ import type { MigrationDetail } from '@/server/migrations/migration-detail';
 import { runMigrationPhase, type PhaseDependencies } from '@/server/migrations/run-migration';
 import { DbStateStore } from '@/server/migrations/state-store';
 import { verifyCopy, type VerifyReport } from '../scripts/bench/verify';
+import { recreateDovecotAccount } from './helpers/corpus';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
 import { seedOrganization, testDb } from './helpers/database';
 import { fillMailbox, makeMessage, openImap, type TestMessage } from './helpers/mailbox';
@@ -112,7 +113,7 @@ function mailboxContents(): TestMessage[] {
   }));
 }
 
-async function resyncScenario(change: (context: { source: ImapFlow; target: ImapFlow; contents: TestMessage[] }) => Promise<void>) {
+async function resyncScenario(change: (context: { source: ImapFlow; target: ImapFlow; targetUser: string; contents: TestMessage[] }) => Promise<void>) {
   const { organization, user } = await seedOrganization(db, 'customer');
   const [source, target] = [await newUser(dovecot, 'rs-src'), await newUser(dovecot, 'rs-dst')];
   const contents = mailboxContents();
@@ -121,7 +122,7 @@ async function resyncScenario(change: (context: { source: ImapFlow; target: Imap
   expect(await runMigrationPhase(db, id, 'run', await deps())).toBe('waiting_resync');
   expectComplete(await verify(source, target));
 
-  await change({ source: await open(dovecot, source), target: await open(dovecot, target), contents });
+  await change({ source: await open(dovecot, source), target: await open(dovecot, target), targetUser: target, contents });
   // And something new on the source, which the resync brings too.
   await fillMailbox(await open(dovecot, source), [{ folder: 'INBOX', raw: makeMessage({ subject: 'After the first pass' }) }]);
 
@@ -250,26 +251,10 @@ describe('migration results', () => {
       expect(detail.notices.some((n) => n.folder === 'Archive'), JSON.stringify(detail.notices)).toBe(true);
     }, 60_000);
 
-    it('(b) the whole target account emptied', async () => {
-      await resyncScenario(async ({ target }) => {
-        // Children before their parents: a folder with children cannot be deleted.
-        const folders = (await target.list()).sort((x, y) => y.path.length - x.path.length);
-        for (const folder of folders) {
-          if (folder.flags.has('\\Noselect')) continue;
-          const isKept = folder.path.toUpperCase() === 'INBOX' || folder.specialUse;
-          if (!isKept) {
-            await target.mailboxDelete(folder.path).catch(() => undefined);
-            continue;
-          }
-          const lock = await target.getMailboxLock(folder.path);
-          try {
-            if (target.mailbox && target.mailbox.exists > 0) await target.messageDelete('1:*');
-          } finally {
-            lock.release();
-          }
-        }
-        const left = await target.status('INBOX', { messages: true });
-        expect(left && left.messages).toBe(0);
+    it('(b) the whole target account emptied (deleted and made again)', async () => {
+      await resyncScenario(async ({ target, targetUser }) => {
+        await target.logout();
+        await recreateDovecotAccount(dovecot, targetUser);
       });
     }, 60_000);
 
@@ -279,6 +264,23 @@ describe('migration results', () => {
         await source.mailboxCreate('Archive');
         await fillMailbox(source, contents.filter((m) => m.folder === 'Archive'));
       });
+    }, 60_000);
+
+    it('(d) messages deleted on the target are not brought back, but counted and shown', async () => {
+      const { organization, user } = await seedOrganization(db, 'customer');
+      const [source, target] = [await newUser(dovecot, 'gone-src'), await newUser(dovecot, 'gone-dst')];
+      await fillMailbox(await open(dovecot, source), mailboxContents());
+      const id = await migrationOf(organization.id, { user: source, server: dovecot }, { user: target, server: dovecot }, new Date(Date.now() + 3_600_000));
+      expect(await runMigrationPhase(db, id, 'run', await deps())).toBe('waiting_resync');
+      const client = await open(dovecot, target);
+      await client.mailboxOpen('INBOX');
+      await client.messageDelete('1:3');
+      expect(await resyncNow(id)).toBe('finished');
+      const detail = await (await callerFor(db, user.id)).migrations.detail({ id });
+      expect(detail.folders.find((f) => f.sourcePath === 'INBOX')?.gone).toBe(3);
+      expect(detail.goneLine).toBe('3 messages copied earlier are no longer in the target');
+      expect(detail.notices.some((n) => n.folder === 'INBOX' && /no longer/.test(n.text)), JSON.stringify(detail.notices)).toBe(true);
+      expectCountsAddUp(detail);
     }, 60_000);
   });
 });

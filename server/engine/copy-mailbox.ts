@@ -507,6 +507,8 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       if (earlier.targetPath !== folder.targetPath) why = `"${folder.sourcePath}" goes to "${folder.targetPath}" on the target now`;
       else if (before === null || (isCreatedNow && earlier.targetUidValidity !== null)) why = `"${folder.targetPath}" on the target was deleted and is created again`;
       else if (before && earlier.targetUidValidity !== null && before.uidValidity !== earlier.targetUidValidity) why = `"${folder.targetPath}" on the target was re-created`;
+      // UIDNEXT never goes down in one folder (RFC 3501 2.3.1.1): a lower one is a new folder that got the old UIDVALIDITY.
+      else if (before?.uidNext != null && earlier.targetUidNext !== null && before.uidNext < earlier.targetUidNext) why = `"${folder.targetPath}" on the target was re-created`;
       else if (source && source.uidValidity !== earlier.sourceUidValidity) why = `"${folder.sourcePath}" on the source was re-created (its UIDs changed)`;
       if (why !== null) {
         voided.set(folder.sourcePath, why);

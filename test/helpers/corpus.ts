@@ -1,5 +1,6 @@
-import { chown, mkdir, stat } from 'node:fs/promises';
+import { chown, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CORPUS_EMPTY_FOLDERS,
   CORPUS_FOLDERS,
@@ -76,4 +77,18 @@ export async function fillCorpus(
   // that cost (and the index.cache build) out of whatever the caller measures next.
   await doveadm(server, ['index', '-u', user, '*']);
   return manifest;
+}
+
+/**
+ * Deletes a user's whole mailbox, as a hoster re-creating the account does: the next login
+ * finds a new, empty INBOX with a new UIDVALIDITY. Sessions still closing would write their
+ * indexes back into the deleted folders, so they are kicked and given time to end first, and
+ * the folder is removed again after they are surely gone.
+ */
+export async function recreateDovecotAccount(server: Pick<DovecotServer, 'rootDir'>, username: string): Promise<void> {
+  await doveadm(server, ['kick', username.toLowerCase()]).catch(() => undefined);
+  await sleep(300);
+  await rm(dovecotMaildir(server, username), { recursive: true, force: true });
+  await sleep(1100);
+  await rm(dovecotMaildir(server, username), { recursive: true, force: true });
 }
