@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CopyReport } from '@/server/cli/copy-command';
+import { accountPairKey, type CopyReport } from '@/server/cli/copy-command';
 import { verifyCopy, type ImapAccount } from '../scripts/bench/verify';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
 import { fillMailbox, makeMessage, openImap } from './helpers/mailbox';
@@ -167,10 +167,19 @@ describe('ferry copy', () => {
   it('puts the state under MAILFERRY_DATA_DIR or XDG_STATE_HOME when set, and --state still decides', async () => {
     const [source, target] = [await newUser(dovecot), await newUser(dovecot)];
     await fill(dovecot, source, [{ folder: 'INBOX', raw: makeMessage() }]);
+    // A state an older version left in the working folder is pointed out, not silently used.
+    const server = { host: '127.0.0.1', port: dovecot.port, security: 'starttls' as const };
+    const key = accountPairKey({ user: source, server }, { user: target, server });
+    const older = path.join(work, `mailferry-copy-${key}.state.json`);
+    await fs.writeFile(older, JSON.stringify({ version: 1, folders: [], issues: [] }));
     const dataDir = path.join(dir, 'data');
     const xdg = path.join(dir, 'xdg');
-    const inData = jsonOf(await ferryCopy([dovecot, source], [dovecot, target], ['--json'], { cwd: work, env: { MAILFERRY_DATA_DIR: dataDir, XDG_STATE_HOME: xdg } }));
+    const inDataRun = await ferryCopy([dovecot, source], [dovecot, target], ['--json'], { cwd: work, env: { MAILFERRY_DATA_DIR: dataDir, XDG_STATE_HOME: xdg } });
+    expect(inDataRun.stderr).toContain(`A state this copy left in its old place is not used: ${older} (pass --state ${older} to resume from it)`);
+    await fs.rm(older);
+    const inData = jsonOf(inDataRun);
     expect(path.dirname(inData.stateFile)).toBe(path.join(dataDir, 'copies'));
+    expect(path.basename(inData.stateFile)).toBe(`${key}.state.json`);
     const inXdg = jsonOf(await ferryCopy([dovecot, source], [dovecot, target], ['--json'], { cwd: work, env: { XDG_STATE_HOME: xdg } }));
     expect(path.dirname(inXdg.stateFile)).toBe(path.join(xdg, 'mailferry', 'copies'));
     expect(path.basename(inXdg.stateFile)).toBe(path.basename(inData.stateFile));
