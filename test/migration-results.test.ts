@@ -17,6 +17,7 @@ import { DbStateStore } from '@/server/migrations/state-store';
 import { verifyCopy, type VerifyReport } from '../scripts/bench/verify';
 import { recreateDovecotAccount } from './helpers/corpus';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
+import { startImapServer, type ImapTestServer } from './helpers/imap-server';
 import { seedOrganization, testDb } from './helpers/database';
 import { fillMailbox, makeMessage, openImap, type TestMessage } from './helpers/mailbox';
 import { callerFor } from './helpers/trpc';
@@ -241,6 +242,41 @@ describe('migration results', () => {
     expect(detail.statusLine).toBeNull();
     expectCountsAddUp(detail);
   });
+
+  it("shows the note of a folder a real target renamed (Cyrus refuses '%' in names) in the detail", async () => {
+    const cyrus: ImapTestServer = await startImapServer('cyrus', { users: [] });
+    try {
+      const { organization, user } = await seedOrganization(db, 'customer');
+      const source = await newUser(dovecot, 'rn-src');
+      const target = `rn-dst${++users}`;
+      await cyrus.addUser({ username: target, password });
+      await fillMailbox(await open(dovecot, source), [
+        { folder: 'INBOX', raw: makeMessage({ subject: 'inbox' }) },
+        { folder: 'Projekte 50%', raw: makeMessage({ subject: 'half done' }) },
+        { folder: 'Projekte 50%', raw: makeMessage({ subject: 'half done too' }) },
+      ]);
+      const { id } = await createMigration(db, await keyRing(), {
+        organizationId: organization.id,
+        createdByUserId: null,
+        source: account(source, dovecot),
+        target: { type: 'imap', email: `${target}@example.test`, username: target, password, server: `imap://127.0.0.1:${cyrus.port}` },
+        startAt: new Date(Date.now() - 1000),
+        resyncAt: null,
+      });
+      await db.$executeRaw`SELECT graphile_worker.remove_job(${`migration:${id}`}::text)`;
+      const outcome = await runMigrationPhase(db, id, 'run', await deps({ policy: { ...policy(), allowedPorts: [...policy().allowedPorts, cyrus.port] } }));
+      const detail = await (await callerFor(db, user.id)).migrations.detail({ id });
+      expect(outcome, JSON.stringify(detail.notCopied)).toBe('finished');
+      const renamed = detail.renamed.find((r) => r.sourcePath === 'Projekte 50%');
+      expect(renamed, JSON.stringify(detail.folders)).toBeDefined();
+      expect(renamed!.targetPath).not.toBe('Projekte 50%');
+      expect(renamed!.note).toMatch(/Projekte 50%/);
+      expect(detail.folders.find((f) => f.sourcePath === 'Projekte 50%')).toMatchObject({ copied: 2, total: 2, note: renamed!.note });
+      expectCountsAddUp(detail);
+    } finally {
+      await cyrus.stop();
+    }
+  }, 90_000);
 
   describe('a resync after the target or the source changed leaves the target complete, nothing doubled', () => {
     it('(a) one target folder deleted', async () => {
