@@ -206,7 +206,8 @@ describe('migration results', () => {
     await store.recordIssues([{ folder: 'Kunden/Müller <alt>', ...refused }, { folder: 'Q3 | Q4', ...refused }]);
     await store.recordIssues([{ folder: 'Kunden/Müller <alt>', ...refused }]);
     await db.migration.update({ where: { id }, data: { state: 'incomplete', finishedAt: new Date(), copiedMessages: 7, totalMessages: 7 } });
-    const detail = await (await callerFor(db, user.id)).migrations.detail({ id });
+    const caller = await callerFor(db, user.id);
+    let detail = await caller.migrations.detail({ id });
     expect(detail.statusLine).toBe('Finished, but 2 folders could not be created');
     expect(detail.notCopied.map((i) => i.folder)).toEqual(['Kunden/Müller <alt>', 'Q3 | Q4']);
     expect(detail.notCopiedCount).toBe(2);
@@ -215,6 +216,15 @@ describe('migration results', () => {
       ['Kunden/Müller <alt>', 'Could not be created on the target'],
       ['Q3 | Q4', 'Could not be created on the target'],
     ]);
+    expectCountsAddUp(detail);
+
+    // A refused folder whose messages are counted as not copied keeps its reason, and its messages count.
+    await store.saveCheckpoint({ ...emptyCheckpoint('Q3 | Q4', 'Q3 | Q4'), messagesFailed: 4 });
+    await db.migration.update({ where: { id }, data: { failedMessages: 4, totalMessages: 11 } });
+    detail = await caller.migrations.detail({ id });
+    expect(detail.statusLine).toBe('Finished with 4 messages not copied and 2 folders could not be created');
+    expect(detail.folders.find((f) => f.sourcePath === 'Q3 | Q4')).toMatchObject({ problem: 'Could not be created on the target', failed: 4, total: 4 });
+    expect((await caller.migrations.list({ list: 'finished' })).find((m) => m.id === id)?.statusLine).toBe(detail.statusLine);
     expectCountsAddUp(detail);
   });
 

@@ -99,7 +99,12 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     note: f.targetNote,
     problem: null,
   }));
-  // Folders that were never copied have no checkpoint: they are listed with their reason.
+  // A folder not copied as a whole says so; one that never got a checkpoint is listed too.
+  const problemOf = (reason: string) => (isFolderNotCreated(reason) ? 'Could not be created on the target' : 'Could not be copied');
+  for (const issue of notCopied) {
+    const folder = issue.uid === null ? folders.find((f) => f.sourcePath === issue.folder) : undefined;
+    if (folder) folder.problem ??= problemOf(issue.reason);
+  }
   const known = new Set(folders.map((f) => f.sourcePath));
   for (const issue of notCopied) {
     if (issue.uid !== null || known.has(issue.folder)) continue;
@@ -114,7 +119,7 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
       bytesCopied: 0,
       gone: 0,
       note: null,
-      problem: isFolderNotCreated(issue.reason) ? 'Could not be created on the target' : 'Could not be copied',
+      problem: problemOf(issue.reason),
     });
   }
   folders.sort((a, b) => folderOrder(a.sourcePath) - folderOrder(b.sourcePath) || a.sourcePath.localeCompare(b.sourcePath));

@@ -260,7 +260,7 @@ export function MigrationDetailView({
               {m.folders.map((f) => (
                 <li key={f.sourcePath} className={`px-5 py-3 text-sm ${f.problem ? 'bg-orange-50/40' : ''}`}>
                   <FolderName folder={f} />
-                  {f.problem ? null : (
+                  {f.problem && f.total === 0 ? null : (
                     <p className="mt-1 text-xs tabular-nums text-slate-600">
                       <span className="font-medium text-slate-900">{number(f.copied)}</span> copied · {number(f.skipped)} already there ·{' '}
                       <span className={f.failed > 0 ? 'font-semibold text-orange-800' : ''}>{number(f.failed)} not copied</span> · {number(f.total)} total
@@ -293,10 +293,10 @@ export function MigrationDetailView({
                       <td className={`${td} min-w-0`}>
                         <FolderName folder={f} />
                       </td>
-                      <td className={`${td} ${num} text-slate-700`}>{f.problem ? '—' : number(f.copied)}</td>
-                      <td className={`${td} ${num} text-slate-500`}>{f.problem ? '—' : number(f.skipped)}</td>
-                      <td className={`${td} ${num} ${f.failed > 0 ? 'font-semibold text-orange-800' : 'text-slate-500'}`}>{f.problem ? '—' : number(f.failed)}</td>
-                      <td className={`${td} ${num} font-medium text-slate-900`}>{f.problem ? '—' : number(f.total)}</td>
+                      <td className={`${td} ${num} text-slate-700`}>{f.problem && f.total === 0 ? '—' : number(f.copied)}</td>
+                      <td className={`${td} ${num} text-slate-500`}>{f.problem && f.total === 0 ? '—' : number(f.skipped)}</td>
+                      <td className={`${td} ${num} ${f.failed > 0 ? 'font-semibold text-orange-800' : 'text-slate-500'}`}>{f.problem && f.total === 0 ? '—' : number(f.failed)}</td>
+                      <td className={`${td} ${num} font-medium text-slate-900`}>{f.problem && f.total === 0 ? '—' : number(f.total)}</td>
                     </tr>
                   ))}
                 </tbody>
