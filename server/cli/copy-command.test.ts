@@ -20,8 +20,8 @@ function summary(overrides: Partial<CopySummary> = {}): CopySummary {
     bytes: 70_000,
     seconds: 1.23456,
     issues: [],
-    folderReports: [folder('INBOX', { total: 6, copied: 6 }), folder('Projekte 50%', { targetPath: 'Projekte 50_', total: 4, copied: 1, skipped: 3, note: 'the server refused the name' })],
-    renamed: [{ sourcePath: 'Projekte 50%', targetPath: 'Projekte 50_', reason: 'the server refused the name' }],
+    folderReports: [folder('INBOX', { total: 6, copied: 6 }), folder('Projekte 50%', { targetPath: 'Projekte 50_', total: 4, copied: 1, skipped: 3, note: "'Projekte 50%' is called 'Projekte 50_' on the target: the server refused the name." })],
+    renamed: [{ sourcePath: 'Projekte 50%', targetPath: 'Projekte 50_', reason: "'Projekte 50%' is called 'Projekte 50_' on the target: the server refused the name." }],
     notices: [],
     gone: 0,
     progress,
@@ -41,7 +41,7 @@ describe('copy report', () => {
       bytes: 70_000,
       seconds: 1.235,
       failures: [],
-      renamed: [{ source: 'Projekte 50%', target: 'Projekte 50_', reason: 'the server refused the name' }],
+      renamed: [{ source: 'Projekte 50%', target: 'Projekte 50_', reason: "'Projekte 50%' is called 'Projekte 50_' on the target: the server refused the name." }],
       notices: [],
       gone: 0,
       folderReports: [
@@ -64,9 +64,15 @@ describe('copy report', () => {
     expect(report.status).toBe('incomplete');
     expect(report.failures).toEqual([{ folder: 'INBOX', uid: 42, size: 60_000, reason: 'The target server refused the message because it is too large.' }]);
     const lines = reportLines(report, true);
-    expect(lines).toContain("'Projekte 50%' is called 'Projekte 50_' on the target: the server refused the name");
+    expect(lines).toContain("'Projekte 50%' is called 'Projekte 50_' on the target: the server refused the name.");
     expect(lines).toContain('  INBOX UID 42 (59 KB): The target server refused the message because it is too large.');
     expect(lines.at(-1)).toBe('Incomplete: 1 message was not copied');
+  });
+
+  it('stays incomplete while messages an earlier run could not copy are still not there', () => {
+    const report = buildCopyReport(summary(), { ...context, resumed: { stateFile: context.stateFile, messagesCopied: 9, messagesFailed: 2 } });
+    expect(report.status).toBe('incomplete');
+    expect(reportLines(report, true).at(-1)).toBe('Incomplete: 2 messages not copied by an earlier run (--fresh tries again)');
   });
 
   it('is incomplete when a folder was refused, though no message counts as failed', () => {

@@ -152,7 +152,8 @@ export function buildCopyReport(summary: CopySummary, context: { stateFile: stri
   const isLoss = summary.hasLoss || summary.messages.failed > 0 || failures.length > 0;
   const { total, copied, skipped, failed } = summary.messages;
   return {
-    status: summary.isComplete && !isLoss && errors.length === 0 ? 'complete' : 'incomplete',
+    // Messages an earlier run could not copy are still not there: a re-run does not hide them.
+    status: summary.isComplete && !isLoss && errors.length === 0 && (context.resumed?.messagesFailed ?? 0) === 0 ? 'complete' : 'incomplete',
     folders: summary.folders,
     messages: { total, copied, skipped, failed },
     bytes: summary.bytes,
@@ -182,6 +183,7 @@ export function verdictLine(report: CopyReport, isPassFinished: boolean): string
   const folders = report.failures.filter((f) => f.uid === null).length;
   const missing = [
     ...(report.messages.failed > 0 ? [`${plural(report.messages.failed, 'message was', 'messages were')} not copied`] : []),
+    ...((report.resumed?.messagesFailed ?? 0) > 0 ? [`${plural(report.resumed!.messagesFailed, 'message', 'messages')} not copied by an earlier run (--fresh tries again)`] : []),
     ...(folders > 0 ? [`${plural(folders, 'folder was', 'folders were')} not copied, nor the messages in ${folders === 1 ? 'it' : 'them'}`] : []),
     ...(isPassFinished ? [] : ['the copy stopped before the end; run the same command again to go on']),
     ...(report.countErrors ? ['the counts do not add up'] : []),
@@ -194,7 +196,8 @@ export function reportLines(report: CopyReport, isPassFinished: boolean): string
   const { messages } = report;
   return [
     `${report.folders} folders · ${count(messages.copied)} copied · ${count(messages.skipped)} already there · ${count(messages.failed)} not copied · ${formatBytes(report.bytes)} in ${report.seconds.toFixed(1)} s`,
-    ...report.renamed.map((r) => `'${r.source}' is called '${r.target}' on the target: ${r.reason}`),
+    // The engine's reasons are whole sentences that name both folders.
+    ...report.renamed.map((r) => r.reason),
     ...report.notices,
     ...(report.gone > 0 ? [`${plural(report.gone, 'message', 'messages')} copied earlier ${report.gone === 1 ? 'is' : 'are'} no longer in the target (deleted there)`] : []),
     ...(report.failures.length > 0 ? ['Not copied:'] : []),

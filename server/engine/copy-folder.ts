@@ -161,10 +161,14 @@ function toDate(value: Date | string | undefined): Date | null {
 
 function describeAppendFailure(error: unknown): string {
   const e = error as { serverResponseCode?: string; responseText?: string; message?: string };
-  if (e.serverResponseCode === 'APPENDLIMIT' || /too big|too large|TOOBIG|exceeds/i.test(`${e.responseText ?? ''} ${e.message ?? ''}`)) {
+  if (e.serverResponseCode === 'APPENDLIMIT' || /too big|too large|TOOBIG|exceeds|larger than the maximum/i.test(`${e.responseText ?? ''} ${e.message ?? ''}`)) {
     return 'The target server refused the message because it is too large.';
   }
-  const said = (e.responseText ?? e.message ?? '').replace(/\s+/g, ' ').slice(0, 200);
+  // Dovecot appends its command timing ("(0.001 + 0.000 secs)"), which differs on every try.
+  const said = (e.responseText ?? e.message ?? '')
+    .replace(/\s*\(\d+(?:\.\d+)?(?: \+ \d+(?:\.\d+)?)* secs\)/, '')
+    .replace(/\s+/g, ' ')
+    .slice(0, 200);
   return `The target server refused the message${said ? `: ${said}` : '.'}`;
 }
 

@@ -291,7 +291,7 @@ describe('buildFolderPlan', () => {
     expect(targets(plan)).toEqual({ 'Sent Items': 'Sent', Sent: 'Sent (2)', 'Sent/2020': 'Sent (2).2020' });
     expect(plan.renamed).toEqual([
       { sourcePath: 'Sent Items', targetPath: 'Sent', reason: "'Sent Items' goes into the target's Sent folder 'Sent'." },
-      { sourcePath: 'Sent', targetPath: 'Sent (2)', reason: '"Sent" is already the target of "Sent Items"' },
+      { sourcePath: 'Sent', targetPath: 'Sent (2)', reason: "'Sent' is called 'Sent (2)' on the target: 'Sent' is already the target of 'Sent Items'." },
     ]);
   });
 

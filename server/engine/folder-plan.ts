@@ -439,7 +439,7 @@ export function buildFolderPlan(
       // "INBOX (2)" must stay inside the target's namespace.
       const base = isInbox(natural) ? `${normalizedPrefix(targetNs)}INBOX` : natural;
       for (let n = 2; owners.has(targetPath); n++) targetPath = `${base} (${n})`;
-      renamed.push({ sourcePath: entry.folder.path, targetPath, reason: `"${natural}" is already the target of "${owner}"` });
+      renamed.push({ sourcePath: entry.folder.path, targetPath, reason: `'${entry.folder.path}' is called '${targetPath}' on the target: '${natural}' is already the target of '${owner}'.` });
     } else if (entry.specialTarget !== undefined) {
       if (targetPath !== mapFolderPath(entry.folder.path, sourceNs, targetNs) && entry.specialUse !== null && isMailSpecialUse(entry.specialUse)) {
         renamed.push({ sourcePath: entry.folder.path, targetPath, reason: `'${entry.folder.path}' goes into the target's ${ROLE_NAMES[entry.specialUse]} folder '${targetPath}'.` });
@@ -450,7 +450,7 @@ export function buildFolderPlan(
         renamed.push({
           sourcePath: entry.folder.path,
           targetPath,
-          reason: `the name contains "${targetNs.delimiter}", the target's hierarchy delimiter; replaced by a look-alike so it does not create subfolders`,
+          reason: `'${entry.folder.path}' is called '${targetPath}' on the target: the name contains "${targetNs.delimiter}", the target's hierarchy delimiter, replaced by a look-alike so that it does not make subfolders.`,
         });
       }
     }
