@@ -175,9 +175,12 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
 
   // Per-server connection limits across all workers; without a slot, try again shortly.
   const ttl = Math.ceil(deps.timeBudgetMs / 1000) + 300;
-  // Per folder at once a raw reading connection and, where identities or flag changes are read, an imapflow one.
-  const sourceLease = await acquireLease(db, source.server.host, 2 * FOLDERS_AT_ONCE, ttl, deps.connectionsPerHost);
-  const targetLease = sourceLease ? await acquireLease(db, target.server.host, FOLDERS_AT_ONCE + APPEND_CONNECTIONS + 1, ttl, deps.connectionsPerHost) : null;
+  // Source: per folder at once a raw reading and an imapflow connection, and one for planning
+  // (or for reading All Mail's neighbours). Target: per folder an imapflow and an appending
+  // connection, one for planning, and the reader that checks the target's folders at both
+  // ends of the pass.
+  const sourceLease = await acquireLease(db, source.server.host, 2 * FOLDERS_AT_ONCE + 1, ttl, deps.connectionsPerHost);
+  const targetLease = sourceLease ? await acquireLease(db, target.server.host, FOLDERS_AT_ONCE + APPEND_CONNECTIONS + 2, ttl, deps.connectionsPerHost) : null;
   if (!sourceLease || !targetLease) {
     if (sourceLease) await releaseLease(db, sourceLease);
     await enqueueJob(db, job, { migrationId }, { runAt: new Date(Date.now() + 30_000), jobKey: migrationJobKey(migrationId) });
