@@ -1,6 +1,7 @@
 import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectImap } from '@/server/accounts/imap/imap-connector';
+import { imapflowAppender } from '@/server/engine/appender-pool';
 import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
 import { parseHostRules } from '@/server/accounts/network/host-rules';
 import { connectBodyFetcher, type BodyFetcher } from '@/server/engine/body-fetcher';
@@ -8,6 +9,7 @@ import { AppendRejectedError, connectPipelinedAppender, type Appender } from '@/
 import { RawFolderSession } from '@/server/engine/raw-folders';
 import { openRawImap } from '@/server/engine/raw-imap';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
+import { startImapServer, type ImapTestServer } from './helpers/imap-server';
 import { makeMessage } from './helpers/mailbox';
 import { atomMailboxArguments, startWireProxy, type WireProxy } from './helpers/wire-proxy';
 
@@ -311,5 +313,100 @@ describe('IMAP protocol for servers other than Dovecot', () => {
       process.off('warning', onWarning);
       connection.end();
     }
+  });
+});
+
+/** What each real server refuses of NAMES (Cyrus: `" % ; < > \\ ^ { | }`; Courier: names outside the BMP). */
+const REFUSED: Record<'cyrus' | 'courier', RegExp> = { cyrus: /["%;<>\\^{|}!]/, courier: /\p{Extended_Pictographic}/u };
+
+describe.each(['cyrus', 'courier'] as const)('IMAP protocol on %s', (kind) => {
+  let server: ImapTestServer;
+  let count = 0;
+  const addUser = async () => {
+    const username = `proto${++count}`;
+    await server.addUser({ username, password });
+    return username;
+  };
+
+  beforeAll(async () => {
+    server = await startImapServer(kind, { users: [] });
+  });
+  afterAll(async () => server?.stop());
+
+  it('creates, selects, reads and appends to every name it takes, named quoted by both kinds of connection', async () => {
+    const user = await addUser();
+    const proxy = await startWireProxy({ targetPort: server.port });
+    const at = endpoint(proxy.port, user);
+    const names = NAMES.map((name) => `${server.personalPrefix}${name}`);
+    let flow: ImapFlow | null = null;
+    try {
+      const folders = (await RawFolderSession.open(at))!;
+      const created: string[] = [];
+      for (const name of names) if ((await folders.mailboxCreate(name).catch(() => null))?.created) created.push(name);
+      expect(created).toEqual(names.filter((name) => !REFUSED[kind].test(name.slice(server.personalPrefix.length))));
+      expect(created).toContain(`${server.personalPrefix}Tilde~Name`);
+      expect((await folders.list()).map((f) => f.path)).toEqual(expect.arrayContaining(created));
+      // Courier's SELECT names no UIDNEXT: it comes from STATUS, so no folder is left to imapflow.
+      expect([...(await folders.selectMany(created)).entries()].map(([path, m]) => [path, m.uidNext])).toEqual(created.map((path) => [path, 1]));
+      folders.close();
+
+      const appender = (await connectPipelinedAppender(at))!;
+      // An 8-bit header: Courier answers with an untagged [ALERT], which is no refusal.
+      const eightBit = Buffer.from('From: a@example.test\r\nSubject: Gr\xfc\xdfe\r\n\r\nbody\r\n', 'latin1');
+      const results = await Promise.all(created.flatMap((name) => [appender.append(name, [Buffer.from(makeMessage({ subject: name }))], ['\\Seen']), appender.append(name, [eightBit], [])]));
+      expect(results).toEqual(created.flatMap(() => [1, 2]));
+      await appender.close();
+
+      const fetcher = (await connectBodyFetcher(at))!;
+      const statuses = await fetcher.statuses(created);
+      expect(created.map((name) => statuses.get(name)?.exists)).toEqual(created.map(() => 2));
+      const scanned = await fetcher.scanMany(created.map((path) => ({ path, from: 1 })));
+      expect(created.map((name) => scanned.get(name)?.sizes.length)).toEqual(created.map(() => 2));
+      await fetcher.close();
+
+      flow = await connectImap(at);
+      expect((await flow.list()).map((f) => f.path)).toEqual(expect.arrayContaining(created));
+      const flowAppender = imapflowAppender(flow);
+      for (const name of created) {
+        expect(await flow.status(name, { messages: true })).toMatchObject({ messages: 2 });
+        expect((await flow.mailboxOpen(name)).exists).toBe(2);
+        // Open read-only, as the engine's source sessions are: the append still goes in.
+        expect((await flow.mailboxOpen(name, { readOnly: true })).exists).toBe(2);
+        await flowAppender.append(name, [Buffer.from(makeMessage())], [], undefined);
+        expect(await flow.status(name, { messages: true })).toMatchObject({ messages: 3 });
+      }
+    } finally {
+      await flow?.logout().catch(() => flow?.close());
+      await proxy.stop();
+    }
+    expect(atomNames(proxy)).toEqual([]);
+    expect(proxy.violations).toEqual([]);
+    expect(proxy.commands().filter((c) => /ENABLE/i.test(c) && /UTF8/i.test(c))).toEqual([]);
+    expect(proxy.commands().filter((c) => / (UNSELECT|EXPUNGE)\b/i.test(c))).toEqual([]);
+  });
+
+  it('appends many messages in one pass, refusing only what the server refuses', async () => {
+    const user = await addUser();
+    const proxy = await startWireProxy({ targetPort: server.port });
+    let flow: ImapFlow | null = null;
+    const inbox = 'INBOX';
+    try {
+      const appender = (await connectPipelinedAppender(endpoint(proxy.port, user)))!;
+      const bodies = Array.from({ length: 150 }, (_, i) => Buffer.from(makeMessage({ subject: `bulk ${i}`, bodyBytes: 100 + ((i * 977) % 9000) })));
+      bodies[20] = Buffer.alloc(0);
+      const results = await Promise.allSettled(bodies.map((body, i) => appender.append(i === 40 ? `${server.personalPrefix}No such folder` : inbox, [body], [])));
+      await appender.close();
+      const refused = results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+      // Cyrus refuses an empty message; Courier stores it.
+      expect(refused).toEqual(kind === 'cyrus' ? [20, 40] : [40]);
+      flow = await connectImap(endpoint(server.port, user));
+      expect(await flow.status(inbox, { messages: true })).toMatchObject({ messages: 150 - refused.length });
+    } finally {
+      await flow?.logout().catch(() => flow?.close());
+      await proxy.stop();
+    }
+    expect(proxy.violations).toEqual([]);
+    // Courier announces no LITERAL+: every literal waited for its continuation.
+    if (kind === 'courier') expect(proxy.commands().filter((c) => /\{\d+\+\}/.test(c))).toEqual([]);
   });
 });

@@ -15,6 +15,11 @@ export function imapflowAppender(client: ImapFlow): Appender {
     },
     heldBytes: 0,
     append: async (path, content, flags, internalDate) => {
+      // Courier refuses APPEND into the mailbox the session has EXAMINEd ("Current box is
+      // selected READ-ONLY"). CLOSE after EXAMINE removes nothing (RFC 3501 §6.4.2), and Courier
+      // has no UNSELECT. A SELECTed folder stays open: CLOSE there would expunge.
+      const open = client.mailbox;
+      if (open && open.readOnly && open.path === path) await client.mailboxClose();
       const result = await client.append(path, content.length === 1 ? content[0]! : Buffer.concat(content), flags, internalDate);
       return result && typeof result.uid === 'number' ? result.uid : null;
     },

@@ -97,6 +97,9 @@ interface Announced {
   mayGroup: boolean;
 }
 
+/** A continuation this long after the answer before it was held back by the server's Nagle (see noteContinuation). */
+const STALL_MS = 20;
+
 /** RFC 7888 LITERAL-: non-synchronizing literals up to this size. */
 const LITERAL_MINUS_BYTES = 4096;
 
@@ -115,6 +118,11 @@ class PipelinedAppender implements Appender {
   private readonly outbox: { member: Member; mayGroup: boolean }[] = [];
   /** The literal waiting for its continuation: nothing else may be written meanwhile. */
   private announced: Announced | null = null;
+  /** When the command before the announced one was answered (see noteContinuation). */
+  private answeredWhileAnnounced: number | null = null;
+  private stalls = 0;
+  /** A new command waits for the answer to the one before (see noteContinuation). */
+  private waitsForAnswers = false;
 
   constructor(
     private readonly connection: RawImapConnection,
@@ -157,6 +165,7 @@ class PipelinedAppender implements Appender {
     const group = this.pending.get(match[1]!);
     if (!group) return;
     this.pending.delete(match[1]!);
+    if (this.announced && this.announced.group !== group) this.answeredWhileAnnounced = performance.now();
     if (this.announced?.group === group) {
       // Refused instead of a continuation: the literal's bytes are not sent and the command is
       // over, so no CRLF ends it either.
@@ -191,6 +200,7 @@ class PipelinedAppender implements Appender {
     const announced = this.announced;
     if (!announced) return;
     this.announced = null;
+    this.noteContinuation();
     if (!this.connection.closed) {
       const socket = this.connection.socket;
       socket.cork();
@@ -203,7 +213,7 @@ class PipelinedAppender implements Appender {
 
   /** Sends what waits in the outbox, up to the next literal that needs a continuation. */
   private pump() {
-    while (!this.announced && this.outbox.length > 0 && !this.connection.closed) {
+    while (!this.announced && this.outbox.length > 0 && !this.connection.closed && this.mayWrite(this.outbox[0]!.member, this.outbox[0]!.mayGroup)) {
       const { member, mayGroup } = this.outbox.shift()!;
       this.write(member, mayGroup);
     }
@@ -225,14 +235,40 @@ class PipelinedAppender implements Appender {
 
   /** Sends one message, or queues it behind a literal waiting for its continuation. */
   private send(member: Member, mayGroup: boolean) {
-    if (this.announced || this.outbox.length > 0) this.outbox.push({ member, mayGroup });
+    if (this.announced || this.outbox.length > 0 || !this.mayWrite(member, mayGroup)) this.outbox.push({ member, mayGroup });
     else this.write(member, mayGroup);
+  }
+
+  /** Whether the message joins the open MULTIAPPEND (else it starts a command of its own). */
+  private joins(group: Group | null, member: Member, mayGroup: boolean): group is Group {
+    return group !== null && !group.isClosing && mayGroup && group.path === member.path && group.members.length < GROUP_MESSAGES && group.bytes + member.size <= GROUP_BYTES;
+  }
+
+  /** Once the server stalls on pipelined commands, a new command waits for the answers before it. */
+  private mayWrite(member: Member, mayGroup: boolean): boolean {
+    return !this.waitsForAnswers || this.pending.size === 0 || this.joins(this.open, member, mayGroup);
+  }
+
+  /**
+   * Courier writes a tagged answer and the continuation of the command after it as two small
+   * segments without TCP_NODELAY: Nagle's algorithm holds the `+` until the answer is
+   * acknowledged, and this side, waiting for that `+`, acknowledges only when its delayed-ACK
+   * timer fires, 40 ms later; 23 messages per second instead of 500. When a continuation comes
+   * that late after the answer before it, twice, the connection stops sending a command before
+   * the previous one is answered: the next command then carries the acknowledgement, as
+   * imapflow's one-at-a-time commands do.
+   */
+  private noteContinuation() {
+    const answeredAt = this.answeredWhileAnnounced;
+    this.answeredWhileAnnounced = null;
+    if (answeredAt === null || performance.now() - answeredAt < STALL_MS) return;
+    if (++this.stalls >= 2) this.waitsForAnswers = true;
   }
 
   /** Writes one message: into the open MULTIAPPEND when it fits, else as a new command. */
   private write(member: Member, mayGroup: boolean) {
     let group = this.open;
-    if (group && (group.isClosing || !mayGroup || group.path !== member.path || group.members.length >= GROUP_MESSAGES || group.bytes + member.size > GROUP_BYTES)) {
+    if (group && !this.joins(group, member, mayGroup)) {
       this.close_(group);
       group = null;
     }

@@ -189,6 +189,7 @@ export class RawFolderSession implements FolderClient {
     const found = new Map<string, SelectedMailbox>();
     if (paths.length === 0) return found;
     const answers = await this.connection.commands(paths.map((path) => `SELECT ${quoteMailbox(path)}`));
+    const opened: { path: string; mailbox: SelectedMailbox }[] = [];
     answers.forEach((answer, i) => {
       if (answer.status !== 'OK') return;
       const mailbox: SelectedMailbox = { uidValidity: '', uidNext: 0, exists: 0, permanentFlags: new Set() };
@@ -203,9 +204,20 @@ export class RawFolderSession implements FolderClient {
         const exists = /^\* (\d+) EXISTS/i.exec(line);
         if (exists) mailbox.exists = Number(exists[1]);
       }
-      // Without UIDNEXT nothing safe is known about where appends begin: imapflow opens it later.
-      if (mailbox.uidValidity && mailbox.uidNext > 0) found.set(paths[i]!, mailbox);
+      if (mailbox.uidValidity) opened.push({ path: paths[i]!, mailbox });
     });
+    // Courier's SELECT names no UIDNEXT: STATUS does, all asked at once. Nothing appends to the
+    // folders while they are planned, so its answer is where this run's appends begin.
+    const withoutNext = opened.filter((entry) => entry.mailbox.uidNext === 0);
+    const statuses = withoutNext.length > 0 ? await this.connection.commands(withoutNext.map((entry) => `STATUS ${quoteMailbox(entry.path)} (UIDNEXT UIDVALIDITY)`)) : [];
+    statuses.forEach((answer, i) => {
+      const line = answer.untagged.find((untagged) => /^\* STATUS /i.test(untagged)) ?? '';
+      const uidNext = /\bUIDNEXT (\d+)/i.exec(line)?.[1];
+      const uidValidity = /\bUIDVALIDITY (\d+)/i.exec(line)?.[1];
+      if (answer.status === 'OK' && uidNext && uidValidity === withoutNext[i]!.mailbox.uidValidity) withoutNext[i]!.mailbox.uidNext = Number(uidNext);
+    });
+    // Without UIDNEXT nothing safe is known about where appends begin: imapflow opens it later.
+    for (const { path, mailbox } of opened) if (mailbox.uidNext > 0) found.set(path, mailbox);
     return found;
   }
 

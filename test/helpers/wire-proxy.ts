@@ -7,6 +7,9 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * tagged refusal). Optionally it re-encodes the server's LIST, LSUB and STATUS mailbox names
  * as literals, which RFC 9051 allows any server to do, so a client's literal handling meets a
  * real server's answers.
+ *
+ * It hides COMPRESS=DEFLATE from the capabilities the server announces (Cyrus offers it, and
+ * imapflow takes it): a compressed stream could not be read here.
  */
 export interface WireProxyOptions {
   targetPort: number;
@@ -134,6 +137,7 @@ export async function startWireProxy(options: WireProxyOptions): Promise<WirePro
           }
           events.push({ kind: 'answer', connection: id, text: line });
         }
+        if (!literal) line = line.replace(/ COMPRESS=DEFLATE\b/gi, '');
         if (options.namesAsLiterals && !literal) line = asLiteralName(line);
         out.push(Buffer.from(`${line}\r\n`, 'utf8'));
       }
