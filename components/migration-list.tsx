@@ -167,7 +167,7 @@ export function MigrationList({
                       <Link
                         href={list === 'finished' ? `/migrations/finished/${m.id}` : `/migrations/${m.id}`}
                         aria-label={`Details of the migration of ${m.source.email}`}
-                        className="rounded-md px-2.5 py-1.5 text-sm font-medium text-brand-700 transition hover:bg-brand-50 hover:text-brand-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+                        className="-ml-2.5 rounded-md px-2.5 py-1.5 text-sm font-medium text-brand-700 transition hover:bg-brand-50 md:ml-0 hover:text-brand-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
                       >
                         Details
                       </Link>
