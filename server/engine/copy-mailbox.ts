@@ -237,8 +237,26 @@ function folderReport(checkpoint: FolderCheckpoint, counted: FolderProgress | un
   };
 }
 
-function renamedOf(reports: readonly FolderReport[]): CopySummary['renamed'] {
-  return reports.flatMap((r) => (r.note ? [{ sourcePath: r.sourcePath, targetPath: r.targetPath, reason: r.note }] : []));
+function summaryOf(
+  snapshot: ProgressSnapshot,
+  reports: FolderReport[],
+  pass: { isComplete: boolean; folders: number; started: number; issues: CopyIssue[]; notices: CopyNotice[] },
+): CopySummary {
+  const { copiedMessages: copied, skippedMessages: skipped, failedMessages: failed } = snapshot;
+  return {
+    isComplete: pass.isComplete,
+    hasLoss: failed > 0 || pass.issues.length > 0,
+    folders: pass.folders,
+    messages: { total: copied + skipped + failed, copied, skipped, failed },
+    bytes: snapshot.copiedBytes,
+    seconds: (Date.now() - pass.started) / 1000,
+    issues: pass.issues,
+    folderReports: reports,
+    renamed: reports.flatMap((r) => (r.note ? [{ sourcePath: r.sourcePath, targetPath: r.targetPath, reason: r.note }] : [])),
+    notices: pass.notices,
+    gone: reports.reduce((n, r) => n + r.gone, 0),
+    progress: snapshot,
+  };
 }
 
 /**
@@ -397,21 +415,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const idleFolders = await foldersWithNothingToDo(early, known, targetStates, options.syncFlags ?? false);
       if (idleFolders !== null) {
         const snapshot = progress.flush();
-        const reports = [...known.values()].map((c) => folderReport(c, undefined));
-        return {
-          isComplete: true,
-          hasLoss: false,
-          folders: idleFolders,
-          messages: { total: 0, copied: 0, skipped: 0, failed: 0 },
-          bytes: 0,
-          seconds: (Date.now() - started) / 1000,
-          issues,
-          folderReports: reports,
-          renamed: renamedOf(reports),
-          notices,
-          gone: reports.reduce((n, r) => n + r.gone, 0),
-          progress: snapshot,
-        };
+        return summaryOf(snapshot, [...known.values()].map((c) => folderReport(c, undefined)), { isComplete: true, folders: idleFolders, started, issues, notices });
       }
     }
     // The raw source connection logs in beside the planning connections.
@@ -704,20 +708,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     }
     await options.state.recordNotices(notices);
     const reports = [...folders, ...refusedFolders].map((folder) => folderReport(latest.get(folder.sourcePath) ?? checkpointOf(folder), counted.get(folder.sourcePath), folder));
-    return {
-      isComplete,
-      hasLoss: snapshot.failedMessages > 0 || issues.length > 0,
-      folders: folders.length,
-      messages: { total: snapshot.copiedMessages + snapshot.skippedMessages + snapshot.failedMessages, copied: snapshot.copiedMessages, skipped: snapshot.skippedMessages, failed: snapshot.failedMessages },
-      bytes: snapshot.copiedBytes,
-      seconds: (Date.now() - started) / 1000,
-      issues,
-      folderReports: reports,
-      renamed: renamedOf(reports),
-      notices,
-      gone: reports.reduce((n, r) => n + r.gone, 0),
-      progress: snapshot,
-    };
+    return summaryOf(snapshot, reports, { isComplete, folders: folders.length, started, issues, notices });
   } catch (error) {
     if (error instanceof CopyError || error instanceof ConnectorError) throw error;
     throw new CopyError((error as Error).message ?? String(error), 'copy_failed', { cause: error });
