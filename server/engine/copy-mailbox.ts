@@ -144,17 +144,18 @@ const SELECTED_FRESH_MS = 30_000;
 async function foldersWithNothingToDo(
   reader: BodyFetcher,
   checkpoints: Map<string, FolderCheckpoint>,
-  targets: ReadonlyMap<string, MailboxInfo | null | undefined>,
+  targetStates: Promise<ReadonlyMap<string, MailboxInfo | null | undefined>>,
   syncFlags: boolean,
 ): Promise<number | null> {
-  // The target first: each folder must still be the one its checkpoint describes, holding
-  // what it held when the last pass ended.
+  // Both lists at once. Each target folder must still be the one its checkpoint describes,
+  // holding what it held when the last pass ended.
+  const [sourceList, targets] = await Promise.all([reader.listFolders({ withStatus: true }), targetStates]);
   for (const checkpoint of checkpoints.values()) {
     const target = targets.get(checkpoint.targetPath);
     if (!target || target.uidValidity !== checkpoint.targetUidValidity) return null;
     if (checkpoint.targetMessages === null || target.exists !== checkpoint.targetMessages || target.uidNext !== checkpoint.targetUidNext) return null;
   }
-  const listed = (await reader.listFolders({ withStatus: true })).filter((f) => !f.flags.has('\\noselect') && !f.flags.has('\\nonexistent'));
+  const listed = sourceList.filter((f) => !f.flags.has('\\noselect') && !f.flags.has('\\nonexistent'));
   if (listed.length !== checkpoints.size || listed.some((f) => !checkpoints.has(f.path))) return null;
   // Where the list did not bring them (no LIST-STATUS), one pipelined STATUS.
   const missing = listed.filter((f) => !f.status).map((f) => f.path);
@@ -410,9 +411,10 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const [early, targetReader] = await Promise.all([earlyReady, targetReaderReady]);
     if (early) bodyFetchers.add(early);
     if (targetReader) bodyFetchers.add(targetReader);
-    const targetStates = targetReader && known.size > 0 ? await folderStates(targetReader, [...known.values()].map((c) => c.targetPath)) : null;
-    if (early && targetStates) {
-      const idleFolders = await foldersWithNothingToDo(early, known, targetStates, options.syncFlags ?? false);
+    const targetStatesReady = targetReader && known.size > 0 ? folderStates(targetReader, [...known.values()].map((c) => c.targetPath)) : null;
+    targetStatesReady?.catch(() => undefined);
+    if (early && targetStatesReady) {
+      const idleFolders = await foldersWithNothingToDo(early, known, targetStatesReady, options.syncFlags ?? false);
       if (idleFolders !== null) {
         const snapshot = progress.flush();
         return summaryOf(snapshot, [...known.values()].map((c) => folderReport(c, undefined)), { isComplete: true, folders: idleFolders, started, issues, notices });
@@ -492,6 +494,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     // A checkpoint counts only where both folders are still the ones it describes (RFC 3501
     // 2.3.1.1: a new UIDVALIDITY voids every remembered UID); anything else is matched again by
     // identity, as a first pass into a non-empty folder is.
+    const targetStates = targetStatesReady ? await targetStatesReady : null;
     const voided = new Map<string, string>();
     for (const folder of folders) {
       const earlier = checkpoints.get(folder.sourcePath);
