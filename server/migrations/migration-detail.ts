@@ -1,22 +1,15 @@
 import type { Db } from '../db';
+import type { FolderReport } from '../engine/copy-mailbox';
 import { MigrationNotFoundError } from './errors';
 import { describeGone, folderLosses, isFolderNotCreated, statusLine } from './lifecycle';
 import { getMigration, type MigrationListItem } from './list-migrations';
 
-/** One folder of the migration: its counts over all passes, and why its target name differs. */
-export interface FolderResult {
-  sourcePath: string;
-  targetPath: string;
-  /** `copied + skipped + failed`: every source message the copy has dealt with. */
-  total: number;
-  copied: number;
-  skipped: number;
-  failed: number;
+/**
+ * One folder of the migration: the engine's per-folder counts (FolderReport), here summed over
+ * all passes, where `total` is every source message the copy has dealt with.
+ */
+export interface FolderResult extends FolderReport {
   bytesCopied: number;
-  /** Copied earlier, no longer in the target. */
-  gone: number;
-  /** "'Projekte 50%' is called 'Projekte 50_' on the target: …", else null. */
-  note: string | null;
   /** The folder itself was not copied ("could not be created"), else null. */
   problem: string | null;
 }
