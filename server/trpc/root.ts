@@ -4,6 +4,7 @@ import { adminRouter } from './routers/admin.router';
 import { hostedMailboxesRouter } from './routers/hosted-mailboxes.router';
 import { licenceKeysRouter } from './routers/licence-keys.router';
 import { licensingRouter } from './routers/licensing.router';
+import { massRouter } from './routers/mass.router';
 import { migrationsRouter } from './routers/migrations.router';
 import { organizationRouter } from './routers/organization.router';
 import { resellerRouter } from './routers/reseller.router';
@@ -20,6 +21,7 @@ export const appRouter = createTRPCRouter({
   licensing: licensingRouter,
   licenceKeys: licenceKeysRouter,
   migrations: migrationsRouter,
+  mass: massRouter,
   hostedMailboxes: hostedMailboxesRouter,
 });
 
