@@ -34,6 +34,8 @@ function hostOf(account: AccountInput): string {
   }
 }
 
+const accountKey = (account: AccountInput) => `check:account:${account.type}:${account.username.toLowerCase()}@${hostOf(account)}`;
+
 /**
  * Counts a check against the caller, each account and each remote host, in PostgreSQL so the
  * limits hold across processes: nobody can use the portal to hammer one server or guess one
@@ -42,13 +44,23 @@ function hostOf(account: AccountInput): string {
 export async function consumeCheckAllowance(db: Db, userId: string, accounts: AccountInput[]): Promise<void> {
   const keys: [string, RateLimitRule][] = [[`check:user:${userId}`, CHECK_LIMITS.perUser]];
   for (const account of accounts) {
-    keys.push([`check:account:${account.type}:${account.username.toLowerCase()}@${hostOf(account)}`, CHECK_LIMITS.perAccount]);
+    keys.push([accountKey(account), CHECK_LIMITS.perAccount]);
     keys.push([`check:host:${hostOf(account)}`, CHECK_LIMITS.perHost]);
   }
   const unique = [...new Map(keys).entries()];
   const states = await Promise.all(unique.map(([key, rule]) => hit(db, key, rule)));
   const limited = states.filter((s) => s.isLimited);
   if (limited.length > 0) throw new CheckRateLimitedError(Math.max(...limited.map((s) => s.retryAfterSeconds)));
+}
+
+/**
+ * The per-account allowance alone, shared with the single form's, for the records of a mass
+ * submission (server/migrations/mass/check-records.ts says why the other two do not apply).
+ * Null when the login may be tried; otherwise how long until it may.
+ */
+export async function consumeAccountAllowance(db: Db, account: AccountInput): Promise<{ retryAfterSeconds: number } | null> {
+  const state = await hit(db, accountKey(account), CHECK_LIMITS.perAccount);
+  return state.isLimited ? { retryAfterSeconds: state.retryAfterSeconds } : null;
 }
 
 /** The connectors' environment for accounts of one organization. */

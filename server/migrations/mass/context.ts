@@ -5,17 +5,27 @@ import { env } from '../../env';
 import { ACTIVE_STATES } from '../lifecycle';
 import type { ActivePair, MassCheckContext } from './types';
 
-/** The organization's active migrations as source/target addresses, for "already being migrated". */
+/**
+ * The organization's active migrations as source/target addresses, for "already being migrated",
+ * and the records of its submissions still being checked: they become migrations any moment.
+ */
 export async function activePairs(db: Db, organizationId: string): Promise<ActivePair[]> {
-  const rows = await db.migration.findMany({
-    where: { organizationId, state: { in: [...ACTIVE_STATES] } },
-    select: { accounts: { select: { side: true, email: true } } },
-  });
-  return rows.flatMap((row) => {
+  const [migrations, records] = await Promise.all([
+    db.migration.findMany({
+      where: { organizationId, state: { in: [...ACTIVE_STATES] } },
+      select: { accounts: { select: { side: true, email: true } } },
+    }),
+    db.massRecord.findMany({
+      where: { state: { in: ['pending', 'checking'] }, submission: { organizationId } },
+      select: { sourceEmail: true, targetEmail: true },
+    }),
+  ]);
+  const pairs = migrations.flatMap((row) => {
     const source = row.accounts.find((a) => a.side === 'source')?.email;
     const target = row.accounts.find((a) => a.side === 'target')?.email;
     return source && target ? [{ source, target }] : [];
   });
+  return [...pairs, ...records.map((r) => ({ source: r.sourceEmail, target: r.targetEmail }))];
 }
 
 /**

@@ -39,7 +39,11 @@ export const massRouter = createTRPCRouter({
       submitMassMigration(ctx.db, keyRing, { userId: ctx.user.id, organizationId: ctx.organizationId, ip: ctx.ip }, input.text, { zone: serverTimeZoneName() }),
     ),
   /** Progress and per-line outcome of one submission. */
-  status: commercialProcedure.input(massSubmissionIdSchema).query(({ ctx, input }) => massSubmissionStatus(ctx.db, ctx.organizationId, input.id)),
+  status: commercialProcedure.input(massSubmissionIdSchema).query(async ({ ctx, input }) => {
+    const status = await massSubmissionStatus(ctx.db, ctx.organizationId, input.id);
+    if (!status) throw new TRPCError({ code: 'NOT_FOUND', message: 'This mass submission does not exist.' });
+    return status;
+  }),
   /** The newest submission, so a reloaded page shows its report. */
   latest: commercialProcedure.query(({ ctx }) => latestMassSubmission(ctx.db, ctx.organizationId)),
 });
