@@ -2,8 +2,9 @@ import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { ConnectorError } from '../types';
+import { isPortPermitted, judgeAddress } from './address-policy';
 import { matchesHostRules, normalizeName, type HostRule } from './host-rules';
-import { classifyAddress, parseIpLiteral } from './ip-ranges';
+import { parseIpLiteral } from './ip-ranges';
 
 /**
  * What outgoing connections of the account connectors may reach. Customers type host names
@@ -75,8 +76,7 @@ export async function resolveTarget(
     throw new ConnectorError('blocked_host', `invalid port ${String(port)} for ${host}`);
   }
   // A port no rule names is refused before any DNS query reveals what we were asked to reach.
-  const isPortAllowed = policy.allowedPorts.includes(port);
-  if (!isPortAllowed && !policy.allow.some((rule) => rule.port === port)) {
+  if (!isPortPermitted(policy, port)) {
     throw new ConnectorError('blocked_host', `port ${port} is not allowed (host ${host})`);
   }
 
@@ -101,12 +101,11 @@ export async function resolveTarget(
       throw new ConnectorError('blocked_host', `${name} resolved to something that is not an address: ${answer.address}`);
     }
     const target = { host: name, address, port };
-    const isAllowRuleMatch = matchesHostRules(policy.allow, target);
-    const kind = classifyAddress(address);
-    if (kind !== 'public' && !isAllowRuleMatch) {
-      throw new ConnectorError('blocked_host', `${name} resolves to ${address} (${kind})`);
+    const verdict = judgeAddress(policy, target);
+    if (!verdict.ok && verdict.refused === 'address') {
+      throw new ConnectorError('blocked_host', `${name} resolves to ${address} (${verdict.kind})`);
     }
-    if (!isPortAllowed && !matchesHostRules(policy.allow.filter((rule) => rule.port === port), target)) continue;
+    if (!verdict.ok) continue;
     candidates.push({
       ...target,
       family: isIP(address.split('%')[0]!) === 6 ? 6 : 4,

@@ -1,6 +1,5 @@
-import { isIP, isIPv4, isIPv6 } from 'node:net';
-import { domainToASCII } from 'node:url';
 import { addressBytes, embeddedIpv4, inPrefix, parseIpLiteral } from './ip-ranges';
+import { domainToAscii, isIP, isIPv4, isIPv6 } from './ip-syntax';
 
 /**
  * One entry of MAILFERRY_ALLOWED_HOSTS or MAILFERRY_INSECURE_HOSTS. A name rule trusts
@@ -155,8 +154,8 @@ function parsePort(text: string): number | null {
 export function normalizeName(host: string): string | null {
   const trimmed = host.trim().replace(/\.$/, '');
   if (trimmed === '' || isIP(trimmed) !== 0) return null;
-  const ascii = domainToASCII(trimmed).toLowerCase();
-  // domainToASCII runs the URL host parser, which turns `1.2.3.0x10` into an IPv4 address.
+  const ascii = domainToAscii(trimmed).toLowerCase();
+  // domainToAscii runs the URL host parser, which turns `1.2.3.0x10` into an IPv4 address.
   if (ascii === '' || ascii.length > 253 || isIP(ascii) !== 0) return null;
   // Underscores appear in real internal names (e.g. _dmarc-style or Windows hosts).
   const label = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;

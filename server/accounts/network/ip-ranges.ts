@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from './ip-syntax';
 
 /**
  * Where an address points, as far as outgoing connections are concerned. Only `public` may be
@@ -92,8 +92,8 @@ export function parseIpLiteral(host: string): string | null {
     text = text.slice(1, -1);
     return isIPv6(text) ? formatIpv6(text) : null;
   }
-  // Every IPv6 address has a colon; the test spares the first call of Node's IPv6 pattern,
-  // which takes milliseconds to compile, for the usual names and IPv4 addresses.
+  // Every IPv6 address has a colon; the test spares the first call of the IPv6 pattern, which
+  // takes milliseconds to compile, for the usual names and IPv4 addresses.
   if (text.includes(':') && isIPv6(text)) return formatIpv6(text);
   const ipv4 = parseLegacyIpv4(text);
   return ipv4 ? ipv4.join('.') : null;
