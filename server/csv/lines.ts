@@ -51,8 +51,9 @@ function rowsOf(result: Papa.ParseResult<string[]>, count: number): CsvLineField
   for (const error of result.errors) {
     const row = error.row === undefined ? undefined : rows[error.row];
     const problem = QUOTE_PROBLEMS[error.code];
-    // An unclosed quote is the root of the other complaint papaparse adds for the same field.
-    if (row && problem && row.problem !== 'unclosed_quote') row.problem = problem;
+    // Text after a closing quotation mark reopens the field, which papaparse then also reports
+    // as unterminated: the first complaint is the one that names the cause.
+    if (row && problem && row.problem !== 'text_after_quote') row.problem = problem;
   }
   return rows;
 }

@@ -42,7 +42,7 @@ const MAX_SERVER = 500;
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T| +)(\d{1,2}):(\d{2})$/;
 const GERMAN_DATE = /^(\d{1,2})\.(\d{1,2})\.(\d{4}) +(\d{1,2}):(\d{2})$/;
-const SHOWABLE = /^[\w.:+ -]{1,40}$/;
+const SHOWABLE = /^[\w.:/+ -]{1,40}$/;
 
 const count = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, one: string, many: string) => `${count(n)} ${n === 1 ? one : many}`;
