@@ -353,6 +353,31 @@ describe('mass migration', () => {
     expect(await db.migration.count({ where: { organizationId: organization.id } })).toBe(2);
   });
 
+  it('logs in to a target shared by many records once, and stops guessing one mailbox with the per-account limit', async () => {
+    const { caller } = await commercialCustomer([25]);
+    // Twelve mailboxes merged into one target: twelve source logins and one target login.
+    const shared = nextPair().target;
+    const merged = Array.from({ length: 12 }, () => ({ source: nextPair().source, target: shared }));
+    const id = await submitted(caller, massText(merged));
+    const before = proxy.connections;
+    expect(await check(id)).toBe('done');
+    expect(proxy.connections - before).toBe(13);
+    expect(await caller.mass.status({ id })).toMatchObject({ created: 12, failed: 0 });
+
+    // Eleven other passwords for one mailbox: the eleventh try is not made.
+    const victim = nextPair().target;
+    const guesses = Array.from({ length: 11 }, (_, i) => ({ source: nextPair().source, target: victim, targetPassword: `guess ${i}` }));
+    const guessed = await submitted(caller, massText(guesses));
+    expect(await check(guessed)).toBe('done');
+    const lines = (await caller.mass.status({ id: guessed })).lines;
+    expect(lines.every((l) => l.state === 'failed' && l.failed === 'target')).toBe(true);
+    const reasons = lines.map((l) => (l.target?.ok === false ? l.target.reason : 'ok'));
+    expect(reasons.filter((r) => r === 'auth_failed')).toHaveLength(10);
+    const limited = lines.filter((l) => l.target?.ok === false && l.target.reason === 'rate_limited');
+    expect(limited).toHaveLength(1);
+    expect(limited[0]!.target).toEqual({ ok: false, reason: 'rate_limited', message: expect.stringMatching(/^Too many checks in a short time\. Try again in /) });
+  });
+
   it('fails one record with a plain message and gives its unit back when something unexpected goes wrong, and goes on with the others', async () => {
     const { organization, user, caller } = await commercialCustomer([5]);
     const id = await submitted(caller, massText([nextPair(), nextPair(), nextPair()]));

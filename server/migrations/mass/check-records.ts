@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { checkAccount, type AccountCheck, type CheckEnvironment } from '../../accounts/check';
 import { checkEnvironmentFor, consumeAccountAllowance } from '../../accounts/check-service';
 import { failureMessage } from '../../accounts/messages';
@@ -225,15 +226,34 @@ function openAccounts(ring: KeyRing, submissionId: string, row: RecordRow, seale
   };
 }
 
+/**
+ * Verdicts of this run by account and password (as a hash, in memory only): a target shared
+ * by many records (mailboxes merged into one) is logged in to once, not once per record.
+ */
+type VerdictCache = Map<string, Promise<MassSideVerdict>>;
+
+const cacheKey = (account: AccountInput) =>
+  createHash('sha256').update(JSON.stringify([account.type, account.email, account.username, account.server, account.password])).digest('base64url');
+
 /** One side's login, unless the account was tried too often (then the single form's answer). */
-async function checkSide(db: Db, account: AccountInput, environment: CheckEnvironment): Promise<MassSideVerdict> {
-  const limited = await consumeAccountAllowance(db, account);
-  if (limited) return { ok: false, reason: 'rate_limited', message: failureMessage('rate_limited', limited) };
-  return verdictOf(await checkAccount(account, environment));
+function checkSide(db: Db, account: AccountInput, environment: CheckEnvironment, cache: VerdictCache): Promise<MassSideVerdict> {
+  const key = cacheKey(account);
+  let verdict = cache.get(key);
+  if (!verdict) {
+    verdict = (async (): Promise<MassSideVerdict> => {
+      const limited = await consumeAccountAllowance(db, account);
+      if (limited) return { ok: false, reason: 'rate_limited', message: failureMessage('rate_limited', limited) };
+      return verdictOf(await checkAccount(account, environment));
+    })();
+    // A failure of the database is this record's, not a verdict to hand to the next one.
+    verdict.catch(() => cache.delete(key));
+    cache.set(key, verdict);
+  }
+  return verdict;
 }
 
 /** Checks one claimed record's two logins and ends it: created or failed, never left half. */
-async function checkRecord(db: Db, ring: KeyRing, submission: Submission, row: RecordRow, environment: CheckEnvironment): Promise<void> {
+async function checkRecord(db: Db, ring: KeyRing, submission: Submission, row: RecordRow, environment: CheckEnvironment, cache: VerdictCache): Promise<void> {
   try {
     const sealed = await claim(db, submission.id, row.line);
     if (!sealed) return;
@@ -245,7 +265,7 @@ async function checkRecord(db: Db, ring: KeyRing, submission: Submission, row: R
       await failRecord(db, submission, row, { failed: null, source: null, target: null, message: UNREADABLE_MESSAGE });
       return;
     }
-    const [source, target] = await Promise.all([checkSide(db, accounts.source, environment), checkSide(db, accounts.target, environment)]);
+    const [source, target] = await Promise.all([checkSide(db, accounts.source, environment, cache), checkSide(db, accounts.target, environment, cache)]);
     if (source.ok && target.ok) {
       await createRecord(db, ring, submission, row, accounts);
       return;
@@ -325,6 +345,7 @@ export async function checkMassRecords(db: Db, submissionId: string, options: Ch
   const waiting = rows.map((row) => ({ row, hosts: hostsOf(row, environment), notBefore: 0 }));
   const loginsOpen = new Map<string, number>();
   const running = new Set<Promise<void>>();
+  const cache: VerdictCache = new Map();
   let crashed: unknown = null;
   const fitsHere = (hosts: Map<string, number>) => {
     for (const [host, n] of hosts) if ((loginsOpen.get(host) ?? 0) + n > Math.max(loginsPerHost, n)) return false;
@@ -356,7 +377,7 @@ export async function checkMassRecords(db: Db, submissionId: string, options: Ch
         continue;
       }
       waiting.splice(index, 1);
-      const task: Promise<void> = checkRecord(db, options.ring, submission, next.row, environment)
+      const task: Promise<void> = checkRecord(db, options.ring, submission, next.row, environment, cache)
         .catch((error: unknown) => {
           crashed ??= error;
         })
