@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { JobHelpers } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failureMessage } from '@/server/accounts/messages';
 import { keyRing } from '@/server/crypto/runtime';
@@ -13,6 +14,7 @@ import { checkMassRecords, LOGINS_PER_HOST } from '@/server/migrations/mass/chec
 import { massSubmissionJobKey } from '@/server/migrations/mass/jobs';
 import type { MassSubmissionStatus } from '@/server/migrations/mass/submission-types';
 import { MASS_HEADER } from '@/server/migrations/mass/types';
+import { tasks } from '@/workers/runner';
 import { startCountingProxy, type CountingProxy } from './helpers/counting-proxy';
 import { seedOrganization, testDb } from './helpers/database';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
@@ -376,6 +378,15 @@ describe('mass migration', () => {
     const limited = lines.filter((l) => l.target?.ok === false && l.target.reason === 'rate_limited');
     expect(limited).toHaveLength(1);
     expect(limited[0]!.target).toEqual({ ok: false, reason: 'rate_limited', message: expect.stringMatching(/^Too many checks in a short time\. Try again in /) });
+  });
+
+  it('is checked by the worker task registered for its job', async () => {
+    const { caller } = await commercialCustomer([5]);
+    const id = await submitted(caller, massText([nextPair()]));
+    const implementation = tasks.find((t) => t.name === 'mass_submission__check');
+    expect(implementation).toBeDefined();
+    await implementation!.task(db)({ submissionId: id }, { job: { id: 'test' } } as unknown as JobHelpers);
+    expect(await caller.mass.status({ id })).toMatchObject({ state: 'done', created: 1 });
   });
 
   it('fails one record with a plain message and gives its unit back when something unexpected goes wrong, and goes on with the others', async () => {
