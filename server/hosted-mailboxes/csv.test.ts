@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHostedMailboxCsv, splitCsvLine } from './csv';
+import { parseHostedMailboxCsv } from './csv';
 import { countImportLines, importCsvSchema, MAX_IMPORT_LINES } from './schemas';
 
 describe('hosted mailbox CSV', () => {
@@ -69,9 +69,26 @@ describe('hosted mailbox CSV', () => {
     expect(parseHostedMailboxCsv('a@contoso.example;a@contoso.example;;imap').errors[0]).toMatchObject({ field: 'server', message: 'The server address is missing.' });
   });
 
-  it('splits quoted fields and refuses an unclosed quote', () => {
-    expect(splitCsvLine('"a;b";c', ';')).toEqual(['a;b', 'c']);
-    expect(splitCsvLine('a,"b', ',')).toBeNull();
+  it('reads quoted fields and refuses an unclosed quote or text after a closing one, on that line only', () => {
+    const result = parseHostedMailboxCsv(
+      [
+        '"h@example.com";"H; ""Hank""";"mx.example.com"',
+        'c@example.com;"open;mx.example.com',
+        'd@example.com;"d"x;mx.example.com',
+        'e@example.com;e;mx.example.com',
+      ].join('\n'),
+    );
+    expect(result.rows.map((r) => [r.line, r.mailbox.username])).toEqual([
+      [1, 'H; "Hank"'],
+      [4, 'e'],
+    ]);
+    expect(result.errors).toEqual([
+      { line: 2, field: 'line', message: 'A quotation mark (") is opened but not closed.' },
+      { line: 3, field: 'line', message: expect.stringMatching(/must end with its closing quotation mark/) },
+    ]);
+    const comma = parseHostedMailboxCsv('f@example.com,"F, Frank",mx.example.com\ng@example.com,"g');
+    expect(comma.rows.map((r) => r.mailbox.username)).toEqual(['F, Frank']);
+    expect(comma.errors).toEqual([{ line: 2, field: 'line', message: 'A quotation mark (") is opened but not closed.' }]);
   });
 
   it('limits an import to 5,000 lines with a message that says what to do', () => {

@@ -1,4 +1,5 @@
 import { ACCOUNT_TYPES } from '../accounts/types';
+import { isBlankOrComment, readCsvLine, readCsvLines, splitLines, type CsvDelimiter, type CsvQuoteProblem } from '../csv/lines';
 import {
   hostedMailboxFields,
   hostedMailboxSchema,
@@ -24,47 +25,17 @@ export interface ParsedImport {
 const REQUIRED: HostedMailboxField[] = ['email', 'username', 'server'];
 const FORMAT = 'email;username;server;type';
 
-/** Splits one line at `separator`, honouring "quoted" fields with "" for a quotation mark. */
-export function splitCsvLine(text: string, separator: ';' | ','): string[] | null {
-  const fields: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  while (i < text.length) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (char === '"') quoted = false;
-      else field += char;
-      i++;
-      continue;
-    }
-    if (char === '"' && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (char === separator) {
-      fields.push(field);
-      field = '';
-    } else {
-      field += char;
-    }
-    i++;
-  }
-  if (quoted) return null;
-  fields.push(field);
-  return fields;
-}
-
 /** Semicolons unless the first line uses only commas (a spreadsheet's "CSV" export). */
-function separatorOf(firstLine: string): ';' | ',' {
-  const semicolons = splitCsvLine(firstLine, ';')?.length ?? 1;
-  const commas = splitCsvLine(firstLine, ',')?.length ?? 1;
+function separatorOf(firstLine: string): CsvDelimiter {
+  const semicolons = readCsvLine(firstLine, ';').fields.length;
+  const commas = readCsvLine(firstLine, ',').fields.length;
   return semicolons === 1 && commas > 1 ? ',' : ';';
 }
+
+const QUOTE_MESSAGES: Record<CsvQuoteProblem, string> = {
+  unclosed_quote: 'A quotation mark (") is opened but not closed.',
+  text_after_quote: 'A field in quotation marks must end with its closing quotation mark, right before the next separator; a " inside it is written twice ("").',
+};
 
 const headerNames: Record<string, HostedMailboxField> = {
   email: 'email',
@@ -133,27 +104,30 @@ function messageFor(field: HostedMailboxField, value: string, schemaMessage: str
 }
 
 export function parseHostedMailboxCsv(input: string): ParsedImport {
-  const physical = input.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  const physical = splitLines(input);
   const rows: ParsedImport['rows'] = [];
   const errors: ImportLineError[] = [];
   const firstLineOf = new Map<string, number>();
-  let separator: ';' | ',' | null = null;
   let columns: HostedMailboxField[] = ['email', 'username', 'server', 'type'];
   let hasHeader = false;
   let lines = 0;
 
-  for (const [index, text] of physical.entries()) {
-    const line = index + 1;
-    if (!text.trim() || text.trimStart().startsWith('#')) continue;
-    const firstContentLine = separator === null;
-    separator ??= separatorOf(text);
-    const fields = splitCsvLine(text, separator);
-    if (!fields) {
+  const content = physical.flatMap((text, index) => (isBlankOrComment(text) ? [] : [{ text, line: index + 1 }]));
+  if (content.length === 0) return { lines, rows, errors };
+  const separator = separatorOf(content[0]!.text);
+  const parsedLines = readCsvLines(
+    content.map((c) => c.text),
+    separator,
+  );
+
+  for (const [index, { line }] of content.entries()) {
+    const { fields, problem } = parsedLines[index]!;
+    if (problem) {
       lines++;
-      errors.push({ line, field: 'line', message: 'A quotation mark (") is opened but not closed.' });
+      errors.push({ line, field: 'line', message: QUOTE_MESSAGES[problem] });
       continue;
     }
-    if (firstContentLine && isHeader(fields)) {
+    if (index === 0 && isHeader(fields)) {
       const header = readHeader(fields);
       if ('error' in header) {
         // Without knowing the columns no line can be read: report the header only.
