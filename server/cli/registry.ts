@@ -10,6 +10,7 @@ export const commands: CommandSpec[] = [
   { name: 'check', load: async () => (await import('./check-command')).checkCommand },
   { name: 'copy', load: async () => (await import('./copy-command')).copyCommand },
   { name: 'keys', load: async () => (await import('./keys-command')).keysCommand },
+  { name: 'mass', load: async () => (await import('./mass-command')).massCommand },
   { name: 'migrate', load: async () => (await import('./admin-commands')).migrateCommand },
   { name: 'reseal', load: async () => (await import('./admin-commands')).resealCommand },
   { name: 'set-password', load: async () => (await import('./admin-commands')).setPasswordCommand },
