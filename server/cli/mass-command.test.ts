@@ -164,7 +164,7 @@ describe('ferry mass check', () => {
   it('runs as `npm run ferry -- mass check FILE --json` with only the JSON on standard output', async () => {
     const list = await file('spawned.csv', `${row('a@example.com', 'a@example.net')}\n${row('a@example.com', 'a@example.net')}\n`);
     const child = spawn(process.execPath, [path.resolve('scripts/ferry.mjs'), 'mass', 'check', list, '--json'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, MAILFERRY_TIMEZONE: 'Europe/Berlin' },
+      env: { ...process.env, MAILFERRY_TIMEZONE: 'Europe/Berlin', MAILFERRY_ALLOWED_HOSTS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
