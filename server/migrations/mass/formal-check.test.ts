@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ALLOWED_PORTS } from '../../accounts/network/host-policy';
 import { migrationInputSchema } from '../schemas';
@@ -393,6 +394,27 @@ describe('formal check: duplicates', () => {
       ['invalid', null],
       ['ok', null],
     ]);
+  });
+});
+
+describe('formal check: runs in the browser', () => {
+  it('bundles for the browser without any Node module, server-only code or the whole of zod', async () => {
+    const { build } = await import('esbuild');
+    const result = await build({
+      entryPoints: [path.join(import.meta.dirname, 'formal-check.ts'), path.join(import.meta.dirname, 'example.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      outdir: 'out',
+      minify: true,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.filter((input) => /^node:|server\/(env|db|logger|crypto)|network\/host-policy/.test(input))).toEqual([]);
+    expect(inputs).toContain('node_modules/papaparse/papaparse.min.js');
+    expect(result.outputFiles.reduce((n, f) => n + f.contents.length, 0)).toBeLessThan(120_000);
   });
 });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { regexes } from 'zod';
 import { isPortPermitted, isPortPermittedForName, judgeAddress, type AddressPolicy } from '../../accounts/network/address-policy';
 import { parseHostRules } from '../../accounts/network/host-rules';
 import { parseIpLiteral, type AddressClass } from '../../accounts/network/ip-ranges';
@@ -34,7 +34,7 @@ const STARTS_NOW_NOTE = 'The start is not in the future: the migration starts as
 
 // The limits and the email pattern of accountSchema (server/accounts/schemas.ts), so that an
 // accepted record also passes it.
-const EMAIL = z.regexes.email;
+const EMAIL = regexes.email;
 const MAX_EMAIL = 254;
 const MAX_USERNAME = 320;
 const MAX_PASSWORD = 1024;
