@@ -27,7 +27,8 @@ export type SubmitResult =
 // Only the verdict: the check's protocol reports (folders, capabilities) stay on the server.
 const verdict = (check: AccountCheck): SideCheck => (check.ok ? { ok: true } : { ok: false, reason: check.reason, message: check.message });
 
-const failedMessage = { source: 'The source account could not be used.', target: 'The target account could not be used.', both: 'Neither account could be used.' } as const;
+/** The sentence for a pair whose logins did not both work, by the side that failed. */
+export const FAILED_CHECK_MESSAGE = { source: 'The source account could not be used.', target: 'The target account could not be used.', both: 'Neither account could be used.' } as const;
 
 /**
  * A customer's new migration: the dates resolved in the server's time zone, both logins
@@ -59,7 +60,7 @@ export async function submitMigration(
       details: { failed, source: check.source.ok ? 'ok' : check.source.reason, target: check.target.ok ? 'ok' : check.target.reason },
       ip: caller.ip,
     });
-    return { ok: false, failed, source: verdict(check.source), target: verdict(check.target), message: failedMessage[failed] };
+    return { ok: false, failed, source: verdict(check.source), target: verdict(check.target), message: FAILED_CHECK_MESSAGE[failed] };
   }
 
   const keys = await ring();

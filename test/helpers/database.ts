@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { hashPassword } from '@/server/auth/password';
+import { migrateDatabase } from '@/server/database/migrate';
 import { createDb, type Db } from '@/server/db';
 import type { TenantScope } from '@/server/organizations/tenant-scope';
 
@@ -63,4 +64,28 @@ export async function seedOrganization(db: Db, kind: 'reseller' | 'customer', re
   const user = await seedUser(db, kind, organization.id);
   const scope: TenantScope = { role: kind, organizationId: organization.id };
   return { organization, user, scope };
+}
+
+/**
+ * A migrated database of the file's own (job queue included), for tests whose jobs must not be
+ * taken by the workers other test files start on the shared database meanwhile.
+ */
+export function isolatedDb(): { db(): Db } {
+  let client: Db | undefined;
+  let database: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  beforeAll(async () => {
+    database = await freshDatabase();
+    await migrateDatabase(database.url);
+    client = createDb(database.url);
+  });
+  afterAll(async () => {
+    await client?.$disconnect();
+    await database?.drop();
+  });
+  return {
+    db() {
+      if (!client) throw new Error('the isolated database is ready only inside the tests');
+      return client;
+    },
+  };
 }

@@ -15,6 +15,7 @@ import { inTransaction, type Tx } from '../../licensing/transaction';
 import { createLogger } from '../../logger';
 import { acquireLease, releaseLease } from '../connection-leases';
 import { createMigration } from '../create-migration';
+import { FAILED_CHECK_MESSAGE } from '../submit-migration';
 import { massSubmissionCheckJob, massSubmissionJobKey } from './jobs';
 import type { MassSideVerdict } from './submission-types';
 import { massPasswordContext } from './submit';
@@ -46,8 +47,6 @@ const FULL_HOST_RETRY_MS = 1_000;
 // A check gives up after 20 s per side; the lease outlives it by a margin and then frees itself.
 const LEASE_TTL_SECONDS = 80;
 
-/** The single form's sentence for a record whose logins failed (server/migrations/submit-migration.ts). */
-const FAILED_MESSAGE = { source: 'The source account could not be used.', target: 'The target account could not be used.', both: 'Neither account could be used.' } as const;
 const UNREADABLE_MESSAGE = 'The passwords of this line cannot be read on this installation. Please submit the line again.';
 const UNEXPECTED_MESSAGE = 'This line could not be checked because of a problem on our side. Please submit it again.';
 
@@ -271,7 +270,7 @@ async function checkRecord(db: Db, ring: KeyRing, submission: Submission, row: R
       return;
     }
     const failed = !source.ok && !target.ok ? 'both' : !source.ok ? 'source' : 'target';
-    await failRecord(db, submission, row, { failed, source, target, message: FAILED_MESSAGE[failed] });
+    await failRecord(db, submission, row, { failed, source, target, message: FAILED_CHECK_MESSAGE[failed] });
   } catch (error) {
     // One record's trouble never stops the others; its unit comes back. If even that fails
     // (the database is gone), the job fails and its next attempt finds the record `checking`.
