@@ -3,6 +3,7 @@
  * server runs the same function): median, fastest and slowest of several runs, against the
  * target of 150 ms. `generateMassList` is the list the other mass benchmarks can reuse.
  */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_ALLOWED_PORTS } from '@/server/accounts/network/host-policy';
 import { formalCheck } from '@/server/migrations/mass/formal-check';
@@ -140,5 +141,7 @@ export async function run(): Promise<string[]> {
     );
     if (label === 'shared dates') lines.push(`formal check, first call in a fresh process: ${fmt(cold)}`);
   }
+  // Other work on the machine stretches the slowest runs; the load says how much there was.
+  lines.push(`machine: ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(2)} (1 min)`);
   return lines;
 }
