@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseServer, ServerAddressError } from '../accounts/server-address';
 import { ACCOUNT_TYPES, type AccountType } from '../accounts/types';
+import { isBlankOrComment, splitLines } from '../csv/lines';
 
 /** Shared by the admin page and the procedures; keep this file free of server-only imports. */
 export const MAX_IMPORT_LINES = 5_000;
@@ -58,8 +59,8 @@ const HEADER_LINE = /^\s*"?(e-?mail|email address|mail)"?\s*[;,]/i;
 export function countImportLines(text: string): number {
   let count = 0;
   let first = true;
-  for (const line of text.split(/\r\n|\n|\r/)) {
-    if (!line.trim() || line.trimStart().startsWith('#')) continue;
+  for (const line of splitLines(text)) {
+    if (isBlankOrComment(line)) continue;
     if (!(first && HEADER_LINE.test(line))) count++;
     first = false;
   }
