@@ -1,10 +1,12 @@
 import type { Db } from '../db';
 import { env } from '../env';
+import type { Role } from '../generated/prisma/enums';
 import { keyRing } from '../crypto/runtime';
 import { UnsealError } from '../crypto/seal';
 import { createLogger } from '../logger';
 import { hit, type RateLimitRule } from '../rate-limit/rate-limit';
 import { checkAccountPair, microsoftEndpoints, type CheckEnvironment, type PairCheck } from './check';
+import { audienceOf } from './messages';
 import { loadMicrosoft365Credentials } from './microsoft365-connection';
 import { loadNetworkPolicy } from './network-settings';
 import type { AccountInput } from './schemas';
@@ -81,10 +83,14 @@ export async function checkEnvironmentFor(db: Db, organizationId: string, needsM
 
 export async function checkPairForOrganization(
   db: Db,
-  caller: { userId: string; organizationId: string },
+  /** `role` picks the wording of failure messages: an admin is told what to allow, everyone else what to do. */
+  caller: { userId: string; organizationId: string; role?: Role },
   input: { source: AccountInput; target: AccountInput },
 ): Promise<PairCheck> {
   await consumeCheckAllowance(db, caller.userId, [input.source, input.target]);
-  const environment = await checkEnvironmentFor(db, caller.organizationId, input.source.type === 'office365' || input.target.type === 'office365');
+  const environment = {
+    ...(await checkEnvironmentFor(db, caller.organizationId, input.source.type === 'office365' || input.target.type === 'office365')),
+    audience: audienceOf(caller.role),
+  };
   return checkAccountPair(input.source, input.target, { source: environment, target: environment });
 }

@@ -6,7 +6,7 @@ import { checkImap } from './imap/imap-connector';
 import { acquireAppToken } from './m365/oauth';
 import { checkGraphMailbox } from './m365/graph';
 import { imapOAuthFailure, xoauth2Options } from './m365/imap-oauth';
-import { failureMessage } from './messages';
+import { failureMessage, type MessageAudience } from './messages';
 import type { Microsoft365Credentials } from './microsoft365-connection';
 import type { Lookup, NetworkPolicy } from './network/host-policy';
 import { createPinnedFetch } from './network/pinned-fetch';
@@ -37,6 +37,8 @@ export interface CheckEnvironment {
   /** The organization's Microsoft 365 app registration, for office365 accounts. */
   microsoft365?: Microsoft365Credentials | null;
   microsoftEndpoints: MicrosoftEndpoints;
+  /** Who reads the failure message (messages.ts); customer wording when not said. */
+  audience?: MessageAudience;
 }
 
 export type AccountCheck =
@@ -137,7 +139,7 @@ export async function checkAccount(account: AccountInput, environment: CheckEnvi
     const failure = error instanceof ConnectorError ? error : new ConnectorError('protocol_error', String((error as Error)?.message ?? error));
     const protocol = protocolOf(error, null);
     log.info('account check failed', { type: account.type, email: account.email, server: account.server, protocol, reason: failure.reason, detail: failure.detail });
-    return { ok: false, reason: failure.reason, message: failureMessage(failure.reason), protocol };
+    return { ok: false, reason: failure.reason, message: failureMessage(failure.reason, { facts: failure.facts, audience: env.audience }), protocol };
   } finally {
     clearTimeout(timer);
     controller.abort();

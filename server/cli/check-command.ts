@@ -74,6 +74,8 @@ export const checkCommand: Command = {
       timeoutMs: typeof options.timeout === 'string' ? Number(options.timeout) * 1000 : undefined,
       microsoft365,
       microsoftEndpoints: microsoftEndpoints(env),
+      // Whoever runs the command line runs the installation: told what to allow and where.
+      audience: 'admin',
     });
     out(describeCheck(result));
     return result.ok ? 0 : 1;

@@ -3,6 +3,7 @@ import type { AccountCheck } from '../accounts/check';
 import type { FailureReason } from '../accounts/types';
 import { recordAudit } from '../audit/audit';
 import type { KeyRing } from '../crypto/keyring';
+import type { Role } from '../generated/prisma/enums';
 import type { Db } from '../db';
 import { quotaOf, QuotaExhaustedError, refusalMessage, requireUnits, type Quota } from '../licensing/quota';
 import { inTransaction } from '../licensing/transaction';
@@ -16,6 +17,8 @@ export interface Caller {
   userId: string;
   organizationId: string;
   ip?: string | null;
+  /** Picks the wording of a failed check's messages (accounts/messages.ts). */
+  role?: Role;
 }
 
 export type SideCheck = { ok: true } | { ok: false; reason: FailureReason; message: string };

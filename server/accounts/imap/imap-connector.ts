@@ -46,6 +46,25 @@ export function classifyImapError(error: unknown): ConnectorError {
   return new ConnectorError('protocol_error', `${e.code ?? ''} ${e.message ?? String(error)}`.trim(), { cause: error });
 }
 
+// What OpenSSL says when the other side answers a ClientHello with something that is not TLS:
+// a plain IMAP port sends its "* OK" greeting, which reads as a record of an unknown version
+// ("wrong version number") or of an absurd length ("packet length too long"); an HTTP port
+// answers with "HTTP/1.1 400" ("http request").
+const NOT_TLS_CODES = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST', 'ERR_SSL_UNKNOWN_PROTOCOL']);
+const NOT_TLS_TEXT = /wrong version number|packet length too long|http request|unknown protocol/i;
+
+/** Whether a failed implicit-TLS handshake met a server that does not speak TLS on that port. */
+export function isNotTlsAnswer(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current: unknown = error; current && typeof current === 'object' && !seen.has(current); current = (current as { cause?: unknown }).cause) {
+    seen.add(current);
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && NOT_TLS_CODES.has(code)) return true;
+    if (typeof message === 'string' && NOT_TLS_TEXT.test(message)) return true;
+  }
+  return false;
+}
+
 /** A token of a command as imapflow's compiler takes it. */
 interface CommandToken {
   type: string;
@@ -165,7 +184,11 @@ export async function connectImap(options: ImapConnectOptions): Promise<ImapFlow
     if (client.capabilities.has('CONDSTORE')) await (client as unknown as ImapFlowInternals).run('ENABLE', ['CONDSTORE']);
   } catch (error) {
     client.close();
-    throw classifyImapError(error);
+    const failure = classifyImapError(error);
+    if (failure.reason === 'tls_error' && server.security === 'tls' && isNotTlsAnswer(error)) {
+      throw new ConnectorError('tls_error', `no TLS on port ${server.port}: ${failure.detail}`, { cause: error, facts: { kind: 'not_tls', host: server.host, port: server.port } });
+    }
+    throw failure;
   }
   return client;
 }

@@ -73,11 +73,11 @@ export async function resolveTarget(
 ): Promise<ResolvedTarget> {
   options.signal?.throwIfAborted();
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConnectorError('blocked_host', `invalid port ${String(port)} for ${host}`);
+    throw new ConnectorError('blocked_host', `invalid port ${String(port)} for ${host}`, { facts: { kind: 'invalid_port', host } });
   }
   // A port no rule names is refused before any DNS query reveals what we were asked to reach.
   if (!isPortPermitted(policy, port)) {
-    throw new ConnectorError('blocked_host', `port ${port} is not allowed (host ${host})`);
+    throw new ConnectorError('blocked_host', `port ${port} is not allowed (host ${host})`, { facts: { kind: 'port_not_allowed', host: parseIpLiteral(host) ?? host, port } });
   }
 
   const literal = parseIpLiteral(host);
@@ -88,7 +88,7 @@ export async function resolveTarget(
     answers = [{ address: literal, family: isIP(literal.split('%')[0]!) === 6 ? 6 : 4 }];
   } else {
     const normalized = normalizeName(host);
-    if (normalized === null) throw new ConnectorError('unknown_host', `not a host name: ${JSON.stringify(host)}`);
+    if (normalized === null) throw new ConnectorError('unknown_host', `not a host name: ${JSON.stringify(host)}`, { facts: { kind: 'name_not_found', host } });
     name = normalized;
     answers = await lookupName(name, options.lookup ?? systemLookup, options.signal);
   }
@@ -103,7 +103,9 @@ export async function resolveTarget(
     const target = { host: name, address, port };
     const verdict = judgeAddress(policy, target);
     if (!verdict.ok && verdict.refused === 'address') {
-      throw new ConnectorError('blocked_host', `${name} resolves to ${address} (${verdict.kind})`);
+      throw new ConnectorError('blocked_host', `${name} resolves to ${address} (${verdict.kind})`, {
+        facts: { kind: 'address_not_public', host: name, port, address, addressClass: verdict.kind, isLiteral: literal !== null, ruleNeedsPort: !policy.allowedPorts.includes(port) },
+      });
     }
     if (!verdict.ok) continue;
     candidates.push({
@@ -114,7 +116,7 @@ export async function resolveTarget(
   }
   // Prefer IPv4: a server with a broken AAAA record is more common than one without IPv4.
   const chosen = candidates.find((candidate) => candidate.family === 4) ?? candidates[0];
-  if (!chosen) throw new ConnectorError('blocked_host', `port ${port} is not allowed for ${name}`);
+  if (!chosen) throw new ConnectorError('blocked_host', `port ${port} is not allowed for ${name}`, { facts: { kind: 'port_not_allowed', host: name, port } });
   return chosen;
 }
 
@@ -145,9 +147,9 @@ async function lookupName(
     if (signal?.aborted && error === signal.reason) throw error;
     const code = (error as { code?: unknown } | null)?.code;
     const detail = UNKNOWN_HOST_CODES.has(String(code)) ? String(code) : String(error);
-    throw new ConnectorError('unknown_host', `lookup of ${name} failed: ${detail}`, { cause: error });
+    throw new ConnectorError('unknown_host', `lookup of ${name} failed: ${detail}`, { cause: error, facts: { kind: 'name_not_found', host: name } });
   }
-  if (answers.length === 0) throw new ConnectorError('unknown_host', `${name} has no addresses`);
+  if (answers.length === 0) throw new ConnectorError('unknown_host', `${name} has no addresses`, { facts: { kind: 'name_not_found', host: name } });
   return answers;
 }
 

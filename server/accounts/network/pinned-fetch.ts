@@ -77,7 +77,7 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
 
   async function checkUrl(url: URL, signal: AbortSignal): Promise<ResolvedTarget> {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ConnectorError('blocked_host', `unsupported URL scheme ${url.protocol}`);
+      throw new ConnectorError('blocked_host', `unsupported URL scheme ${url.protocol}`, { facts: { kind: 'unsupported_scheme', scheme: url.protocol.replace(/:$/, '') } });
     }
     const isPlain = url.protocol === 'http:';
     if (isPlain && policy.insecure.length === 0) throw plaintextRefused(url);

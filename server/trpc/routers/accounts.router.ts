@@ -13,7 +13,7 @@ export const accountsRouter = createTRPCRouter({
   /** Live login check of a source and a target account; says which side failed and why. */
   checkPair: customerProcedure
     .input(accountPairSchema)
-    .mutation(({ ctx, input }) => checkPairForOrganization(ctx.db, { userId: ctx.user.id, organizationId: ctx.organizationId }, input)),
+    .mutation(({ ctx, input }) => checkPairForOrganization(ctx.db, { userId: ctx.user.id, organizationId: ctx.organizationId, role: ctx.user.role }, input)),
 
   microsoft365: customerProcedure.query(({ ctx }) => describeMicrosoft365Connection(ctx.db, ctx.organizationId)),
   saveMicrosoft365: customerProcedure

@@ -13,7 +13,7 @@ export const migrationsRouter = createTRPCRouter({
   create: customerProcedure
     .input(migrationInputSchema)
     .mutation(({ ctx, input }) =>
-      submitMigration(ctx.db, keyRing, { userId: ctx.user.id, organizationId: ctx.organizationId, ip: ctx.ip }, input, { zone: serverTimeZoneName() }),
+      submitMigration(ctx.db, keyRing, { userId: ctx.user.id, organizationId: ctx.organizationId, ip: ctx.ip, role: ctx.user.role }, input, { zone: serverTimeZoneName() }),
     ),
   list: customerProcedure.input(migrationListSchema).query(({ ctx, input }) => listMigrations(ctx.db, ctx.organizationId, input.list, serverTimeZoneName())),
   get: customerProcedure.input(migrationIdSchema).query(({ ctx, input }) => getMigration(ctx.db, ctx.organizationId, input.id, serverTimeZoneName())),
