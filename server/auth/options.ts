@@ -23,7 +23,7 @@ export const authOptions: NextAuthOptions = {
           password: credentials.password,
           ip: clientIp(req.headers as Record<string, string | string[] | undefined> | undefined),
         });
-        if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name };
+        if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name, sessionVersion: result.user.sessionVersion };
         // next-auth hands the thrown message to the login page as its error code.
         if (result.reason === 'rate_limited') throw new Error(`RateLimited:${result.retryAfterSeconds}`);
         return null;
@@ -32,11 +32,18 @@ export const authOptions: NextAuthOptions = {
   ],
   callbacks: {
     jwt({ token, user }) {
-      if (user) token.sub = user.id;
+      // The user's session version at sign-in; loadSessionUser refuses the token once it moved on.
+      if (user) {
+        token.sub = user.id;
+        token.sv = (user as { sessionVersion?: number }).sessionVersion ?? 0;
+      }
       return token;
     },
     session({ session, token }) {
-      if (session.user && token.sub) (session.user as { id?: string }).id = token.sub;
+      if (session.user && token.sub) {
+        (session.user as { id?: string }).id = token.sub;
+        (session.user as { sv?: number }).sv = typeof token.sv === 'number' ? token.sv : 0;
+      }
       return session;
     },
   },
