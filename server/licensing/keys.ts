@@ -7,11 +7,27 @@ import { formatKey, lastGroupOf, maskKey } from './key-format';
 import { generateKeyBody, hashKeyBody } from './key-generation';
 import type { KeySize, KeyState } from './schemas';
 import { attributeUsage } from './usage';
+import { DomainError } from '../users/errors';
+import Papa from 'papaparse';
 
 export class LicenceKeyNotFoundError extends Error {
   constructor() {
     super('Licence key not found.');
     this.name = 'LicenceKeyNotFoundError';
+  }
+}
+
+/** A reseller at its cap of unused keys, told the numbers. */
+export class UnusedKeyCapError extends DomainError {
+  constructor(readonly cap: number, readonly unused: number, readonly requested: number) {
+    const room = Math.max(0, cap - unused);
+    super(
+      'precondition',
+      `You may hold at most ${cap} unused key${cap === 1 ? '' : 's'} and hold ${unused} now, so ${
+        room === 0 ? 'no more can be issued' : `at most ${room} more can be issued`
+      } (you asked for ${requested}). Keys count as used once a customer installs them; revoke unused keys you no longer need, or ask your administrator for a higher cap.`,
+    );
+    this.name = 'UnusedKeyCapError';
   }
 }
 
@@ -57,11 +73,20 @@ export interface IssuedKeys {
  */
 export async function issueKeys(db: Db, actor: Actor | null, input: { resellerId: string | null; size: KeySize; count: number }): Promise<IssuedKeys> {
   const reseller = input.resellerId
-    ? await db.organization.findFirst({ where: { id: input.resellerId, kind: 'reseller' }, select: { id: true, name: true } })
+    ? await db.organization.findFirst({ where: { id: input.resellerId, kind: 'reseller', deletedAt: null }, select: { id: true, name: true } })
     : null;
   if (input.resellerId && !reseller) throw new OrganizationNotFoundError();
   const bodies = Array.from({ length: input.count }, generateKeyBody);
   return db.$transaction(async (tx) => {
+    if (reseller) {
+      // The reseller's row is the lock: two issues at once cannot both fit under the cap.
+      const [row] = await tx.$queryRaw<{ unused_key_cap: number | null }[]>`SELECT unused_key_cap FROM organizations WHERE id = ${reseller.id}::uuid FOR UPDATE`;
+      const cap = row?.unused_key_cap ?? null;
+      if (cap !== null) {
+        const unused = await tx.licenceKey.count({ where: { resellerId: reseller.id, registeredAt: null, revokedAt: null } });
+        if (unused + input.count > cap) throw new UnusedKeyCapError(cap, unused, input.count);
+      }
+    }
     const rows = await tx.licenceKey.createManyAndReturn({
       data: bodies.map((body) => ({ keyHash: hashKeyBody(body), lastGroup: lastGroupOf(body), size: input.size, resellerId: reseller?.id ?? null })),
       select: { id: true, keyHash: true, createdAt: true },
@@ -92,7 +117,7 @@ const keyListSelect = {
   registeredAt: true,
   revokedAt: true,
   reseller: { select: { id: true, name: true } },
-  organization: { select: { id: true, name: true } },
+  organization: { select: { id: true, name: true, deletedAt: true } },
 } satisfies Prisma.LicenceKeySelect;
 
 /** Units each registered key has been used for (see attributeUsage), for keys of many organizations. */
@@ -174,4 +199,77 @@ export async function revokeKey(db: Db, scope: TenantScope, actor: Actor, id: st
     }
     return { id: current.id, state: keyState(current), revokedAt: current.revokedAt };
   });
+}
+
+/** A reseller's cap on unused keys it may hold at once (null: none). Admins only. */
+export async function setUnusedKeyCap(db: Db, scope: TenantScope, actor: Actor, input: { resellerId: string; cap: number | null }) {
+  if (scope.role !== 'admin') throw new OrganizationNotFoundError();
+  const reseller = await db.organization.findFirst({ where: { id: input.resellerId, kind: 'reseller', deletedAt: null }, select: { id: true, unusedKeyCap: true } });
+  if (!reseller) throw new OrganizationNotFoundError();
+  return db.$transaction(async (tx) => {
+    const updated = await tx.organization.update({ where: { id: reseller.id }, data: { unusedKeyCap: input.cap }, select: { id: true, unusedKeyCap: true } });
+    await recordAudit(tx, {
+      action: 'reseller.set_unused_key_cap',
+      actorUserId: actor.userId,
+      organizationId: reseller.id,
+      targetType: 'organization',
+      targetId: reseller.id,
+      details: { from: reseller.unusedKeyCap, to: input.cap },
+      ip: actor.ip,
+    });
+    return updated;
+  });
+}
+
+/** The cap and how many unused keys a reseller holds, for its key page. */
+export async function unusedKeyAllowance(db: Db, resellerId: string) {
+  const [reseller, unused] = await Promise.all([
+    db.organization.findUnique({ where: { id: resellerId }, select: { unusedKeyCap: true } }),
+    db.licenceKey.count({ where: { resellerId, registeredAt: null, revokedAt: null } }),
+  ]);
+  const cap = reseller?.unusedKeyCap ?? null;
+  return { cap, unused, room: cap === null ? null : Math.max(0, cap - unused) };
+}
+
+export const KEY_CSV_COLUMNS = ['Reseller', 'Key', 'Migrations', 'State', 'Issued', 'Registered to', 'Registered at', 'Migrations used', 'Revoked at'] as const;
+
+/**
+ * Every key the scope manages as CSV, for billing: what was sold and what was used. Keys are
+ * masked because only a hash of each is stored; the masked form is what the portal shows too.
+ * Dates are UTC (ISO 8601) so spreadsheets in any time zone read the same instant.
+ */
+export async function keysCsv(db: Db, scope: TenantScope): Promise<{ filename: string; csv: string; rows: number }> {
+  if (scope.role === 'customer') throw new OrganizationNotFoundError();
+  const rows: string[][] = [];
+  let cursor: string | undefined;
+  // Pages of keys, oldest first, so an export is complete however many keys there are.
+  for (;;) {
+    const page = await db.licenceKey.findMany({
+      where: keysVisibleTo(scope),
+      select: keyListSelect,
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: KEY_LIST_LIMIT,
+      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+    });
+    if (page.length === 0) break;
+    const organizationIds = [...new Set(page.flatMap((r) => (r.organization && r.registeredAt ? [r.organization.id] : [])))];
+    const shares = await usagePerKey(db, organizationIds);
+    for (const key of page) {
+      rows.push([
+        key.reseller?.name ?? 'This installation',
+        maskKey(key.lastGroup),
+        String(key.size),
+        keyState(key),
+        key.createdAt.toISOString(),
+        key.organization ? `${key.organization.name}${key.organization.deletedAt ? ' (deleted)' : ''}` : '',
+        key.registeredAt?.toISOString() ?? '',
+        key.registeredAt ? String(shares.get(key.id) ?? 0) : '',
+        key.revokedAt?.toISOString() ?? '',
+      ]);
+    }
+    cursor = page.at(-1)!.id;
+    if (page.length < KEY_LIST_LIMIT) break;
+  }
+  const csv = Papa.unparse({ fields: [...KEY_CSV_COLUMNS], data: rows }, { newline: '\r\n', escapeFormulae: true });
+  return { filename: `licence-keys-${new Date().toISOString().slice(0, 10)}.csv`, csv: `${csv}\r\n`, rows: rows.length };
 }

@@ -7,9 +7,16 @@ import type { AddUserInput, CreateCustomerInput, CreateResellerInput } from './s
 import type { TenantScope } from './tenant-scope';
 import { organizationsVisibleTo } from './tenant-scope';
 
+/**
+ * An address that belongs to a user already. Admins are told so; resellers and customers get a
+ * sentence that does not say whether the address is used in another organization.
+ */
 export class EmailTakenError extends Error {
-  constructor(readonly email: string) {
-    super(`A user with the email ${email} already exists.`);
+  constructor(
+    readonly email: string,
+    audience: 'admin' | 'tenant' = 'admin',
+  ) {
+    super(audience === 'admin' ? `A user with the email ${email} already exists.` : 'This address cannot be used for a new user. Choose another address.');
     this.name = 'EmailTakenError';
   }
 }
@@ -33,6 +40,7 @@ async function createWithFirstUser(
   actor: Actor,
   kind: OrganizationKind,
   input: { name: string; resellerId?: string | null; user: CreateResellerInput['user'] },
+  audience: 'admin' | 'tenant' = 'admin',
 ) {
   const passwordHash = await hashPassword(input.user.password);
   try {
@@ -57,12 +65,12 @@ async function createWithFirstUser(
       return organization;
     });
   } catch (error) {
-    throw translateUniqueEmail(error, input.user.email);
+    throw translateUniqueEmail(error, input.user.email, audience);
   }
 }
 
-function translateUniqueEmail(error: unknown, email: string): unknown {
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return new EmailTakenError(email);
+function translateUniqueEmail(error: unknown, email: string, audience: 'admin' | 'tenant'): unknown {
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return new EmailTakenError(email, audience);
   return error;
 }
 
@@ -74,12 +82,12 @@ export function createReseller(db: Db, actor: Actor, input: CreateResellerInput)
  * A customer organization. Admins may attach it to any reseller; a reseller's customers are
  * always its own (the caller passes its organization as `resellerId`).
  */
-export async function createCustomer(db: Db, actor: Actor, input: CreateCustomerInput) {
+export async function createCustomer(db: Db, actor: Actor, input: CreateCustomerInput, audience: 'admin' | 'tenant' = 'admin') {
   if (input.resellerId) {
-    const reseller = await db.organization.findFirst({ where: { id: input.resellerId, kind: 'reseller' }, select: { id: true } });
+    const reseller = await db.organization.findFirst({ where: { id: input.resellerId, kind: 'reseller', deletedAt: null }, select: { id: true } });
     if (!reseller) throw new OrganizationNotFoundError();
   }
-  return createWithFirstUser(db, actor, 'customer', input);
+  return createWithFirstUser(db, actor, 'customer', input, audience);
 }
 
 /** Adds a user to an organization the scope may manage (its own, or a reseller's customer). */
@@ -114,7 +122,7 @@ export async function addUser(db: Db, scope: TenantScope, actor: Actor, input: A
       return user;
     });
   } catch (error) {
-    throw translateUniqueEmail(error, input.user.email);
+    throw translateUniqueEmail(error, input.user.email, scope.role === 'admin' ? 'admin' : 'tenant');
   }
 }
 
@@ -124,8 +132,8 @@ const organizationListSelect = {
   kind: true,
   createdAt: true,
   reseller: { select: { id: true, name: true } },
-  users: { select: { id: true, email: true, name: true, lastLoginAt: true }, orderBy: { createdAt: 'asc' } },
-  _count: { select: { customers: true } },
+  users: { select: { id: true, email: true, name: true, lastLoginAt: true, disabledAt: true }, orderBy: { createdAt: 'asc' } },
+  _count: { select: { customers: { where: { deletedAt: null } } } },
 } satisfies Prisma.OrganizationSelect;
 
 export function listOrganizations(db: Db, scope: TenantScope, filter: { kind?: OrganizationKind } = {}) {

@@ -9,14 +9,15 @@ export type TenantScope =
   | { role: 'reseller'; organizationId: string }
   | { role: 'customer'; organizationId: string };
 
+/** A deleted organization (its row kept for its counts and licences) is visible to nobody. */
 export function organizationsVisibleTo(scope: TenantScope): Prisma.OrganizationWhereInput {
   switch (scope.role) {
     case 'admin':
-      return {};
+      return { deletedAt: null };
     case 'reseller':
-      return { OR: [{ id: scope.organizationId }, { resellerId: scope.organizationId }] };
+      return { deletedAt: null, OR: [{ id: scope.organizationId }, { resellerId: scope.organizationId }] };
     case 'customer':
-      return { id: scope.organizationId };
+      return { deletedAt: null, id: scope.organizationId };
   }
 }
 

@@ -1,9 +1,11 @@
 import { createCallerFactory, createTRPCRouter } from './init';
+import { accountRouter } from './routers/account.router';
 import { accountsRouter } from './routers/accounts.router';
 import { adminRouter } from './routers/admin.router';
 import { hostedMailboxesRouter } from './routers/hosted-mailboxes.router';
 import { licenceKeysRouter } from './routers/licence-keys.router';
 import { licensingRouter } from './routers/licensing.router';
+import { manageRouter } from './routers/manage.router';
 import { massRouter } from './routers/mass.router';
 import { migrationsRouter } from './routers/migrations.router';
 import { organizationRouter } from './routers/organization.router';
@@ -23,6 +25,8 @@ export const appRouter = createTRPCRouter({
   migrations: migrationsRouter,
   mass: massRouter,
   hostedMailboxes: hostedMailboxesRouter,
+  manage: manageRouter,
+  account: accountRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,6 +11,6 @@ export const resellerRouter = createTRPCRouter({
   /** A reseller's customers are always its own, whatever the browser sends. */
   createCustomer: resellerProcedure
     .input(createCustomerSchema.omit({ resellerId: true }))
-    .mutation(({ ctx, input }) => createCustomer(ctx.db, ctx.actor, { ...input, resellerId: ctx.organizationId })),
+    .mutation(({ ctx, input }) => createCustomer(ctx.db, ctx.actor, { ...input, resellerId: ctx.organizationId }, 'tenant')),
   addUser: resellerProcedure.input(addUserSchema).mutation(({ ctx, input }) => addUser(ctx.db, ctx.scope, ctx.actor, input)),
 });
