@@ -354,4 +354,105 @@ test.describe('screenshots', () => {
     );
     expect(outside).toEqual([]);
   });
+  test('mass migration', async ({ page, seed, mail, db }) => {
+    const desktop = { width: 1280, height: 800 };
+    const records = page.getByRole('textbox', { name: 'Records', exact: true });
+    const day = (days: number, time: string) =>
+      `${new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.now() + days * 86_400_000))} ${time}`;
+    const utility = await seed.customer({ name: 'Stadtwerke Nordheim GmbH', exactName: true, userName: 'Petra Vogt', email: 'petra.vogt@stadtwerke-nordheim.example' });
+    await seed.licence(utility, 25);
+
+    await page.setViewportSize(desktop);
+    await signIn(page, utility.email, utility.password);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Mass migration' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Mass migration' })).toBeVisible();
+    await shoot(page, 'mass-migration-empty');
+    await page.setViewportSize(phone);
+    await shoot(page, 'mass-migration-empty-mobile');
+
+    // A domain move as a customer pastes it, with the usual mistakes.
+    const domain = 'stadtwerke-nordheim.example';
+    const line = (user: string, changes: Partial<Record<number, string>> = {}) => {
+      const fields = [
+        'imap',
+        `${user}@${domain}`,
+        `${user}@${domain}`,
+        `Alt-${user.length}x!Nh`,
+        'imaps://imap.oldhost.example',
+        'openxchange',
+        `${user}@${domain}`,
+        user,
+        `Neu-${user.length}y#Nh`,
+        'ox.alpine-webhosting.example',
+        day(2, '22:00'),
+        day(5, '21:00'),
+      ];
+      for (const [index, value] of Object.entries(changes)) fields[Number(index)] = value!;
+      return fields.join(';');
+    };
+    const list = [
+      '# Stadtwerke Nordheim: mailboxes moving to Alpine Webhosting',
+      'source.type;source.email;source.username;source.password;source.server;target.type;target.email;target.username;target.password;target.server;startdate;resyncdate',
+      line('petra.vogt'),
+      line('jan.schulte'),
+      line('m.yilmaz'),
+      line('buchhaltung', { 0: 'pop3' }),
+      line('kundenservice'),
+      line('Jan.Schulte'),
+      line('technik', { 9: '192.168.10.4' }),
+      line('personal', { 1: 'personal@stadtwerke-nordheim', 10: day(3, '22:00') }),
+      line('einkauf', { 10: '31.04.2027 22:00' }),
+      line('vertrieb', { 3: '' }),
+      line('empfang', { 11: day(1, '08:00') }),
+      line('leitstelle'),
+      line('presse', { 4: 'imaps://imap.oldhost.example:99999' }),
+      line('netzbetrieb'),
+      line('wasserwerk'),
+    ].join('\n');
+    await page.setViewportSize(desktop);
+    await records.fill(list);
+    await records.press('ControlOrMeta+Home');
+    await page.getByRole('button', { name: 'Formal check' }).click();
+    await expect(page.getByTestId('mass-summary')).toContainText('15 records');
+    await shoot(page, 'mass-migration-check');
+    await page.setViewportSize(phone);
+    await shoot(page, 'mass-migration-check-mobile');
+    await page.getByRole('grid', { name: 'Checked records' }).evaluate((grid) => grid.scrollTo({ left: 900 }));
+    await shoot(page, 'mass-migration-check-mobile-scrolled');
+    await page.setViewportSize(desktop);
+    await page.getByLabel('Only lines with problems').check();
+    await shoot(page, 'mass-migration-check-problems');
+    await page.getByLabel('Only lines with problems').uncheck();
+
+    // A long submission halfway through its login check, as a reloaded page shows it.
+    const { id: halfway } = await db.massSubmission.create({
+      data: { organizationId: utility.organization.id, state: 'checking', records: 300, checked: 143, created: 139, failed: 4, createdAt: new Date(Date.now() - 95_000) },
+      select: { id: true },
+    });
+    await page.reload();
+    await expect(page.getByTestId('mass-progress-text')).toHaveText('143 of 300 checked');
+    await shoot(page, 'mass-migration-progress');
+    await page.setViewportSize(phone);
+    await shoot(page, 'mass-migration-progress-mobile');
+    await db.massSubmission.delete({ where: { id: halfway } });
+
+    // Five real mailboxes, one with a wrong target password: four migrations, one line back.
+    const names = ['petra.vogt', 'jan.schulte', 'm.yilmaz', 'buchhaltung', 'kundenservice'];
+    const accounts = await Promise.all(names.flatMap((name) => [mail.mailbox(`${name}-alt`), mail.mailbox(`${name}-neu`)]));
+    const real = names.map((_, i) => {
+      const [source, target] = [accounts[2 * i]!, accounts[2 * i + 1]!];
+      const password = i === 3 ? 'Sommer2026!' : target.password;
+      return ['imap', source.email, source.email, source.password, mail.server, 'imap', target.email, target.email, password, mail.server, day(2, '22:00'), day(5, '21:00')].join(';');
+    });
+    await page.setViewportSize(desktop);
+    await page.reload();
+    await records.fill(['# Stadtwerke Nordheim, first group', ...real].join('\n'));
+    await page.getByRole('button', { name: 'Formal check' }).click();
+    await page.getByRole('button', { name: 'Submit 5 migrations' }).click();
+    await expect(page.getByTestId('mass-report')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('mass-outcome')).toContainText('4 migrations were created');
+    await shoot(page, 'mass-migration-report');
+    await page.setViewportSize(phone);
+    await shoot(page, 'mass-migration-report-mobile');
+  });
 });

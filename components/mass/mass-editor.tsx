@@ -6,6 +6,8 @@ import { lineRange } from './mass-text';
 export interface MassEditorHandle {
   /** Selects the 1-based line (without its line break), focuses the textarea and scrolls it into view. */
   selectLine(line: number): boolean;
+  /** Back to the first line and column, for a text that was replaced as a whole. */
+  scrollToStart(): void;
 }
 
 /**
@@ -57,6 +59,14 @@ export function MassEditor({
       follow();
       element.scrollIntoView({ block: 'nearest' });
       return true;
+    },
+    scrollToStart() {
+      const element = textarea.current;
+      if (!element) return;
+      element.scrollTop = 0;
+      element.scrollLeft = 0;
+      element.setSelectionRange(0, 0);
+      follow();
     },
   }));
 

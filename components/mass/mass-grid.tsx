@@ -1,7 +1,7 @@
 'use client';
 
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useId, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import { AlertIcon, CheckIcon, InfoIcon } from '@/components/icons';
 import { MASS_FIELDS, type MassField, type MassLine } from '@/server/migrations/mass/types';
 
@@ -19,8 +19,16 @@ function widthOf(field: MassField): string {
   return '9.5rem';
 }
 
-/** Line, the 12 fields, problems: one template for the header and every row, so columns align. */
-const COLUMNS = `4.5rem ${MASS_FIELDS.map(widthOf).join(' ')} 24rem`;
+/**
+ * One template for the header and every row, so columns align: line, the 12 fields, problems
+ * (kept in view at the right). On a phone the problems come right after the line number, so
+ * the reason is on screen before any sideways scrolling.
+ */
+const FIELD_COLUMNS = MASS_FIELDS.map(widthOf).join(' ');
+const COLUMN_VARIABLES = { '--mass-columns': `4rem 15rem ${FIELD_COLUMNS}`, '--mass-columns-wide': `4.5rem ${FIELD_COLUMNS} 22rem` } as CSSProperties;
+const GRID_ROW = 'grid [grid-template-columns:var(--mass-columns)] md:[grid-template-columns:var(--mass-columns-wide)]';
+/** The problems cell: second on a phone, last (and sticky) from md up. */
+const PROBLEMS_CELL = 'order-first border-r border-slate-200 md:order-none md:sticky md:right-0 md:border-l md:border-r-0';
 const ROW_ESTIMATE = 37;
 
 /** What the formal check says of a record repeating an active migration (it names no line). */
@@ -129,14 +137,14 @@ const Row = memo(function Row({
       tabIndex={isActive ? 0 : -1}
       onClick={() => onSelect(line.line, index)}
       onKeyDown={(event) => onKeyDown(event, line.line, index)}
-      className={`group absolute left-0 top-0 grid cursor-pointer border-b border-slate-200 text-[13px] outline-none focus-visible:z-10 focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-brand-500 ${
+      className={`group absolute left-0 top-0 ${GRID_ROW} cursor-pointer border-b border-slate-200 text-[13px] outline-none focus-visible:z-10 focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-brand-500 ${
         isSelected ? 'z-[5] ring-2 ring-inset ring-brand-600' : ''
       }`}
-      style={{ gridTemplateColumns: COLUMNS, transform: `translateY(${start}px)`, width: 'max-content', minWidth: '100%' }}
+      style={{ transform: `translateY(${start}px)`, width: 'max-content', minWidth: '100%' }}
     >
       <div
         role="rowheader"
-        className={`sticky left-0 z-[2] flex items-start justify-end gap-1.5 border-r border-slate-200 px-3 py-2 font-mono tabular-nums ${
+        className={`sticky left-0 z-[2] order-first flex items-start justify-end gap-1.5 border-r border-slate-200 px-3 py-2 font-mono tabular-nums ${
           line.status === 'invalid' ? 'bg-red-50 font-semibold text-red-800' : isDuplicate ? 'bg-blue-200 font-semibold text-blue-950' : 'bg-slate-50 text-slate-500 group-hover:bg-slate-100'
         }`}
       >
@@ -168,7 +176,7 @@ const Row = memo(function Row({
       <div
         role="gridcell"
         data-field="problems"
-        className={`min-w-0 px-3 py-2 leading-5 md:sticky md:right-0 md:border-l md:border-slate-200 md:shadow-[-6px_0_8px_-6px_rgb(15_23_42/0.15)] ${
+        className={`min-w-0 px-3 py-2 text-[12.5px] leading-[1.125rem] ${PROBLEMS_CELL} md:shadow-[-6px_0_8px_-6px_rgb(15_23_42/0.15)] ${
           isDuplicate ? 'bg-blue-100' : line.status === 'invalid' ? 'bg-red-50' : 'bg-white group-hover:bg-slate-50'
         }`}
       >
@@ -244,11 +252,12 @@ export const MassGrid = memo(function MassGrid({
       aria-rowcount={rows.length + 1}
       aria-colcount={MASS_FIELDS.length + 2}
       data-testid="mass-grid"
+      style={COLUMN_VARIABLES}
       className="relative max-h-[32rem] min-h-24 overflow-auto overscroll-contain rounded-lg border border-slate-200 bg-white"
     >
       <div role="rowgroup" className="sticky top-0 z-20">
-        <div role="row" aria-rowindex={1} className="grid border-b border-slate-300 bg-slate-100 text-xs font-semibold text-slate-600" style={{ gridTemplateColumns: COLUMNS, width: 'max-content', minWidth: '100%' }}>
-          <div role="columnheader" className="sticky left-0 z-[2] border-r border-slate-200 bg-slate-100 px-3 py-2 text-right">
+        <div role="row" aria-rowindex={1} className={`${GRID_ROW} border-b border-slate-300 bg-slate-100 text-xs font-semibold text-slate-600`} style={{ width: 'max-content', minWidth: '100%' }}>
+          <div role="columnheader" className="sticky left-0 z-[2] order-first border-r border-slate-200 bg-slate-100 px-3 py-2 text-right">
             Line
           </div>
           {MASS_FIELDS.map((field) => (
@@ -256,7 +265,7 @@ export const MassGrid = memo(function MassGrid({
               {field}
             </div>
           ))}
-          <div role="columnheader" className="bg-slate-100 px-3 py-2 md:sticky md:right-0 md:border-l md:border-slate-200">
+          <div role="columnheader" className={`bg-slate-100 px-3 py-2 ${PROBLEMS_CELL}`}>
             Problems
           </div>
         </div>

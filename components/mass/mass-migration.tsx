@@ -112,11 +112,15 @@ function Legend() {
 export function MassMigration({
   initialContext,
   initialLatest,
-  aside,
+  meter,
+  help,
 }: {
   initialContext: MassContext;
   initialLatest: MassSubmissionStatus | null;
-  aside: ReactNode;
+  /** Remaining / total: beside the text on wide screens, above it on phones. */
+  meter: ReactNode;
+  /** The format in short: beside the text on wide screens, below it on phones. */
+  help: ReactNode;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -175,6 +179,7 @@ export function MassMigration({
     void queryClient.invalidateQueries({ queryKey: trpc.migrations.pathKey() });
     void queryClient.invalidateQueries({ queryKey: trpc.licensing.pathKey() });
     router.refresh();
+    editor.current?.scrollToStart();
   }, [outcomeId, queryClient, router, trpc]);
 
   // Leaving now would lose the copy of the text the failed lines come back from.
@@ -260,6 +265,7 @@ export function MassMigration({
     const content = normaliseLineBreaks(await file.text());
     setReplaced(text.trim() !== '' ? { fileName: file.name, previous: text } : null);
     setText(content);
+    requestAnimationFrame(() => editor.current?.scrollToStart());
     setRefusal(null);
     setFileNotice(
       content.includes('\uFFFD')
@@ -294,170 +300,175 @@ export function MassMigration({
           : 'Run the formal check first; submitting is possible once every record passes.';
 
   return (
-    <div className="space-y-6">
-      <div className="grid items-start gap-6 lg:grid-cols-3">
-        <div className="lg:order-last">{aside}</div>
-        <section aria-labelledby={`${textId}-title`} className="min-w-0 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6 lg:col-span-2">
-          <div className="mb-3 flex flex-wrap items-end justify-between gap-x-4 gap-y-1">
-            <div className="min-w-0">
-              <h2 id={`${textId}-title`} className="text-base font-semibold text-slate-900">
-                <label htmlFor={textId}>Records</label>
-              </h2>
-              <p className="mt-0.5 text-sm text-slate-500">One migration per line, 12 fields separated by a semicolon.</p>
-            </div>
-            <span className={`text-xs tabular-nums ${bytes > MAX_MASS_BYTES ? 'font-medium text-red-600' : 'text-slate-500'}`} data-testid="mass-size">
-              {plural(lines, 'line')} · {size(bytes)} of {megabytes(MAX_MASS_BYTES)}
-            </span>
+    // One grid: on a phone the remaining units, the text, the results, then the format help.
+    <div className="grid items-start gap-6 lg:grid-cols-3 lg:grid-rows-[auto_1fr]">
+      <div className="lg:col-start-3 lg:row-start-1">{meter}</div>
+      <section
+        aria-labelledby={`${textId}-title`}
+        className="min-w-0 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6 lg:col-span-2 lg:col-start-1 lg:row-span-2 lg:row-start-1"
+      >
+        <div className="mb-3 flex flex-wrap items-end justify-between gap-x-4 gap-y-1">
+          <div className="min-w-0">
+            <h2 id={`${textId}-title`} className="text-base font-semibold text-slate-900">
+              <label htmlFor={textId}>Records</label>
+            </h2>
+            <p className="mt-0.5 text-sm text-slate-500">One migration per line, 12 fields separated by a semicolon.</p>
           </div>
-          <MassEditor
-            ref={editor}
-            id={textId}
-            value={text}
-            lines={lines}
-            readOnly={isOwnChecking}
-            describedBy={`${textId}-zone`}
-            invalid={!!checkError}
-            placeholder={PLACEHOLDER}
-            onChange={(value) => {
-              setText(value);
-              setReplaced(null);
-              setRefusal(null);
-            }}
-          />
-          <p id={`${textId}-zone`} className="mt-2 flex items-center gap-1.5 text-xs text-slate-500" data-testid="time-zone">
-            <ClockIcon />
-            {zoneText}
-          </p>
-          <div className="mt-4 flex flex-wrap items-center gap-2">
-            <Button type="button" onClick={runCheck} disabled={isOwnChecking || submit.isPending}>
-              <CheckListIcon />
-              Formal check
-            </Button>
-            <input ref={fileInput} type="file" accept=".csv,.txt,text/csv,text/plain" onChange={readFile} className="sr-only" aria-label="File with records" tabIndex={-1} />
-            <Button type="button" variant="secondary" onClick={() => fileInput.current?.click()} disabled={isOwnChecking}>
-              <UploadIcon />
-              Upload file
-            </Button>
-            <Button type="button" variant="ghost" onClick={downloadExample}>
-              <DownloadIcon />
-              Download example file
-            </Button>
-          </div>
-          {replaced ? (
-            <div className="mt-3">
-              <Alert tone="info">
-                <span>
-                  The text was replaced by {replaced.fileName}.{' '}
-                  <button
-                    type="button"
-                    className="font-medium underline underline-offset-2 hover:text-brand-700"
-                    onClick={() => {
-                      setText(replaced.previous);
-                      setReplaced(null);
-                      setFileNotice(null);
-                    }}
-                  >
-                    Bring back the previous text
-                  </button>
-                </span>
-              </Alert>
-            </div>
-          ) : fileNotice ? (
-            <div className="mt-3">
-              <Alert tone={fileNotice.tone}>{fileNotice.text}</Alert>
-            </div>
-          ) : null}
-          <div className="mt-5 flex flex-col-reverse items-stretch gap-3 border-t border-slate-100 pt-5 sm:flex-row sm:items-center sm:justify-between">
-            <p className="text-xs text-slate-500" data-testid="mass-submit-hint">
-              {submitHint}
-            </p>
-            <Button type="button" disabled={!canSubmit} onClick={() => submit.mutate({ text })} className="sm:flex-none">
-              {submitLabel}
-            </Button>
-          </div>
-        </section>
-      </div>
-
-      {checkError ? (
-        <Alert>
-          <span data-testid="mass-check-error">{checkError}</span> Nothing was changed in the text.
-        </Alert>
-      ) : null}
-      {refusal ? (
-        <Alert>
-          <span data-testid="mass-refusal">{refusal}</span>{' '}
-          {submit.data?.ok === false && submit.data.reason === 'not_enough_units' ? (
-            <>
-              Nothing was reserved and no login was tried; the text is unchanged.{' '}
-              <Link href="/licenses" className="font-medium underline underline-offset-2">
-                Add a licence
-              </Link>{' '}
-              or submit fewer lines.
-            </>
-          ) : null}
-        </Alert>
-      ) : null}
-      {outcome && submission?.id === outcome.id && (outcome.failed > 0 || outcome.created > 0) ? (
-        <Alert tone={outcome.failed > 0 ? 'info' : 'success'}>
-          <span data-testid="mass-outcome">
-            {outcome.failed > 0
-              ? `${plural(outcome.failed, 'line')} could not be created and ${outcome.failed === 1 ? 'is' : 'are'} back in the text with ${outcome.failed === 1 ? 'its reason' : 'their reasons'} below; `
-              : 'Every line was created and the text is empty again; '}
-            {plural(outcome.created, 'migration')} {outcome.created === 1 ? 'was' : 'were'} created and {outcome.created === 1 ? 'appears' : 'appear'} under{' '}
-            <Link href="/migrations" className="font-medium underline underline-offset-2">
-              Active migrations
-            </Link>
-            .
+          <span className={`text-xs tabular-nums ${bytes > MAX_MASS_BYTES ? 'font-medium text-red-600' : 'text-slate-500'}`} data-testid="mass-size">
+            {plural(lines, 'line')} · {size(bytes)} of {megabytes(MAX_MASS_BYTES)}
           </span>
-        </Alert>
-      ) : null}
-
-      {checked && !checkError ? (
-        <section aria-labelledby={`${textId}-check`} data-testid="mass-check" className="min-w-0 space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
-          <div className="flex flex-wrap items-start justify-between gap-3">
-            <div className="min-w-0 space-y-1">
-              <h2 id={`${textId}-check`} className="text-base font-semibold text-slate-900">
-                Formal check
-              </h2>
-              <Summary result={summary} isServer={checked.verdicts !== null} />
-            </div>
-            <label className="flex items-center gap-2 text-sm text-slate-700">
-              <input type="checkbox" checked={isOnlyProblems} onChange={(e) => setIsOnlyProblems(e.target.checked)} className="h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500" />
-              Only lines with problems
-            </label>
-          </div>
-          {!isCurrent ? <Alert tone="info">The text has changed since this check. Run the formal check again before submitting.</Alert> : null}
-          {isClean ? (
-            <Alert tone="success">Every record passed the formal check. Submit to check the logins and create the migrations.</Alert>
-          ) : null}
-          <div className="flex flex-wrap items-center justify-between gap-2">
-            <Legend />
-            <p className="text-xs text-slate-500">Click a row to select its line in the text.</p>
-          </div>
-          {shownLines.length > 0 ? (
-            <MassGrid rows={shownLines} selectedLine={selectedLine} onSelectLine={selectLine} label="Checked records" />
-          ) : (
-            <p className="rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-500">
-              {gridLines.length === 0 ? 'There is no record in the text yet: comments, blank lines and the header are not records.' : 'No line has a problem.'}
-            </p>
-          )}
-          <p className="text-xs text-slate-500">
-            Columns: line and {MASS_FIELDS.length} fields as read; passwords are never shown. Scroll sideways inside the grid for the target fields and dates.
-          </p>
-        </section>
-      ) : null}
-
-      {watchedId && isOwnChecking ? <MassProgress status={current} records={submission?.records ?? 0} canLeave={false} /> : null}
-      {watchedId && !submission && current?.state === 'checking' ? <MassProgress status={current} records={current.records} canLeave /> : null}
-      {current?.state === 'done' ? (
-        <MassReport
-          status={current}
-          zone={context.zone}
-          lineMap={outcome?.id === current.id ? outcome.lineMap : null}
-          onShowLine={outcome?.id === current.id ? selectLine : undefined}
-          onHide={submission ? undefined : () => setIsLatestHidden(true)}
+        </div>
+        <MassEditor
+          ref={editor}
+          id={textId}
+          value={text}
+          lines={lines}
+          readOnly={isOwnChecking}
+          describedBy={`${textId}-zone`}
+          invalid={!!checkError}
+          placeholder={PLACEHOLDER}
+          onChange={(value) => {
+            setText(value);
+            setReplaced(null);
+            setRefusal(null);
+          }}
         />
-      ) : null}
+        <p id={`${textId}-zone`} className="mt-2 flex items-center gap-1.5 text-xs text-slate-500" data-testid="time-zone">
+          <ClockIcon />
+          {zoneText}
+        </p>
+        <div className="mt-4 flex flex-wrap items-center gap-2">
+          <Button type="button" onClick={runCheck} disabled={isOwnChecking || submit.isPending}>
+            <CheckListIcon />
+            Formal check
+          </Button>
+          <input ref={fileInput} type="file" accept=".csv,.txt,text/csv,text/plain" onChange={readFile} className="sr-only" aria-label="File with records" tabIndex={-1} />
+          <Button type="button" variant="secondary" onClick={() => fileInput.current?.click()} disabled={isOwnChecking}>
+            <UploadIcon />
+            Upload file
+          </Button>
+          <Button type="button" variant="ghost" onClick={downloadExample}>
+            <DownloadIcon />
+            Download example file
+          </Button>
+        </div>
+        {replaced ? (
+          <div className="mt-3">
+            <Alert tone="info">
+              <span>
+                The text was replaced by {replaced.fileName}.{' '}
+                <button
+                  type="button"
+                  className="font-medium underline underline-offset-2 hover:text-brand-700"
+                  onClick={() => {
+                    setText(replaced.previous);
+                    setReplaced(null);
+                    setFileNotice(null);
+                  }}
+                >
+                  Bring back the previous text
+                </button>
+              </span>
+            </Alert>
+          </div>
+        ) : fileNotice ? (
+          <div className="mt-3">
+            <Alert tone={fileNotice.tone}>{fileNotice.text}</Alert>
+          </div>
+        ) : null}
+        <div className="mt-5 flex flex-col-reverse items-stretch gap-3 border-t border-slate-100 pt-5 sm:flex-row sm:items-center sm:justify-between">
+          <p className="text-xs text-slate-500" data-testid="mass-submit-hint">
+            {submitHint}
+          </p>
+          <Button type="button" disabled={!canSubmit} onClick={() => submit.mutate({ text })} className="sm:flex-none">
+            {submitLabel}
+          </Button>
+        </div>
+      </section>
+
+      <div className="min-w-0 space-y-6 empty:hidden lg:col-span-3 lg:row-start-3">
+        {checkError ? (
+          <Alert>
+            <span data-testid="mass-check-error">{checkError}</span> Nothing was changed in the text.
+          </Alert>
+        ) : null}
+        {refusal ? (
+          <Alert>
+            <span data-testid="mass-refusal">{refusal}</span>{' '}
+            {submit.data?.ok === false && submit.data.reason === 'not_enough_units' ? (
+              <>
+                Nothing was reserved and no login was tried; the text is unchanged.{' '}
+                <Link href="/licenses" className="font-medium underline underline-offset-2">
+                  Add a licence
+                </Link>{' '}
+                or submit fewer lines.
+              </>
+            ) : null}
+          </Alert>
+        ) : null}
+        {outcome && submission?.id === outcome.id && (outcome.failed > 0 || outcome.created > 0) ? (
+          <Alert tone={outcome.failed > 0 ? 'info' : 'success'}>
+            <span data-testid="mass-outcome">
+              {outcome.failed > 0
+                ? `${plural(outcome.failed, 'line')} could not be created and ${outcome.failed === 1 ? 'is' : 'are'} back in the text with ${outcome.failed === 1 ? 'its reason' : 'their reasons'} below; `
+                : 'Every line was created and the text is empty again; '}
+              {plural(outcome.created, 'migration')} {outcome.created === 1 ? 'was' : 'were'} created and {outcome.created === 1 ? 'appears' : 'appear'} under{' '}
+              <Link href="/migrations" className="font-medium underline underline-offset-2">
+                Active migrations
+              </Link>
+              .
+            </span>
+          </Alert>
+        ) : null}
+
+        {checked && !checkError ? (
+          <section aria-labelledby={`${textId}-check`} data-testid="mass-check" className="min-w-0 space-y-3 rounded-xl border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
+            <div className="flex flex-wrap items-start justify-between gap-3">
+              <div className="min-w-0 space-y-1">
+                <h2 id={`${textId}-check`} className="text-base font-semibold text-slate-900">
+                  Formal check
+                </h2>
+                <Summary result={summary} isServer={checked.verdicts !== null} />
+              </div>
+              <label className="flex items-center gap-2 text-sm text-slate-700">
+                <input type="checkbox" checked={isOnlyProblems} onChange={(e) => setIsOnlyProblems(e.target.checked)} className="h-4 w-4 rounded border-slate-300 text-brand-600 focus:ring-brand-500" />
+                Only lines with problems
+              </label>
+            </div>
+            {!isCurrent ? <Alert tone="info">The text has changed since this check. Run the formal check again before submitting.</Alert> : null}
+            {isClean ? (
+              <Alert tone="success">Every record passed the formal check. Submit to check the logins and create the migrations.</Alert>
+            ) : null}
+            <div className="flex flex-wrap items-center justify-between gap-2">
+              <Legend />
+              <p className="text-xs text-slate-500">Click a row to select its line in the text.</p>
+            </div>
+            {shownLines.length > 0 ? (
+              <MassGrid rows={shownLines} selectedLine={selectedLine} onSelectLine={selectLine} label="Checked records" />
+            ) : (
+              <p className="rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-sm text-slate-500">
+                {gridLines.length === 0 ? 'There is no record in the text yet: comments, blank lines and the header are not records.' : 'No line has a problem.'}
+              </p>
+            )}
+            <p className="text-xs text-slate-500">
+              Columns: line and {MASS_FIELDS.length} fields as read; passwords are never shown. Scroll sideways inside the grid for the target fields and dates.
+            </p>
+          </section>
+        ) : null}
+
+        {watchedId && isOwnChecking ? <MassProgress status={current} records={submission?.records ?? 0} canLeave={false} /> : null}
+        {watchedId && !submission && current?.state === 'checking' ? <MassProgress status={current} records={current.records} canLeave /> : null}
+        {current?.state === 'done' ? (
+          <MassReport
+            status={current}
+            zone={context.zone}
+            lineMap={outcome?.id === current.id ? outcome.lineMap : null}
+            onShowLine={outcome?.id === current.id ? selectLine : undefined}
+            onHide={submission ? undefined : () => setIsLatestHidden(true)}
+          />
+        ) : null}
+      </div>
+      <div className="lg:col-start-3 lg:row-start-2">{help}</div>
     </div>
   );
 }

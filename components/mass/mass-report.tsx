@@ -97,7 +97,7 @@ function FailedLine({ report, nowLine, onShowLine }: { report: MassRecordReport;
         <p className="font-medium text-red-900" data-testid="mass-report-side">
           {failedTitle(report.failed)}
         </p>
-        <p className="truncate text-slate-600" title={`${report.sourceEmail} → ${report.targetEmail}`}>
+        <p className="text-slate-600 [overflow-wrap:anywhere]">
           {report.sourceEmail} <span className="text-slate-400">→</span> {report.targetEmail}
         </p>
         {messages.length > 0 ? (
@@ -180,7 +180,7 @@ export function MassReport({
           </h2>
           <p className={`mt-0.5 text-sm ${clean ? 'text-emerald-800' : 'text-amber-900'}`}>
             Submitted {dateFormat(zone).format(status.createdAt)}
-            {status.finishedAt ? `, checked by ${dateFormat(zone).format(status.finishedAt)}` : ''} ({zone}).
+            {status.finishedAt ? ` · finished ${dateFormat(zone).format(status.finishedAt)}` : ''} ({zone})
           </p>
         </div>
         {onHide ? (

@@ -22,12 +22,8 @@ export default async function MassMigrationPage() {
       <MassMigration
         initialContext={context}
         initialLatest={latest}
-        aside={
-          <div className="space-y-6">
-            <QuotaMeter quota={quota} />
-            <MassFormatHelp zone={{ name: context.zone, offset: context.zoneOffset }} microsoft365={context.microsoft365} />
-          </div>
-        }
+        meter={<QuotaMeter quota={quota} />}
+        help={<MassFormatHelp zone={{ name: context.zone, offset: context.zoneOffset }} microsoft365={context.microsoft365} />}
       />
     </>
   );
