@@ -66,11 +66,15 @@ function csvOf(issued: IssuedKeys): string {
 }
 
 function downloadCsv(issued: IssuedKeys) {
-  const blob = new Blob([csvOf(issued)], { type: 'text/csv;charset=utf-8' });
+  saveFile(`mailferry-keys-${issued.size}x${issued.keys.length}-${issued.issuedAt.toISOString().slice(0, 10)}.csv`, csvOf(issued));
+}
+
+function saveFile(filename: string, csv: string) {
+  const blob = new Blob([csv], { type: 'text/csv;charset=utf-8' });
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
-  link.download = `mailferry-keys-${issued.size}x${issued.keys.length}-${issued.issuedAt.toISOString().slice(0, 10)}.csv`;
+  link.download = filename;
   document.body.appendChild(link);
   link.click();
   link.remove();
@@ -274,7 +278,26 @@ export function LicenceKeysManager({ isAdmin }: { isAdmin: boolean }) {
   const list = useQuery(trpc.licenceKeys.list.queryOptions(listInput));
   const resellers = useQuery({ ...trpc.admin.listOrganizations.queryOptions({ kind: 'reseller' }), enabled: isAdmin });
   const resellerOptions = (resellers.data ?? []).map((r) => ({ id: r.id, name: r.name }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.licenceKeys.list.pathKey() });
+  const allowance = useQuery({ ...trpc.licenceKeys.allowance.queryOptions(), enabled: !isAdmin });
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.licenceKeys.list.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.licenceKeys.allowance.pathKey() }),
+    ]);
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
+  async function exportCsv() {
+    setExporting(true);
+    setExportError(null);
+    try {
+      const file = await queryClient.fetchQuery({ ...trpc.licenceKeys.exportCsv.queryOptions(), staleTime: 0 });
+      saveFile(file.filename, file.csv);
+    } catch (error) {
+      setExportError(error instanceof Error ? error.message : 'The export failed. Please try again.');
+    } finally {
+      setExporting(false);
+    }
+  }
 
   const issue = useMutation(
     trpc.licenceKeys.issue.mutationOptions({
@@ -317,19 +340,38 @@ export function LicenceKeysManager({ isAdmin }: { isAdmin: boolean }) {
             : 'Activation keys you sell to your customers. A customer installs a key once; its migrations add to the customer’s total.'
         }
         actions={
-          <Button
-            onClick={() => {
-              setOpen(true);
-              setIssued(null);
-              setNotice(null);
-              issue.reset();
-            }}
-          >
-            <KeyIcon className="h-4 w-4" />
-            Issue keys
-          </Button>
+          <>
+            <Button variant="secondary" onClick={() => void exportCsv()} disabled={exporting} title="Every key with its state and usage, for billing">
+              <DownloadIcon className="h-4 w-4" />
+              {exporting ? 'Exporting…' : 'Export CSV'}
+            </Button>
+            <Button
+              onClick={() => {
+                setOpen(true);
+                setIssued(null);
+                setNotice(null);
+                issue.reset();
+              }}
+            >
+              <KeyIcon className="h-4 w-4" />
+              Issue keys
+            </Button>
+          </>
         }
       />
+      {exportError ? (
+        <div className="mb-4">
+          <Alert>{exportError}</Alert>
+        </div>
+      ) : null}
+      {allowance.data?.cap != null ? (
+        <div className="mb-4" data-testid="key-allowance">
+          <Alert tone="info">
+            You may hold at most {allowance.data.cap} unused key{allowance.data.cap === 1 ? '' : 's'} at once and hold {allowance.data.unused} now
+            {allowance.data.room === 0 ? ', so no more can be issued until customers install some or you revoke unused ones.' : `: up to ${allowance.data.room} more can be issued.`}
+          </Alert>
+        </div>
+      ) : null}
       {issued ? <IssuedPanel issued={issued} onDone={() => setIssued(null)} /> : null}
       {open ? (
         <Card className="mb-6">

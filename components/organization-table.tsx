@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { BuildingIcon } from './icons';
 import { EmptyState } from './page-header';
@@ -8,7 +9,7 @@ export interface OrganizationRow {
   kind: 'reseller' | 'customer';
   createdAt: Date;
   reseller: { id: string; name: string } | null;
-  users: { id: string; email: string; name: string | null; lastLoginAt: Date | null }[];
+  users: { id: string; email: string; name: string | null; lastLoginAt: Date | null; disabledAt?: Date | null }[];
   _count: { customers: number };
 }
 
@@ -54,7 +55,9 @@ export function OrganizationTable({
         {rows.map((org) => (
           <tr role="row" key={org.id} data-testid="organization-row" className="flex flex-wrap items-start gap-x-3 gap-y-2 px-4 py-4 md:table-row md:p-0">
             <td role="cell" className="min-w-0 flex-1 md:px-6 md:py-3 md:align-top">
-              <div className="font-medium text-slate-900">{org.name}</div>
+              <Link href={`/organizations/${org.id}`} className="font-medium text-slate-900 hover:text-brand-700 hover:underline">
+                {org.name}
+              </Link>
               {showReseller && org.kind === 'customer' && org.reseller ? <div className="text-xs text-slate-500">via {org.reseller.name}</div> : null}
               {org.kind === 'reseller' ? (
                 <div className="text-xs text-slate-500">
@@ -87,6 +90,7 @@ export function OrganizationTable({
                       )}
                     </div>
                     <div className="text-xs text-slate-500">
+                      {u.disabledAt ? <span className="font-medium text-red-700">Disabled · </span> : null}
                       {u.lastLoginAt ? `Last sign-in ${dateFormat.format(u.lastLoginAt)}` : 'Never signed in'}
                     </div>
                   </li>

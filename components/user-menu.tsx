@@ -1,9 +1,11 @@
 'use client';
 
+import Link from 'next/link';
 import { signOut } from 'next-auth/react';
 import { useEffect, useRef, useState } from 'react';
 
 const roleLabel = { admin: 'Administrator', reseller: 'Reseller', customer: 'Customer' } as const;
+const itemClass = 'block w-full px-4 py-2 text-left text-sm text-slate-700 outline-none hover:bg-slate-50 focus-visible:bg-slate-100';
 
 export function UserMenu({ name, email, role, organization }: { name: string | null; email: string; role: keyof typeof roleLabel; organization: string | null }) {
   const [open, setOpen] = useState(false);
@@ -11,8 +13,8 @@ export function UserMenu({ name, email, role, organization }: { name: string | n
   const trigger = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (!open) return;
-    // Keyboard users land in the menu, and Escape brings them back to the button.
-    ref.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    // Keyboard users land in the menu on its most used item, and Escape brings them back to the button.
+    ref.current?.querySelector<HTMLElement>('[data-menu-default]')?.focus();
     const close = (event: MouseEvent | KeyboardEvent) => {
       if (event instanceof KeyboardEvent) {
         if (event.key !== 'Escape') return;
@@ -58,11 +60,20 @@ export function UserMenu({ name, email, role, organization }: { name: string | n
             </p>
           </div>
           <div className="my-1 border-t border-slate-100" />
+          <Link href="/account" role="menuitem" onClick={() => setOpen(false)} className={itemClass}>
+            Account
+          </Link>
+          {organization ? (
+            <Link href="/organizations" role="menuitem" onClick={() => setOpen(false)} className={itemClass}>
+              Organization and users
+            </Link>
+          ) : null}
           <button
             type="button"
             role="menuitem"
+            data-menu-default
             onClick={() => void signOut({ callbackUrl: '/login' })}
-            className="block w-full px-4 py-2 text-left text-sm text-slate-700 outline-none hover:bg-slate-50 focus-visible:bg-slate-100"
+            className={itemClass}
           >
             Sign out
           </button>

@@ -20,7 +20,7 @@ export default async function LoginPage() {
           <p className="mt-1 text-sm text-pretty text-slate-500">Move mailboxes between servers, safely and completely.</p>
           <LoginForm />
         </div>
-        <p className="mt-6 text-center text-xs text-balance text-slate-500">Forgot your password? Ask your administrator to set a new one.</p>
+        <p className="mt-6 text-center text-xs text-balance text-slate-500">Forgot your password? Ask your administrator, or whoever set up your account, to set a new one.</p>
       </div>
     </main>
   );
