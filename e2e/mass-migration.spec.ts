@@ -195,6 +195,12 @@ test.describe('mass migration', () => {
     expect(selected).toEqual({ start: lines.slice(0, 4).join('\n').length + 1, end: lines.slice(0, 5).join('\n').length, text: lines[4], focused: true });
     await row(page, 8).click();
     expect((await selection(page)).text).toBe(lines[7]);
+    // And from the keyboard: arrows move between rows, Enter selects.
+    await row(page, 3).focus();
+    await page.keyboard.press('ArrowDown');
+    await expect(row(page, 4)).toBeFocused();
+    await page.keyboard.press('Enter');
+    expect(await selection(page)).toMatchObject({ text: lines[3], focused: true });
 
     // Fixed: the bad lines corrected, the duplicate removed. Any edit needs a new check.
     const fixed = [lines[0], lines[1], lines[2], record(a2!, b2!, mail.server), lines[6], lines[7]];
@@ -305,6 +311,7 @@ test.describe('mass migration', () => {
       MASS_HEADER,
       `imap;lena@example.com;lena;"pa;ss""x";mail.example.com;imap;lena@example.net;lena;Secret-2;mail.example.net;${berlinDay(2)};`,
       `kolab;jonas@example.com;jonas;Secret-3;mail.example.com;imap;jonas@example.net;jonas;Secret-4;mail.example.net;${berlinDay(2)};${berlinDay(4)}`,
+      `imap;mara@example.com;mara;Secret-5;mail.example.com;imap;mara@example.net;mara;;mail.example.net;${berlinDay(2)};`,
     ];
     const file = path.join(os.tmpdir(), `mass-upload-${testInfo.testId}.csv`);
     await writeFile(file, `\uFEFF${lines.join('\r\n')}\r\n`);
@@ -313,14 +320,35 @@ test.describe('mass migration', () => {
     await (await choosing).setFiles(file);
     await expect(textarea(page)).toHaveValue(`${lines.join('\n')}\n`);
     await expect(page.getByRole('status').filter({ hasText: 'The text was replaced by' })).toContainText(path.basename(file));
-    await expect(page.getByTestId('mass-size')).toContainText('3 lines');
+    await expect(page.getByTestId('mass-size')).toContainText('4 lines');
 
     await page.getByRole('button', { name: 'Formal check' }).click();
-    await expect(page.getByTestId('mass-summary')).toHaveText('2 records: 2 ready, 0 with errors, 0 duplicates');
-    // The quoted password is one field: masked like the others.
+    await expect(page.getByTestId('mass-summary')).toHaveText('3 records: 2 ready, 1 with errors, 0 duplicates');
+    // The quoted password is one field: masked like the others; an empty one stays empty.
     await expect(cell(page, 2, 'source.password')).toHaveText('••••••');
     await expect(cell(page, 2, 'source.server')).toHaveText('mail.example.com');
+    await expect(cell(page, 4, 'target.password')).toHaveText('');
+    await expect(cell(page, 4, 'target.password')).toHaveAttribute('aria-invalid', 'true');
+    expect(await descriptionOf(cell(page, 4, 'target.password'))).toContain('The password is missing.');
 
+    await page.getByRole('button', { name: 'Bring back the previous text' }).click();
+    await expect(textarea(page)).toHaveValue(typed);
+
+    // A file over the limit is not read at all; one not saved as UTF-8 is read with a warning.
+    const big = path.join(os.tmpdir(), `mass-big-${testInfo.testId}.csv`);
+    await writeFile(big, `${lines[1]}\n`.repeat(20_000));
+    const choosingBig = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Upload file' }).click();
+    await (await choosingBig).setFiles(big);
+    await expect(page.getByRole('main').getByRole('alert')).toContainText(`${path.basename(big)} has 2.5 MB; one submission holds at most 2 MB (5,000 records).`);
+    await expect(textarea(page)).toHaveValue(typed);
+    const latin1 = path.join(os.tmpdir(), `mass-latin1-${testInfo.testId}.csv`);
+    await writeFile(latin1, Buffer.from('# Bäckerei Müller\n', 'latin1'));
+    const choosingLatin1 = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Upload file' }).click();
+    await (await choosingLatin1).setFiles(latin1);
+    await expect(textarea(page)).toHaveValue('# B\uFFFDckerei M\uFFFDller\n');
+    await expect(page.getByRole('main').getByRole('alert')).toContainText(`${path.basename(latin1)} is not saved as UTF-8`);
     await page.getByRole('button', { name: 'Bring back the previous text' }).click();
     await expect(textarea(page)).toHaveValue(typed);
   });

@@ -166,7 +166,7 @@ const Row = memo(function Row({
             aria-describedby={reason ? idOf(field) : undefined}
             title={!isPassword && value.length > 18 ? value : undefined}
             className={`min-w-0 truncate border-r border-slate-100 px-3 py-2 font-mono ${
-              reason ? 'bg-red-100 font-medium text-red-950 shadow-[inset_0_0_0_1px_var(--color-red-300)]' : `${plain} ${isDuplicate ? '' : 'group-hover:bg-slate-50'}`
+              reason ? 'bg-red-100 font-medium text-red-950 shadow-[inset_0_0_0_1px_var(--color-red-300)] forced-colors:outline-2 forced-colors:-outline-offset-2 forced-colors:outline-dashed' : `${plain} ${isDuplicate ? '' : 'group-hover:bg-slate-50'}`
             }`}
           >
             {shown}

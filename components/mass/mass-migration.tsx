@@ -150,13 +150,15 @@ export function MassMigration({
         enabled: watchedId !== null,
         initialData: watchedId !== null && watchedId === initialLatest?.id ? initialLatest : undefined,
         // About once a second while the logins are being tried; nothing once the report is final.
-        refetchInterval: (query) => (query.state.data?.state === 'done' ? false : 1_000),
+        refetchInterval: (query) => (query.state.data === null || query.state.data?.state === 'done' ? false : 1_000),
         staleTime: 0,
       },
     ),
   ).data;
   const current = status && status.id === watchedId ? status : undefined;
-  const isOwnChecking = submission !== null && current?.state !== 'done';
+  // Gone (its organization's data was removed meanwhile): nothing more will come.
+  const isOwnMissing = submission !== null && status === null;
+  const isOwnChecking = submission !== null && !isOwnMissing && current?.state !== 'done';
 
   // The report is final: the created lines leave the text, the failed ones stay exactly as typed.
   if (submission?.text != null && current?.id === submission.id && current.state === 'done' && outcome?.id !== submission.id) {
@@ -371,7 +373,8 @@ export function MassMigration({
               </span>
             </Alert>
           </div>
-        ) : fileNotice ? (
+        ) : null}
+        {fileNotice && (fileNotice.tone === 'error' || !replaced) ? (
           <div className="mt-3">
             <Alert tone={fileNotice.tone}>{fileNotice.text}</Alert>
           </div>
@@ -456,6 +459,7 @@ export function MassMigration({
           </section>
         ) : null}
 
+        {isOwnMissing ? <Alert>This submission can no longer be found. The lines are still in the text above; check them and submit again.</Alert> : null}
         {watchedId && isOwnChecking ? <MassProgress status={current} records={submission?.records ?? 0} canLeave={false} /> : null}
         {watchedId && !submission && current?.state === 'checking' ? <MassProgress status={current} records={current.records} canLeave /> : null}
         {current?.state === 'done' ? (
