@@ -451,7 +451,9 @@ export function LicenceKeysManager({ isAdmin }: { isAdmin: boolean }) {
             {keys.length === 0 ? 'Issue keys for 5, 10, 25, 50 or 100 migrations and hand them to your customers.' : null}
           </EmptyState>
         ) : (
-          <div className="overflow-x-auto">
+          // Positioned, so the visually hidden column label stays inside the scrolling box and
+          // does not widen the page on a phone.
+          <div className="relative overflow-x-auto">
             <table className="w-full min-w-[56rem] text-left text-sm">
               <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
                 <tr>

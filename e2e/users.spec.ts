@@ -14,7 +14,14 @@ async function shootBoth(page: Page, name: string): Promise<void> {
     await page.waitForLoadState('networkidle');
     await expect(page.getByText('Loading…')).toHaveCount(0);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow, `${name}${suffix} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+    // Names elements that reach past the right edge (inside scrolling boxes too), so a failure says where to look.
+    const offenders = await page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .slice(0, 8)
+        .map((el) => `<${el.tagName.toLowerCase()} class="${el.getAttribute('class') ?? ''}">`),
+    );
+    expect(overflow, `${name}${suffix} scrolls sideways by ${overflow}px: ${offenders.join(', ')}`).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(folder, `${name}${suffix}.png`), fullPage: true });
   }
   await page.setViewportSize(desktop);
@@ -217,6 +224,10 @@ test.describe('organizations and users', () => {
     await page.getByRole('button', { name: /^Issue \d+ keys?$/ }).click();
     await expect(page.getByRole('form', { name: 'Issue keys' }).getByRole('alert')).toContainText('You may hold at most 2 unused keys and hold 0 now, so at most 2 more can be issued (you asked for 3).');
     await shootBoth(page, 'reseller-keys-cap');
+    await page.getByLabel('Number of keys').fill('2');
+    await page.getByRole('button', { name: 'Issue 2 keys' }).click();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect(page.getByTestId('key-allowance')).toContainText('hold 2 now, so no more can be issued');
     await signOut(page);
 
     await signIn(page, admin.email, admin.password);
@@ -226,7 +237,9 @@ test.describe('organizations and users', () => {
     const file = await download;
     expect(file.suggestedFilename()).toMatch(/^licence-keys-\d{4}-\d{2}-\d{2}\.csv$/);
     const csv = await readFile((await file.path())!, 'utf8');
-    expect(csv.split('\r\n')[0]).toBe('Reseller,Key,Migrations,State,Issued,Registered to,Registered at,Migrations used,Revoked at');
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('Reseller,Key,Migrations,State,Issued,Registered to,Registered at,Migrations used,Revoked at');
+    expect(lines.filter((line) => line.startsWith(`${reseller.organization.name},`) && line.includes(',10,unused,'))).toHaveLength(2);
     await shootBoth(page, 'admin-keys');
   });
 });

@@ -25,7 +25,7 @@ export class UnusedKeyCapError extends DomainError {
       'precondition',
       `You may hold at most ${cap} unused key${cap === 1 ? '' : 's'} and hold ${unused} now, so ${
         room === 0 ? 'no more can be issued' : `at most ${room} more can be issued`
-      } (you asked for ${requested}). Keys count as used once a customer installs them; revoke unused keys you no longer need, or ask your administrator for a higher cap.`,
+      } (you asked for ${requested}). A key stops counting once a customer installs it; revoke unused keys you no longer need, or ask your administrator for a higher cap.`,
     );
     this.name = 'UnusedKeyCapError';
   }

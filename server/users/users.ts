@@ -61,12 +61,15 @@ export async function organizationDetail(db: Db, scope: TenantScope, id: string)
     },
   });
   if (!organization) throw new OrganizationNotFoundError();
-  const [quota, usage, migrations, activeMigrations, licences] = await Promise.all([
-    organization.kind === 'customer' ? quotaOf(db, id) : null,
+  const isReseller = organization.kind === 'reseller';
+  const [quota, usage, migrations, activeMigrations, licences, unusedKeys, registeredKeys] = await Promise.all([
+    isReseller ? null : quotaOf(db, id),
     usageCounts(db, id),
     db.migration.count({ where: { organizationId: id } }),
     db.migration.count({ where: { organizationId: id, state: { in: [...ACTIVE_STATES] } } }),
     db.licenceKey.count({ where: { organizationId: id, registeredAt: { not: null } } }),
+    isReseller ? db.licenceKey.count({ where: { resellerId: id, registeredAt: null, revokedAt: null } }) : 0,
+    isReseller ? db.licenceKey.count({ where: { resellerId: id, registeredAt: { not: null } } }) : 0,
   ]);
   const isOwn = scope.role !== 'admin' && scope.organizationId === id;
   return {
@@ -75,13 +78,17 @@ export async function organizationDetail(db: Db, scope: TenantScope, id: string)
     usage,
     licences,
     migrations: { total: migrations, active: activeMigrations },
+    /** Resellers: the keys it issued that nobody installed yet, and those installed. */
+    issuedKeys: isReseller ? { unused: unusedKeys, registered: registeredKeys } : null,
     can: {
       // A customer may rename its organization and manage its users; deleting is for whoever created it.
       rename: true,
       delete: !isOwn,
       setKeyCap: scope.role === 'admin' && organization.kind === 'reseller',
     },
-    deletion: ORGANIZATION_DELETION,
+    deletion: isReseller
+      ? { deletes: [...ORGANIZATION_DELETION.deletes.slice(0, 1), 'its unused licence keys (revoked, so they can no longer be installed)'], keeps: ORGANIZATION_DELETION.keeps }
+      : ORGANIZATION_DELETION,
   };
 }
 

@@ -138,16 +138,26 @@ export function OrganizationPage({ id, currentUserId, back }: { id: string; curr
 
         <div className="space-y-6">
           {org.quota ? <QuotaMeter quota={org.quota} showLicenceLink={false} /> : null}
-          <Card className="p-4 sm:p-6">
-            <h2 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Usage</h2>
-            <p className="mt-3 text-sm text-slate-700">
-              <span className="text-2xl font-semibold tabular-nums text-slate-900">{org.usage.migrationsDone}</span> migration
-              {org.usage.migrationsDone === 1 ? '' : 's'} run so far
-            </p>
-            <p className="mt-1 text-xs text-slate-500">
-              {org.usage.freeUnits} free and {org.usage.commercialUnits} licensed migration{org.usage.commercialUnits === 1 ? '' : 's'} used or held.
-            </p>
-          </Card>
+          {org.issuedKeys ? (
+            <Card className="p-4 sm:p-6">
+              <h2 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Keys issued</h2>
+              <p className="mt-3 text-sm text-slate-700">
+                <span className="text-2xl font-semibold tabular-nums text-slate-900">{org.issuedKeys.unused}</span> unused
+                {org.unusedKeyCap !== null ? ` of at most ${org.unusedKeyCap}` : ''} · {org.issuedKeys.registered} installed by customers
+              </p>
+            </Card>
+          ) : (
+            <Card className="p-4 sm:p-6">
+              <h2 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Usage</h2>
+              <p className="mt-3 text-sm text-slate-700">
+                <span className="text-2xl font-semibold tabular-nums text-slate-900">{org.usage.migrationsDone}</span> migration
+                {org.usage.migrationsDone === 1 ? '' : 's'} run so far
+              </p>
+              <p className="mt-1 text-xs text-slate-500">
+                {org.usage.freeUnits} free and {org.usage.commercialUnits} licensed migration{org.usage.commercialUnits === 1 ? '' : 's'} used or held.
+              </p>
+            </Card>
+          )}
           {org.can.setKeyCap ? <KeyCapForm resellerId={org.id} cap={org.unusedKeyCap} onSaved={(text) => { setNotice({ tone: 'success', text }); void refresh(); }} /> : null}
           {org.can.delete ? (
             <DeleteOrganization

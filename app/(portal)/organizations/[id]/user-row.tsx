@@ -37,7 +37,8 @@ export function UserRow({ user, isSelf, isOnly, onChanged }: { user: ManagedUser
   return (
     <li data-testid="user-row" className="px-4 py-4 sm:px-6">
       <div className="flex flex-wrap items-start justify-between gap-3">
-        <div className="min-w-0 flex-1">
+        {/* A line of its own on a phone, so a long address is not squeezed beside the buttons. */}
+        <div className="min-w-0 basis-full sm:basis-0 sm:flex-1">
           <p className="flex flex-wrap items-center gap-2 text-sm font-medium text-slate-900">
             <span className="[overflow-wrap:anywhere]">{label}</span>
             {isSelf ? <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-600">You</span> : null}
@@ -66,9 +67,14 @@ export function UserRow({ user, isSelf, isOnly, onChanged }: { user: ManagedUser
               {user.disabledAt ? 'Enable' : 'Disable'}
             </Button>
             {!isOnly ? (
-              <Button variant="ghost" className="px-3 py-1.5 text-red-700 hover:bg-red-50 hover:text-red-800" onClick={() => setPanel(panel === 'remove' ? null : 'remove')}>
+              <button
+                type="button"
+                className="inline-flex items-center rounded-md px-3 py-1.5 text-sm font-medium text-red-700 transition hover:bg-red-50 hover:text-red-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500 focus-visible:ring-offset-2"
+                aria-expanded={panel === 'remove'}
+                onClick={() => setPanel(panel === 'remove' ? null : 'remove')}
+              >
                 Remove
-              </Button>
+              </button>
             ) : null}
           </div>
         ) : null}
