@@ -1,12 +1,11 @@
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { db } from '../db';
+import { clientAddressFrom } from './client-address';
 import { authenticate } from './sign-in';
 
 function clientIp(headers: Record<string, string | string[] | undefined> | undefined): string | null {
-  const forwarded = headers?.['x-forwarded-for'];
-  const value = Array.isArray(forwarded) ? forwarded[0] : forwarded;
-  return value?.split(',')[0]?.trim() || null;
+  return clientAddressFrom(headers?.['x-forwarded-for']);
 }
 
 export const authOptions: NextAuthOptions = {
