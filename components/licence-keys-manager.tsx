@@ -481,7 +481,10 @@ export function LicenceKeysManager({ isAdmin }: { isAdmin: boolean }) {
                     <td className="px-4 py-3">
                       {key.state === 'registered' ? (
                         <>
-                          <div className="font-medium text-slate-800">{key.organization?.name ?? 'Deleted organization'}</div>
+                          <div className="font-medium text-slate-800">
+                            {key.organization?.name ?? 'Deleted organization'}
+                            {key.organization?.deletedAt ? <span className="font-normal text-slate-500"> (deleted)</span> : null}
+                          </div>
                           <div className="text-xs text-slate-500">{dateFormat.format(key.registeredAt!)}</div>
                         </>
                       ) : key.state === 'revoked' ? (
