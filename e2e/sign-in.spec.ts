@@ -33,7 +33,7 @@ test.describe('sign-in', () => {
     await expect(page.getByRole('button', { name: 'Account menu' })).toHaveCount(0);
   });
 
-  test('five failures lock the email out, even with the right password', async ({ page, seed }) => {
+  test('five failures from one client lock that client out for the address, even with the right password', async ({ page, seed }) => {
     const customer = await seed.customer();
     await page.goto('/login');
     await page.getByLabel('Email').fill(customer.email);

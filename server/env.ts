@@ -1,3 +1,4 @@
+import { parseTrustedProxies } from './runtime/forwarded-for.mjs';
 import { isTimeZone } from './portal/time-zone';
 
 /*
@@ -46,6 +47,15 @@ function orDefault<T>(read: Reader<T | undefined>, fallback: T): Reader<T> {
   return (raw) => read(raw) ?? fallback;
 }
 
+function isTrustedProxyList(value: string): boolean {
+  try {
+    parseTrustedProxies(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const isUrl = (value: string) => /^https?:\/\//i.test(value) && URL.canParse(value);
 const port = wholeNumber(1, 65535);
 
@@ -70,6 +80,8 @@ const variables = {
   MAILFERRY_ALLOWED_HOSTS: text(),
   /** Hosts where plain-text IMAP/HTTP and unverified certificates are accepted (same syntax). */
   MAILFERRY_INSECURE_HOSTS: text(),
+  /** Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges; loopback when unset. */
+  MAILFERRY_TRUSTED_PROXIES: text(isTrustedProxyList, 'must be IP addresses or CIDR ranges, comma-separated (e.g. 10.0.0.0/8,192.0.2.7)'),
   /** A PEM file of extra certificate authorities to trust for account servers. */
   MAILFERRY_TRUSTED_CA_FILE: text(),
   /** Sealing keys for stored secrets, "id:base64key" comma-separated, current first. */

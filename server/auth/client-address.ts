@@ -1,9 +1,8 @@
 /**
- * The client address sign-in limits count by: the last X-Forwarded-For entry. Next.js fills the
- * header with the socket's address only when a request carries none, and a reverse proxy
- * (nginx's $proxy_add_x_forwarded_for, most load balancers) appends the address it saw; the
- * entries before the last one are whatever the client sent, so a client could name itself
- * anew with every request if the first were trusted.
+ * The client address the sign-in and check limits and the audit log count by. The web server's
+ * process rewrites X-Forwarded-For to the one address it believes before Next.js sees the
+ * request (server/runtime/forwarded-for.mjs: the connection's peer, or behind a trusted proxy
+ * the hop that proxy saw); the last entry is taken in case anything appended after that.
  */
 export function clientAddressFrom(forwardedFor: string | string[] | null | undefined): string | null {
   const value = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;

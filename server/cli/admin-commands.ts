@@ -44,7 +44,7 @@ export const setPasswordCommand: Command = {
         out(`No user with the email ${email}.`);
         return 1;
       }
-      await db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(password) } });
+      await db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(password), sessionVersion: { increment: 1 } } });
       await recordAudit(db, { action: 'user.password_reset_cli', organizationId: user.organizationId, targetType: 'user', targetId: user.id });
       out(given === undefined ? `New password for ${email}: ${password}` : `Password of ${email} updated.`);
       return 0;

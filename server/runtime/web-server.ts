@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createLogger } from '../logger';
 import { projectRoot } from './data-dir';
 
@@ -69,8 +70,12 @@ export interface WebServer {
   stop(): Promise<void>;
 }
 
+const clientAddressPreload = pathToFileURL(path.join(projectRoot, 'server', 'runtime', 'forwarded-for-preload.mjs')).href;
+
 export function startWebServer(options: { port: number; hostname: string; dev: boolean; env: NodeJS.ProcessEnv }): WebServer {
-  const child = runNext([options.dev ? 'dev' : 'start', '--port', String(options.port), '--hostname', options.hostname], options.env);
+  // Through NODE_OPTIONS, so a server process Next forks has it too.
+  const nodeOptions = [options.env.NODE_OPTIONS, `--import=${clientAddressPreload}`].filter(Boolean).join(' ');
+  const child = runNext([options.dev ? 'dev' : 'start', '--port', String(options.port), '--hostname', options.hostname], { ...options.env, NODE_OPTIONS: nodeOptions });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stopping: Promise<void> | undefined;
   return {

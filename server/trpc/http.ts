@@ -2,6 +2,7 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { getSessionUser } from '../auth/session';
 import { createContext } from './init';
 import { appRouter } from './root';
+import { clientAddressFrom } from '../auth/client-address';
 
 /**
  * A browser can send a cross-site form post (text/plain, form-encoded) with the user's cookie,
@@ -15,7 +16,7 @@ export function isCsrfSafe(request: Request): boolean {
 }
 
 export function clientIp(request: Request): string | null {
-  return request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || null;
+  return clientAddressFrom(request.headers.get('x-forwarded-for'));
 }
 
 export async function handleTrpcRequest(request: Request): Promise<Response> {
