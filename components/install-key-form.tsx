@@ -7,11 +7,14 @@ import { KEY_PLACEHOLDER, parseKey } from '@/server/licensing/key-format';
 import { Alert, Button } from './form';
 import { useTRPC } from './trpc-provider';
 
+/** Where the form leaves how many free migrations were unused when the first key went in (for the welcome notice). */
+export const UNUSED_FREE_KEY = 'mailferry:unused-free';
+
 /**
  * Install key: the key is checked in the browser first (format and check character, so a typo
  * never leaves the page), then validated and registered on the server in one step.
  */
-export function InstallKeyForm({ afterFirstLicence = '/licenses' }: { afterFirstLicence?: string }) {
+export function InstallKeyForm({ afterFirstLicence = '/licenses', unusedFree = 0 }: { afterFirstLicence?: string; unusedFree?: number }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -27,6 +30,12 @@ export function InstallKeyForm({ afterFirstLicence = '/licenses' }: { afterFirst
         void queryClient.invalidateQueries({ queryKey: trpc.organization.pathKey() });
         if (result.becameCommercial) {
           // The tabs change with the mode: go where the licence shows.
+          // The welcome notice on that page says once more what became of the unused free migrations.
+          try {
+            window.sessionStorage.setItem(UNUSED_FREE_KEY, String(unusedFree));
+          } catch {
+            // Storage switched off: the notice just does not repeat it.
+          }
           router.push(`${afterFirstLicence}?installed=${result.licence.size}`);
         } else {
           setInstalled(

@@ -5,6 +5,7 @@ import { Card, EmptyState, PageHeader } from '@/components/page-header';
 import { QuotaMeter } from '@/components/quota-meter';
 import { requireCustomerPage } from '@/server/auth/page-guard';
 import { getServerCaller } from '@/server/trpc/server-caller';
+import { WelcomeNotice } from './welcome-notice';
 
 export const metadata: Metadata = { title: 'License list' };
 
@@ -17,15 +18,7 @@ export default async function LicenseListPage({ searchParams }: { searchParams: 
   return (
     <>
       <PageHeader title="License list" description="Every licence key registered to your organization. Licences add up: each one adds its migrations to your total." />
-      {installed > 0 ? (
-        <div role="status" className="mb-6 rounded-xl border border-emerald-200 bg-emerald-50 px-5 py-4 text-sm text-emerald-900">
-          <p className="font-semibold">Welcome to commercial mode</p>
-          <p className="mt-1 text-emerald-800">
-            Your licence for {installed} migrations is installed. Migration, Mass migration and the lists of active and finished
-            migrations are now available in the tabs above.
-          </p>
-        </div>
-      ) : null}
+      {installed > 0 && licences[0] ? <WelcomeNotice size={installed} licenceId={licences[0].id} /> : null}
       <div className="grid items-start gap-6 lg:grid-cols-3">
         <Card className="overflow-hidden lg:col-span-2">
           <div className="flex items-center justify-between gap-4 px-6 pb-3 pt-5">

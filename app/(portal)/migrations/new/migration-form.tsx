@@ -11,6 +11,7 @@ import { ACCOUNT_TYPES, type AccountType } from '@/server/accounts/types';
 import { migrationInputSchema } from '@/server/migrations/schemas';
 import type { SideCheck } from '@/server/migrations/submit-migration';
 import { resolveTiming } from '@/server/migrations/timing';
+import { formatOffset, resolveLocalTime, zoneOffsetMinutes } from '@/server/portal/time-zone';
 import { QuickSelection, type HostedMailboxChoice } from './quick-selection';
 
 type Side = 'source' | 'target';
@@ -42,6 +43,25 @@ function localNow(zone: string): string {
       .map((p) => [p.type, p.value]),
   );
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+const readingFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A datetime-local value as the rest of the portal writes dates ("4 Dec 2026, 19:25"), with the
+ * zone and its offset on that day: the browser shows the field in its own locale's format,
+ * which is easy to misread (day and month swapped, 12-hour clock).
+ */
+function portalReading(local: string, zone: string): string | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(local)) return undefined;
+  const resolved = resolveLocalTime(local, zone);
+  if (!resolved.ok) return undefined;
+  let format = readingFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: zone });
+    readingFormats.set(zone, format);
+  }
+  return `${format.format(resolved.utc)} · ${zone} (UTC${formatOffset(zoneOffsetMinutes(zone, resolved.utc.getTime()))})`;
 }
 
 function ClockIcon() {
@@ -342,6 +362,7 @@ export function MigrationForm({ zone }: { zone: { name: string; offset: string }
           <ControlRow
             label="Start"
             error={startError}
+            hint={portalReading(startAt, zone.name)}
             button={
               <Button type="button" variant="secondary" onClick={() => setStartAt(localNow(zone.name))}>
                 Now
@@ -365,7 +386,7 @@ export function MigrationForm({ zone }: { zone: { name: string; offset: string }
             )}
           </ControlRow>
           <div>
-            <Field label="Resync (optional)" error={resyncError}>
+            <Field label="Resync (optional)" error={resyncError} hint={portalReading(resyncAt, zone.name)}>
               <TextInput
                 name="resyncAt"
                 type="datetime-local"

@@ -37,7 +37,7 @@ export default async function NewMigrationPage() {
         </div>
         {mode === 'free' ? (
           <div className="lg:col-start-3 lg:row-start-2">
-            <UpgradeCard />
+            <UpgradeCard quota={quota} />
           </div>
         ) : null}
       </div>
