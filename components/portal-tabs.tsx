@@ -12,6 +12,9 @@ function activeHref(tabs: PortalTab[], pathname: string): string | undefined {
     .sort((a, b) => b.href.length - a.href.length)[0]?.href;
 }
 
+/** Width of the fading edge (w-12) plus a little air. */
+const EDGE_WIDTH = 56;
+
 // useLayoutEffect warns during server rendering; the scroll position only exists in the browser.
 const useBrowserLayoutEffect = typeof window === 'undefined' ? useEffect : useLayoutEffect;
 
@@ -53,11 +56,12 @@ export function PortalTabs({ tabs }: { tabs: PortalTab[] }) {
     const nav = navRef.current;
     const current = nav?.querySelector<HTMLElement>('[aria-current="page"]');
     if (nav && current) {
-      // Only the bar scrolls (scrollIntoView would move the page too).
-      const overflowLeft = current.offsetLeft - nav.scrollLeft;
-      const overflowRight = current.offsetLeft + current.offsetWidth - (nav.scrollLeft + nav.clientWidth);
-      if (overflowLeft < 0) nav.scrollLeft = current.offsetLeft - 24;
-      else if (overflowRight > 0) nav.scrollLeft += overflowRight + 24;
+      // Only the bar scrolls (scrollIntoView would move the page too), and far enough that the
+      // active tab is clear of the fading edge; the browser clamps at either end.
+      const left = current.offsetLeft - nav.offsetLeft;
+      const right = left + current.offsetWidth;
+      if (left < nav.scrollLeft + EDGE_WIDTH) nav.scrollLeft = left - EDGE_WIDTH;
+      else if (right > nav.scrollLeft + nav.clientWidth - EDGE_WIDTH) nav.scrollLeft = right - nav.clientWidth + EDGE_WIDTH;
     }
     measure();
   }, [active, measure]);

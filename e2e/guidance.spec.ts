@@ -41,8 +41,12 @@ async function expectActiveTabUncovered(page: Page, label: string): Promise<void
       active.evaluate((element) => {
         const box = element.getBoundingClientRect();
         if (box.left < 0 || box.right > window.innerWidth) return `outside: ${box.left}–${box.right}`;
-        const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
-        return hit === element || element.contains(hit) ? 'visible' : `covered by ${hit?.outerHTML.slice(0, 80)}`;
+        // Both ends of the label, not only its middle: no fading edge lies over any of it.
+        for (const x of [box.left + 6, box.left + box.width / 2, box.right - 6]) {
+          const hit = document.elementFromPoint(x, box.top + box.height / 2);
+          if (hit !== element && !element.contains(hit)) return `covered at ${Math.round(x)} by ${hit?.outerHTML.slice(0, 80)}`;
+        }
+        return 'visible';
       }),
     )
     .toBe('visible');

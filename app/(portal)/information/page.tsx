@@ -120,7 +120,7 @@ function ResellerInformation({ user, zone }: { user: SessionUser; zone: string }
               [
                 'Customers:',
                 <>
-                  create a customer organization and its first user, and see each customer&apos;s licences and usage (
+                  create customer organizations, manage their users (add, disable, set a new password when one is forgotten), and see each customer&apos;s licences and usage (
                   <Link href="/reseller/customers" className={link}>
                     Customers
                   </Link>
