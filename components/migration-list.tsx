@@ -152,7 +152,7 @@ export function MigrationList({
                       <StateBadge state={m.state} />
                       {m.state === 'failed' && m.failureReason ? <span className="mt-1 block text-xs text-red-700">{m.failureReason}</span> : null}
                       {m.statusLine ? (
-                        <span data-testid="migration-status-line" className={`mt-1 block text-xs ${m.state === 'incomplete' ? 'font-medium text-orange-800' : 'text-slate-600'}`}>
+                        <span data-testid="migration-status-line" className={`mt-1 block text-xs ${m.state === 'incomplete' || m.verificationGap ? 'font-medium text-orange-800' : 'text-slate-600'}`}>
                           {m.statusLine}
                         </span>
                       ) : null}

@@ -312,7 +312,7 @@ describe('migration results', () => {
       });
     }, 60_000);
 
-    it('(d) messages deleted on the target are not brought back, but counted and shown', async () => {
+    it('(d) messages deleted on the target are not brought back, but counted, shown and found missing by the verification', async () => {
       const { organization, user } = await seedOrganization(db, 'customer');
       const [source, target] = [await newUser(dovecot, 'gone-src'), await newUser(dovecot, 'gone-dst')];
       await fillMailbox(await open(dovecot, source), mailboxContents());
@@ -321,8 +321,11 @@ describe('migration results', () => {
       const client = await open(dovecot, target);
       await client.mailboxOpen('INBOX');
       await client.messageDelete('1:3');
-      expect(await resyncNow(id)).toBe('finished');
+      // The resync's verification finds them missing: no plain "finished".
+      expect(await resyncNow(id)).toBe('incomplete');
       const detail = await (await callerFor(db, user.id)).migrations.detail({ id });
+      expect(detail.statusLine).toBe('Finished, but verification found 3 messages missing on the target');
+      expect(detail.verification?.folders.find((f) => f.sourcePath === 'INBOX')).toMatchObject({ missing: 3, missingReported: 0 });
       expect(detail.folders.find((f) => f.sourcePath === 'INBOX')?.gone).toBe(3);
       expect(detail.goneLine).toBe('3 messages copied earlier are no longer in the target');
       expect(detail.notices.some((n) => n.folder === 'INBOX' && /no longer/.test(n.text)), JSON.stringify(detail.notices)).toBe(true);

@@ -21,6 +21,14 @@ export interface PhaseResult {
   checks: { name: string; ok: boolean; detail: string }[];
 }
 
+export interface VerificationFigures {
+  seconds: number;
+  sourceMessages: number;
+  present: number;
+  missing: number;
+  unverified: number;
+}
+
 export interface ToolResult {
   name: string;
   /** The server the tool copied into; absent or 'dovecot' for the Dovecot-to-Dovecot line. */
@@ -31,6 +39,10 @@ export interface ToolResult {
   sourceUser?: string;
   targetUser?: string;
   phases: PhaseResult[];
+  /** Mailferry's verification of the first pass, measured in the engine (no process start). */
+  verification?: VerificationFigures;
+  /** The same after delta0, reusing the first verification's verdicts where both folders are unchanged. */
+  verificationAfterDelta0?: VerificationFigures;
 }
 
 export interface BenchResult {
@@ -153,7 +165,11 @@ export function formatResultTable(result: BenchResult): string {
     if (first === undefined) continue;
     lines.push(
       `${toolLabel(tool)} engine time (without process start): first ${fixed(first)} s` +
-        (delta0 === undefined ? '' : `, delta0 ${fixed(delta0, 3)} s (${((delta0 / first) * 100).toFixed(1)} % of the first pass)`),
+        (delta0 === undefined ? '' : `, delta0 ${fixed(delta0, 3)} s (${((delta0 / first) * 100).toFixed(1)} % of the first pass)`) +
+        (tool.verification
+          ? `, verification ${fixed(tool.verification.seconds, 3)} s (${((tool.verification.seconds / first) * 100).toFixed(1)} % of the first pass; ${tool.verification.present} of ${tool.verification.sourceMessages} present)`
+          : '') +
+        (tool.verificationAfterDelta0 ? `, verification after delta0 ${fixed(tool.verificationAfterDelta0.seconds, 3)} s` : ''),
     );
   }
   for (const [pair, r] of Object.entries(result.ratios)) {

@@ -34,6 +34,7 @@ import {
   type ToolResult,
 } from './report';
 import { formatVerifyReport, verifyCopy, type ImapAccount, type VerifyOptions, type VerifyReport } from './verify';
+import { measureVerification } from './verification';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const ADD_MESSAGES = 50;
@@ -487,6 +488,15 @@ async function runScenario(
   };
 
   const first = await phase('first');
+  // Mailferry verifies each pass when it ends (the portal does): its cost, beside the first pass.
+  const verifiedFolders = tool.name === 'mailferry' && first.p.ok ? reportedFolderMapping(first.p.toolSummary) : [];
+  let verdicts: Awaited<ReturnType<typeof measureVerification>>['verdicts'] | undefined;
+  if (verifiedFolders.length > 0) {
+    const { verdicts: found, ...v } = await measureVerification(endpoints.source, endpoints.target, verifiedFolders);
+    verdicts = found;
+    tool.verification = v;
+    say(`${tag} verification after the first pass: ${v.seconds.toFixed(3)} s, ${v.present} of ${v.sourceMessages} present, ${v.missing} missing, ${v.unverified} folders not verified`);
+  }
   const noNewDuplicates = (r: VerifyReport) => [
     {
       name: 'no new duplicates',
@@ -503,6 +513,12 @@ async function runScenario(
   if (!options.deltas || !first.p.ok) return;
 
   await phase('delta0', noNewDuplicates);
+  if (verdicts) {
+    // A resync with nothing new: folders unchanged since the last verification keep its verdict.
+    const { verdicts: _unused, ...v } = await measureVerification(endpoints.source, endpoints.target, verifiedFolders, verdicts);
+    tool.verificationAfterDelta0 = v;
+    say(`${tag} verification after delta0: ${v.seconds.toFixed(3)} s, ${v.present} of ${v.sourceMessages} present`);
+  }
 
   manifest = await fillCorpus(server, endpoints.source.user, { add: ADD_MESSAGES });
   const before = first.report;

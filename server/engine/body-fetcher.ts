@@ -42,6 +42,11 @@ export interface BodyFetcher {
    */
   scanMany(folders: { path: string; from: number }[]): Promise<Map<string, FolderContents>>;
   fetch(uidSet: string, onMessage: (message: FetchedMessage) => void | Promise<void>): Promise<void>;
+  /**
+   * Header lines of the messages in a UID range of the open folder: only the named fields
+   * (`BODY.PEEK[HEADER.FIELDS (…)]`), or the whole header block when `fields` is null.
+   */
+  headers(range: string, fields: readonly string[] | null): Promise<{ uid: number; header: Buffer }[]>;
   close(): Promise<void>;
 }
 
@@ -127,6 +132,11 @@ export function imapflowBodyFetcher(client: ImapFlow): BodyFetcher {
         const date = message.internalDate ? new Date(message.internalDate) : null;
         await onMessage({ uid: message.uid, body: [message.source], size: message.source.length, flags: message.flags ?? new Set(), internalDate: date && !Number.isNaN(date.getTime()) ? date : null });
       }
+    },
+    async headers(range, fields) {
+      const found: { uid: number; header: Buffer }[] = [];
+      for await (const message of client.fetch(range, { uid: true, headers: fields ? [...fields] : true }, { uid: true })) found.push({ uid: message.uid, header: message.headers ?? Buffer.alloc(0) });
+      return found;
     },
     async close() {
       // The connection belongs to the caller.
@@ -436,6 +446,22 @@ class RawBodyFetcher implements BodyFetcher {
         return onMessage({ uid, body: content, size, flags, internalDate: date ? parseImapDateTime(date) : null });
       },
     });
+  }
+
+  async headers(range: string, fields: readonly string[] | null): Promise<{ uid: number; header: Buffer }[]> {
+    const found: { uid: number; header: Buffer }[] = [];
+    const section = fields ? `HEADER.FIELDS (${fields.join(' ')})` : 'HEADER';
+    await this.run(`UID FETCH ${range} (UID BODY.PEEK[${section}])`, {
+      onFetch: (items, literals) => {
+        const uid = Number(items.get('UID'));
+        if (!Number.isInteger(uid)) return;
+        // Servers echo the section in their own spelling ("BODY[HEADER.FIELDS ("MESSAGE-ID" …)]").
+        const value = [...items].find(([name]) => name.startsWith('BODY['))?.[1];
+        const content = value === undefined || value === 'NIL' ? [] : value.startsWith(LITERAL_MARK) ? (literals[Number(value.slice(1))] ?? []) : [Buffer.from(value, 'latin1')];
+        found.push({ uid, header: Buffer.concat(content) });
+      },
+    });
+    return found;
   }
 
   async close(): Promise<void> {

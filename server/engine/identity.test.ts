@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparableHeaders, IdentityCounter, messageIdentity } from './identity';
+import { comparableHeaders, IdentityCounter, identityFields, messageIdentity } from './identity';
 
 const headers = (text: string) => Buffer.from(text, 'latin1');
 
@@ -40,5 +40,18 @@ describe('IdentityCounter', () => {
     expect(counter.take('a')).toBe(true);
     expect(counter.take('a')).toBe(false);
     expect(counter.size).toBe(0);
+  });
+});
+
+describe('identityFields', () => {
+  it('reads Message-ID and Date as the envelope gives them: first of each, unfolded, trimmed', () => {
+    const fields = identityFields(Buffer.from('Date: Mon, 05 Jan 2026 10:00:00\r\n +0100\r\nMessage-ID:   <a@b.test> \r\nmessage-id: <second@b.test>\r\n\r\n'));
+    expect(fields).toEqual({ messageId: '<a@b.test>', date: new Date('2026-01-05T09:00:00Z') });
+    expect(messageIdentity(fields)).toBe(messageIdentity({ messageId: '<a@b.test>', date: new Date('2026-01-05T09:00:00Z') }));
+  });
+
+  it('gives no Message-ID for a missing or empty one, and no Date for one that does not parse', () => {
+    expect(identityFields(Buffer.from('Date: someday\r\n\r\n'))).toEqual({ messageId: null, date: null });
+    expect(identityFields(Buffer.from('Message-ID: \r\n\r\n'))).toEqual({ messageId: null, date: null });
   });
 });

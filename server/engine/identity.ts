@@ -37,6 +37,25 @@ export function comparableHeaders(headers: Buffer): string {
     .join('\n');
 }
 
+/** The header fields the identity is made of, for a fetch of just those (`BODY.PEEK[HEADER.FIELDS (…)]`). */
+export const IDENTITY_FIELDS = ['MESSAGE-ID', 'DATE'] as const;
+
+/**
+ * Message-ID and Date from header lines, as a server's ENVELOPE gives them (the first of each,
+ * unfolded, trimmed; a Date that does not parse counts as none), so an identity made from the
+ * fetched fields is the one made from the envelope.
+ */
+export function identityFields(header: Buffer): Pick<IdentitySource, 'messageId' | 'date'> {
+  const lines = header.toString('latin1').replace(/\r?\n(?=[ \t])/g, '').split(/\r?\n/);
+  const value = (name: string) => {
+    const line = lines.find((l) => l.slice(0, name.length + 1).toLowerCase() === `${name}:`);
+    return line === undefined ? undefined : line.slice(name.length + 1).trim();
+  };
+  const dateText = value('date');
+  const date = dateText ? new Date(dateText) : null;
+  return { messageId: value('message-id') || null, date: date && !Number.isNaN(date.getTime()) ? date : null };
+}
+
 export function messageIdentity(message: IdentitySource): string {
   const messageId = message.messageId?.trim();
   if (messageId) return `m:${messageId}|${message.date ? message.date.getTime() : '-'}`;

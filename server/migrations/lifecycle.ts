@@ -52,19 +52,66 @@ export function describeLoss(loss: LossCounts): string | null {
 }
 
 /**
- * The state line of a migration in words, where the state alone does not say enough:
- * "Finished with 3 messages not copied", "Finished, but 2 folders could not be created".
+ * What the verification at the end of a pass found beyond what the copy reported: messages
+ * of the source the target does not hold although no item says why (deleted there since, or
+ * lost), and folders that could not be verified.
  */
-export function statusLine(state: MigrationState, loss: LossCounts): string | null {
-  const missing = describeLoss(loss);
-  if (state === 'incomplete') {
-    if (!missing) return 'Finished, but not everything was copied';
-    return loss.messages > 0 ? `Finished with ${missing}` : `Finished, but ${missing}`;
+export interface VerificationGap {
+  missing: number;
+  unverifiedFolders: number;
+}
+
+export interface GapRow {
+  missingMessages: number;
+  missingReported: number;
+  unverifiedReason: string | null;
+}
+
+/**
+ * What the verification found beyond the copy's own report (see VerificationGap), or null
+ * when it found nothing more. Messages the copy reported are already among its losses.
+ */
+export function gapOf(rows: readonly GapRow[]): VerificationGap | null {
+  let missing = 0;
+  let unverifiedFolders = 0;
+  for (const row of rows) {
+    missing += Math.max(0, row.missingMessages - row.missingReported);
+    if (row.unverifiedReason !== null) unverifiedFolders++;
   }
-  if (!missing) return null;
+  return missing > 0 || unverifiedFolders > 0 ? { missing, unverifiedFolders } : null;
+}
+
+/** The rows of a migration's verification worth a line: a gap or a folder not verified. */
+export const gapRowsWhere = { OR: [{ missingMessages: { gt: 0 } }, { unverifiedReason: { not: null } }] };
+
+/** "2 messages missing on the target, 1 folder could not be verified", or null. */
+export function describeGap(gap: VerificationGap | null | undefined): string | null {
+  if (!gap) return null;
+  const parts: string[] = [];
+  if (gap.missing > 0) parts.push(`${count(gap.missing, 'message', 'messages')} missing on the target`);
+  if (gap.unverifiedFolders > 0) parts.push(`${count(gap.unverifiedFolders, 'folder', 'folders')} could not be verified`);
+  return parts.length === 0 ? null : parts.join(' and ');
+}
+
+/**
+ * The state line of a migration in words, where the state alone does not say enough:
+ * "Finished with 3 messages not copied", "Finished, but 2 folders could not be created",
+ * "Finished, but verification found 2 messages missing on the target".
+ */
+export function statusLine(state: MigrationState, loss: LossCounts, gap?: VerificationGap | null): string | null {
+  const missing = describeLoss(loss);
+  const found = describeGap(gap);
+  if (state === 'incomplete' || (found && isEndedState(state) && state !== 'failed' && state !== 'cancelled')) {
+    if (!missing && found) return `Finished, but verification found ${found}`;
+    if (!missing) return 'Finished, but not everything was copied';
+    const line = loss.messages > 0 ? `Finished with ${missing}` : `Finished, but ${missing}`;
+    return found ? `${line}; verification found ${found}` : line;
+  }
+  const all = [missing, found ? `verification found ${found}` : null].filter((p): p is string => p !== null).join('; ');
+  if (!all) return null;
   // A migration still going (or stopped) already has losses the customer should see.
-  if (isActiveState(state)) return `So far ${missing}`;
-  return `${missing.charAt(0).toUpperCase()}${missing.slice(1)}`;
+  if (isActiveState(state)) return `So far ${all}`;
+  return `${all.charAt(0).toUpperCase()}${all.slice(1)}`;
 }
 
 /** "12 messages copied earlier are no longer in the target", or null. */

@@ -2,7 +2,7 @@ import type { Db } from '../db';
 import type { MigrationState } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { MigrationNotFoundError } from './errors';
-import { ACTIVE_STATES, CANCELLABLE_STATES, ENDED_STATES, folderLosses, isActiveState, statusLine, type LossCounts } from './lifecycle';
+import { ACTIVE_STATES, CANCELLABLE_STATES, ENDED_STATES, folderLosses, gapOf, gapRowsWhere, isActiveState, statusLine, type LossCounts, type VerificationGap } from './lifecycle';
 import type { MigrationList } from './schemas';
 
 // Explicit: the accounts' sealed passwords never leave the database through a list.
@@ -22,6 +22,8 @@ const listFields = {
   accounts: { select: accountFields },
   // Folder-level issues only (no UID): few, and counted once per folder.
   issues: { where: { uid: null }, select: { folder: true, uid: true, reason: true }, take: 1000 },
+  // Only the folders where the last verification found a gap: few, usually none.
+  verifications: { where: gapRowsWhere, select: { missingMessages: true, missingReported: true, unverifiedReason: true }, take: 1000 },
 } satisfies Prisma.MigrationSelect;
 
 type Row = Prisma.MigrationGetPayload<{ select: typeof listFields }>;
@@ -43,6 +45,8 @@ export interface MigrationListItem {
   messages: { copied: number; total: number };
   /** What was not copied (over all passes). */
   loss: LossCounts;
+  /** What the last verification found beyond the copy's own report, else null. */
+  verificationGap: VerificationGap | null;
   /** The state in words where the badge alone says too little: "Finished with 3 messages not copied". */
   statusLine: string | null;
 }
@@ -66,6 +70,7 @@ function toItem(row: Row, zone: string): MigrationListItem {
   };
   const isActive = isActiveState(row.state);
   const loss: LossCounts = { messages: row.failedMessages, ...folderLosses(row.issues) };
+  const verificationGap = gapOf(row.verifications);
   return {
     id: row.id,
     state: row.state,
@@ -81,7 +86,8 @@ function toItem(row: Row, zone: string): MigrationListItem {
     failureReason: row.failureReason,
     messages: { copied: row.copiedMessages, total: row.totalMessages },
     loss,
-    statusLine: statusLine(row.state, loss),
+    verificationGap,
+    statusLine: statusLine(row.state, loss, verificationGap),
   };
 }
 

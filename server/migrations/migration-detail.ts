@@ -2,7 +2,7 @@ import type { Db } from '../db';
 import type { FolderReport } from '../engine/copy-mailbox';
 import { MigrationNotFoundError } from './errors';
 import { describeGone, folderLosses, isFolderNotCreated, statusLine } from './lifecycle';
-import { getMigration, type MigrationListItem } from './list-migrations';
+import { formatInZone, getMigration, type MigrationListItem } from './list-migrations';
 
 /**
  * One folder of the migration: the engine's per-folder counts (FolderReport), here summed over
@@ -22,6 +22,29 @@ export interface NotCopiedItem {
   reason: string;
 }
 
+/** One folder of the verification: how many of the source's messages the target holds. */
+export interface FolderVerification {
+  sourcePath: string;
+  targetPath: string | null;
+  sourceMessages: number;
+  present: number;
+  missing: number;
+  /** Of the missing, how many are listed under "Not copied" with their reason. */
+  missingReported: number;
+  /** Source UIDs of the missing messages, at most MISSING_UIDS_KEPT; `missing` is exact. */
+  missingUids: number[];
+  /** Why the folder could not be verified, else null. */
+  unverified: string | null;
+}
+
+export interface MigrationVerificationView {
+  /** The pass that ended with it: the first pass or the resync. */
+  pass: 'run' | 'resync';
+  verifiedLocal: string;
+  folders: FolderVerification[];
+  totals: { sourceMessages: number; present: number; missing: number; unverifiedFolders: number };
+}
+
 export interface MigrationDetail extends MigrationListItem {
   bytes: { copied: number; total: number };
   etaSeconds: number | null;
@@ -35,6 +58,8 @@ export interface MigrationDetail extends MigrationListItem {
   notices: { folder: string | null; text: string }[];
   /** "12 messages copied earlier are no longer in the target", else null. */
   goneLine: string | null;
+  /** What the last verification found, or null when no pass has ended yet. */
+  verification: MigrationVerificationView | null;
 }
 
 export const NOT_COPIED_SHOWN = 1000;
@@ -46,7 +71,7 @@ export const NOT_COPIED_SHOWN = 1000;
  */
 export async function getMigrationDetail(db: Db, organizationId: string, id: string, zone: string): Promise<MigrationDetail> {
   const item = await getMigration(db, organizationId, id, zone);
-  const [row, folderRows, issues, notCopiedCount, notices] = await Promise.all([
+  const [row, folderRows, issues, notCopiedCount, notices, verificationRows] = await Promise.all([
     db.migration.findFirst({ where: { id, organizationId }, select: { totalBytes: true, copiedBytes: true, etaSeconds: true } }),
     db.migrationFolder.findMany({
       where: { migrationId: id },
@@ -62,6 +87,21 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     }),
     db.migrationIssue.count({ where: { migrationId: id } }),
     db.migrationNotice.findMany({ where: { migrationId: id }, select: { folder: true, text: true }, orderBy: { id: 'asc' } }),
+    db.migrationVerification.findMany({
+      where: { migrationId: id },
+      select: {
+        sourcePath: true,
+        targetPath: true,
+        pass: true,
+        sourceMessages: true,
+        presentMessages: true,
+        missingMessages: true,
+        missingReported: true,
+        missingUids: true,
+        unverifiedReason: true,
+        verifiedAt: true,
+      },
+    }),
   ]);
   if (!row) throw new MigrationNotFoundError();
 
@@ -127,7 +167,7 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
   return {
     ...item,
     loss,
-    statusLine: statusLine(item.state, loss),
+    statusLine: statusLine(item.state, loss, item.verificationGap),
     bytes: { copied: Number(row.copiedBytes), total: Number(row.totalBytes) },
     etaSeconds: row.etaSeconds,
     totals,
@@ -137,6 +177,47 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     renamed: folders.filter((f) => f.note).map((f) => ({ sourcePath: f.sourcePath, targetPath: f.targetPath, note: f.note! })),
     notices,
     goneLine: describeGone(totals.gone),
+    verification: verificationView(verificationRows, zone),
+  };
+}
+
+function verificationView(
+  rows: {
+    sourcePath: string;
+    targetPath: string | null;
+    pass: string;
+    sourceMessages: number;
+    presentMessages: number;
+    missingMessages: number;
+    missingReported: number;
+    missingUids: number[];
+    unverifiedReason: string | null;
+    verifiedAt: Date;
+  }[],
+  zone: string,
+): MigrationVerificationView | null {
+  if (rows.length === 0) return null;
+  const folders: FolderVerification[] = rows
+    .map((r) => ({
+      sourcePath: r.sourcePath,
+      targetPath: r.targetPath,
+      sourceMessages: r.sourceMessages,
+      present: r.presentMessages,
+      missing: r.missingMessages,
+      missingReported: r.missingReported,
+      missingUids: r.missingUids,
+      unverified: r.unverifiedReason,
+    }))
+    .sort((a, b) => folderOrder(a.sourcePath) - folderOrder(b.sourcePath) || a.sourcePath.localeCompare(b.sourcePath));
+  const latest = rows.reduce((at, r) => (r.verifiedAt > at.verifiedAt ? r : at), rows[0]!);
+  return {
+    pass: latest.pass === 'resync' ? 'resync' : 'run',
+    verifiedLocal: formatInZone(latest.verifiedAt, zone),
+    folders,
+    totals: folders.reduce(
+      (t, f) => ({ sourceMessages: t.sourceMessages + f.sourceMessages, present: t.present + f.present, missing: t.missing + f.missing, unverifiedFolders: t.unverifiedFolders + (f.unverified ? 1 : 0) }),
+      { sourceMessages: 0, present: 0, missing: 0, unverifiedFolders: 0 },
+    ),
   };
 }
 

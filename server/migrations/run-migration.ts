@@ -20,9 +20,10 @@ import { markReservationUsed, releaseReservation } from '../licensing/quota';
 import { createLogger } from '../logger';
 import { openAccounts, wipeCredentials, type OpenedAccount } from './accounts';
 import { acquireLease, releaseLease } from './connection-leases';
-import { ACTIVE_STATES } from './lifecycle';
+import { ACTIVE_STATES, gapRowsWhere } from './lifecycle';
 import { migrationJobKey, migrationResyncJob, migrationRunJob } from './jobs';
 import { DbStateStore } from './state-store';
+import { verifyMigration } from './verification';
 
 const log = createLogger('migration');
 
@@ -40,6 +41,8 @@ export interface PhaseDependencies {
   microsoftEndpoints?: MicrosoftEndpoints;
   maxAttempts?: number;
   connectionsPerHost?: number;
+  /** Messages above this size are reported, not copied (the engine's default otherwise). */
+  maxMessageBytes?: number;
 }
 
 const FOLDERS_AT_ONCE = 2;
@@ -105,12 +108,14 @@ async function settleTotals(db: Db, migrationId: string, state: 'running' | 'res
  * Whether anything of the migration was not copied, over all its passes: a message a checkpoint
  * counts as failed, or an issue (a refused message, a folder not created or not read).
  */
-async function hasLoss(db: Pick<Db, 'migrationFolder' | 'migrationIssue'>, migrationId: string): Promise<boolean> {
-  const [folders, issues] = await Promise.all([
+async function hasLoss(db: Pick<Db, 'migrationFolder' | 'migrationIssue' | 'migrationVerification'>, migrationId: string): Promise<boolean> {
+  const [folders, issues, gaps] = await Promise.all([
     db.migrationFolder.count({ where: { migrationId, messagesFailed: { gt: 0 } } }),
     db.migrationIssue.count({ where: { migrationId } }),
+    // The last verification found messages missing on the target or folders it could not read.
+    db.migrationVerification.count({ where: { migrationId, ...gapRowsWhere } }),
   ]);
-  return folders > 0 || issues > 0;
+  return folders > 0 || issues > 0 || gaps > 0;
 }
 
 async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseOutcome> {
@@ -247,6 +252,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       timeBudgetMs: deps.timeBudgetMs,
       folderConcurrency: FOLDERS_AT_ONCE,
       appendConnections: APPEND_CONNECTIONS,
+      ...(deps.maxMessageBytes ? { maxMessageBytes: deps.maxMessageBytes } : {}),
       onProgress: (p) => {
         pendingSave = pendingSave.then(() => saveProgress(p)).catch((error: Error) => log.warn('progress not saved', { migrationId, error }));
       },
@@ -264,6 +270,14 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
         return 'continues' as const;
       });
       return next;
+    }
+    // The pass has ended: what the target holds now is verified and stored before the
+    // migration moves on. A verification that cannot run leaves the copy's result standing.
+    try {
+      const verdict = await verifyMigration(db, migrationId, phase, { source, target, policy, signal: stop.signal });
+      if (verdict.missing > 0 || verdict.unverified > 0) log.warn('verification found a gap', { migrationId, phase, missing: verdict.missing, unverified: verdict.unverified });
+    } catch (error) {
+      log.warn('verification did not run', { migrationId, phase, error });
     }
     if (phase === 'run' && migration.resyncAt) {
       return await db.$transaction(async (tx) => {

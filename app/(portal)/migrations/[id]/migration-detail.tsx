@@ -8,7 +8,7 @@ import { AlertIcon, CheckCircleIcon, InfoIcon } from '@/components/icons';
 import { ProgressBar, shareOf, StateBadge } from '@/components/migration-state';
 import { useTRPC } from '@/components/trpc-provider';
 import type { AccountType } from '@/server/accounts/types';
-import { describeLoss } from '@/server/migrations/lifecycle';
+import { describeGap, describeLoss } from '@/server/migrations/lifecycle';
 import type { MigrationDetail } from '@/server/migrations/migration-detail';
 
 const capitalized = (text: string | null) => (text ? `${text.charAt(0).toUpperCase()}${text.slice(1)}.` : '');
@@ -91,6 +91,60 @@ function FolderName({ folder: f }: { folder: MigrationDetail['folders'][number] 
   );
 }
 
+/** "INBOX: 1,204 of 1,204 present", "Sent: 2 missing": per folder, what the target holds of the source. */
+function VerificationSection({ verification: v }: { verification: NonNullable<MigrationDetail['verification']> }) {
+  const isClean = v.totals.missing === 0 && v.totals.unverifiedFolders === 0;
+  return (
+    <Section
+      title="Verification"
+      testId="verification"
+      description={
+        <>
+          {isClean
+            ? `All ${number(v.totals.sourceMessages)} messages of the source are on the target.`
+            : `${number(v.totals.present)} of ${number(v.totals.sourceMessages)} messages of the source are on the target${v.totals.missing > 0 ? `, ${number(v.totals.missing)} missing` : ''}${v.totals.unverifiedFolders > 0 ? `; ${number(v.totals.unverifiedFolders)} ${v.totals.unverifiedFolders === 1 ? 'folder' : 'folders'} could not be verified` : ''}.`}{' '}
+          Checked message by message after the {v.pass === 'resync' ? 'resync' : 'first pass'}, {v.verifiedLocal}.
+        </>
+      }
+    >
+      <ul className="divide-y divide-slate-100 border-t border-slate-200">
+        {v.folders.map((f) => (
+          <li key={f.sourcePath} data-testid="verification-folder" className={`px-5 py-3 text-sm sm:px-6 ${f.missing > 0 || f.unverified ? 'bg-orange-50/40' : ''}`}>
+            <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
+              <span className="min-w-0 font-medium text-slate-900 [overflow-wrap:anywhere]">{f.sourcePath}</span>
+              {f.unverified ? (
+                <span className="font-medium text-orange-800">Could not be verified</span>
+              ) : f.missing > 0 ? (
+                <span className="font-semibold tabular-nums text-orange-800">
+                  {number(f.missing)} missing <span className="font-normal text-slate-600">· {number(f.present)} of {number(f.sourceMessages)} present</span>
+                </span>
+              ) : (
+                <span className="inline-flex items-center gap-1 tabular-nums text-emerald-800">
+                  <CheckCircleIcon className="h-4 w-4 text-emerald-500" />
+                  {number(f.present)} of {number(f.sourceMessages)} present
+                </span>
+              )}
+            </div>
+            {f.unverified ? <p className="mt-1 text-xs text-slate-600">{f.unverified}</p> : null}
+            {f.missing > 0 ? (
+              <details className="mt-1 text-xs text-slate-600">
+                <summary className="cursor-pointer font-medium text-brand-700 hover:text-brand-900">
+                  {f.missingReported > 0 ? `${number(f.missingReported)} listed under Not copied with the reason; ` : ''}
+                  show the {f.missing === 1 ? 'UID' : 'UIDs'} on the source
+                </summary>
+                <p data-testid="missing-uids" className="mt-1 tabular-nums [overflow-wrap:anywhere]">
+                  {f.missingUids.join(', ')}
+                  {f.missing > f.missingUids.length ? ` and ${number(f.missing - f.missingUids.length)} more` : ''}
+                </p>
+              </details>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
 const th = 'px-3 py-2.5 text-left text-xs font-medium uppercase tracking-wide text-slate-500 first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
 const td = 'px-3 py-3 align-top first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
 const num = 'text-right tabular-nums';
@@ -144,7 +198,7 @@ export function MigrationDetailView({
         <div className="flex flex-col items-start gap-1 sm:items-end">
           <StateBadge state={m.state} />
           {m.statusLine ? (
-            <p data-testid="migration-status-line" className={`text-sm ${m.state === 'incomplete' ? 'font-medium text-orange-800' : 'text-slate-600'}`}>
+            <p data-testid="migration-status-line" className={`text-sm ${m.state === 'incomplete' || m.verificationGap ? 'font-medium text-orange-800' : 'text-slate-600'}`}>
               {m.statusLine}
             </p>
           ) : null}
@@ -188,6 +242,10 @@ export function MigrationDetailView({
           {capitalized(describeLoss(m.loss))}{' '}
           {m.isActive ? 'The copy goes on with everything else; each item is listed below with the reason.' : 'Everything else was copied. Each item is listed below with the reason the server gave.'}
         </Banner>
+      ) : m.verificationGap ? (
+        <Banner tone="loss" title="Verification found a gap" testId="gap-banner">
+          {capitalized(describeGap(m.verificationGap))} The folders below show where, with the UIDs of the missing messages on the source.
+        </Banner>
       ) : m.state === 'finished' ? (
         <Banner tone="done" title="Everything was copied">
           {number(m.totals.copied)} messages copied{m.totals.skipped > 0 ? `, ${number(m.totals.skipped)} already on the target` : ''}, in {number(m.folders.length)}{' '}
@@ -199,6 +257,8 @@ export function MigrationDetailView({
           Someone deleted or moved them on the target after an earlier pass had copied them there.
         </Banner>
       ) : null}
+
+      {m.verification ? <VerificationSection verification={m.verification} /> : null}
 
       {m.notCopiedCount > 0 ? (
         <Section
