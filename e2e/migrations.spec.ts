@@ -3,6 +3,7 @@
  * selection), the live login check, the lists, and cancelling.
  */
 import type { Locator, Page } from '@playwright/test';
+import path from 'node:path';
 import { expect, quickSelect, signIn, test } from './fixtures';
 
 const form = (page: Page) => page.getByRole('form', { name: 'New migration' });
@@ -69,6 +70,10 @@ test.describe('single migration', () => {
     await expect(page.getByTestId('folder-row').filter({ hasText: 'INBOX' })).toHaveText(/INBOX\s*3\s*0\s*0\s*3/);
     await expect(page.getByTestId('folder-totals')).toHaveText(/All folders\s*3\s*0\s*0\s*3/);
     await expect(page.getByTestId('not-copied')).toHaveCount(0);
+    // The verification at the end of the pass: every source message found on the target.
+    await expect(page.getByTestId('verification')).toContainText('All 3 messages of the source are on the target.');
+    await expect(page.getByTestId('verification-folder').filter({ hasText: 'INBOX' })).toContainText('3 of 3 present');
+    await page.screenshot({ path: path.join(process.cwd(), 'test-results', 'screenshots', 'migration-verification.png'), fullPage: true });
     await page.getByRole('main').getByRole('link', { name: 'Migration status' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Migration status' })).toBeVisible();
 

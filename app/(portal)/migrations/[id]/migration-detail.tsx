@@ -118,6 +118,8 @@ function VerificationSection({ verification: v }: { verification: NonNullable<Mi
                 <span className="font-semibold tabular-nums text-orange-800">
                   {number(f.missing)} missing <span className="font-normal text-slate-600">· {number(f.present)} of {number(f.sourceMessages)} present</span>
                 </span>
+              ) : f.sourceMessages === 0 ? (
+                <span className="text-slate-500">Empty on the source</span>
               ) : (
                 <span className="inline-flex items-center gap-1 tabular-nums text-emerald-800">
                   <CheckCircleIcon className="h-4 w-4 text-emerald-500" />
