@@ -241,4 +241,22 @@ describe('verification of a migration', () => {
     expect(detail.verification?.folders[0]?.missingUids).toEqual(gone);
     expect(detail.statusLine).toBe('Finished, but verification found 1 message missing on the target');
   }, 60_000);
+
+  it('names a folder it could not verify, with the reason, and does not call the migration finished', async () => {
+    const { organization, user } = await seedOrganization(db, 'customer');
+    const [source, target] = [await newUser(dovecot, 'vu-src'), await newUser(dovecot, 'vu-dst')];
+    await fillMailbox(await open(dovecot, source), [...sources(2, 'INBOX'), ...sources(2, 'Projects')]);
+    const id = await migrationOf(organization.id, { user: source, server: dovecot }, { user: target, server: dovecot }, null);
+    expect(await runMigrationPhase(db, id, 'run', await deps())).toBe('finished');
+
+    // The source folder is gone when the verification runs again: nothing says what it held.
+    await (await open(dovecot, source)).mailboxDelete('Projects');
+    const verdict = await verifyMigration(db, id, 'run', { source: endpoint(source, dovecot), target: endpoint(target, dovecot), policy: policy() });
+    expect(verdict.unverified).toBe(1);
+    const detail = await (await callerFor(db, user.id)).migrations.detail({ id });
+    expect(detail.verification?.folders.find((f) => f.sourcePath === 'Projects')).toMatchObject({ unverified: expect.stringMatching(/^The source folder could not be read/), present: 0, missing: 0 });
+    expect(detail.verification?.folders.find((f) => f.sourcePath === 'INBOX')).toMatchObject({ present: 2, missing: 0, unverified: null });
+    expect(detail.state).toBe('incomplete');
+    expect(detail.statusLine).toBe('Finished, but 1 folder could not be verified');
+  }, 60_000);
 });

@@ -18,9 +18,10 @@ describe('verification gap', () => {
     expect(statusLine('finished', none, null)).toBeNull();
     expect(statusLine('finished', none, { missing: 1, unverifiedFolders: 0 })).toBe('Finished, but verification found 1 message missing on the target');
     expect(statusLine('incomplete', { ...none, messages: 2 }, { missing: 1, unverifiedFolders: 1 })).toBe(
-      'Finished with 2 messages not copied; verification found 1 message missing on the target and 1 folder could not be verified',
+      'Finished with 2 messages not copied; verification found 1 message missing on the target; 1 folder could not be verified',
     );
     expect(statusLine('waiting_resync', none, { missing: 1_204, unverifiedFolders: 0 })).toBe('So far verification found 1,204 messages missing on the target');
+    expect(statusLine('finished', none, { missing: 0, unverifiedFolders: 2 })).toBe('Finished, but 2 folders could not be verified');
     expect(describeGap({ missing: 0, unverifiedFolders: 0 })).toBeNull();
   });
 });

@@ -100,18 +100,27 @@ export function describeGap(gap: VerificationGap | null | undefined): string | n
  */
 export function statusLine(state: MigrationState, loss: LossCounts, gap?: VerificationGap | null): string | null {
   const missing = describeLoss(loss);
-  const found = describeGap(gap);
+  const found = gapLine(gap);
   if (state === 'incomplete' || (found && isEndedState(state) && state !== 'failed' && state !== 'cancelled')) {
-    if (!missing && found) return `Finished, but verification found ${found}`;
+    if (!missing && found) return `Finished, but ${found}`;
     if (!missing) return 'Finished, but not everything was copied';
     const line = loss.messages > 0 ? `Finished with ${missing}` : `Finished, but ${missing}`;
-    return found ? `${line}; verification found ${found}` : line;
+    return found ? `${line}; ${found}` : line;
   }
-  const all = [missing, found ? `verification found ${found}` : null].filter((p): p is string => p !== null).join('; ');
+  const all = [missing, found].filter((p): p is string => p !== null).join('; ');
   if (!all) return null;
   // A migration still going (or stopped) already has losses the customer should see.
   if (isActiveState(state)) return `So far ${all}`;
   return `${all.charAt(0).toUpperCase()}${all.slice(1)}`;
+}
+
+/** "verification found 2 messages missing on the target; 1 folder could not be verified", or null. */
+function gapLine(gap: VerificationGap | null | undefined): string | null {
+  if (!gap) return null;
+  const parts: string[] = [];
+  if (gap.missing > 0) parts.push(`verification found ${count(gap.missing, 'message', 'messages')} missing on the target`);
+  if (gap.unverifiedFolders > 0) parts.push(`${count(gap.unverifiedFolders, 'folder', 'folders')} could not be verified`);
+  return parts.length === 0 ? null : parts.join('; ');
 }
 
 /** "12 messages copied earlier are no longer in the target", or null. */
