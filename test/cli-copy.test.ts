@@ -224,4 +224,37 @@ describe('ferry copy', () => {
     expect(lines).toContain(`  INBOX UID ${large.uid} (${Math.round(large.size! / 1024)} KB): ${report.failures[0]!.reason}`);
     expect(lines.at(-1)).toBe('Incomplete: 1 message was not copied');
   }, 60_000);
+
+  it('--verify checks the target message by message: complete after the copy, and a message deleted there afterwards is named by its UID', async () => {
+    const [source, target] = [await newUser(dovecot), await newUser(dovecot)];
+    await fill(dovecot, source, [...Array.from({ length: 4 }, () => ({ folder: 'INBOX', raw: makeMessage() })), { folder: 'Archiv', raw: makeMessage({ messageId: null }) }]);
+    const state = ['--state', path.join(work, 'verify.json')];
+    const first = await ferryCopy([dovecot, source], [dovecot, target], [...state, '--json', '--verify'], { cwd: work });
+    expectExit(first, 0);
+    const report = jsonOf(first);
+    expect(report.status).toBe('complete');
+    expect(report.verification).toMatchObject({ sourceMessages: 5, present: 5, missing: 0, missingReported: 0, unverified: 0 });
+    expect(report.verification!.folders.filter((f) => f.sourceMessages > 0).map((f) => [f.source, f.present, f.missing])).toEqual([
+      ['INBOX', 4, 0],
+      ['Archiv', 1, 0],
+    ]);
+
+    // Deleted on the target: a re-run does not copy it again (it counts as gone), the verification finds it.
+    const reader = await openImap(dovecot.port, source, password);
+    clients.push(reader);
+    await reader.mailboxOpen('INBOX', { readOnly: true });
+    const sourceIds = new Map((await reader.fetchAll('1:*', { uid: true, envelope: true })).map((m) => [m.envelope?.messageId, m.uid]));
+    const writer = await openImap(dovecot.port, target, password);
+    clients.push(writer);
+    await writer.mailboxOpen('INBOX');
+    const victim = (await writer.fetchAll('1:*', { uid: true, envelope: true }))[1]!;
+    await writer.messageDelete(String(victim.uid), { uid: true });
+
+    const again = await ferryCopy([dovecot, source], [dovecot, target], [...state, '--verify'], { cwd: work });
+    expectExit(again, 3);
+    const lines = again.stdout.trim().split('\n');
+    expect(lines.filter((l) => /^Verified: 4 of 5 messages are on the target \(\d+\.\d s\)$/.test(l)), again.stdout).toHaveLength(1);
+    expect(lines).toContain(`  INBOX: 1 missing, UID ${sourceIds.get(victim.envelope?.messageId)}`);
+    expect(lines.at(-1)).toBe('Incomplete: verification found 1 message missing on the target');
+  }, 60_000);
 });
