@@ -4,6 +4,11 @@
  */
 import type { Locator, Page } from '@playwright/test';
 import path from 'node:path';
+import { DEFAULT_ALLOWED_PORTS } from '@/server/accounts/network/host-policy';
+import { parseHostRules } from '@/server/accounts/network/host-rules';
+import { parseServer } from '@/server/accounts/server-address';
+import { verifyMigration } from '@/server/migrations/verification';
+import { openImap } from '../test/helpers/mailbox';
 import { expect, quickSelect, signIn, test } from './fixtures';
 
 const form = (page: Page) => page.getByRole('form', { name: 'New migration' });
@@ -22,7 +27,7 @@ function tomorrow(): string {
 }
 
 test.describe('single migration', () => {
-  test('a free customer migrates with quick selection and sees it in Migration status and 1 / 2', async ({ page, seed, mail }) => {
+  test('a free customer migrates with quick selection and sees it in Migration status and 1 / 2', async ({ page, seed, mail, db }) => {
     const customer = await seed.customer({ name: 'Blumenladen Rosenrot', userName: 'Rosa Roth' });
     const source = await mail.mailbox('rosa-old', { messages: 3 });
     const target = await mail.mailbox('rosa-new');
@@ -74,6 +79,28 @@ test.describe('single migration', () => {
     await expect(page.getByTestId('verification')).toContainText('All 3 messages of the source are on the target.');
     await expect(page.getByTestId('verification-folder').filter({ hasText: 'INBOX' })).toContainText('3 of 3 present');
     await page.screenshot({ path: path.join(process.cwd(), 'test-results', 'screenshots', 'migration-verification.png'), fullPage: true });
+
+    // A message deleted on the target afterwards: verified again, the page names the gap and its UID.
+    const server = parseServer(mail.server).mail!;
+    const writer = await openImap(server.port, target.email, target.password, server.host);
+    try {
+      await writer.mailboxOpen('INBOX');
+      await writer.messageDelete('2', { uid: true });
+    } finally {
+      await writer.logout();
+    }
+    const rules = parseHostRules(server.host).rules;
+    const endpoint = (account: { email: string; password: string }) => ({ server, auth: () => ({ user: account.email, pass: account.password }) });
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    await verifyMigration(db, id, 'run', { source: endpoint(source), target: endpoint(target), policy: { allow: rules, insecure: rules, extraCaPem: null, allowedPorts: [...DEFAULT_ALLOWED_PORTS, server.port] } });
+    await page.reload();
+    await expect(page.getByTestId('migration-state')).toHaveText('Incomplete');
+    await expect(page.getByTestId('migration-status-line')).toHaveText('Finished, but verification found 1 message missing on the target');
+    const inbox = page.getByTestId('verification-folder').filter({ hasText: 'INBOX' });
+    await expect(inbox).toContainText('1 missing');
+    await inbox.getByText('show the UID on the source').click();
+    await expect(inbox.getByTestId('missing-uids')).toHaveText(/^\d+$/);
+    await page.screenshot({ path: path.join(process.cwd(), 'test-results', 'screenshots', 'migration-verification-gap.png'), fullPage: true });
     await page.getByRole('main').getByRole('link', { name: 'Migration status' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Migration status' })).toBeVisible();
 
