@@ -5,72 +5,37 @@
  * folders, notices and messages gone from the target reach the migration's detail.
  */
 import type { ImapFlow } from 'imapflow';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
-import { parseHostRules } from '@/server/accounts/network/host-rules';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { keyRing } from '@/server/crypto/runtime';
+import type { Db } from '@/server/db';
 import { emptyCheckpoint } from '@/server/engine/state';
 import { createMigration } from '@/server/migrations/create-migration';
 import type { MigrationDetail } from '@/server/migrations/migration-detail';
-import { runMigrationPhase, type PhaseDependencies } from '@/server/migrations/run-migration';
+import { runMigrationPhase } from '@/server/migrations/run-migration';
 import { DbStateStore } from '@/server/migrations/state-store';
 import { verifyCopy, type VerifyReport } from '../scripts/bench/verify';
 import { recreateDovecotAccount } from './helpers/corpus';
-import { startDovecot, type DovecotServer } from './helpers/dovecot';
+import type { DovecotServer } from './helpers/dovecot';
 import { startImapServer, type ImapTestServer } from './helpers/imap-server';
-import { seedOrganization, testDb } from './helpers/database';
-import { fillMailbox, makeMessage, openImap, type TestMessage } from './helpers/mailbox';
+import { isolatedDb, seedOrganization } from './helpers/database';
+import { phaseHarness } from './helpers/phase-harness';
+import { fillMailbox, makeMessage, type TestMessage } from './helpers/mailbox';
 import { callerFor } from './helpers/trpc';
 
-const db = testDb();
+// A database of its own: no worker of another test file takes this file's migration jobs.
+const database = isolatedDb();
+let db: Db;
+beforeAll(() => {
+  db = database.db();
+});
 const password = 'Results;"pass 7';
+const harness = phaseHarness(() => db, password);
+const { policy, deps, account, open, newUser, migrationOf } = harness;
 let dovecot: DovecotServer;
-/** A target that refuses messages over 20 KB (APPEND answers NO [LIMIT]), as a quota does. */
 let limited: DovecotServer;
-let users = 0;
-const clients: ImapFlow[] = [];
-
-function policy(): NetworkPolicy {
-  return {
-    allow: parseHostRules('127.0.0.0/8').rules,
-    insecure: parseHostRules('127.0.0.1').rules,
-    extraCaPem: null,
-    allowedPorts: [...DEFAULT_ALLOWED_PORTS, dovecot.port, limited.port],
-  };
-}
-
-async function deps(overrides: Partial<PhaseDependencies> = {}): Promise<PhaseDependencies> {
-  return { ring: await keyRing(), timeBudgetMs: 60_000, policy: policy(), ...overrides };
-}
-
-const account = (email: string, server: DovecotServer) => ({ type: 'imap' as const, email, username: email, password, server: `imap://127.0.0.1:${server.port}` });
-
-async function open(server: DovecotServer, user: string): Promise<ImapFlow> {
-  const client = await openImap(server.port, user, password);
-  clients.push(client);
-  return client;
-}
-
-async function newUser(server: DovecotServer, prefix: string): Promise<string> {
-  const user = `${prefix}${++users}-${Date.now()}@example.test`;
-  await server.addUser({ username: user, password });
-  return user;
-}
-
-/** A migration of the organization from `source` to `target` that is due now. */
-async function migrationOf(organizationId: string, source: { user: string; server: DovecotServer }, target: { user: string; server: DovecotServer }, resyncAt: Date | null) {
-  const { id } = await createMigration(db, await keyRing(), {
-    organizationId,
-    createdByUserId: null,
-    source: account(source.user, source.server),
-    target: account(target.user, target.server),
-    startAt: new Date(Date.now() - 1000),
-    resyncAt,
-  });
-  // This file runs the phases itself; a worker of another test file must not take the job.
-  await db.$executeRaw`SELECT graphile_worker.remove_job(${`migration:${id}`}::text)`;
-  return id;
-}
+beforeAll(() => {
+  ({ dovecot, limited } = harness);
+});
 
 /** Lets the waiting resync run now. */
 async function resyncNow(id: string) {
@@ -140,20 +105,6 @@ async function resyncScenario(change: (context: { source: ImapFlow; target: Imap
 }
 
 describe('migration results', () => {
-  beforeAll(async () => {
-    [dovecot, limited] = await Promise.all([startDovecot({ users: [], tls: 'none' }), startDovecot({ users: [], tls: 'none', maxMessageBytes: 20_000 })]);
-    process.env.MAILFERRY_ALLOWED_HOSTS = `127.0.0.1/32:${dovecot.port},127.0.0.1/32:${limited.port}`;
-    process.env.MAILFERRY_INSECURE_HOSTS = '127.0.0.1';
-    process.env.MAILFERRY_TIMEZONE = 'UTC';
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.logout().catch(() => c.close())));
-  });
-  afterAll(async () => {
-    await dovecot?.stop();
-    await limited?.stop();
-  });
-
   it('ends incomplete, not finished, when the target refuses a message, also after a clean resync, and lists it', async () => {
     const { organization, user } = await seedOrganization(db, 'customer');
     const source = await newUser(dovecot, 'loss-src');
@@ -258,7 +209,7 @@ describe('migration results', () => {
     try {
       const { organization, user } = await seedOrganization(db, 'customer');
       const source = await newUser(dovecot, 'rn-src');
-      const target = `rn-dst${++users}`;
+      const target = `rn-dst${Date.now()}`;
       await cyrus.addUser({ username: target, password });
       await fillMailbox(await open(dovecot, source), [
         { folder: 'INBOX', raw: makeMessage({ subject: 'inbox' }) },

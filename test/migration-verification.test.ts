@@ -5,75 +5,39 @@
  * gap keeps the migration from a plain "finished" in its state line and list row.
  */
 import type { ImapFlow } from 'imapflow';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ALLOWED_PORTS, type NetworkPolicy } from '@/server/accounts/network/host-policy';
-import { parseHostRules } from '@/server/accounts/network/host-rules';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseServer } from '@/server/accounts/server-address';
-import { keyRing } from '@/server/crypto/runtime';
+import type { Db } from '@/server/db';
 import { connectBodyFetcher } from '@/server/engine/body-fetcher';
 import type { MailboxEndpoint } from '@/server/engine/copy-mailbox';
 import { readIdentities } from '@/server/engine/copy-folder';
 import { identitiesOf } from '@/server/engine/verify-mailbox';
-import { createMigration } from '@/server/migrations/create-migration';
-import { runMigrationPhase, type PhaseDependencies } from '@/server/migrations/run-migration';
+import { runMigrationPhase } from '@/server/migrations/run-migration';
 import { verifyMigration } from '@/server/migrations/verification';
 import { fillCorpus } from './helpers/corpus';
-import { startDovecot, type DovecotServer } from './helpers/dovecot';
-import { seedOrganization, testDb } from './helpers/database';
-import { fillMailbox, makeMessage, openImap } from './helpers/mailbox';
+import type { DovecotServer } from './helpers/dovecot';
+import { isolatedDb, seedOrganization } from './helpers/database';
+import { phaseHarness } from './helpers/phase-harness';
+import { fillMailbox, makeMessage } from './helpers/mailbox';
 import { callerFor } from './helpers/trpc';
 
-const db = testDb();
+// A database of its own: no worker of another test file takes this file's migration jobs.
+const database = isolatedDb();
+let db: Db;
+beforeAll(() => {
+  db = database.db();
+});
 const password = 'Verify;"pass 9';
+const harness = phaseHarness(() => db, password);
+const { policy, deps, open, newUser, migrationOf } = harness;
 let dovecot: DovecotServer;
-/** A target that refuses messages over 20 KB (APPEND answers NO [LIMIT]), as a quota does. */
 let limited: DovecotServer;
-let users = 0;
-const clients: ImapFlow[] = [];
-
-function policy(): NetworkPolicy {
-  return {
-    allow: parseHostRules('127.0.0.0/8').rules,
-    insecure: parseHostRules('127.0.0.1').rules,
-    extraCaPem: null,
-    allowedPorts: [...DEFAULT_ALLOWED_PORTS, dovecot.port, limited.port],
-  };
-}
-
-async function deps(overrides: Partial<PhaseDependencies> = {}): Promise<PhaseDependencies> {
-  return { ring: await keyRing(), timeBudgetMs: 60_000, policy: policy(), ...overrides };
-}
-
-const account = (email: string, server: DovecotServer) => ({ type: 'imap' as const, email, username: email, password, server: `imap://127.0.0.1:${server.port}` });
+beforeAll(() => {
+  ({ dovecot, limited } = harness);
+});
 
 /** The same account as the engine reaches it: for verifying again after the credentials were wiped. */
 const endpoint = (user: string, server: DovecotServer): MailboxEndpoint => ({ server: parseServer(`imap://127.0.0.1:${server.port}`).mail!, auth: () => ({ user, pass: password }) });
-
-async function open(server: DovecotServer, user: string): Promise<ImapFlow> {
-  const client = await openImap(server.port, user, password);
-  clients.push(client);
-  return client;
-}
-
-async function newUser(server: DovecotServer, prefix: string): Promise<string> {
-  const user = `${prefix}${++users}-${Date.now()}@example.test`;
-  await server.addUser({ username: user, password });
-  return user;
-}
-
-async function migrationOf(organizationId: string, source: { user: string; server: DovecotServer }, target: { user: string; server: DovecotServer }, resyncAt: Date | null) {
-  const { id } = await createMigration(db, await keyRing(), {
-    organizationId,
-    createdByUserId: null,
-    source: account(source.user, source.server),
-    target: account(target.user, target.server),
-    startAt: new Date(Date.now() - 1000),
-    resyncAt,
-  });
-  // This file runs the phases itself; a worker of another test file must not take the job.
-  await db.$executeRaw`SELECT graphile_worker.remove_job(${`migration:${id}`}::text)`;
-  return id;
-}
 
 /** Message-IDs of a folder by UID, read with a session of the test's own. */
 async function messageIds(client: ImapFlow, folder: string): Promise<Map<number, string>> {
@@ -95,20 +59,6 @@ const sources = (n: number, folder: string, bodyBytes: (i: number) => number = (
   Array.from({ length: n }, (_, i) => ({ folder, raw: makeMessage({ subject: `${folder} ${i + 1}`, bodyBytes: bodyBytes(i) }) }));
 
 describe('verification of a migration', () => {
-  beforeAll(async () => {
-    [dovecot, limited] = await Promise.all([startDovecot({ users: [], tls: 'none' }), startDovecot({ users: [], tls: 'none', maxMessageBytes: 20_000 })]);
-    process.env.MAILFERRY_ALLOWED_HOSTS = `127.0.0.1/32:${dovecot.port},127.0.0.1/32:${limited.port}`;
-    process.env.MAILFERRY_INSECURE_HOSTS = '127.0.0.1';
-    process.env.MAILFERRY_TIMEZONE = 'UTC';
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.logout().catch(() => c.close())));
-  });
-  afterAll(async () => {
-    await dovecot?.stop();
-    await limited?.stop();
-  });
-
   it("reads each message's identity as the copy does (Message-ID + Date, else the header block), from the header fields alone", async () => {
     const user = await newUser(dovecot, 'v-ids');
     // Nested and non-ASCII folders, duplicates, messages without Message-ID, folded headers.
