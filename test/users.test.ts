@@ -321,7 +321,7 @@ describe('licence keys for billing', () => {
     expect(await db.licenceKey.count({ where: { resellerId: t.reseller.organization.id, registeredAt: null, revokedAt: null } })).toBe(7);
     await admin.manage.setUnusedKeyCap({ resellerId: t.reseller.organization.id, cap: null });
     await reseller.licenceKeys.issue({ size: 5, count: 1 });
-    expect((await db.auditEvent.findMany({ where: { action: 'reseller.set_unused_key_cap', targetId: t.reseller.organization.id } })).map((a) => a.details)).toEqual([
+    expect((await db.auditEvent.findMany({ where: { action: 'reseller.set_unused_key_cap', targetId: t.reseller.organization.id }, orderBy: { id: 'asc' } })).map((a) => a.details)).toEqual([
       { from: null, to: 5 },
       { from: 5, to: 7 },
       { from: 7, to: null },
