@@ -76,7 +76,7 @@ function message(subject: string): string {
   ].join('\r\n');
 }
 
-/** The source account of the brief: nested, non-ASCII, spaces, empty, look-alike special, unsubscribed. */
+/** The source account the issue describes: nested, non-ASCII, spaces, empty, look-alike special, unsubscribed. */
 async function seedSource(client: ImapFlow, sep: string): Promise<void> {
   for (const path of ['Archiv', `Archiv${sep}2023${sep}Q4`, 'Entwürfe', `Projekte${sep}Größe & Co`, 'Old Mail', 'Leer', 'Sent Items', 'Nicht abonniert']) {
     await client.mailboxCreate(path);
