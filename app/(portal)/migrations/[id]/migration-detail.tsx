@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { ACCOUNT_TYPE_LABELS } from '@/components/account-types';
-import { AlertIcon, CheckCircleIcon, InfoIcon } from '@/components/icons';
+import { AlertIcon, CheckCircleIcon, DownloadIcon, InfoIcon } from '@/components/icons';
 import { ProgressBar, shareOf, StateBadge } from '@/components/migration-state';
 import { useTRPC } from '@/components/trpc-provider';
 import type { AccountType } from '@/server/accounts/types';
@@ -204,6 +204,7 @@ export function MigrationDetailView({
               {m.statusLine}
             </p>
           ) : null}
+          {m.isActive ? null : <ReportDownloads id={m.id} />}
         </div>
       </header>
 
@@ -395,6 +396,22 @@ export function MigrationDetailView({
           </ul>
         </Section>
       ) : null}
+    </div>
+  );
+}
+
+/** The ended migration's report as files: plain links, the route answers with an attachment. */
+function ReportDownloads({ id }: { id: string }) {
+  const link =
+    'inline-flex items-center gap-1.5 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm transition hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500';
+  return (
+    <div className="mt-2 flex flex-wrap gap-2" data-testid="report-downloads">
+      <a href={`/api/migrations/${id}/report?format=csv`} download className={link}>
+        <DownloadIcon /> Download report (CSV)
+      </a>
+      <a href={`/api/migrations/${id}/report?format=json`} download className={link}>
+        <DownloadIcon /> Download report (JSON)
+      </a>
     </div>
   );
 }
