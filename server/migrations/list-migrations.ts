@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { Db } from '../db';
 import type { MigrationState } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
+import { DomainError } from '../users/errors';
 import { MigrationNotFoundError } from './errors';
 import { ACTIVE_STATES, CANCELLABLE_STATES, ENDED_STATES, folderLosses, gapOf, gapRowsWhere, isActiveState, statusLine, type LossCounts, type VerificationGap } from './lifecycle';
 import type { MigrationList } from './schemas';
@@ -110,4 +112,70 @@ export async function getMigration(db: Db, organizationId: string, id: string, z
   const row = await db.migration.findFirst({ where: { id, organizationId }, select: listFields });
   if (!row) throw new MigrationNotFoundError();
   return toItem(row, zone);
+}
+
+export const FINISHED_SORTS = ['newest', 'oldest'] as const;
+export const finishedListSchema = z.object({
+  /** The start of the source's or the target's address (case-insensitive). */
+  search: z.string().trim().max(254).optional(),
+  sort: z.enum(FINISHED_SORTS).default('newest'),
+  cursor: z
+    .string()
+    .max(200)
+    .refine((c) => readCursor(c) !== null, 'This page of the list is out of date; reload the list.')
+    .nullish(),
+  limit: z.number().int().min(1).max(200).default(25),
+});
+export type FinishedListInput = z.input<typeof finishedListSchema>;
+
+export interface FinishedPage {
+  items: MigrationListItem[];
+  /** Pass back as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+// Prisma passes LIKE's wildcards through: "%" would match every address.
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+const encodeCursor = (finishedAt: Date, id: string) => Buffer.from(`${finishedAt.toISOString()}|${id}`).toString('base64url');
+
+function readCursor(cursor: string): { finishedAt: Date; id: string } | null {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const finishedAt = new Date(at ?? '');
+  return Number.isNaN(finishedAt.getTime()) || !z.uuid().safeParse(id).success ? null : { finishedAt, id: id! };
+}
+
+function decodeCursor(cursor: string): { finishedAt: Date; id: string } {
+  const read = readCursor(cursor);
+  if (!read) throw new DomainError('invalid', 'This page of the list is out of date; reload the list.');
+  return read;
+}
+
+/**
+ * One page of the organization's ended migrations by finished date, keyset-paginated on
+ * (finished_at, id) so a page never repeats or skips a row while others end meanwhile. Every
+ * ended path sets finished_at, so rows without one (none) are not listed.
+ */
+export async function listFinishedMigrations(db: Db, organizationId: string, input: FinishedListInput, zone: string): Promise<FinishedPage> {
+  const { search, sort = 'newest', cursor, limit = 25 } = input;
+  const direction = sort === 'newest' ? 'desc' : 'asc';
+  const after = cursor ? decodeCursor(cursor) : null;
+  const beyond = direction === 'desc' ? 'lt' : 'gt';
+  const where: Prisma.MigrationWhereInput = {
+    organizationId,
+    state: { in: [...ENDED_STATES] },
+    finishedAt: { not: null },
+    // A prefix, not a substring: the planner can stop at the organization's rows instead of scanning every address.
+    ...(search ? { accounts: { some: { email: { startsWith: escapeLike(search), mode: 'insensitive' } } } } : {}),
+    ...(after ? { OR: [{ finishedAt: { [beyond]: after.finishedAt } }, { finishedAt: after.finishedAt, id: { [beyond]: after.id } }] } : {}),
+  };
+  const rows = await db.migration.findMany({
+    where,
+    select: listFields,
+    orderBy: [{ finishedAt: direction }, { id: direction }],
+    take: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map((row) => toItem(row, zone)), nextCursor: rows.length > limit && last?.finishedAt ? encodeCursor(last.finishedAt, last.id) : null };
 }

@@ -1,6 +1,6 @@
 import { keyRing } from '../../crypto/runtime';
 import { cancelMigration } from '../../migrations/cancel-migration';
-import { getMigration, listMigrations } from '../../migrations/list-migrations';
+import { finishedListSchema, getMigration, listFinishedMigrations, listMigrations } from '../../migrations/list-migrations';
 import { getMigrationDetail } from '../../migrations/migration-detail';
 import { migrationIdSchema, migrationInputSchema, migrationListSchema } from '../../migrations/schemas';
 import { submitMigration } from '../../migrations/submit-migration';
@@ -16,6 +16,8 @@ export const migrationsRouter = createTRPCRouter({
       submitMigration(ctx.db, keyRing, { userId: ctx.user.id, organizationId: ctx.organizationId, ip: ctx.ip, role: ctx.user.role }, input, { zone: serverTimeZoneName() }),
     ),
   list: customerProcedure.input(migrationListSchema).query(({ ctx, input }) => listMigrations(ctx.db, ctx.organizationId, input.list, serverTimeZoneName())),
+  /** Ended migrations a page at a time, by finished date, optionally narrowed by an address prefix. */
+  finished: customerProcedure.input(finishedListSchema).query(({ ctx, input }) => listFinishedMigrations(ctx.db, ctx.organizationId, input, serverTimeZoneName())),
   get: customerProcedure.input(migrationIdSchema).query(({ ctx, input }) => getMigration(ctx.db, ctx.organizationId, input.id, serverTimeZoneName())),
   /** Per-folder counts, what was not copied and why, renamed folders and notices. */
   detail: customerProcedure.input(migrationIdSchema).query(({ ctx, input }) => getMigrationDetail(ctx.db, ctx.organizationId, input.id, serverTimeZoneName())),
