@@ -7,13 +7,12 @@
  *
  *   node --import tsx scripts/bench/finished-list.ts
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { freePorts } from '../../test/helpers/free-port';
+import { startBenchDatabase } from './bench-database';
 
 const MIGRATIONS = 10_000;
 const RUNS = 60;
@@ -65,20 +64,9 @@ export async function main(): Promise<number> {
   let stopPostgres: (() => Promise<void>) | undefined;
   try {
     process.env.MAILFERRY_LOG_LEVEL ??= 'warn';
-    const { startEmbeddedPostgres } = await import('../../server/database/embedded');
-    const { migrateDatabase } = await import('../../server/database/migrate');
-    const [port] = await freePorts(1, '127.0.0.1');
-    // As root the server runs as user postgres, which must pass through the temp folder.
-    await chmod(tmp, 0o711);
-    const postgres = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'cluster'), port: port!, user: 'bench', password: randomBytes(12).toString('hex') });
-    stopPostgres = () => postgres.stop();
-    const admin = new pg.Client({ connectionString: postgres.url('postgres') });
-    await admin.connect();
-    await admin.query('CREATE DATABASE mailferry_bench');
-    await admin.end();
-    const url = postgres.url('mailferry_bench');
-    await migrateDatabase(url);
-    process.env.DATABASE_URL = url;
+    const database = await startBenchDatabase(tmp);
+    stopPostgres = () => database.stop();
+    const { url } = database;
 
     const { createDb } = await import('../../server/db');
     const { listFinishedMigrations } = await import('../../server/migrations/list-migrations');

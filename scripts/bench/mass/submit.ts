@@ -6,12 +6,12 @@
  * submit until every migration exists, and the database rows each record leaves behind.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freePorts } from '../../../test/helpers/free-port';
 import { startDovecot, type DovecotServer } from '../../../test/helpers/dovecot';
+import { startBenchDatabase } from '../bench-database';
 
 const RECORDS = 500;
 const PASSWORD = 'Bench;"pw 500';
@@ -56,20 +56,9 @@ export async function run(): Promise<string[]> {
     process.env.MAILFERRY_INSECURE_HOSTS = '127.0.0.1';
     process.env.MAILFERRY_SEALING_KEYS = `bench:${randomBytes(32).toString('base64')}`;
 
-    const { startEmbeddedPostgres } = await import('../../../server/database/embedded');
-    const { migrateDatabase } = await import('../../../server/database/migrate');
-    const [port] = await freePorts(1, '127.0.0.1');
-    // As root the server runs as user postgres, which must pass through the temp folder.
-    await chmod(tmp, 0o711);
-    const postgres = await startEmbeddedPostgres({ dataDir: path.join(tmp, 'cluster'), port: port!, user: 'bench', password: randomBytes(12).toString('hex') });
-    stopPostgres = () => postgres.stop();
-    const admin = new pg.Client({ connectionString: postgres.url('postgres') });
-    await admin.connect();
-    await admin.query('CREATE DATABASE mailferry_bench');
-    await admin.end();
-    const url = postgres.url('mailferry_bench');
-    await migrateDatabase(url);
-    process.env.DATABASE_URL = url;
+    const database = await startBenchDatabase(tmp);
+    stopPostgres = () => database.stop();
+    const { url } = database;
 
     const { createDb } = await import('../../../server/db');
     const { keyRing } = await import('../../../server/crypto/runtime');
