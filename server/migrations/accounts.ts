@@ -1,4 +1,6 @@
 import type { Db } from '../db';
+import type { DbOrTx } from '../licensing/transaction';
+import { recordMigrationEvent } from './events';
 import type { KeyRing } from '../crypto/keyring';
 import { seal, unseal } from '../crypto/seal';
 import type { AccountInput } from '../accounts/schemas';
@@ -44,6 +46,7 @@ export async function openAccounts(db: Db, ring: KeyRing, migrationId: string): 
 }
 
 /** When a migration ends its credentials go: the rows keep no ciphertext. */
-export async function wipeCredentials(db: Pick<Db, 'migrationAccount'>, migrationId: string): Promise<void> {
+export async function wipeCredentials(db: DbOrTx, migrationId: string): Promise<void> {
   await db.migrationAccount.updateMany({ where: { migrationId }, data: { passwordSealed: null } });
+  await recordMigrationEvent(db, migrationId, 'credentials_deleted');
 }

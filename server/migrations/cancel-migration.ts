@@ -4,6 +4,7 @@ import type { MigrationState } from '../generated/prisma/enums';
 import { releaseReservation } from '../licensing/quota';
 import { inTransaction } from '../licensing/transaction';
 import { wipeCredentials } from './accounts';
+import { recordMigrationEvent } from './events';
 import { MigrationNotCancellableError, MigrationNotFoundError } from './errors';
 import { migrationJobKey } from './jobs';
 import { CANCELLABLE_STATES } from './lifecycle';
@@ -36,6 +37,7 @@ export async function cancelMigration(db: Db, caller: { userId: string; organiza
     // right now loses its key and its retries, and finds the state on its next checkpoint.
     await tx.$executeRaw`SELECT graphile_worker.remove_job(${migrationJobKey(id)}::text)`;
     await tx.migration.update({ where: { id }, data: { state: 'cancelled', finishedAt: new Date(), etaSeconds: null } });
+    await recordMigrationEvent(tx, id, 'cancelled');
     await wipeCredentials(tx, id);
 
     let isUnitReturned = false;

@@ -4,6 +4,7 @@ import type { KeyRing } from '../crypto/keyring';
 import { enqueueJob } from '../jobs/enqueue';
 import { inTransaction, type DbOrTx } from '../licensing/transaction';
 import { sealAccount } from './accounts';
+import { recordMigrationEvent } from './events';
 import { migrationJobKey, migrationRunJob } from './jobs';
 
 export interface NewMigration {
@@ -37,6 +38,7 @@ export async function createMigration(db: DbOrTx, ring: KeyRing, input: NewMigra
         accounts: { create: [sealAccount(ring, id, 'source', input.source), sealAccount(ring, id, 'target', input.target)] },
       },
     });
+    await recordMigrationEvent(tx, id, 'scheduled');
     if (input.reservationId) {
       const linked = await tx.quotaReservation.updateMany({
         where: { id: input.reservationId, organizationId: input.organizationId, state: 'reserved', migrationId: null },

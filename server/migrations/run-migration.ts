@@ -20,8 +20,9 @@ import { markReservationUsed, releaseReservation } from '../licensing/quota';
 import { createLogger } from '../logger';
 import { openAccounts, wipeCredentials, type OpenedAccount } from './accounts';
 import { acquireLease, releaseLease } from './connection-leases';
-import { ACTIVE_STATES, gapRowsWhere } from './lifecycle';
+import { ACTIVE_STATES, gapOf, gapRowsWhere } from './lifecycle';
 import { migrationJobKey, migrationResyncJob, migrationRunJob } from './jobs';
+import { recordMigrationEvent } from './events';
 import { DbStateStore } from './state-store';
 import { verifyMigration } from './verification';
 
@@ -126,6 +127,7 @@ async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseO
       data: { state: 'failed', failureReason: reason, finishedAt: new Date(), etaSeconds: null },
     });
     if (changed.count === 0) return 'cancelled' as const;
+    await recordMigrationEvent(tx, migrationId, 'failed');
     await wipeCredentials(tx, migrationId);
     // It never started (its credentials could not even be opened): its unit comes back.
     const reservation = await tx.quotaReservation.findUnique({ where: { migrationId }, select: { id: true, state: true } });
@@ -201,6 +203,8 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
         data: { state: activeState, startedAt: migration.startedAt ?? new Date(), failureReason: null },
       });
       if (changed.count === 0) return false;
+      // Later chunks of the same pass (and retries) find it in its active state already.
+      if (migration.state === waitingState) await recordMigrationEvent(tx, migrationId, phase === 'run' ? 'started' : 'resync_started');
       // The first start spends the unit for good; later chunks find it used already.
       const reservation = await tx.quotaReservation.findUnique({ where: { migrationId }, select: { id: true, state: true } });
       if (reservation?.state === 'reserved') await markReservationUsed(tx, reservation.id);
@@ -273,8 +277,10 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     }
     // The pass has ended: what the target holds now is verified and stored before the
     // migration moves on. A verification that cannot run leaves the copy's result standing.
+    let hasGap = false;
     try {
       const verdict = await verifyMigration(db, migrationId, phase, { source, target, policy, signal: stop.signal });
+      hasGap = gapOf(verdict.folders.map((f) => ({ missingMessages: f.missing, missingReported: f.missingReported, unverifiedReason: f.unverified }))) !== null;
       if (verdict.missing > 0 || verdict.unverified > 0) log.warn('verification found a gap', { migrationId, phase, missing: verdict.missing, unverified: verdict.unverified });
     } catch (error) {
       log.warn('verification did not run', { migrationId, phase, error });
@@ -283,6 +289,9 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       return await db.$transaction(async (tx) => {
         const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { state: 'waiting_resync', failedAttempts: 0, etaSeconds: null } });
         if (changed.count === 0) return 'cancelled' as const;
+        await recordMigrationEvent(tx, migrationId, 'first_pass_done');
+        // At the end of the last pass the end event tells of a gap; here it has its own.
+        if (hasGap) await recordMigrationEvent(tx, migrationId, 'verification_gap');
         await enqueueJob(tx, migrationResyncJob, { migrationId }, { runAt: migration.resyncAt!, jobKey: migrationJobKey(migrationId) });
         return 'waiting_resync' as const;
       });
@@ -295,6 +304,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
         data: { state: ended, finishedAt: new Date(), failedAttempts: 0, etaSeconds: null },
       });
       if (changed.count === 0) return 'cancelled' as const;
+      await recordMigrationEvent(tx, migrationId, ended);
       await wipeCredentials(tx, migrationId);
       return ended;
     });

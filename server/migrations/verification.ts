@@ -2,6 +2,7 @@ import type { Lookup, NetworkPolicy } from '../accounts/network/host-policy';
 import type { Db } from '../db';
 import type { MailboxEndpoint } from '../engine/copy-mailbox';
 import { verifyMailbox, type FolderToVerify, type FolderVerdict, type MailboxVerdict } from '../engine/verify-mailbox';
+import { recordMigrationEvent } from './events';
 import { gapOf } from './lifecycle';
 
 export type VerifiedPass = 'run' | 'resync';
@@ -42,7 +43,10 @@ export async function saveVerification(db: Db, migrationId: string, pass: Verifi
       })),
     });
     // A finished migration verified again that now has a gap is no longer a plain "finished".
-    if (gapOf(verdict.folders.map(toGapRow))) await tx.migration.updateMany({ where: { id: migrationId, state: 'finished' }, data: { state: 'incomplete' } });
+    if (gapOf(verdict.folders.map(toGapRow))) {
+      const changed = await tx.migration.updateMany({ where: { id: migrationId, state: 'finished' }, data: { state: 'incomplete' } });
+      if (changed.count > 0) await recordMigrationEvent(tx, migrationId, 'verification_gap');
+    }
   });
 }
 
