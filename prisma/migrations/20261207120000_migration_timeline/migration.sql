@@ -6,17 +6,17 @@ ADD COLUMN "live_folders" JSONB;
 ALTER TABLE "users" ADD COLUMN "notify_by_email" BOOLEAN NOT NULL DEFAULT true;
 
 -- CreateEnum
-CREATE TYPE "MigrationEventKind" AS ENUM ('scheduled', 'started', 'first_pass_done', 'resync_started', 'finished', 'incomplete', 'failed', 'cancelled', 'credentials_deleted', 'verification_gap');
+CREATE TYPE "migration_event_kind" AS ENUM ('scheduled', 'started', 'first_pass_done', 'resync_started', 'finished', 'incomplete', 'failed', 'cancelled', 'credentials_deleted', 'verification_gap');
 
 -- CreateEnum
-CREATE TYPE "NotificationState" AS ENUM ('pending', 'sent', 'skipped', 'failed');
+CREATE TYPE "notification_state" AS ENUM ('pending', 'sent', 'skipped', 'failed');
 
 -- CreateTable
 -- A migration's timeline: what happened when.
 CREATE TABLE "migration_events" (
     "id" BIGSERIAL NOT NULL,
     "migration_id" UUID NOT NULL,
-    "kind" "MigrationEventKind" NOT NULL,
+    "kind" "migration_event_kind" NOT NULL,
     "at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "migration_events_pkey" PRIMARY KEY ("id")
@@ -27,7 +27,7 @@ CREATE TABLE "migration_events" (
 CREATE TABLE "migration_notifications" (
     "event_id" BIGINT NOT NULL,
     "user_id" UUID,
-    "state" "NotificationState" NOT NULL DEFAULT 'pending',
+    "state" "notification_state" NOT NULL DEFAULT 'pending',
     "attempts" INTEGER NOT NULL DEFAULT 0,
     "sent_at" TIMESTAMPTZ(3),
     "last_error" TEXT,
