@@ -43,4 +43,25 @@ describe('environment', () => {
     expect(parseEnv({ PORT: '', MAILFERRY_LOG_LEVEL: ' ' })).toMatchObject({ PORT: 3000, MAILFERRY_LOG_LEVEL: 'info' });
     expect(parseEnv({ DATABASE_URL: '', MAILFERRY_ADMIN_EMAIL: ' ', MAILFERRY_ADMIN_PASSWORD: '' }).DATABASE_URL).toBeUndefined();
   });
+
+  it('reads the SMTP server and sender, and names what is wrong without repeating the password', () => {
+    const env = parseEnv({ MAILFERRY_SMTP_URL: 'smtps://mailer%40example.com:p%40ss@smtp.example.com:465', MAILFERRY_MAIL_FROM: 'Mailferry <mailferry@example.com>' });
+    expect(env).toMatchObject({ MAILFERRY_SMTP_URL: 'smtps://mailer%40example.com:p%40ss@smtp.example.com:465', MAILFERRY_MAIL_FROM: 'Mailferry <mailferry@example.com>' });
+    expect(parseEnv({}).MAILFERRY_SMTP_URL).toBeUndefined();
+    const from = { MAILFERRY_MAIL_FROM: 'mailferry@example.com' };
+    expect(problemsOf({ ...from, MAILFERRY_SMTP_URL: 'http://smtp.example.com' })).toEqual(['MAILFERRY_SMTP_URL']);
+    expect(problemsOf({ ...from, MAILFERRY_SMTP_URL: 'smtp://user@smtp.example.com' })).toEqual(['MAILFERRY_SMTP_URL']);
+    expect(problemsOf({ ...from, MAILFERRY_SMTP_URL: 'smtp://user:pw@smtp.example.com/path' })).toEqual(['MAILFERRY_SMTP_URL']);
+    expect(problemsOf({ MAILFERRY_SMTP_URL: 'smtp://user:pw@smtp.example.com', MAILFERRY_MAIL_FROM: 'not an address' })).toEqual(['MAILFERRY_MAIL_FROM']);
+    // Both or neither.
+    expect(problemsOf({ MAILFERRY_SMTP_URL: 'smtp://user:pw@smtp.example.com' })).toEqual(['MAILFERRY_MAIL_FROM']);
+    expect(problemsOf(from)).toEqual(['MAILFERRY_SMTP_URL']);
+    try {
+      parseEnv({ ...from, MAILFERRY_SMTP_URL: 'smtpx://user:Hunter2secret@smtp.example.com' });
+      expect.unreachable();
+    } catch (error) {
+      expect(String((error as Error).message)).toContain('MAILFERRY_SMTP_URL: must start with smtp:// or smtps://');
+      expect(String((error as Error).message)).not.toContain('Hunter2secret');
+    }
+  });
 });

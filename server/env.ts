@@ -1,4 +1,5 @@
 import { parseTrustedProxies } from './runtime/forwarded-for.mjs';
+import { fromAddressOf, parseSmtpUrl, SmtpUrlError } from './notifications/smtp-url';
 import { isTimeZone } from './portal/time-zone';
 
 /*
@@ -56,6 +57,19 @@ function isTrustedProxyList(value: string): boolean {
   }
 }
 
+/** The SMTP URL's own reasons (server/notifications/smtp-url.ts); never its value, which holds a password. */
+function smtpUrl(raw: string | undefined): string | undefined {
+  const value = given(raw);
+  if (value === undefined) return undefined;
+  try {
+    parseSmtpUrl(value);
+  } catch (error) {
+    if (error instanceof SmtpUrlError) throw new Invalid(error.message);
+    throw error;
+  }
+  return value;
+}
+
 const isUrl = (value: string) => /^https?:\/\//i.test(value) && URL.canParse(value);
 const port = wholeNumber(1, 65535);
 
@@ -97,6 +111,10 @@ const variables = {
   /** The time zone start and resync dates are entered in (IANA name); default the machine's. */
   MAILFERRY_TIMEZONE: text(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   MAILFERRY_WORKER_CONCURRENCY: orDefault(wholeNumber(1, 64), 4),
+  /** The SMTP server migration e-mails go out through; without it none are sent. */
+  MAILFERRY_SMTP_URL: smtpUrl,
+  /** The sender of those e-mails: an address, or "Name <address>". */
+  MAILFERRY_MAIL_FROM: text((v) => fromAddressOf(v) !== null, 'must be an e-mail address, or a name and an address such as Mailferry <mailferry@example.com>'),
   MAILFERRY_LOG_LEVEL: orDefault(oneOf(['debug', 'info', 'warn', 'error']), 'info'),
 };
 
@@ -128,6 +146,12 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
       name: env.MAILFERRY_ADMIN_EMAIL === undefined ? 'MAILFERRY_ADMIN_EMAIL' : 'MAILFERRY_ADMIN_PASSWORD',
       message: 'must be set together with the other of MAILFERRY_ADMIN_EMAIL / MAILFERRY_ADMIN_PASSWORD',
     });
+  }
+  if (problems.length === 0 && env.MAILFERRY_SMTP_URL !== undefined && env.MAILFERRY_MAIL_FROM === undefined) {
+    problems.push({ name: 'MAILFERRY_MAIL_FROM', message: 'must be set when MAILFERRY_SMTP_URL is: the address migration e-mails are sent from' });
+  }
+  if (problems.length === 0 && env.MAILFERRY_MAIL_FROM !== undefined && env.MAILFERRY_SMTP_URL === undefined) {
+    problems.push({ name: 'MAILFERRY_SMTP_URL', message: 'must be set when MAILFERRY_MAIL_FROM is: the SMTP server migration e-mails are sent through (smtp:// or smtps://)' });
   }
   if (problems.length > 0) throw new EnvError(problems);
   return env;

@@ -5,11 +5,12 @@ import { createLogger } from '@/server/logger';
 import type { TaskImplementation } from './task';
 import { maintenanceCleanup } from './tasks/maintenance-cleanup';
 import { massSubmissionCheck } from './tasks/mass-submission-check';
+import { migrationNotify } from './tasks/migration-notify';
 import { migrationResync, migrationRun } from './tasks/migration-run';
 
 const log = createLogger('worker');
 
-export const tasks: TaskImplementation[] = [maintenanceCleanup, migrationRun, migrationResync, massSubmissionCheck];
+export const tasks: TaskImplementation[] = [maintenanceCleanup, migrationRun, migrationResync, massSubmissionCheck, migrationNotify];
 
 export function taskList(db: Db, implementations: TaskImplementation[] = tasks): TaskList {
   return Object.fromEntries(implementations.map((t) => [t.name, t.task(db)]));
