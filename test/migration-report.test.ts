@@ -55,8 +55,8 @@ async function seedMigration(organizationId: string, state: MigrationState) {
       },
       issues: {
         create: [
-          { folder: 'INBOX', uid: 7, size: 52_428_800n, reason: '+Too large for the target (limit 25 MB)' },
-          { folder: 'INBOX', uid: 7, size: 52_428_800n, reason: '+Too large for the target (limit 25 MB)' },
+          { folder: 'INBOX', uid: 7, size: 52_428_800n, messageDate: new Date('2026-11-03T08:15:00Z'), reason: '+Too large for the target (limit 25 MB)' },
+          { folder: 'INBOX', uid: 7, size: 52_428_800n, messageDate: new Date('2026-11-03T08:15:00Z'), reason: '+Too large for the target (limit 25 MB)' },
           { folder: '@Spam', uid: null, reason: 'The target refused to create the folder: [CANNOT] not allowed' },
         ],
       },
@@ -118,8 +118,8 @@ describe('migration report', () => {
     expect(report.verification!.folders[0]).toEqual({ sourcePath: 'INBOX', targetPath: 'INBOX', sourceMessages: 11, present: 9, missing: 2, missingUids: [7, 12], unverifiedReason: null });
     // The message reported by two passes is listed once.
     expect(report.notCopied).toEqual([
-      { folder: 'INBOX', uid: 7, size: 52_428_800, reason: '+Too large for the target (limit 25 MB)' },
-      { folder: '@Spam', uid: null, size: null, reason: 'The target refused to create the folder: [CANNOT] not allowed' },
+      { folder: 'INBOX', uid: 7, size: 52_428_800, date: '2026-11-03T08:15:00.000Z', reason: '+Too large for the target (limit 25 MB)' },
+      { folder: '@Spam', uid: null, size: null, date: null, reason: 'The target refused to create the folder: [CANNOT] not allowed' },
     ]);
     expect(text).not.toContain(USERNAME);
     expect(text).not.toContain(SEALED);
@@ -166,9 +166,9 @@ describe('migration report', () => {
       ["'@Spam", '0', '0', '0', '', "'-Folder not on the target"],
     ]);
     const notCopied = rows.filter((r) => r.section === 'not_copied');
-    expect(notCopied.map((r) => [r.source_folder, r.uid, r.size, r.reason])).toEqual([
-      ['INBOX', '7', '52428800', "'+Too large for the target (limit 25 MB)"],
-      ["'@Spam", '', '', 'The target refused to create the folder: [CANNOT] not allowed'],
+    expect(notCopied.map((r) => [r.source_folder, r.uid, r.size, r.date, r.reason])).toEqual([
+      ['INBOX', '7', '52428800', '2026-11-03T08:15:00.000Z', "'+Too large for the target (limit 25 MB)"],
+      ["'@Spam", '', '', '', 'The target refused to create the folder: [CANNOT] not allowed'],
     ]);
     expect(text).not.toContain(USERNAME);
     expect(text).not.toContain(SEALED);

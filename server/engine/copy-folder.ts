@@ -120,6 +120,21 @@ export function checkpointCut(stored: readonly StoredMessage[], laterLowest: num
   return { highestCovered, open: sorted.slice(covered) };
 }
 
+/** INTERNALDATE of some source messages, for the report of those not copied; none when the server will not say. */
+async function internalDates(source: () => Promise<ImapFlow>, uids: number[]): Promise<Map<number, Date>> {
+  const dates = new Map<number, Date>();
+  try {
+    const client = await source();
+    for await (const message of client.fetch(uidSet(uids), { uid: true, internalDate: true }, { uid: true })) {
+      const date = message.internalDate ? new Date(message.internalDate) : null;
+      if (date && !Number.isNaN(date.getTime())) dates.set(message.uid, date);
+    }
+  } catch {
+    // The date is a detail of the report; the copy goes on without it.
+  }
+  return dates;
+}
+
 /**
  * Identities of messages, reading the header block only for those without a Message-ID.
  * `N:*` also returns the highest message when it is below N (RFC 3501 `*` semantics), so the
@@ -294,8 +309,16 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
     }
     const issues: CopyIssue[] = [];
     const oversized = batch.filter((m) => m.size > context.maxMessageBytes);
+    // Oversized messages are never read, so their dates are asked for on their own (rare).
+    const oversizedDates = oversized.length > 0 ? await internalDates(source, oversized.map((m) => m.uid)) : new Map<number, Date>();
     for (const message of oversized) {
-      issues.push({ folder: scan.sourcePath, uid: message.uid, size: message.size, reason: `The message is larger than the size limit of ${megabytes(context.maxMessageBytes)} MB.` });
+      issues.push({
+        folder: scan.sourcePath,
+        uid: message.uid,
+        size: message.size,
+        date: oversizedDates.get(message.uid) ?? null,
+        reason: `The message is larger than the size limit of ${megabytes(context.maxMessageBytes)} MB.`,
+      });
     }
     const wanted = batch.filter((m) => m.size <= context.maxMessageBytes);
     const appends: Promise<void>[] = [];
@@ -326,7 +349,7 @@ export async function copyFolder(scan: FolderScan, checkpoint: FolderCheckpoint,
               (error: unknown) => {
                 if (!isMessageRejection(error)) throw error;
                 tally.failed++;
-                issues.push({ folder: scan.sourcePath, uid, size, reason: describeAppendFailure(error) });
+                issues.push({ folder: scan.sourcePath, uid, size, date: message.internalDate, reason: describeAppendFailure(error) });
                 progress.failed(scan.sourcePath, 1, size);
               },
             ),

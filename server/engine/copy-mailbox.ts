@@ -566,7 +566,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     }
     for (const folder of folders) {
       const scan = scans.get(folder.sourcePath)!;
-      progress.setFolderTotal(folder.sourcePath, scan.candidates.length, scan.candidates.reduce((n, c) => n + c.size, 0));
+      progress.setFolderTotal(folder.sourcePath, scan.candidates.length, scan.candidates.reduce((n, c) => n + c.size, 0), folder.targetPath);
     }
     // Every message of a folder the target refused is counted and named as not copied.
     for (const folder of refusedToRead) {
@@ -574,8 +574,9 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const contents = read.get(folder.sourcePath);
       const messages = contents ? contents.sizes : (await scanFolder(planBodies, folder, emptyCheckpoint(folder.sourcePath, folder.targetPath))).candidates;
       const reason = `The target server refused to create the folder "${folder.targetPath}" under every name tried${result?.reason ? ` (${result.reason})` : ''}: the message was not copied.`;
-      progress.setFolderTotal(folder.sourcePath, messages.length, messages.reduce((n, m) => n + m.size, 0));
+      progress.setFolderTotal(folder.sourcePath, messages.length, messages.reduce((n, m) => n + m.size, 0), folder.targetPath);
       progress.failed(folder.sourcePath, messages.length, messages.reduce((n, m) => n + m.size, 0));
+      progress.folderEnded(folder.sourcePath);
       await recordIssues(messages.map((m) => ({ folder: folder.sourcePath, uid: m.uid, size: m.size, reason })));
     }
     for (const folder of refusedFolders.filter((f) => !refusedToRead.includes(f))) {
@@ -593,6 +594,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       const settled = checkpoint && scan.isContinuation && checkpoint.lastUid >= scan.uidNext - 1 && scan.candidates.length === 0;
       return !settled || (options.syncFlags && checkpoint.highestModseq !== scan.highestModseq) || (options.syncFlags && scan.highestModseq === null);
     });
+    for (const folder of folders) if (!needsWork.includes(folder)) progress.folderEnded(folder.sourcePath);
     // A virtual \All folder (Gmail's All Mail) comes last: only what no other folder holds is its own.
     const isAllMail = (folder: PlannedFolder) => folder.specialUse === '\\All';
     const allMail = needsWork.filter(isAllMail);
@@ -627,6 +629,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
               if (isAllMail(folder)) await separateArchived([folder], folders.filter((f) => !isAllMail(f)), scans, () => connect(options.source));
             }
             const scan = scans.get(folder.sourcePath)!;
+            progress.folderStarted(folder.sourcePath);
             const finished = await copyFolder(scan, checkpoint, {
               openSource: async () => (current.source ??= await connect(options.source)),
               openTarget: async () => (current.target ??= await connect(options.target)),
@@ -645,7 +648,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
             if (!finished) {
               isComplete = false;
               queue.length = 0;
-            }
+            } else progress.folderEnded(folder.sourcePath);
             break;
           } catch (error) {
             if (error instanceof CopyError) throw error;
@@ -656,6 +659,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
               if (transient) throw new CopyError(`The copy of ${folder.sourcePath} failed ${attempt} times.`, 'copy_failed', { cause: error });
               // What was not copied of it is counted as failed, never left out of the totals.
               const lost = progress.failRemaining(folder.sourcePath);
+              progress.folderEnded(folder.sourcePath);
               const said = ((error as { responseText?: string }).responseText ?? (error as Error).message ?? '').replace(/\s+/g, ' ').slice(0, 200);
               await recordIssues([
                 { folder: folder.sourcePath, uid: null, size: null, reason: `The folder could not be copied${lost > 0 ? ` (${plural(lost, 'message')} not copied)` : ''}: ${said}` },

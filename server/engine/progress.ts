@@ -1,5 +1,11 @@
+/** Where a folder of the running copy stands: not begun, being copied, or through for this run. */
+export type FolderWork = 'waiting' | 'working' | 'done';
+
 export interface FolderProgress {
   path: string;
+  /** Its folder on the target, when the copy named it. */
+  targetPath?: string;
+  state: FolderWork;
   totalMessages: number;
   totalBytes: number;
   doneMessages: number;
@@ -22,6 +28,8 @@ export interface ProgressSnapshot {
   folders: FolderProgress[];
   /** Bytes per second over the recent window; null until there is a rate. */
   bytesPerSecond: number | null;
+  /** Messages handled per minute over the same window; null until there is a rate. */
+  messagesPerMinute: number | null;
   etaSeconds: number | null;
   elapsedSeconds: number;
 }
@@ -38,7 +46,7 @@ export class ProgressTracker {
   private failedMessages = 0;
   private doneBytes = 0;
   private readonly started = Date.now();
-  private readonly samples: { at: number; bytes: number }[] = [];
+  private readonly samples: { at: number; bytes: number; messages: number }[] = [];
   private lastEmit = 0;
 
   constructor(
@@ -46,8 +54,31 @@ export class ProgressTracker {
     private readonly intervalMs = 1000,
   ) {}
 
-  setFolderTotal(path: string, messages: number, bytes: number): void {
-    this.folders.set(path, { path, totalMessages: messages, totalBytes: bytes, doneMessages: 0, doneBytes: 0, copiedMessages: 0, skippedMessages: 0, failedMessages: 0 });
+  setFolderTotal(path: string, messages: number, bytes: number, targetPath?: string): void {
+    this.folders.set(path, {
+      path,
+      ...(targetPath !== undefined ? { targetPath } : {}),
+      state: 'waiting',
+      totalMessages: messages,
+      totalBytes: bytes,
+      doneMessages: 0,
+      doneBytes: 0,
+      copiedMessages: 0,
+      skippedMessages: 0,
+      failedMessages: 0,
+    });
+  }
+
+  /** The copy of the folder begins (or begins again after an interruption). */
+  folderStarted(path: string): void {
+    const folder = this.folders.get(path);
+    if (folder && folder.state !== 'done') folder.state = 'working';
+  }
+
+  /** The folder is through for this run: copied to its end, or given up with the rest counted as failed. */
+  folderEnded(path: string): void {
+    const folder = this.folders.get(path);
+    if (folder) folder.state = 'done';
   }
 
   /** Counts everything of the folder not handled yet as failed (its copy ended with an error); returns how many. */
@@ -102,11 +133,13 @@ export class ProgressTracker {
 
   snapshot(): ProgressSnapshot {
     const now = Date.now();
-    this.samples.push({ at: now, bytes: this.doneBytes });
+    const doneMessages = this.copiedMessages + this.skippedMessages + this.failedMessages;
+    this.samples.push({ at: now, bytes: this.doneBytes, messages: doneMessages });
     while (this.samples.length > 2 && now - this.samples[0]!.at > 30_000) this.samples.shift();
     const first = this.samples[0]!;
     const seconds = (now - first.at) / 1000;
     const bytesPerSecond = seconds >= 1 ? (this.doneBytes - first.bytes) / seconds : null;
+    const messagesPerMinute = seconds >= 1 ? ((doneMessages - first.messages) / seconds) * 60 : null;
     const folders = [...this.folders.values()].map((f) => ({ ...f }));
     const totalMessages = folders.reduce((n, f) => n + f.totalMessages, 0);
     const totalBytes = folders.reduce((n, f) => n + f.totalBytes, 0);
@@ -118,10 +151,11 @@ export class ProgressTracker {
       copiedBytes: this.copiedBytes,
       skippedMessages: this.skippedMessages,
       failedMessages: this.failedMessages,
-      doneMessages: this.copiedMessages + this.skippedMessages + this.failedMessages,
+      doneMessages,
       doneBytes: this.doneBytes,
       folders,
       bytesPerSecond,
+      messagesPerMinute,
       etaSeconds: bytesPerSecond && bytesPerSecond > 0 ? Math.round(remaining / bytesPerSecond) : null,
       elapsedSeconds: (now - this.started) / 1000,
     };

@@ -46,6 +46,8 @@ export interface CopyIssue {
   folder: string;
   uid: number | null;
   size: number | null;
+  /** The message's INTERNALDATE on the source, where the engine read it; else absent. */
+  date?: Date | null;
   /** Plain words; never message content. */
   reason: string;
 }

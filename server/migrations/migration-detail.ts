@@ -1,8 +1,13 @@
 import type { Db } from '../db';
 import type { FolderReport } from '../engine/copy-mailbox';
+import type { FolderWork } from '../engine/progress';
 import { MigrationNotFoundError } from './errors';
+import { loadTimeline } from './events';
 import { describeGone, folderLosses, isFolderNotCreated, statusLine } from './lifecycle';
 import { formatInZone, getMigration, type MigrationListItem } from './list-migrations';
+import { readLiveProgress } from './live-progress';
+import { listNotCopied } from './not-copied';
+import { buildTimeline, groupwareOf, mergeFolders, stateSentence, type GroupwareView, type TimelineItem } from './state-sentence';
 
 /**
  * One folder of the migration: the engine's per-folder counts (FolderReport), here summed over
@@ -10,16 +15,14 @@ import { formatInZone, getMigration, type MigrationListItem } from './list-migra
  */
 export interface FolderResult extends FolderReport {
   bytesCopied: number;
+  /** While a pass runs, the bytes the folder holds to copy in all (what is done included); else null. */
+  bytesTotal: number | null;
+  /** Handled so far (copied, skipped or failed) of `total`; equal to it once the folder is through. */
+  done: number;
+  /** Where the folder stands in the pass: being copied, waiting for its turn, or through. */
+  state: FolderWork;
   /** The folder itself was not copied ("could not be created"), else null. */
   problem: string | null;
-}
-
-/** A message or folder not copied: where, how big, why; never its content. */
-export interface NotCopiedItem {
-  folder: string;
-  uid: number | null;
-  size: number | null;
-  reason: string;
 }
 
 /** One folder of the verification: how many of the source's messages the target holds. */
@@ -45,15 +48,35 @@ export interface MigrationVerificationView {
   totals: { sourceMessages: number; present: number; missing: number; unverifiedFolders: number };
 }
 
+/** A message or folder not copied: where, how big, why; never its content. */
+export interface NotCopiedItem {
+  folder: string;
+  uid: number | null;
+  size: number | null;
+  reason: string;
+}
+
+export const NOT_COPIED_SHOWN = 1000;
+
 export interface MigrationDetail extends MigrationListItem {
+  /** Where it stands in one sentence: "Copying — 2 folders left", "Scheduled for … (Europe/Berlin)". */
+  sentence: string;
+  /** What happened when, oldest first, then what is planned. */
+  timeline: TimelineItem[];
   bytes: { copied: number; total: number };
+  /** Over the copy's recent window (not since the start), while a pass runs; else null. */
   etaSeconds: number | null;
-  /** Sums over `folders`; `copied + skipped + failed == total`. */
+  rate: { bytesPerSecond: number; messagesPerMinute: number | null } | null;
+  /** Sums over `folders`; `copied + skipped + failed == total` once no pass runs. */
   totals: { total: number; copied: number; skipped: number; failed: number; gone: number };
   folders: FolderResult[];
-  /** At most NOT_COPIED_SHOWN, folders first; `notCopiedCount` says how many there are. */
+  /** The first NOT_COPIED_SHOWN of them, in the order of `migrations.notCopied`, which lists them all page by page (with dates). */
   notCopied: NotCopiedItem[];
+  /** Messages and folders not copied, each once. */
   notCopiedCount: number;
+  /** Calendars, contacts and tasks: a line on why there are none or what is moved, and counts once they are. */
+  groupwareLine: string;
+  groupware: GroupwareView['counts'];
   renamed: { sourcePath: string; targetPath: string; note: string }[];
   notices: { folder: string | null; text: string }[];
   /** "12 messages copied earlier are no longer in the target", else null. */
@@ -62,8 +85,6 @@ export interface MigrationDetail extends MigrationListItem {
   verification: MigrationVerificationView | null;
 }
 
-export const NOT_COPIED_SHOWN = 1000;
-
 /**
  * Everything the customer is shown about one migration of the organization: progress, every
  * folder with its counts, what was not copied, renamed folders, notices. Explicit selects:
@@ -71,21 +92,20 @@ export const NOT_COPIED_SHOWN = 1000;
  */
 export async function getMigrationDetail(db: Db, organizationId: string, id: string, zone: string): Promise<MigrationDetail> {
   const item = await getMigration(db, organizationId, id, zone);
-  const [row, folderRows, issues, notCopiedCount, notices, verificationRows] = await Promise.all([
-    db.migration.findFirst({ where: { id, organizationId }, select: { totalBytes: true, copiedBytes: true, etaSeconds: true } }),
+  const [row, folderRows, issues, counted, notices, verificationRows, events] = await Promise.all([
+    db.migration.findFirst({
+      where: { id, organizationId },
+      select: { totalBytes: true, copiedBytes: true, etaSeconds: true, bytesPerSecond: true, liveFolders: true, createdAt: true, startedAt: true, finishedAt: true },
+    }),
     db.migrationFolder.findMany({
       where: { migrationId: id },
       select: { sourcePath: true, targetPath: true, messagesCopied: true, messagesSkipped: true, messagesFailed: true, bytesCopied: true, messagesGone: true, targetNote: true },
       orderBy: { sourcePath: 'asc' },
     }),
-    db.migrationIssue.findMany({
-      where: { migrationId: id },
-      select: { folder: true, uid: true, size: true, reason: true },
-      // Per folder, its folder-level issue (no UID) first: it stands for all the folder's messages.
-      orderBy: [{ folder: 'asc' }, { uid: { sort: 'asc', nulls: 'first' } }, { id: 'asc' }],
-      take: NOT_COPIED_SHOWN * 2,
-    }),
-    db.migrationIssue.count({ where: { migrationId: id } }),
+    // Folder-level issues (no UID) only: few, and what the folder table and the loss need.
+    db.migrationIssue.findMany({ where: { migrationId: id, uid: null }, select: { folder: true, uid: true, reason: true }, orderBy: { id: 'asc' }, take: 1000 }),
+    // A message (or folder) reported again by a later pass counts once, as in the list.
+    db.$queryRaw<{ count: bigint }[]>`SELECT count(DISTINCT (folder, COALESCE(uid, -1))) AS count FROM migration_issues WHERE migration_id = ${id}::uuid`,
     db.migrationNotice.findMany({ where: { migrationId: id }, select: { folder: true, text: true }, orderBy: { id: 'asc' } }),
     db.migrationVerification.findMany({
       where: { migrationId: id },
@@ -102,45 +122,35 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
         verifiedAt: true,
       },
     }),
+    loadTimeline(db, id),
   ]);
+  const shown = await listNotCopied(db, organizationId, { id, limit: NOT_COPIED_SHOWN });
   if (!row) throw new MigrationNotFoundError();
 
-  // A folder refused again by a later pass, or a message reported twice, is listed once.
-  const seen = new Set<string>();
-  const notCopied: NotCopiedItem[] = [];
-  let duplicates = 0;
-  for (const issue of issues) {
-    const key = issue.uid === null ? `${issue.folder}\u0000folder` : `${issue.folder}\u0000${issue.uid}`;
-    if (seen.has(key)) {
-      duplicates++;
-      continue;
-    }
-    seen.add(key);
-    if (notCopied.length < NOT_COPIED_SHOWN) notCopied.push({ folder: issue.folder, uid: issue.uid, size: issue.size === null ? null : Number(issue.size), reason: issue.reason });
-  }
-
-  notCopied.sort((a, b) => folderOrder(a.folder) - folderOrder(b.folder));
-  const folders: FolderResult[] = folderRows.map((f) => ({
-    sourcePath: f.sourcePath,
-    targetPath: f.targetPath,
-    total: f.messagesCopied + f.messagesSkipped + f.messagesFailed,
-    copied: f.messagesCopied,
-    skipped: f.messagesSkipped,
-    failed: f.messagesFailed,
-    bytesCopied: Number(f.bytesCopied),
-    gone: f.messagesGone,
-    note: f.targetNote,
+  // The live fields belong to a pass that runs; a row that ended some other way may still hold them.
+  const isCopying = item.state === 'running' || item.state === 'resyncing';
+  const live = isCopying ? readLiveProgress(row.liveFolders) : null;
+  const byPath = new Map(folderRows.map((f) => [f.sourcePath, f]));
+  const merged = mergeFolders(
+    folderRows.map((f) => ({ sourcePath: f.sourcePath, targetPath: f.targetPath, copied: f.messagesCopied, skipped: f.messagesSkipped, failed: f.messagesFailed, bytesCopied: Number(f.bytesCopied) })),
+    live,
+    item.state,
+  );
+  const folders: FolderResult[] = merged.map((f) => ({
+    ...f,
+    gone: byPath.get(f.sourcePath)?.messagesGone ?? 0,
+    note: byPath.get(f.sourcePath)?.targetNote ?? null,
     problem: null,
   }));
   // A folder not copied as a whole says so; one that never got a checkpoint is listed too.
   const problemOf = (reason: string) => (isFolderNotCreated(reason) ? 'Could not be created on the target' : 'Could not be copied');
-  for (const issue of notCopied) {
-    const folder = issue.uid === null ? folders.find((f) => f.sourcePath === issue.folder) : undefined;
+  for (const issue of issues) {
+    const folder = folders.find((f) => f.sourcePath === issue.folder);
     if (folder) folder.problem ??= problemOf(issue.reason);
   }
   const known = new Set(folders.map((f) => f.sourcePath));
-  for (const issue of notCopied) {
-    if (issue.uid !== null || known.has(issue.folder)) continue;
+  for (const issue of issues) {
+    if (known.has(issue.folder)) continue;
     known.add(issue.folder);
     folders.push({
       sourcePath: issue.folder,
@@ -149,7 +159,10 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
       copied: 0,
       skipped: 0,
       failed: 0,
+      done: 0,
       bytesCopied: 0,
+      bytesTotal: null,
+      state: 'done',
       gone: 0,
       note: null,
       problem: problemOf(issue.reason),
@@ -164,16 +177,33 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
   // The folders' counts are the record once a migration has ended; while it runs, the row's
   // progress is fresher (checkpoints are saved per batch).
   const loss = { messages: item.isActive ? Math.max(item.loss.messages, totals.failed) : totals.failed, ...folderLosses(issues) };
+  const groupware = groupwareOf(item.source.type, item.target.type);
   return {
     ...item,
     loss,
     statusLine: statusLine(item.state, loss, item.verificationGap),
+    sentence: stateSentence({
+      state: item.state,
+      foldersLeft: live ? live.foldersLeft : null,
+      startLocal: item.startLocal,
+      resyncLocal: item.resyncLocal,
+      finishedLocal: item.finishedLocal,
+      zone,
+    }),
+    timeline: buildTimeline(
+      events,
+      { state: item.state, createdAt: row.createdAt, startAt: item.startAt, resyncAt: item.resyncAt, startedAt: row.startedAt, finishedAt: row.finishedAt },
+      (at) => formatInZone(at, zone),
+    ),
     bytes: { copied: Number(row.copiedBytes), total: Number(row.totalBytes) },
-    etaSeconds: row.etaSeconds,
+    etaSeconds: isCopying ? row.etaSeconds : null,
+    rate: isCopying && row.bytesPerSecond !== null ? { bytesPerSecond: Math.round(row.bytesPerSecond), messagesPerMinute: live?.messagesPerMinute ?? null } : null,
     totals,
     folders,
-    notCopied,
-    notCopiedCount: notCopiedCount - duplicates,
+    notCopied: shown.items.map((i) => ({ folder: i.folder, uid: i.uid, size: i.size, reason: i.reason })),
+    notCopiedCount: Number(counted[0]?.count ?? 0),
+    groupwareLine: groupware.line,
+    groupware: groupware.counts,
     renamed: folders.filter((f) => f.note).map((f) => ({ sourcePath: f.sourcePath, targetPath: f.targetPath, note: f.note! })),
     notices,
     goneLine: describeGone(totals.gone),

@@ -5,6 +5,7 @@ import type { Db } from '../db';
 import { MigrationNotFoundError } from './errors';
 import { formatInZone } from './list-migrations';
 import { getMigrationDetail } from './migration-detail';
+import { allNotCopied } from './not-copied';
 
 /**
  * The downloadable report of one ended migration: what the detail page shows, as one JSON
@@ -17,7 +18,8 @@ import { getMigrationDetail } from './migration-detail';
  * - `folders[]`: sourcePath, targetPath, total, copied, skipped, failed, bytesCopied, problem
  * - `verification`: pass, verifiedAt, verifiedLocal, totals, folders[] {sourcePath, targetPath,
  *   sourceMessages, present, missing, missingUids, unverifiedReason}; null before any pass ended
- * - `notCopied[]`: folder, uid (null: the whole folder), size (bytes, or null), reason
+ * - `notCopied[]`: folder, uid (null: the whole folder), size (bytes, or null), date (the
+ *   message's date on the source, UTC ISO 8601, or null where it is not known), reason
  */
 export interface MigrationReport {
   reportVersion: 1;
@@ -46,7 +48,7 @@ export interface MigrationReport {
     totals: { sourceMessages: number; present: number; missing: number; unverifiedFolders: number };
     folders: { sourcePath: string; targetPath: string | null; sourceMessages: number; present: number; missing: number; missingUids: number[]; unverifiedReason: string | null }[];
   } | null;
-  notCopied: { folder: string; uid: number | null; size: number | null; reason: string }[];
+  notCopied: { folder: string; uid: number | null; size: number | null; date: string | null; reason: string }[];
 }
 
 /** Asked for the report of a migration that is still running. */
@@ -60,33 +62,19 @@ export class MigrationNotEndedError extends Error {
 export async function getMigrationReport(db: Db, organizationId: string, id: string, zone: string, now = new Date()): Promise<MigrationReport> {
   const detail = await getMigrationDetail(db, organizationId, id, zone);
   if (detail.isActive) throw new MigrationNotEndedError();
-  const [row, issues, verifiedAt] = await Promise.all([
+  const [row, notCopied, verifiedAt] = await Promise.all([
     db.migration.findFirst({
       where: { id, organizationId },
       select: { startAt: true, resyncAt: true, startedAt: true, finishedAt: true, totalBytes: true, copiedBytes: true },
     }),
-    // All of them: the page shows the first NOT_COPIED_SHOWN, the report is the record.
-    db.migrationIssue.findMany({
-      where: { migrationId: id },
-      select: { folder: true, uid: true, size: true, reason: true },
-      orderBy: [{ folder: 'asc' }, { uid: { sort: 'asc', nulls: 'first' } }, { id: 'asc' }],
-    }),
+    // All of them, each once, in the page's order: the page shows them a page at a time, the report is the record.
+    allNotCopied(db, organizationId, id),
     db.migrationVerification.aggregate({ where: { migrationId: id }, _max: { verifiedAt: true } }),
   ]);
   if (!row) throw new MigrationNotFoundError();
 
   const iso = (at: Date | null) => (at ? at.toISOString() : null);
   const local = (at: Date | null) => (at ? formatInZone(at, zone) : null);
-  // A folder refused again by a later pass, or a message reported twice, is listed once (as on the page).
-  const seen = new Set<string>();
-  const notCopied: MigrationReport['notCopied'] = [];
-  for (const issue of issues) {
-    const key = `${issue.folder}\u0000${issue.uid ?? 'folder'}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    notCopied.push({ folder: issue.folder, uid: issue.uid, size: issue.size === null ? null : Number(issue.size), reason: issue.reason });
-  }
-  notCopied.sort((a, b) => inboxFirst(a.folder) - inboxFirst(b.folder));
 
   const v = detail.verification;
   return {
@@ -140,8 +128,6 @@ export async function getMigrationReport(db: Db, organizationId: string, id: str
   };
 }
 
-const inboxFirst = (path: string) => (path.toUpperCase() === 'INBOX' ? 0 : 1);
-
 /** The CSV's columns; every row fills those of its section, a spreadsheet filters by `section`. */
 export const REPORT_CSV_COLUMNS = [
   'section',
@@ -162,6 +148,7 @@ export const REPORT_CSV_COLUMNS = [
   'unverified_reason',
   'uid',
   'size',
+  'date',
   'reason',
 ] as const;
 
@@ -225,7 +212,7 @@ export function reportCsv(report: MigrationReport): string {
       missing_uids: f.missingUids.join(' '),
       unverified_reason: f.unverifiedReason,
     })),
-    ...report.notCopied.map((i): CsvRow => ({ section: 'not_copied', source_folder: i.folder, uid: i.uid, size: i.size, reason: i.reason })),
+    ...report.notCopied.map((i): CsvRow => ({ section: 'not_copied', source_folder: i.folder, uid: i.uid, size: i.size, date: i.date, reason: i.reason })),
   ];
   const data = rows.map((row) => REPORT_CSV_COLUMNS.map((column) => row[column] ?? ''));
   const csv = Papa.unparse({ fields: [...REPORT_CSV_COLUMNS], data }, { newline: '\r\n', escapeFormulae: true });

@@ -11,6 +11,7 @@ import { ConnectorError } from '../accounts/types';
 import type { KeyRing } from '../crypto/keyring';
 import { UnsealError } from '../crypto/seal';
 import type { Db } from '../db';
+import { Prisma } from '../generated/prisma/client';
 import { copyMailbox, CopyError, isTransient, type MailboxEndpoint } from '../engine/copy-mailbox';
 import type { ProgressSnapshot } from '../engine/progress';
 import { env } from '../env';
@@ -23,6 +24,7 @@ import { acquireLease, releaseLease } from './connection-leases';
 import { ACTIVE_STATES, gapOf, gapRowsWhere } from './lifecycle';
 import { migrationJobKey, migrationResyncJob, migrationRunJob } from './jobs';
 import { recordMigrationEvent } from './events';
+import { liveProgressOf, type FolderBase } from './live-progress';
 import { DbStateStore } from './state-store';
 import { verifyMigration } from './verification';
 
@@ -47,6 +49,9 @@ export interface PhaseDependencies {
 }
 
 const FOLDERS_AT_ONCE = 2;
+
+/** The live rate and folders belong to a pass that runs: cleared whenever none does. */
+const NOT_LIVE = { bytesPerSecond: null, liveFolders: Prisma.DbNull };
 /** One appending connection per folder copied at once (the engine opens no more than that). */
 const APPEND_CONNECTIONS = FOLDERS_AT_ONCE;
 
@@ -124,7 +129,7 @@ async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseO
     // A migration cancelled meanwhile stays cancelled.
     const changed = await tx.migration.updateMany({
       where: { id: migrationId, state: { in: [...ACTIVE_STATES] } },
-      data: { state: 'failed', failureReason: reason, finishedAt: new Date(), etaSeconds: null },
+      data: { state: 'failed', failureReason: reason, finishedAt: new Date(), etaSeconds: null, ...NOT_LIVE },
     });
     if (changed.count === 0) return 'cancelled' as const;
     await recordMigrationEvent(tx, migrationId, 'failed');
@@ -136,6 +141,18 @@ async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseO
   });
   if (outcome === 'failed') log.warn('migration failed', { migrationId, reason });
   return outcome;
+}
+
+/** Per folder, what its checkpoint counted when this job began. */
+async function basesOf(db: Db, migrationId: string): Promise<Map<string, FolderBase>> {
+  const rows = await db.migrationFolder.findMany({ where: { migrationId }, select: { sourcePath: true, messagesCopied: true, bytesCopied: true, messagesSkipped: true, messagesFailed: true } });
+  return new Map(rows.map((r) => [r.sourcePath, { copied: r.messagesCopied, skipped: r.messagesSkipped, failed: r.messagesFailed, bytes: Number(r.bytesCopied) }]));
+}
+
+/** A cancel wrote the row's end without knowing of the live fields: this job, which wrote them, clears them. */
+async function stopped(db: Db, migrationId: string): Promise<'cancelled'> {
+  await db.migration.updateMany({ where: { id: migrationId, state: 'cancelled' }, data: NOT_LIVE });
+  return 'cancelled';
 }
 
 /** The migration left the state this job works in: a customer cancelled it. */
@@ -212,6 +229,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     });
     if (!isStarted) return 'ignored';
     const base = await totalsSoFar(db, migrationId);
+    const folderBases = await basesOf(db, migrationId);
     const saveProgress = async (p: ProgressSnapshot) => {
       // Only while the migration is still in this job's state; otherwise it was cancelled and
       // the copy stops at its next checkpoint.
@@ -225,6 +243,8 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
           skippedMessages: base.skipped + p.skippedMessages,
           failedMessages: base.failed + p.failedMessages,
           etaSeconds: p.etaSeconds,
+          bytesPerSecond: p.bytesPerSecond,
+          liveFolders: liveProgressOf(p, folderBases) as unknown as Prisma.InputJsonValue,
           progressAt: new Date(),
         },
       });
@@ -263,7 +283,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     });
     await pendingSave;
     await saveProgress(summary.progress);
-    if (stop.signal.aborted) return 'cancelled';
+    if (stop.signal.aborted) return await stopped(db, migrationId);
     if (summary.isComplete) await settleTotals(db, migrationId, activeState, summary.progress);
 
     if (!summary.isComplete) {
@@ -287,7 +307,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     }
     if (phase === 'run' && migration.resyncAt) {
       return await db.$transaction(async (tx) => {
-        const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { state: 'waiting_resync', failedAttempts: 0, etaSeconds: null } });
+        const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { state: 'waiting_resync', failedAttempts: 0, etaSeconds: null, ...NOT_LIVE } });
         if (changed.count === 0) return 'cancelled' as const;
         await recordMigrationEvent(tx, migrationId, 'first_pass_done');
         // At the end of the last pass the end event tells of a gap; here it has its own.
@@ -301,7 +321,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       const ended = summary.hasLoss || (await hasLoss(tx, migrationId)) ? 'incomplete' : 'finished';
       const changed = await tx.migration.updateMany({
         where: { id: migrationId, state: activeState },
-        data: { state: ended, finishedAt: new Date(), failedAttempts: 0, etaSeconds: null },
+        data: { state: ended, finishedAt: new Date(), failedAttempts: 0, etaSeconds: null, ...NOT_LIVE },
       });
       if (changed.count === 0) return 'cancelled' as const;
       await recordMigrationEvent(tx, migrationId, ended);
@@ -313,7 +333,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
   } catch (error) {
     if (stop.signal.aborted || error instanceof Cancelled) {
       log.info('migration stopped: cancelled', { migrationId, phase });
-      return 'cancelled';
+      return await stopped(db, migrationId);
     }
     const cause = error instanceof CopyError && error.cause ? error.cause : error;
     if (cause instanceof ConnectorError && !isTransient(cause)) return fail(db, migrationId, failureMessage(cause.reason));
@@ -323,7 +343,8 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       return fail(db, migrationId, cause instanceof ConnectorError ? failureMessage(cause.reason) : 'The copy failed repeatedly because a server kept dropping the connection or refusing commands.');
     }
     return await db.$transaction(async (tx) => {
-      const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { failedAttempts: attempts } });
+      // Until the retry runs, no folder is being copied and there is no rate.
+      const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { failedAttempts: attempts, etaSeconds: null, ...NOT_LIVE } });
       if (changed.count === 0) return 'cancelled' as const;
       const delayMs = Math.min(60 * 60_000, 30_000 * 2 ** (attempts - 1));
       await enqueueJob(tx, job, { migrationId }, { runAt: new Date(Date.now() + delayMs), jobKey: migrationJobKey(migrationId) });

@@ -61,7 +61,7 @@ export class DbStateStore implements StateStore {
   async recordIssues(issues: CopyIssue[]): Promise<void> {
     if (issues.length === 0) return;
     await this.db.migrationIssue.createMany({
-      data: issues.map((i) => ({ migrationId: this.migrationId, folder: i.folder, uid: i.uid, size: i.size === null ? null : BigInt(i.size), reason: i.reason })),
+      data: issues.map((i) => ({ migrationId: this.migrationId, folder: i.folder, uid: i.uid, size: i.size === null ? null : BigInt(i.size), messageDate: i.date ?? null, reason: i.reason })),
     });
   }
 

@@ -2,6 +2,7 @@ import { keyRing } from '../../crypto/runtime';
 import { cancelMigration } from '../../migrations/cancel-migration';
 import { finishedListSchema, getMigration, listFinishedMigrations, listMigrations } from '../../migrations/list-migrations';
 import { getMigrationDetail } from '../../migrations/migration-detail';
+import { listNotCopied, notCopiedSchema } from '../../migrations/not-copied';
 import { migrationIdSchema, migrationInputSchema, migrationListSchema } from '../../migrations/schemas';
 import { submitMigration } from '../../migrations/submit-migration';
 import { serverTimeZoneName } from '../../portal/time-zone';
@@ -21,6 +22,8 @@ export const migrationsRouter = createTRPCRouter({
   get: customerProcedure.input(migrationIdSchema).query(({ ctx, input }) => getMigration(ctx.db, ctx.organizationId, input.id, serverTimeZoneName())),
   /** Per-folder counts, what was not copied and why, renamed folders and notices. */
   detail: customerProcedure.input(migrationIdSchema).query(({ ctx, input }) => getMigrationDetail(ctx.db, ctx.organizationId, input.id, serverTimeZoneName())),
+  /** The items not copied (folder, UID, size, date, reason), a page at a time. */
+  notCopied: customerProcedure.input(notCopiedSchema).query(({ ctx, input }) => listNotCopied(ctx.db, ctx.organizationId, input)),
   cancel: customerProcedure
     .input(migrationIdSchema)
     .mutation(({ ctx, input }) => cancelMigration(ctx.db, { userId: ctx.user.id, organizationId: ctx.organizationId, ip: ctx.ip }, input.id)),

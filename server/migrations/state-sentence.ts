@@ -1,0 +1,191 @@
+import type { FolderWork } from '../engine/progress';
+import type { MigrationEventKind, MigrationState } from '../generated/prisma/enums';
+import type { LiveProgress } from './live-progress';
+
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
+
+export interface SentenceFacts {
+  state: MigrationState;
+  /** Folders of the running pass not through yet; null when no pass runs or it has not counted them yet. */
+  foldersLeft: number | null;
+  /** Local times as shown everywhere ("12 Jan 2027, 10:00"), and the zone they are in. */
+  startLocal: string;
+  resyncLocal: string | null;
+  finishedLocal: string | null;
+  zone: string;
+}
+
+/**
+ * Where the migration stands, in one sentence: "Copying — 2 folders left", "Waiting for the
+ * resync on 12 Jan 2027, 10:00 (Europe/Berlin)", "Finished on 12 Jan 2027, 11:42 (Europe/Berlin)".
+ */
+export function stateSentence(f: SentenceFacts): string {
+  const when = (local: string | null) => (local ? ` on ${local} (${f.zone})` : '');
+  switch (f.state) {
+    case 'scheduled':
+      return `Scheduled for ${f.startLocal} (${f.zone})`;
+    case 'running':
+    case 'resyncing': {
+      const doing = f.state === 'running' ? 'Copying' : 'Resyncing';
+      if (f.foldersLeft === null) return `${doing} — reading the folders`;
+      // Every folder is through: the pass ends with the check of what arrived.
+      if (f.foldersLeft === 0) return `${doing} — verifying what arrived`;
+      return `${doing} — ${plural(f.foldersLeft, 'folder', 'folders')} left`;
+    }
+    case 'waiting_resync':
+      return f.resyncLocal ? `Waiting for the resync on ${f.resyncLocal} (${f.zone})` : 'Waiting for the resync';
+    case 'finished':
+    case 'incomplete':
+      return `Finished${when(f.finishedLocal)}`;
+    case 'failed':
+      return `Failed${when(f.finishedLocal)}`;
+    case 'cancelled':
+      return `Cancelled${when(f.finishedLocal)}`;
+  }
+}
+
+export interface TimelineItem {
+  kind: MigrationEventKind;
+  at: string;
+  /** The instant in the server's zone: "12 Jan 2027, 10:00". */
+  local: string;
+  label: string;
+  /** Still to come (the planned start or resync), not something that happened. */
+  isPlanned: boolean;
+}
+
+const LABELS: Record<MigrationEventKind, string> = {
+  scheduled: 'Scheduled',
+  started: 'Copy started',
+  first_pass_done: 'First pass done',
+  resync_started: 'Resync started',
+  finished: 'Finished',
+  incomplete: 'Finished, not everything copied',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  credentials_deleted: 'Passwords deleted',
+  verification_gap: 'Verification found a gap',
+};
+
+export interface TimelineFacts {
+  state: MigrationState;
+  createdAt: Date;
+  startAt: Date;
+  resyncAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+const END_OF: Partial<Record<MigrationState, MigrationEventKind>> = { finished: 'finished', incomplete: 'incomplete', failed: 'failed', cancelled: 'cancelled' };
+
+/**
+ * What happened when, oldest first, and what is planned next. Migrations from before the
+ * timeline was recorded have no events: their creation, start and end stand in for them.
+ * Credentials are wiped with every end, so an end without its own entry implies it.
+ */
+export function buildTimeline(events: readonly { kind: MigrationEventKind; at: Date }[], facts: TimelineFacts, format: (at: Date) => string): TimelineItem[] {
+  const entries = events.map((e) => ({ kind: e.kind, at: e.at, isPlanned: false }));
+  const has = (kind: MigrationEventKind) => entries.some((e) => e.kind === kind);
+  if (!has('scheduled')) entries.unshift({ kind: 'scheduled', at: facts.createdAt, isPlanned: false });
+  if (!has('started') && facts.startedAt) entries.push({ kind: 'started', at: facts.startedAt, isPlanned: false });
+  const end = END_OF[facts.state];
+  if (end && facts.finishedAt && !has(end)) {
+    entries.push({ kind: end, at: facts.finishedAt, isPlanned: false });
+    if (!has('credentials_deleted')) entries.push({ kind: 'credentials_deleted', at: facts.finishedAt, isPlanned: false });
+  }
+  entries.sort((a, b) => a.at.getTime() - b.at.getTime());
+  if (facts.state === 'scheduled') entries.push({ kind: 'started', at: facts.startAt, isPlanned: true });
+  if (facts.resyncAt && (facts.state === 'scheduled' || facts.state === 'running' || facts.state === 'waiting_resync')) {
+    entries.push({ kind: 'resync_started', at: facts.resyncAt, isPlanned: true });
+  }
+  return entries.map((e) => ({
+    kind: e.kind,
+    at: e.at.toISOString(),
+    local: format(e.at),
+    label: e.isPlanned ? (e.kind === 'started' ? 'Start planned' : 'Resync planned') : LABELS[e.kind],
+    isPlanned: e.isPlanned,
+  }));
+}
+
+/** One folder from its checkpoint (the record of every job so far). */
+export interface CheckpointFolder {
+  sourcePath: string;
+  targetPath: string;
+  copied: number;
+  skipped: number;
+  failed: number;
+  bytesCopied: number;
+}
+
+/** One row of the folder table: source → target, copied of total, size, skipped, failed, state. */
+export interface FolderRow {
+  sourcePath: string;
+  targetPath: string;
+  total: number;
+  copied: number;
+  skipped: number;
+  failed: number;
+  /** Handled so far (copied, skipped or failed); equals total once the folder is through. */
+  done: number;
+  bytesCopied: number;
+  /** Of the running pass, what the folder holds to copy in all; null when no pass runs. */
+  bytesTotal: number | null;
+  state: FolderWork;
+}
+
+/**
+ * The folder table: the checkpoints, with the running pass's live counts over them where it
+ * has one for the folder (they include what earlier jobs counted, see live-progress.ts). With
+ * no pass running every folder is through, except before the first one began.
+ */
+export function mergeFolders(checkpoints: readonly CheckpointFolder[], live: LiveProgress | null, state: MigrationState): FolderRow[] {
+  const idle: FolderWork = state === 'scheduled' ? 'waiting' : 'done';
+  const rows = new Map<string, FolderRow>();
+  for (const c of checkpoints) {
+    const total = c.copied + c.skipped + c.failed;
+    rows.set(c.sourcePath, { ...c, total, done: total, bytesTotal: null, state: idle });
+  }
+  for (const f of live?.folders ?? []) {
+    const known = rows.get(f.path);
+    rows.set(f.path, {
+      sourcePath: f.path,
+      targetPath: f.targetPath ?? known?.targetPath ?? '',
+      // A checkpoint saved after this second's snapshot may be ahead of it: the higher count stands.
+      total: Math.max(f.total, known?.total ?? 0),
+      copied: Math.max(f.copied, known?.copied ?? 0),
+      skipped: Math.max(f.skipped, known?.skipped ?? 0),
+      failed: Math.max(f.failed, known?.failed ?? 0),
+      done: Math.max(f.done, known?.done ?? 0),
+      bytesCopied: Math.max(f.bytesDone, known?.bytesCopied ?? 0),
+      bytesTotal: f.bytesTotal,
+      state: f.state,
+    });
+  }
+  return [...rows.values()];
+}
+
+/** Account types with calendars, address books and task lists beside the mail. */
+const GROUPWARE_TYPES: readonly string[] = ['zimbra', 'kolab', 'openxchange', 'exchange', 'office365'];
+
+export interface GroupwareCounts {
+  collections: number;
+  items: number;
+  copied: number;
+}
+
+export interface GroupwareView {
+  /** One line for the customer: why there is nothing, or what is and is not copied. */
+  line: string;
+  /** Counts once the groupware copy exists; null until then and for e-mail-only pairs. */
+  counts: null | { calendars: GroupwareCounts; contacts: GroupwareCounts; tasks: GroupwareCounts };
+}
+
+/** The groupware section: what the pair of accounts can hold beside mail, in plain words. */
+export function groupwareOf(sourceType: string, targetType: string): GroupwareView {
+  const source = GROUPWARE_TYPES.includes(sourceType);
+  const target = GROUPWARE_TYPES.includes(targetType);
+  if (!source && !target) return { line: 'Both accounts are e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null };
+  if (!source) return { line: 'The source account is e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null };
+  if (!target) return { line: 'The target account is e-mail only (IMAP): it has no place for calendars, contacts or tasks, so only e-mail is moved.', counts: null };
+  return { line: 'Calendars, contacts and tasks are not part of this migration yet: only e-mail is moved. They stay untouched on the source.', counts: null };
+}
