@@ -145,9 +145,9 @@ describe('finished migrations list', () => {
     const parsed = Papa.parse<string[]>(text.trim(), { newline: '\r\n' });
     expect(parsed.errors).toEqual([]);
     const [header, ...rows] = parsed.data;
-    expect(header).toEqual(['Source', 'Source type', 'Target', 'Target type', 'State', 'Finished (Europe/Berlin)', 'Messages copied', 'Messages total', 'Messages not copied', 'Missing on target', 'Status', 'Failure reason']);
+    expect(header).toEqual(['Source', 'Source type', 'Target', 'Target type', 'State', 'Finished (Europe/Berlin)', 'Messages copied', 'Messages total', 'Messages not copied', 'Missing on target', 'Verification', 'Status', 'Failure reason']);
     expect(rows).toHaveLength(1_204);
-    expect(rows[0]).toEqual(["'=HYPERLINK(\"http://evil.example\")@old.example", 'imap', 'dst5000@new.example', 'imap', 'failed', '4 Nov 2026, 09:33', '5010', '5010', '0', '0', '', "'+The source refused the login, \"twice\""]);
+    expect(rows[0]).toEqual(["'=HYPERLINK(\"http://evil.example\")@old.example", 'imap', 'dst5000@new.example', 'imap', 'failed', '4 Nov 2026, 09:33', '5010', '5010', '0', '0', 'Not verified', '', "'+The source refused the login, \"twice\""]);
     expect(rows[1]![0]).toBe('src1202@old.example');
     expect(rows.at(-1)![0]).toBe('src0@old.example');
 

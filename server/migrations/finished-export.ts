@@ -6,7 +6,7 @@ import { finishedListSchema, listFinishedMigrations, type MigrationListItem } fr
 const PAGE = 500;
 
 const columns = (zone: string) =>
-  ['Source', 'Source type', 'Target', 'Target type', 'State', `Finished (${zone})`, 'Messages copied', 'Messages total', 'Messages not copied', 'Missing on target', 'Status', 'Failure reason'] as const;
+  ['Source', 'Source type', 'Target', 'Target type', 'State', `Finished (${zone})`, 'Messages copied', 'Messages total', 'Messages not copied', 'Missing on target', 'Verification', 'Status', 'Failure reason'] as const;
 
 function record(m: MigrationListItem): (string | number)[] {
   return [
@@ -20,6 +20,7 @@ function record(m: MigrationListItem): (string | number)[] {
     m.messages.total,
     m.loss.messages,
     m.verificationGap?.missing ?? 0,
+    m.verdict.text,
     m.statusLine ?? '',
     m.failureReason ?? '',
   ];

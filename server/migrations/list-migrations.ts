@@ -4,7 +4,7 @@ import type { MigrationState } from '../generated/prisma/enums';
 import type { Prisma } from '../generated/prisma/client';
 import { DomainError } from '../users/errors';
 import { MigrationNotFoundError } from './errors';
-import { ACTIVE_STATES, CANCELLABLE_STATES, ENDED_STATES, folderLosses, gapOf, gapRowsWhere, isActiveState, statusLine, type LossCounts, type VerificationGap } from './lifecycle';
+import { ACTIVE_STATES, CANCELLABLE_STATES, describeGap, ENDED_STATES, folderLosses, gapOf, gapRowsWhere, isActiveState, statusLine, type LossCounts, type VerificationGap } from './lifecycle';
 import type { MigrationList } from './schemas';
 
 // Explicit: the accounts' sealed passwords never leave the database through a list.
@@ -20,6 +20,7 @@ const listFields = {
   totalMessages: true,
   copiedMessages: true,
   failedMessages: true,
+  etaSeconds: true,
   createdAt: true,
   accounts: { select: accountFields },
   // Folder-level issues only (no UID): few, and counted once per folder.
@@ -51,6 +52,58 @@ export interface MigrationListItem {
   verificationGap: VerificationGap | null;
   /** The state in words where the badge alone says too little: "Finished with 3 messages not copied". */
   statusLine: string | null;
+  /** Seconds left while a pass copies (the engine's estimate over its recent window), else null. */
+  etaSeconds: number | null;
+  /** What the last verification found, in a few words for a list row. */
+  verdict: ListVerdict;
+}
+
+/** The verification's verdict for a list row: "Verified: all 1,204 present", "2 messages missing on the target", "Not verified". */
+export interface ListVerdict {
+  tone: 'verified' | 'gap' | 'none';
+  text: string;
+}
+
+/** A migration's verification rows (one per folder, the last pass's), summed. */
+export interface VerificationSums {
+  folders: number;
+  sourceMessages: number;
+  presentMessages: number;
+}
+
+const number = (n: number) => n.toLocaleString('en-GB');
+
+/**
+ * The verdict in a list row. A gap (missing beyond what the copy reported, or a folder not
+ * verified) says so; otherwise the messages found on the target, all of them or "n of m" where
+ * the copy already reported the rest as not copied.
+ */
+export function listVerdict(sums: VerificationSums | null, gap: VerificationGap | null): ListVerdict {
+  if (!sums || sums.folders === 0) return { tone: 'none', text: 'Not verified' };
+  const found = describeGap(gap);
+  if (found) return { tone: 'gap', text: `${found.charAt(0).toUpperCase()}${found.slice(1)}` };
+  if (sums.presentMessages >= sums.sourceMessages) return { tone: 'verified', text: sums.sourceMessages === 0 ? 'Verified: nothing to copy' : `Verified: all ${number(sums.sourceMessages)} present` };
+  return { tone: 'verified', text: `Verified: ${number(sums.presentMessages)} of ${number(sums.sourceMessages)} present` };
+}
+
+/** Sums of the verification rows of `ids`, in one grouped query on the rows' primary key. */
+async function verificationSums(db: Db, ids: readonly string[]): Promise<Map<string, VerificationSums>> {
+  if (ids.length === 0) return new Map();
+  const groups = await db.migrationVerification.groupBy({
+    by: ['migrationId'],
+    where: { migrationId: { in: [...ids] } },
+    _sum: { sourceMessages: true, presentMessages: true },
+    _count: { _all: true },
+  });
+  return new Map(groups.map((g) => [g.migrationId, { folders: g._count._all, sourceMessages: g._sum.sourceMessages ?? 0, presentMessages: g._sum.presentMessages ?? 0 }]));
+}
+
+async function toItems(db: Db, rows: Row[], zone: string): Promise<MigrationListItem[]> {
+  const sums = await verificationSums(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((row) => toItem(row, zone, sums.get(row.id) ?? null));
 }
 
 const displayFormats = new Map<string, Intl.DateTimeFormat>();
@@ -65,7 +118,7 @@ export function formatInZone(at: Date, zone: string): string {
   return format.format(at);
 }
 
-function toItem(row: Row, zone: string): MigrationListItem {
+function toItem(row: Row, zone: string, sums: VerificationSums | null): MigrationListItem {
   const side = (name: 'source' | 'target') => {
     const account = row.accounts.find((a) => a.side === name);
     return { email: account?.email ?? '', type: account?.type ?? '' };
@@ -90,6 +143,8 @@ function toItem(row: Row, zone: string): MigrationListItem {
     loss,
     verificationGap,
     statusLine: statusLine(row.state, loss, verificationGap),
+    etaSeconds: row.state === 'running' || row.state === 'resyncing' ? row.etaSeconds : null,
+    verdict: listVerdict(sums, verificationGap),
   };
 }
 
@@ -104,14 +159,15 @@ export async function listMigrations(db: Db, organizationId: string, list: Migra
     orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
     take: 500,
   });
-  return rows.map((row) => toItem(row, zone));
+  return toItems(db, rows, zone);
 }
 
 /** One migration of the organization; another organization's id is not found. */
 export async function getMigration(db: Db, organizationId: string, id: string, zone: string): Promise<MigrationListItem> {
   const row = await db.migration.findFirst({ where: { id, organizationId }, select: listFields });
   if (!row) throw new MigrationNotFoundError();
-  return toItem(row, zone);
+  const [item] = await toItems(db, [row], zone);
+  return item!;
 }
 
 export const FINISHED_SORTS = ['newest', 'oldest'] as const;
@@ -177,5 +233,5 @@ export async function listFinishedMigrations(db: Db, organizationId: string, inp
   });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map((row) => toItem(row, zone)), nextCursor: rows.length > limit && last?.finishedAt ? encodeCursor(last.finishedAt, last.id) : null };
+  return { items: await toItems(db, page, zone), nextCursor: rows.length > limit && last?.finishedAt ? encodeCursor(last.finishedAt, last.id) : null };
 }
