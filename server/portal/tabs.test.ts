@@ -16,7 +16,7 @@ describe('portal tabs', () => {
     ]);
   });
   it('gives admins and resellers their management tabs', () => {
-    expect(portalTabs({ role: 'admin' }, null).map((t) => t.href)).toEqual(['/admin/organizations', '/admin/mailboxes', '/admin/keys', '/admin/settings', '/information']);
+    expect(portalTabs({ role: 'admin' }, null).map((t) => t.href)).toEqual(['/admin/organizations', '/admin/migrations', '/admin/mailboxes', '/admin/keys', '/admin/settings', '/information']);
     expect(portalTabs({ role: 'reseller' }, null).map((t) => t.label)).toEqual(['Customers', 'Licence keys', 'Information']);
   });
 });

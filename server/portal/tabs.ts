@@ -12,6 +12,7 @@ export function portalTabs(user: Pick<SessionUser, 'role'>, mode: OrganizationMo
     case 'admin':
       return [
         { label: 'Organizations', href: '/admin/organizations' },
+        { label: 'All migrations', href: '/admin/migrations' },
         { label: 'Hosted mailboxes', href: '/admin/mailboxes' },
         { label: 'Licence keys', href: '/admin/keys' },
         { label: 'Settings', href: '/admin/settings' },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { adminMigrationListSchema, listAllMigrations } from '../../migrations/admin-list';
 import { addUserSchema, createCustomerSchema, createResellerSchema } from '../../organizations/schemas';
 import { addUser, createCustomer, createReseller, getOrganization, listOrganizations } from '../../organizations/organizations';
+import { serverTimeZoneName } from '../../portal/time-zone';
 import { adminProcedure, createTRPCRouter } from '../init';
 
 export const adminRouter = createTRPCRouter({
@@ -13,4 +15,6 @@ export const adminRouter = createTRPCRouter({
   createReseller: adminProcedure.input(createResellerSchema).mutation(({ ctx, input }) => createReseller(ctx.db, ctx.actor, input)),
   createCustomer: adminProcedure.input(createCustomerSchema).mutation(({ ctx, input }) => createCustomer(ctx.db, ctx.actor, input)),
   addUser: adminProcedure.input(addUserSchema).mutation(({ ctx, input }) => addUser(ctx.db, ctx.scope, ctx.actor, input)),
+  /** Every organization's migrations, a page at a time: addresses, types, state and counts, never a login. */
+  listMigrations: adminProcedure.input(adminMigrationListSchema).query(({ ctx, input }) => listAllMigrations(ctx.db, input, serverTimeZoneName())),
 });

@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { migrationCountsByCustomer } from '../../migrations/migration-counts';
 import { addUserSchema, createCustomerSchema } from '../../organizations/schemas';
 import { addUser, createCustomer, getOrganization, listOrganizations } from '../../organizations/organizations';
 import { createTRPCRouter, resellerProcedure } from '../init';
 
 export const resellerRouter = createTRPCRouter({
   listCustomers: resellerProcedure.query(({ ctx }) => listOrganizations(ctx.db, ctx.scope, { kind: 'customer' })),
+  /** Per own customer: how many migrations are active, finished and failed (counts only). */
+  migrationCounts: resellerProcedure.query(({ ctx }) => migrationCountsByCustomer(ctx.db, ctx.scope)),
   getCustomer: resellerProcedure
     .input(z.object({ id: z.string().uuid() }))
     .query(({ ctx, input }) => getOrganization(ctx.db, ctx.scope, input.id)),
