@@ -1,8 +1,9 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import type { ReactNode } from 'react';
+import { useRouter } from 'next/navigation';
+import { useState, type ReactNode } from 'react';
 import { ACCOUNT_TYPE_LABELS } from '@/components/account-types';
 import { AlertIcon, CheckCircleIcon, DownloadIcon, InfoIcon } from '@/components/icons';
 import { ProgressBar, shareOf, StateBadge } from '@/components/migration-state';
@@ -10,52 +11,32 @@ import { useTRPC } from '@/components/trpc-provider';
 import type { AccountType } from '@/server/accounts/types';
 import { describeGap, describeLoss } from '@/server/migrations/lifecycle';
 import type { MigrationDetail } from '@/server/migrations/migration-detail';
+import { FolderTable } from './folder-table';
+import { formatBytes, formatEta, number } from './format';
+import { NotCopiedList } from './not-copied-list';
+import { Timeline } from './timeline';
 
 const capitalized = (text: string | null) => (text ? `${text.charAt(0).toUpperCase()}${text.slice(1)}.` : '');
-const number = (n: number) => n.toLocaleString('en-GB');
 const typeLabel = (type: string) => ACCOUNT_TYPE_LABELS[type as AccountType] ?? type;
 
-/** 1,536 → "1.5 KB"; binary units, as mail clients show sizes. */
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${number(bytes)} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toLocaleString('en-GB', { maximumFractionDigits: value < 10 ? 1 : 0 })} ${units[unit]}`;
-}
+/** While a migration is active the page asks again this often; an ended one is not asked again. */
+export const LIVE_REFRESH_MS = 2_500;
 
-function formatEta(seconds: number): string {
-  if (seconds < 90) return 'less than 2 minutes';
-  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} minutes`;
-  return `about ${Math.round(seconds / 3600)} hours`;
-}
-
-function Section({ title, count, description, children, testId }: { title: string; count?: number; description?: ReactNode; children: ReactNode; testId?: string }) {
+function Section({ title, count, description, children, testId, aside }: { title: string; count?: number; description?: ReactNode; children: ReactNode; testId?: string; aside?: ReactNode }) {
   return (
     <section data-testid={testId} className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm">
-      <div className="px-5 pb-3 pt-5 sm:px-6">
-        <h2 className="text-base font-semibold text-slate-900">
-          {title}
-          {count !== undefined ? <span className="ml-2 text-sm font-normal text-slate-500">{number(count)}</span> : null}
-        </h2>
-        {description ? <p className="mt-1 text-sm text-slate-600">{description}</p> : null}
+      <div className="flex flex-wrap items-start justify-between gap-x-4 gap-y-2 px-5 pb-3 pt-5 sm:px-6">
+        <div className="min-w-0">
+          <h2 className="text-base font-semibold text-slate-900">
+            {title}
+            {count !== undefined ? <span className="ml-2 text-sm font-normal text-slate-500">{number(count)}</span> : null}
+          </h2>
+          {description ? <p className="mt-1 text-sm text-slate-600">{description}</p> : null}
+        </div>
+        {aside}
       </div>
       {children}
     </section>
-  );
-}
-
-function Stat({ label, children, footer }: { label: string; children: ReactNode; footer?: ReactNode }) {
-  return (
-    <div className="min-w-0 rounded-xl border border-slate-200 bg-white px-5 py-4 shadow-sm">
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd className="mt-1.5 text-sm text-slate-700">{children}</dd>
-      {footer ? <dd className="mt-2">{footer}</dd> : null}
-    </div>
   );
 }
 
@@ -76,18 +57,15 @@ function Banner({ tone, title, children, testId }: { tone: 'loss' | 'info' | 'do
   );
 }
 
-function FolderName({ folder: f }: { folder: MigrationDetail['folders'][number] }) {
+function Account({ label, email, type }: { label: string; email: string; type: string }) {
   return (
-    <>
-      <span className="block font-medium text-slate-900 [overflow-wrap:anywhere]">{f.sourcePath}</span>
-      {f.problem ? (
-        <span className="mt-0.5 block text-xs font-medium text-orange-800">{f.problem}</span>
-      ) : f.targetPath && f.targetPath !== f.sourcePath ? (
-        <span className="mt-0.5 block text-xs text-slate-500 [overflow-wrap:anywhere]">→ {f.targetPath} on the target</span>
-      ) : null}
-      {f.note ? <span className="mt-0.5 block text-xs text-slate-600">{f.note}</span> : null}
-      {f.gone > 0 ? <span className="mt-0.5 block text-xs text-brand-900/80">{number(f.gone)} no longer in the target</span> : null}
-    </>
+    <div className="min-w-0 flex-1 rounded-lg border border-slate-200 bg-slate-50/60 px-4 py-3">
+      <p className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</p>
+      <p className="mt-0.5 truncate text-sm font-semibold text-slate-900" title={email}>
+        {email}
+      </p>
+      <p className="text-xs text-slate-500">{typeLabel(type)}</p>
+    </div>
   );
 }
 
@@ -147,14 +125,174 @@ function VerificationSection({ verification: v }: { verification: NonNullable<Mi
   );
 }
 
-const th = 'px-3 py-2.5 text-left text-xs font-medium uppercase tracking-wide text-slate-500 first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
-const td = 'px-3 py-3 align-top first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
-const num = 'text-right tabular-nums';
+const rateOf = (rate: NonNullable<MigrationDetail['rate']>) =>
+  `${formatBytes(rate.bytesPerSecond)}/s${rate.messagesPerMinute !== null ? ` · ${number(Math.round(rate.messagesPerMinute))} messages/min` : ''}`;
+
+/** Messages and bytes with a bar, the rate and the time left (both from the last 30 s of the copy). */
+function Progress({ m }: { m: MigrationDetail }) {
+  const isCopying = m.state === 'running' || m.state === 'resyncing';
+  const share = shareOf(m.messages.copied, m.messages.total, m.state);
+  return (
+    <section data-testid="progress" className="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+      <div className="flex flex-wrap items-end justify-between gap-x-6 gap-y-1">
+        <h2 className="text-base font-semibold text-slate-900">Progress</h2>
+        <p data-testid="detail-percent" className="text-2xl font-semibold tabular-nums tracking-tight text-slate-900">
+          {Math.floor(share * 100)}
+          <span className="text-base font-medium text-slate-500">%</span>
+        </p>
+      </div>
+      <ProgressBar share={share} state={m.state} className="mt-3 !h-2.5" />
+      <dl className="mt-5 grid grid-cols-2 gap-x-6 gap-y-4 lg:grid-cols-4">
+        <div>
+          <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Messages</dt>
+          <dd className="mt-1 text-sm text-slate-700">
+            <span data-testid="detail-messages" className="text-lg font-semibold tabular-nums text-slate-900">
+              {number(m.messages.copied)}
+            </span>{' '}
+            <span className="tabular-nums text-slate-500">of {number(m.messages.total)} copied</span>
+          </dd>
+        </div>
+        <div>
+          <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Data</dt>
+          <dd className="mt-1 text-sm text-slate-700">
+            <span data-testid="detail-bytes" className="text-lg font-semibold tabular-nums text-slate-900">
+              {formatBytes(m.bytes.copied)}
+            </span>{' '}
+            <span className="tabular-nums text-slate-500">{m.isActive || m.bytes.total > m.bytes.copied ? `of ${formatBytes(Math.max(m.bytes.total, m.bytes.copied))}` : 'copied'}</span>
+          </dd>
+        </div>
+        <div>
+          <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">Rate</dt>
+          <dd data-testid="detail-rate" className="mt-1 text-sm tabular-nums text-slate-700">
+            {m.rate ? rateOf(m.rate) : <span className="text-slate-400">{isCopying ? 'Measuring…' : '—'}</span>}
+          </dd>
+        </div>
+        <div>
+          <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{m.isActive ? 'Time left' : 'Ended'}</dt>
+          <dd data-testid="detail-eta" className="mt-1 text-sm text-slate-700">
+            {m.isActive ? (
+              m.etaSeconds !== null ? (
+                formatEta(m.etaSeconds)
+              ) : m.state === 'scheduled' ? (
+                `Starts ${m.startLocal}`
+              ) : m.state === 'waiting_resync' ? (
+                `Resync ${m.resyncLocal ?? ''}`
+              ) : (
+                <span className="text-slate-400">Estimating…</span>
+              )
+            ) : (
+              (m.finishedLocal ?? '—')
+            )}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+/** Calendars, contacts and tasks: why there are none for this pair, or what is moved of them. */
+function Groupware({ m }: { m: MigrationDetail }) {
+  const rows = m.groupware
+    ? ([
+        ['Calendars', 'events', m.groupware.calendars],
+        ['Address books', 'contacts', m.groupware.contacts],
+        ['Task lists', 'tasks', m.groupware.tasks],
+      ] as const)
+    : [];
+  return (
+    <section data-testid="groupware" className="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+      <h2 className="text-base font-semibold text-slate-900">Calendars, contacts and tasks</h2>
+      <p data-testid="groupware-line" className="mt-2 text-sm text-slate-600">
+        {m.groupwareLine}
+      </p>
+      {rows.length > 0 ? (
+        <dl className="mt-3 divide-y divide-slate-100 text-sm">
+          {rows.map(([label, items, c]) => (
+            <div key={label} className="flex justify-between gap-3 py-2">
+              <dt className="text-slate-600">
+                {label} <span className="text-slate-400">({number(c.collections)})</span>
+              </dt>
+              <dd className="tabular-nums text-slate-900">
+                {number(c.copied)} of {number(c.items)} {items}
+              </dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+    </section>
+  );
+}
+
+/** Cancel with a confirmation in place; the page shows the new state on its next refresh. */
+function CancelButton({ m, onCancelled }: { m: MigrationDetail; onCancelled: (message: string) => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const [isConfirming, setConfirming] = useState(false);
+  const cancel = useMutation(
+    trpc.migrations.cancel.mutationOptions({
+      onSuccess: (result) => {
+        setConfirming(false);
+        onCancelled(
+          result.isUnitReturned
+            ? 'The migration was cancelled before it started; it no longer counts against your migrations.'
+            : 'The migration was cancelled. It stops copying at its next checkpoint; its stored passwords were deleted.',
+        );
+        void queryClient.invalidateQueries({ queryKey: trpc.migrations.pathKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.licensing.pathKey() });
+        router.refresh();
+      },
+    }),
+  );
+  if (!isConfirming) {
+    return (
+      <button
+        type="button"
+        className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm transition hover:border-red-300 hover:bg-red-50 hover:text-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500"
+        onClick={() => {
+          cancel.reset();
+          setConfirming(true);
+        }}
+      >
+        Cancel migration
+      </button>
+    );
+  }
+  return (
+    <div role="group" aria-label="Confirm cancel" className="w-full rounded-lg border border-red-200 bg-red-50 p-3 sm:w-80">
+      <p className="text-sm font-medium text-slate-900">Cancel this migration?</p>
+      <p className="mt-0.5 text-xs text-slate-600">
+        {m.state === 'scheduled'
+          ? 'It has not started: it counts again as remaining.'
+          : 'It stops at its next checkpoint. What was copied stays on the target; the migration stays used.'}
+      </p>
+      {cancel.error ? <p className="mt-1 text-xs font-medium text-red-700">{cancel.error.message}</p> : null}
+      <div className="mt-2.5 flex gap-2">
+        <button
+          type="button"
+          className="rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white shadow-sm transition hover:bg-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500 focus-visible:ring-offset-2 disabled:opacity-60"
+          disabled={cancel.isPending}
+          onClick={() => cancel.mutate({ id: m.id })}
+        >
+          {cancel.isPending ? 'Cancelling…' : 'Yes, cancel'}
+        </button>
+        <button
+          type="button"
+          className="rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 transition hover:bg-white hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+          onClick={() => setConfirming(false)}
+        >
+          Keep it running
+        </button>
+      </div>
+    </div>
+  );
+}
 
 /**
- * One migration for its customer: state in words, progress, what was not copied (folder, UID,
- * size, reason), every folder with copied + skipped + not copied = total, renamed folders and
- * notices. Refreshes itself while the migration is active.
+ * One migration for its customer: where it stands in one sentence, a timeline, progress with
+ * rate and time left, every folder with its state, calendars and contacts, the verification,
+ * what was not copied (a page at a time) and notes. Refreshes itself every few seconds while
+ * the migration is active, and stops once it has ended.
  */
 export function MigrationDetailView({
   initial,
@@ -168,73 +306,64 @@ export function MigrationDetailView({
   back: { href: string; label: string };
 }) {
   const trpc = useTRPC();
+  const [notice, setNotice] = useState<string | null>(null);
   const query = useQuery(
     trpc.migrations.detail.queryOptions(
       { id: initial.id },
-      { initialData: initial, initialDataUpdatedAt: fetchedAt, refetchInterval: (q) => (q.state.data?.isActive ? 5_000 : false) },
+      { initialData: initial, initialDataUpdatedAt: fetchedAt, refetchInterval: (q) => (q.state.data?.isActive ? LIVE_REFRESH_MS : false) },
     ),
   );
   const m = query.dataUpdatedAt >= fetchedAt ? query.data : initial;
   const hasLoss = m.loss.messages + m.loss.foldersNotCreated + m.loss.foldersNotCopied > 0;
+  const isCopying = m.state === 'running' || m.state === 'resyncing';
 
   return (
-    <div className="space-y-5">
+    <div className="space-y-5" data-testid="migration-detail" data-live={m.isActive ? 'true' : 'false'} data-updated-at={query.dataUpdatedAt}>
       <Link href={back.href} className="inline-flex items-center gap-1 text-sm font-medium text-brand-700 hover:text-brand-900">
         <span aria-hidden="true">←</span> {back.label}
       </Link>
 
-      <header className="flex flex-wrap items-start justify-between gap-x-6 gap-y-3">
-        <div className="min-w-0">
-          <h1 className="text-xl font-semibold tracking-tight text-slate-900 [overflow-wrap:anywhere] sm:text-2xl">{m.source.email}</h1>
-          <p className="mt-1 flex min-w-0 flex-wrap items-center gap-x-2 text-sm text-slate-600">
-            <span aria-label="to" className="text-slate-400">
-              →
-            </span>
-            <span className="[overflow-wrap:anywhere]">{m.target.email}</span>
-            <span className="text-slate-400">·</span>
-            <span>
-              {typeLabel(m.source.type)} → {typeLabel(m.target.type)}
-            </span>
-          </p>
-        </div>
-        <div className="flex flex-col items-start gap-1 sm:items-end">
-          <StateBadge state={m.state} />
-          {m.statusLine ? (
-            <p data-testid="migration-status-line" className={`text-sm ${m.state === 'incomplete' || m.verificationGap ? 'font-medium text-orange-800' : 'text-slate-600'}`}>
-              {m.statusLine}
+      <header className="rounded-xl border border-slate-200 bg-white p-5 shadow-sm sm:p-6">
+        <div className="flex flex-wrap items-start justify-between gap-x-6 gap-y-3">
+          <div className="min-w-0">
+            <div className="flex flex-wrap items-center gap-2">
+              <StateBadge state={m.state} />
+              {m.isActive ? (
+                <span className="inline-flex items-center gap-1 text-xs text-slate-500" data-testid="live-indicator">
+                  <span aria-hidden="true" className="h-1.5 w-1.5 animate-pulse rounded-full bg-emerald-500" /> Live
+                </span>
+              ) : null}
+            </div>
+            <h1 className="mt-2 text-xl font-semibold tracking-tight text-slate-900 [overflow-wrap:anywhere] sm:text-2xl">{m.source.email}</h1>
+            <p data-testid="state-sentence" className="mt-1 text-base text-slate-700">
+              {m.sentence}
             </p>
-          ) : null}
-          {m.isActive ? null : <ReportDownloads id={m.id} />}
+            {m.statusLine ? (
+              <p data-testid="migration-status-line" className={`mt-0.5 text-sm ${m.state === 'incomplete' || m.verificationGap ? 'font-medium text-orange-800' : 'text-slate-600'}`}>
+                {m.statusLine}
+              </p>
+            ) : null}
+          </div>
+          <div className="flex flex-col items-start gap-2 sm:items-end">
+            {m.canCancel ? <CancelButton m={m} onCancelled={setNotice} /> : null}
+            {m.isActive ? null : <ReportDownloads id={m.id} />}
+          </div>
+        </div>
+        <div className="mt-4 flex flex-col items-stretch gap-2 sm:flex-row sm:items-center">
+          <Account label="From" email={m.source.email} type={m.source.type} />
+          <span aria-label="to" className="self-center text-lg text-slate-400 sm:px-1">
+            <span className="sm:hidden">↓</span>
+            <span className="hidden sm:inline">→</span>
+          </span>
+          <Account label="To" email={m.target.email} type={m.target.type} />
         </div>
       </header>
 
-      <dl className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-        <Stat label="Messages" footer={<ProgressBar share={shareOf(m.messages.copied, m.messages.total, m.state)} state={m.state} className="" />}>
-          <span data-testid="detail-messages" className="text-lg font-semibold tabular-nums text-slate-900">
-            {number(m.messages.copied)}
-          </span>{' '}
-          <span className="tabular-nums text-slate-500">of {number(m.messages.total)} copied</span>
-        </Stat>
-        <Stat label="Data">
-          <span className="text-lg font-semibold tabular-nums text-slate-900">{formatBytes(m.bytes.copied)}</span>{' '}
-          <span className="tabular-nums text-slate-500">{m.isActive ? `of ${formatBytes(Math.max(m.bytes.total, m.bytes.copied))}` : 'copied'}</span>
-        </Stat>
-        <Stat label="Start / resync">
-          <span className="block">{m.startLocal}</span>
-          <span className="block text-xs text-slate-500">{m.resyncLocal ? `Resync ${m.resyncLocal}` : 'No resync'}</span>
-        </Stat>
-        <Stat label={m.isActive ? 'Time left' : 'Ended'}>
-          {m.isActive ? (
-            <span>{m.etaSeconds !== null ? formatEta(m.etaSeconds) : m.state === 'scheduled' ? 'Not started yet' : m.state === 'waiting_resync' ? `Resync ${m.resyncLocal ?? ''}` : 'Estimating…'}</span>
-          ) : (
-            <span>{m.finishedLocal ?? '—'}</span>
-          )}
-          <span className="block text-xs text-slate-500">
-            {zone.name} (UTC{zone.offset})
-          </span>
-        </Stat>
-      </dl>
-
+      {notice ? (
+        <Banner tone="info" title="Cancelled" testId="cancel-notice">
+          {notice}
+        </Banner>
+      ) : null}
       {m.state === 'failed' && m.failureReason ? (
         <Banner tone="loss" title="The migration failed">
           {m.failureReason}
@@ -261,141 +390,64 @@ export function MigrationDetailView({
         </Banner>
       ) : null}
 
-      {m.verification ? <VerificationSection verification={m.verification} /> : null}
+      <div className="grid gap-5 lg:grid-cols-3">
+        <div className="min-w-0 space-y-5 lg:col-span-2">
+          <Progress m={m} />
 
-      {m.notCopiedCount > 0 ? (
-        <Section
-          title="Not copied"
-          count={m.notCopiedCount}
-          testId="not-copied"
-          description={m.notCopiedCount > m.notCopied.length ? `The first ${number(m.notCopied.length)} are shown.` : 'Each message or folder with the reason the server gave.'}
-        >
-          <ul className="divide-y divide-slate-100 border-t border-slate-200 sm:hidden">
-            {m.notCopied.map((item, index) => (
-              <li key={`${item.folder}-${item.uid ?? 'folder'}-${index}`} className="px-5 py-3 text-sm">
-                <p className="font-medium text-slate-900 [overflow-wrap:anywhere]">{item.folder}</p>
-                <p className="text-xs tabular-nums text-slate-500">
-                  {item.uid !== null ? `UID ${item.uid}` : 'Whole folder'}
-                  {item.size !== null ? ` · ${formatBytes(item.size)}` : ''}
-                </p>
-                <p className="mt-1 text-slate-700">{item.reason}</p>
-              </li>
-            ))}
-          </ul>
-          <div className="hidden border-t border-slate-200 sm:block">
-            <table className="w-full text-sm">
-              <thead className="bg-slate-50">
-                <tr>
-                  <th className={th}>Folder</th>
-                  <th className={`${th} ${num}`}>UID</th>
-                  <th className={`${th} ${num}`}>Size</th>
-                  <th className={th}>Reason</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {m.notCopied.map((item, index) => (
-                  <tr key={`${item.folder}-${item.uid ?? 'folder'}-${index}`} data-testid="not-copied-row">
-                    <td className={`${td} font-medium text-slate-900 [overflow-wrap:anywhere]`}>{item.folder}</td>
-                    <td className={`${td} ${num} whitespace-nowrap text-slate-600`}>{item.uid ?? <span className="text-slate-400">whole folder</span>}</td>
-                    <td className={`${td} ${num} whitespace-nowrap text-slate-600`}>{item.size !== null ? formatBytes(item.size) : '—'}</td>
-                    <td className={`${td} text-slate-700`}>{item.reason}</td>
-                  </tr>
+          <Section
+            title="Folders"
+            count={m.folders.length}
+            testId="folders"
+            description={
+              m.folders.length === 0
+                ? undefined
+                : isCopying
+                  ? `${number(m.folders.filter((f) => f.state === 'working').length)} being copied, ${number(m.folders.filter((f) => f.state === 'waiting').length)} waiting, ${number(m.folders.filter((f) => f.state === 'done').length)} done.`
+                  : 'Copied + already on the target + not copied = total, for every folder.'
+            }
+          >
+            {m.folders.length === 0 ? (
+              <p className="border-t border-slate-200 px-5 py-8 text-center text-sm text-slate-500 sm:px-6">
+                {m.isActive ? 'Folders appear here once the copy has read them.' : 'No folders were copied.'}
+              </p>
+            ) : (
+              <FolderTable folders={m.folders} totals={m.totals} isResync={m.state === 'resyncing'} />
+            )}
+          </Section>
+
+          {m.verification ? <VerificationSection verification={m.verification} /> : null}
+
+          {m.notCopiedCount > 0 ? (
+            <Section title="Not copied" count={m.notCopiedCount} testId="not-copied" description="Each message or folder with the reason the server gave. Never its subject, sender or content.">
+              <NotCopiedList id={m.id} count={m.notCopiedCount} zone={zone.name} isActive={m.isActive} />
+            </Section>
+          ) : null}
+
+          {m.renamed.length > 0 || m.notices.length > 0 ? (
+            <Section title="Good to know" count={m.renamed.length + m.notices.length} testId="notes">
+              <ul className="divide-y divide-slate-100 border-t border-slate-200">
+                {m.renamed.map((r) => (
+                  <li key={`rename-${r.sourcePath}`} data-testid="renamed-folder" className="flex gap-3 px-5 py-3 text-sm sm:px-6">
+                    <span className="mt-0.5 shrink-0 rounded-md bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-600">Renamed</span>
+                    <span className="min-w-0 text-slate-700">{r.note}</span>
+                  </li>
                 ))}
-              </tbody>
-            </table>
-          </div>
-        </Section>
-      ) : null}
+                {m.notices.map((n, index) => (
+                  <li key={`notice-${index}`} data-testid="notice" className="flex gap-3 px-5 py-3 text-sm sm:px-6">
+                    <span className="mt-0.5 shrink-0 rounded-md bg-brand-50 px-1.5 py-0.5 text-xs font-medium text-brand-700">Note</span>
+                    <span className="min-w-0 text-slate-700">{n.text}</span>
+                  </li>
+                ))}
+              </ul>
+            </Section>
+          ) : null}
+        </div>
 
-      <Section
-        title="Folders"
-        count={m.folders.length}
-        testId="folders"
-        description={m.folders.length > 0 ? 'Copied + already on the target + not copied = total, for every folder.' : undefined}
-      >
-        {m.folders.length === 0 ? (
-          <p className="border-t border-slate-200 px-5 py-8 text-center text-sm text-slate-500 sm:px-6">
-            {m.isActive ? 'Folders appear here as they are copied.' : 'No folders were copied.'}
-          </p>
-        ) : (
-          <>
-            <ul className="divide-y divide-slate-100 border-t border-slate-200 sm:hidden">
-              {m.folders.map((f) => (
-                <li key={f.sourcePath} className={`px-5 py-3 text-sm ${f.problem ? 'bg-orange-50/40' : ''}`}>
-                  <FolderName folder={f} />
-                  {f.problem && f.total === 0 ? null : (
-                    <p className="mt-1 text-xs tabular-nums text-slate-600">
-                      <span className="font-medium text-slate-900">{number(f.copied)}</span> copied · {number(f.skipped)} already there ·{' '}
-                      <span className={f.failed > 0 ? 'font-semibold text-orange-800' : ''}>{number(f.failed)} not copied</span> · {number(f.total)} total
-                    </p>
-                  )}
-                </li>
-              ))}
-              <li className="bg-slate-50 px-5 py-3 text-sm">
-                <p className="font-semibold text-slate-900">All folders</p>
-                <p className="mt-1 text-xs tabular-nums text-slate-600">
-                  <span className="font-semibold text-slate-900">{number(m.totals.copied)}</span> copied · {number(m.totals.skipped)} already there ·{' '}
-                  <span className={m.totals.failed > 0 ? 'font-semibold text-orange-800' : ''}>{number(m.totals.failed)} not copied</span> · {number(m.totals.total)} total
-                </p>
-              </li>
-            </ul>
-            <div className="hidden border-t border-slate-200 sm:block">
-              <table className="w-full text-sm">
-                <thead className="bg-slate-50">
-                  <tr>
-                    <th className={`${th} w-1/2`}>Folder</th>
-                    <th className={`${th} ${num}`}>Copied</th>
-                    <th className={`${th} ${num}`}>Already there</th>
-                    <th className={`${th} ${num}`}>Not copied</th>
-                    <th className={`${th} ${num}`}>Total</th>
-                  </tr>
-                </thead>
-                <tbody className="divide-y divide-slate-100">
-                  {m.folders.map((f) => (
-                    <tr key={f.sourcePath} data-testid="folder-row" className={f.problem ? 'bg-orange-50/40' : undefined}>
-                      <td className={`${td} min-w-0`}>
-                        <FolderName folder={f} />
-                      </td>
-                      <td className={`${td} ${num} text-slate-700`}>{f.problem && f.total === 0 ? '—' : number(f.copied)}</td>
-                      <td className={`${td} ${num} text-slate-500`}>{f.problem && f.total === 0 ? '—' : number(f.skipped)}</td>
-                      <td className={`${td} ${num} ${f.failed > 0 ? 'font-semibold text-orange-800' : 'text-slate-500'}`}>{f.problem && f.total === 0 ? '—' : number(f.failed)}</td>
-                      <td className={`${td} ${num} font-medium text-slate-900`}>{f.problem && f.total === 0 ? '—' : number(f.total)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-                <tfoot className="border-t border-slate-200 bg-slate-50">
-                  <tr data-testid="folder-totals">
-                    <td className={`${td} font-semibold text-slate-900`}>All folders</td>
-                    <td className={`${td} ${num} font-semibold text-slate-900`}>{number(m.totals.copied)}</td>
-                    <td className={`${td} ${num} font-semibold text-slate-700`}>{number(m.totals.skipped)}</td>
-                    <td className={`${td} ${num} font-semibold ${m.totals.failed > 0 ? 'text-orange-800' : 'text-slate-700'}`}>{number(m.totals.failed)}</td>
-                    <td className={`${td} ${num} font-semibold text-slate-900`}>{number(m.totals.total)}</td>
-                  </tr>
-                </tfoot>
-              </table>
-            </div>
-          </>
-        )}
-      </Section>
-
-      {m.renamed.length > 0 || m.notices.length > 0 ? (
-        <Section title="Good to know" count={m.renamed.length + m.notices.length} testId="notes">
-          <ul className="divide-y divide-slate-100 border-t border-slate-200">
-            {m.renamed.map((r) => (
-              <li key={`rename-${r.sourcePath}`} data-testid="renamed-folder" className="flex gap-3 px-5 py-3 text-sm sm:px-6">
-                <span className="mt-0.5 shrink-0 rounded-md bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-600">Renamed</span>
-                <span className="min-w-0 text-slate-700">{r.note}</span>
-              </li>
-            ))}
-            {m.notices.map((n, index) => (
-              <li key={`notice-${index}`} data-testid="notice" className="flex gap-3 px-5 py-3 text-sm sm:px-6">
-                <span className="mt-0.5 shrink-0 rounded-md bg-brand-50 px-1.5 py-0.5 text-xs font-medium text-brand-700">Note</span>
-                <span className="min-w-0 text-slate-700">{n.text}</span>
-              </li>
-            ))}
-          </ul>
-        </Section>
-      ) : null}
+        <aside className="min-w-0 space-y-5">
+          <Timeline items={m.timeline} zone={`${zone.name} (UTC${zone.offset})`} />
+          <Groupware m={m} />
+        </aside>
+      </div>
     </div>
   );
 }
