@@ -72,6 +72,9 @@ describe('finished migrations list', () => {
 
     const first = await caller.migrations.finished({ limit: 20 });
     expect(first.nextCursor).toBeNull();
+    // The count comes with the first page only, and counts the whole list, not the page.
+    expect((await caller.migrations.finished({ limit: 3 })).count).toBe(13);
+    expect((await caller.migrations.finished({ limit: 3, cursor: first.nextCursor ?? (await caller.migrations.finished({ limit: 3 })).nextCursor })).count).toBeNull();
 
     // A row that ends while someone pages does not shift the pages already read.
     const page1 = await caller.migrations.finished({ limit: 5 });
@@ -93,6 +96,7 @@ describe('finished migrations list', () => {
     const ids = async (search: string) => (await caller.migrations.finished({ search })).items.map((m) => m.id).sort();
     expect(await ids('anna.MEIER')).toEqual([anna]);
     expect(await ids('ANN')).toEqual([anna, bert].sort());
+    expect((await caller.migrations.finished({ search: 'ANN' })).count).toBe(2);
     expect(await ids('annika@new')).toEqual([bert]);
     expect(await ids('meier')).toEqual([]);
     expect(await ids('nobody')).toEqual([]);

@@ -188,6 +188,8 @@ export interface FinishedPage {
   items: MigrationListItem[];
   /** Pass back as `cursor` for the next page; null on the last one. */
   nextCursor: string | null;
+  /** How many rows the whole list (with its search) holds; only on the first page, else null. */
+  count: number | null;
 }
 
 // Prisma passes LIKE's wildcards through: "%" would match every address.
@@ -217,21 +219,21 @@ export async function listFinishedMigrations(db: Db, organizationId: string, inp
   const direction = sort === 'newest' ? 'desc' : 'asc';
   const after = cursor ? decodeCursor(cursor) : null;
   const beyond = direction === 'desc' ? 'lt' : 'gt';
-  const where: Prisma.MigrationWhereInput = {
+  const whole: Prisma.MigrationWhereInput = {
     organizationId,
     state: { in: [...ENDED_STATES] },
     finishedAt: { not: null },
     // A prefix, not a substring: the planner can stop at the organization's rows instead of scanning every address.
     ...(search ? { accounts: { some: { email: { startsWith: escapeLike(search), mode: 'insensitive' } } } } : {}),
-    ...(after ? { OR: [{ finishedAt: { [beyond]: after.finishedAt } }, { finishedAt: after.finishedAt, id: { [beyond]: after.id } }] } : {}),
   };
-  const rows = await db.migration.findMany({
-    where,
-    select: listFields,
-    orderBy: [{ finishedAt: direction }, { id: direction }],
-    take: limit + 1,
-  });
+  const where: Prisma.MigrationWhereInput = after
+    ? { ...whole, OR: [{ finishedAt: { [beyond]: after.finishedAt } }, { finishedAt: after.finishedAt, id: { [beyond]: after.id } }] }
+    : whole;
+  const [rows, count] = await Promise.all([
+    db.migration.findMany({ where, select: listFields, orderBy: [{ finishedAt: direction }, { id: direction }], take: limit + 1 }),
+    after ? null : db.migration.count({ where: whole }),
+  ]);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: await toItems(db, page, zone), nextCursor: rows.length > limit && last?.finishedAt ? encodeCursor(last.finishedAt, last.id) : null };
+  return { items: await toItems(db, page, zone), nextCursor: rows.length > limit && last?.finishedAt ? encodeCursor(last.finishedAt, last.id) : null, count };
 }
