@@ -5,21 +5,26 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, type ReactNode } from 'react';
 import type { AccountType } from '@/server/accounts/types';
-import type { MigrationState } from '@/server/generated/prisma/enums';
 import type { MigrationListItem } from '@/server/migrations/list-migrations';
 import type { MigrationList as ListName } from '@/server/migrations/schemas';
 import { ACCOUNT_TYPE_LABELS } from './account-types';
 import { Alert } from './form';
-import { ProgressBar, shareOf, StateBadge } from './migration-state';
+import { formatEta, ProgressBar, shareOf, StateBadge } from './migration-state';
 import { useTRPC } from './trpc-provider';
 
-function Progress({ copied, total, state }: { copied: number; total: number; state: MigrationState }) {
+function Progress({ m }: { m: MigrationListItem }) {
+  const eta = formatEta(m.etaSeconds);
   return (
     <div className="min-w-0">
       <p className="whitespace-nowrap text-sm tabular-nums text-slate-700" data-testid="migration-messages">
-        {copied.toLocaleString('en-GB')} / {total.toLocaleString('en-GB')} <span className="text-slate-500">messages</span>
+        {m.messages.copied.toLocaleString('en-GB')} / {m.messages.total.toLocaleString('en-GB')} <span className="text-slate-500">messages</span>
       </p>
-      <ProgressBar share={shareOf(copied, total, state)} state={state} className="mt-1.5 max-w-40" />
+      <ProgressBar share={shareOf(m.messages.copied, m.messages.total, m.state)} state={m.state} className="mt-1.5 max-w-40" />
+      {eta ? (
+        <p className="mt-1 whitespace-nowrap text-xs text-slate-500" data-testid="migration-eta">
+          {eta} left
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -123,13 +128,11 @@ export function MigrationList({
                   key={m.id}
                   data-testid="migration-row"
                   data-state={m.state}
-                  className={`grid gap-3 px-5 py-4 sm:px-6 md:grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_10rem] md:items-center md:gap-4 ${m.id === createdId ? 'bg-brand-50/50' : ''}`}
+                  className={`relative grid gap-3 px-5 py-4 transition-colors hover:bg-slate-50 has-[a:focus-visible]:bg-slate-50 sm:px-6 md:grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_10rem] md:items-center md:gap-4 ${m.id === createdId ? 'bg-brand-50/50' : ''}`}
                 >
                   <div className="min-w-0">
                     <p className="truncate text-sm font-medium text-slate-900" title={m.source.email}>
-                      <Link href={list === 'finished' ? `/migrations/finished/${m.id}` : `/migrations/${m.id}`} className="hover:text-brand-700 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500">
-                        {m.source.email}
-                      </Link>
+                      {m.source.email}
                     </p>
                     <p className="flex min-w-0 items-center gap-1.5 text-sm text-slate-600">
                       <span aria-label="to" className="text-slate-400">
@@ -159,21 +162,22 @@ export function MigrationList({
                       {m.finishedLocal && !m.isActive ? <span className="mt-1 block whitespace-nowrap text-xs text-slate-500">{m.finishedLocal}</span> : null}
                     </Detail>
                     <Detail label="Transferred">
-                      <Progress copied={m.messages.copied} total={m.messages.total} state={m.state} />
+                      <Progress m={m} />
                     </Detail>
                   </dl>
                   <div className="flex flex-wrap items-center gap-2 md:justify-end">
                     {confirming === m.id ? null : (
+                      // The whole row opens the detail: this link's box is stretched over the row; the buttons sit above it.
                       <Link
                         href={list === 'finished' ? `/migrations/finished/${m.id}` : `/migrations/${m.id}`}
                         aria-label={`Details of the migration of ${m.source.email}`}
-                        className="-ml-2.5 rounded-md px-2.5 py-1.5 text-sm font-medium text-brand-700 transition hover:bg-brand-50 md:ml-0 hover:text-brand-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+                        className="-ml-2.5 rounded-md px-2.5 py-1.5 text-sm font-medium text-brand-700 transition after:absolute after:inset-0 after:content-[''] hover:text-brand-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 md:ml-0"
                       >
-                        Details
+                        Details <span aria-hidden="true">→</span>
                       </Link>
                     )}
                     {!m.canCancel ? null : confirming === m.id ? (
-                      <div className="flex w-full flex-wrap items-center gap-2 rounded-lg bg-red-50 p-2 md:w-auto md:flex-col md:items-stretch md:bg-transparent md:p-0">
+                      <div className="relative z-10 flex w-full flex-wrap items-center gap-2 rounded-lg bg-red-50 p-2 md:w-auto md:flex-col md:items-stretch md:bg-transparent md:p-0">
                         <span className="text-xs md:text-right">
                           <span className="block font-medium text-slate-800">Cancel this migration?</span>
                           <span className="block text-slate-600">{m.state === 'scheduled' ? 'It counts again as remaining.' : 'It stays used.'}</span>
@@ -200,7 +204,7 @@ export function MigrationList({
                       <button
                         type="button"
                         aria-label={`Cancel the migration of ${m.source.email}`}
-                        className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm transition hover:border-red-300 hover:bg-red-50 hover:text-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500"
+                        className="relative z-10 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm transition hover:border-red-300 hover:bg-red-50 hover:text-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500"
                         onClick={() => {
                           cancel.reset();
                           setNotice(null);

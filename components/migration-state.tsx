@@ -36,3 +36,26 @@ export function shareOf(copied: number, total: number, state: MigrationState): n
   if (total > 0) return Math.min(1, copied / total);
   return state === 'finished' || state === 'incomplete' ? 1 : 0;
 }
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The time left in words, as rough as an estimate deserves: "less than a minute",
+ * "about 12 minutes", "about 1 hour 20 minutes", "about 14 hours", "about 3 days". Null without
+ * an estimate.
+ */
+export function formatEta(seconds: number | null | undefined): string | null {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return null;
+  if (seconds < 45) return 'less than a minute';
+  const minutes = Math.max(1, Math.round(seconds / 60));
+  if (minutes < 60) return `about ${plural(minutes, 'minute', 'minutes')}`;
+  if (minutes < 10 * 60) {
+    const rounded = Math.round(minutes / 10) * 10;
+    const hours = Math.floor(rounded / 60);
+    const rest = rounded % 60;
+    return rest === 0 ? `about ${plural(hours, 'hour', 'hours')}` : `about ${plural(hours, 'hour', 'hours')} ${rest} minutes`;
+  }
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `about ${hours} hours`;
+  return `about ${Math.round(hours / 24)} days`;
+}

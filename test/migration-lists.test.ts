@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '@/server/db';
 import type { MigrationState } from '@/server/generated/prisma/enums';
+import { formatEta } from '@/components/migration-state';
+import { exportHref } from '@/components/finished-migrations';
 import { listVerdict } from '@/server/migrations/list-migrations';
 import { tallyCounts } from '@/server/migrations/migration-counts';
 import { callerFor, codeOf } from './helpers/trpc';
@@ -62,6 +64,27 @@ describe('verdict of a list row', () => {
     expect(listVerdict({ folders: 2, sourceMessages: 1204, presentMessages: 1203 }, null)).toEqual({ tone: 'verified', text: 'Verified: 1,203 of 1,204 present' });
     expect(listVerdict({ folders: 2, sourceMessages: 10, presentMessages: 8 }, { missing: 2, unverifiedFolders: 0 })).toEqual({ tone: 'gap', text: '2 messages missing on the target' });
     expect(listVerdict({ folders: 2, sourceMessages: 10, presentMessages: 10 }, { missing: 0, unverifiedFolders: 1 })).toEqual({ tone: 'gap', text: '1 folder could not be verified' });
+  });
+});
+
+describe('ETA in words', () => {
+  it('is as rough as an estimate deserves', () => {
+    expect(formatEta(null)).toBeNull();
+    expect(formatEta(-5)).toBeNull();
+    expect(formatEta(20)).toBe('less than a minute');
+    expect(formatEta(50)).toBe('about 1 minute');
+    expect(formatEta(720)).toBe('about 12 minutes');
+    expect(formatEta(3_600)).toBe('about 1 hour');
+    expect(formatEta(4_800)).toBe('about 1 hour 20 minutes');
+    expect(formatEta(14 * 3_600 + 600)).toBe('about 14 hours');
+    expect(formatEta(3 * 86_400)).toBe('about 3 days');
+  });
+});
+
+describe('finished list CSV link', () => {
+  it('carries the search and the sort the list shows', () => {
+    expect(exportHref('', 'newest')).toBe('/api/migrations/finished/export');
+    expect(exportHref('anna@', 'oldest')).toBe('/api/migrations/finished/export?search=anna%40&sort=oldest');
   });
 });
 
