@@ -4,9 +4,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Alert, Button } from '@/components/form';
 import { OrganizationForm } from '@/components/organization-form';
-import { OrganizationTable } from '@/components/organization-table';
 import { Card, PageHeader } from '@/components/page-header';
 import { useTRPC } from '@/components/trpc-provider';
+import { CustomerTable } from './customer-table';
 
 export function ResellerCustomers() {
   const trpc = useTRPC();
@@ -14,6 +14,7 @@ export function ResellerCustomers() {
   const [open, setOpen] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const list = useQuery(trpc.reseller.listCustomers.queryOptions());
+  const counts = useQuery(trpc.reseller.migrationCounts.queryOptions());
   const create = useMutation(
     trpc.reseller.createCustomer.mutationOptions({
       onSuccess: (org) => {
@@ -27,7 +28,7 @@ export function ResellerCustomers() {
     <>
       <PageHeader
         title="Customers"
-        description="The hosting customers you sell migrations to. Each customer signs in with its own users and sees only its own migrations."
+        description="The hosting customers you sell migrations to, with how many of their migrations are active, finished and failed. Each customer signs in with its own users and sees only its own migrations."
         actions={<Button onClick={() => { setOpen(true); setNotice(null); create.reset(); }}>New customer</Button>}
       />
       {notice ? <div className="mb-4"><Alert tone="success">{notice}</Alert></div> : null}
@@ -49,10 +50,9 @@ export function ResellerCustomers() {
         ) : list.error ? (
           <div className="p-6"><Alert>{list.error.message}</Alert></div>
         ) : (
-          <OrganizationTable
+          <CustomerTable
             rows={list.data ?? []}
-            showKind={false}
-            showReseller={false}
+            counts={counts.data}
             empty={{
               title: 'No customers yet',
               description: 'Create your first customer. Its first user signs in with the password you set and can start migrating right away.',
