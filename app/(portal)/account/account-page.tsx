@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { signIn } from 'next-auth/react';
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { fieldErrorOf } from '@/components/field-error';
 import { Alert, Button, Field, TextInput } from '@/components/form';
 import { Card, PageHeader } from '@/components/page-header';
@@ -22,10 +22,15 @@ export function AccountPage() {
   const me = account.data;
   return (
     <>
-      <PageHeader title="Account" description="Your name and password. Only you can change your password here; an administrator can set a new one if you forget it." />
+      <PageHeader
+        title="Account"
+        description={`Your name and password${me.role === 'customer' ? ', and the e-mails you get about your migrations' : ''}. Only you can change your password here; an administrator can set a new one if you forget it.`}
+      />
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">
           <NameForm name={me.name ?? ''} />
+          {/* Migration e-mails go to the customer user who created the migration; other roles create none. */}
+          {me.role === 'customer' ? <NotificationsCard email={me.email} /> : null}
           <PasswordForm email={me.email} />
         </div>
         <Card className="h-fit p-4 sm:p-6">
@@ -78,6 +83,79 @@ function NameForm({ name }: { name: string }) {
           </Button>
         </div>
       </form>
+    </Card>
+  );
+}
+
+function NotificationsCard({ email }: { email: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const id = useId();
+  const settings = useQuery(trpc.account.notifications.queryOptions());
+  const [saved, setSaved] = useState<boolean | null>(null);
+  const save = useMutation(
+    trpc.account.setNotifications.mutationOptions({
+      onSuccess: (next) => {
+        queryClient.setQueryData(trpc.account.notifications.queryKey(), next);
+        setSaved(next.notifyByEmail);
+      },
+    }),
+  );
+  const data = settings.data;
+  // While saving, the switch shows the choice just made.
+  const isOn = save.isPending && save.variables ? save.variables.notifyByEmail : (data?.notifyByEmail ?? true);
+  return (
+    <Card>
+      <section className="space-y-4 p-4 sm:p-6" aria-labelledby={`${id}-title`}>
+        <div>
+          <h2 id={`${id}-title`} className="text-base font-semibold text-slate-900">
+            E-mail notifications
+          </h2>
+          <p className="mt-1 text-sm text-slate-600">
+            When a migration you created finishes, fails, or its verification finds messages missing on the target, you get an e-mail at{' '}
+            <span className="font-medium text-slate-800 [overflow-wrap:anywhere]">{email}</span>: both addresses, what was copied, the verdict per folder and a link to the
+            migration. Never a password.
+          </p>
+        </div>
+        {settings.error ? <Alert>{settings.error.message}</Alert> : null}
+        {save.error ? <Alert>{save.error.message}</Alert> : null}
+        {data && !data.isMailConfigured ? (
+          <Alert tone="info">This installation sends no e-mails at the moment: no mail server is set up. Your choice is kept for when one is.</Alert>
+        ) : null}
+        <label className="flex cursor-pointer items-center justify-between gap-4 rounded-md border border-slate-200 bg-slate-50/60 px-4 py-3">
+          <span>
+            <span id={`${id}-label`} className="block text-sm font-medium text-slate-800">
+              E-mail me about my migrations
+            </span>
+            <span id={`${id}-state`} className="block text-xs text-slate-500">
+              {isOn ? 'On: an e-mail for each migration that ends or has a gap.' : 'Off: no e-mails; the migration lists still show everything.'}
+            </span>
+          </span>
+          <span className="relative inline-flex shrink-0 items-center">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={isOn}
+              disabled={!data || save.isPending}
+              aria-labelledby={`${id}-label`}
+              aria-describedby={`${id}-state`}
+              onChange={(e) => {
+                setSaved(null);
+                save.mutate({ notifyByEmail: e.target.checked });
+              }}
+              className="peer sr-only"
+            />
+            <span
+              aria-hidden="true"
+              className="h-6 w-11 rounded-full bg-slate-300 transition peer-checked:bg-brand-600 peer-focus-visible:ring-2 peer-focus-visible:ring-brand-500 peer-focus-visible:ring-offset-2 peer-disabled:opacity-60"
+            />
+            <span aria-hidden="true" className="pointer-events-none absolute left-0.5 h-5 w-5 rounded-full bg-white shadow transition peer-checked:translate-x-5" />
+          </span>
+        </label>
+        <p aria-live="polite" className="min-h-5 text-sm text-emerald-700">
+          {saved === null ? '' : saved ? 'Saved: you get e-mails about your migrations.' : 'Saved: you get no e-mails about your migrations.'}
+        </p>
+      </section>
     </Card>
   );
 }
