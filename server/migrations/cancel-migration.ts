@@ -1,5 +1,6 @@
 import { recordAudit } from '../audit/audit';
 import type { Db } from '../db';
+import { Prisma } from '../generated/prisma/client';
 import type { MigrationState } from '../generated/prisma/enums';
 import { releaseReservation } from '../licensing/quota';
 import { inTransaction } from '../licensing/transaction';
@@ -36,7 +37,7 @@ export async function cancelMigration(db: Db, caller: { userId: string; organiza
     // A queued job (the start, the next chunk, the resync) is deleted; one a worker holds
     // right now loses its key and its retries, and finds the state on its next checkpoint.
     await tx.$executeRaw`SELECT graphile_worker.remove_job(${migrationJobKey(id)}::text)`;
-    await tx.migration.update({ where: { id }, data: { state: 'cancelled', finishedAt: new Date(), etaSeconds: null } });
+    await tx.migration.update({ where: { id }, data: { state: 'cancelled', finishedAt: new Date(), etaSeconds: null, bytesPerSecond: null, liveFolders: Prisma.DbNull } });
     await recordMigrationEvent(tx, id, 'cancelled');
     await wipeCredentials(tx, id);
 
