@@ -4,6 +4,7 @@ import { Card, PageHeader } from '@/components/page-header';
 import { requirePageUser } from '@/server/auth/page-guard';
 import type { SessionUser } from '@/server/auth/session-user';
 import { FREE_MIGRATIONS, KEY_SIZES } from '@/server/licensing/schemas';
+import { isMailConfigured } from '@/server/notifications/config';
 import { serverTimeZone } from '@/server/portal/time-zone';
 import { getServerCaller } from '@/server/trpc/server-caller';
 import { Code, Facts, InfoCard, Points } from './info-parts';
@@ -55,6 +56,12 @@ function AdminInformation({ user, zone }: { user: SessionUser; zone: string }) {
               ['Server time zone', zone],
               ['Signed in as', `${user.email} (administrator)`],
               ['Free mode', `${FREE_MIGRATIONS} evaluation migrations per organization, until its first licence`],
+              [
+                'Migration e-mails',
+                isMailConfigured()
+                  ? 'On: customers get an e-mail when a migration they created ends or its verification finds a gap'
+                  : 'None are sent: no SMTP server is set up (MAILFERRY_SMTP_URL and MAILFERRY_MAIL_FROM)',
+              ],
             ]}
           />
           <p className="mt-4 text-xs text-slate-500">Customers enter start and resync dates in the server time zone (MAILFERRY_TIMEZONE).</p>
@@ -111,6 +118,7 @@ function ResellerInformation({ user, zone }: { user: SessionUser; zone: string }
               ['Server time zone', zone],
               ['Signed in as', user.email],
               user.organization ? ['Reseller', user.organization.name] : null,
+              ['Migration e-mails', isMailConfigured() ? 'On: customers are told when a migration ends or has a gap' : 'None are sent on this installation'],
             ]}
           />
         </InfoCard>
@@ -199,6 +207,19 @@ async function CustomerInformation({ user, zone }: { user: SessionUser; zone: st
                     </>,
                   ]
                 : null,
+              [
+                'Migration e-mails',
+                isMailConfigured() ? (
+                  <>
+                    On: an e-mail when a migration you created ends or its verification finds a gap
+                    <Link href="/account" className={`mt-0.5 block text-sm ${link}`}>
+                      Switch them off on your Account page →
+                    </Link>
+                  </>
+                ) : (
+                  'None are sent on this installation: follow your migrations in the lists'
+                ),
+              ],
             ]}
           />
           <p className="mt-4 text-xs text-slate-500">Start and resync dates are entered in the server time zone.</p>
