@@ -27,6 +27,7 @@ import { freshDatabase, seedOrganization } from './helpers/database';
 import type { DovecotServer } from './helpers/dovecot';
 import { fillMailbox, makeMessage } from './helpers/mailbox';
 import { phaseHarness } from './helpers/phase-harness';
+import { callerFor } from './helpers/trpc';
 import { readMail, startSmtpServer, type ReceivedMail, type TestSmtpServer } from './helpers/smtp-server';
 
 // A database of its own (with its URL, for the worker's pool): no other file's worker takes these jobs.
@@ -363,5 +364,17 @@ describe('migration e-mails', () => {
     const [afterAuth] = await notificationsOf(other.id);
     expect(afterAuth).toMatchObject({ state: 'pending', attempts: 1 });
     expect(afterAuth!.lastError).not.toContain('not-the-password');
+  });
+
+  it("lets each user switch its own e-mails off and on, recorded in the audit log", async () => {
+    const { user } = await seedOrganization(db, 'customer');
+    const caller = await callerFor(db, user.id);
+    expect(await caller.account.notifications()).toMatchObject({ notifyByEmail: true, isRecipient: true });
+    expect(await caller.account.setNotifications({ notifyByEmail: false })).toMatchObject({ notifyByEmail: false });
+    expect((await db.user.findUniqueOrThrow({ where: { id: user.id }, select: { notifyByEmail: true } })).notifyByEmail).toBe(false);
+    expect(await db.auditEvent.count({ where: { action: 'user.update_own_notifications', actorUserId: user.id } })).toBe(1);
+    await expect(caller.account.setNotifications({ notifyByEmail: 'no' } as never)).rejects.toThrow();
+    const { user: reseller } = await seedOrganization(db, 'reseller');
+    expect(await (await callerFor(db, reseller.id)).account.notifications()).toMatchObject({ isRecipient: false });
   });
 });
