@@ -72,7 +72,7 @@ test.describe('single migration', () => {
     await expect(page.getByRole('heading', { level: 1, name: source.email })).toBeVisible();
     await expect(page.getByTestId('migration-state')).toHaveText('Finished');
     await expect(page.getByText('Everything was copied')).toBeVisible();
-    await expect(page.getByTestId('folder-row').filter({ hasText: 'INBOX' })).toHaveText(/INBOX\s*3\s*0\s*0\s*3/);
+    await expect(page.getByTestId('folder-row').filter({ hasText: 'INBOX' })).toHaveText(/INBOX\s*Done\s*3\s*0\s*0\s*3/);
     await expect(page.getByTestId('folder-totals')).toHaveText(/All folders\s*3\s*0\s*0\s*3/);
     await expect(page.getByTestId('not-copied')).toHaveCount(0);
     // The verification at the end of the pass: every source message found on the target.

@@ -228,7 +228,7 @@ test.describe('screenshots', () => {
     await page.setViewportSize(desktop);
     await expect(page.getByTestId('migration-state')).toHaveText('Finished', { timeout: 45_000 });
     await shoot(page, 'migration-status');
-    await page.getByRole('link', { name: source.email, exact: true }).click();
+    await page.getByRole('link', { name: `Details of the migration of ${source.email}` }).click();
     await expect(page.getByRole('heading', { level: 1, name: source.email })).toBeVisible();
     await expect(page.getByTestId('folder-totals')).toContainText('2');
     await shoot(page, 'migration-detail-finished');
