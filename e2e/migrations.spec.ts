@@ -165,8 +165,8 @@ test.describe('single migration', () => {
     await expect(page.getByTestId('list-quota')).toContainText('5 / 5');
 
     await page.getByRole('link', { name: 'Finished migrations' }).click();
-    await expect(page.getByTestId('migration-row')).toHaveCount(1);
-    await expect(page.getByTestId('migration-row').getByTestId('migration-state')).toHaveText('Cancelled');
+    await expect(page.getByTestId('finished-row')).toHaveCount(1);
+    await expect(page.getByTestId('finished-row').getByTestId('migration-state')).toHaveText('Cancelled');
     await page.getByRole('link', { name: 'Migration', exact: true }).click();
     await expect(quota(page)).toContainText('5 / 5');
   });
