@@ -319,8 +319,8 @@ test.describe('screenshots', () => {
     await shoot(page, 'migrations-active-mobile');
     await page.setViewportSize(desktop);
     await page.getByRole('link', { name: 'Finished migrations' }).click();
-    await expect(page.getByTestId('migration-row')).toHaveCount(4);
-    const incomplete = page.getByTestId('migration-row').filter({ hasText: 'info@weinhaus-albrecht.example' });
+    await expect(page.getByTestId('finished-row')).toHaveCount(4);
+    const incomplete = page.getByTestId('finished-row').filter({ hasText: 'info@weinhaus-albrecht.example' });
     await expect(incomplete.getByTestId('migration-state')).toHaveText('Incomplete');
     await expect(incomplete.getByTestId('migration-status-line')).toHaveText('Finished with 2 messages not copied and 1 folder could not be created');
     await shoot(page, 'migrations-finished');
