@@ -104,13 +104,14 @@ test.describe('guidance', () => {
     await expect(page.getByTestId('tabs-more-left')).toHaveCount(0);
   });
 
-  test("an admin's five tabs are all reachable on a phone", async ({ page }) => {
+  test("an admin's six tabs are all reachable on a phone", async ({ page }) => {
     await page.setViewportSize(phone);
     await signIn(page, admin.email, admin.password);
     await visitEveryTab(
       page,
       [
         ['Organizations', '/admin/organizations'],
+        ['All migrations', '/admin/migrations'],
         ['Hosted mailboxes', '/admin/mailboxes'],
         ['Licence keys', '/admin/keys'],
         ['Settings', '/admin/settings'],

@@ -207,7 +207,7 @@ test.describe('licences', () => {
     const reseller = await seed.reseller({ name: 'Polarlicht Networks AS', exactName: true });
     await page.setViewportSize(desktop);
     await signIn(page, admin.email, admin.password);
-    await expect(tabs(page)).toHaveText(['Organizations', 'Hosted mailboxes', 'Licence keys', 'Settings', 'Information']);
+    await expect(tabs(page)).toHaveText(['Organizations', 'All migrations', 'Hosted mailboxes', 'Licence keys', 'Settings', 'Information']);
     await tabs(page).filter({ hasText: 'Licence keys' }).click();
     await expect(page).toHaveURL(/\/admin\/keys$/);
     await page.getByRole('button', { name: 'Issue keys' }).click();
