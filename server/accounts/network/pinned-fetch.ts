@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import tls from 'node:tls';
-import { buildConnector, Pool } from 'undici';
+import { buildConnector, type Dispatcher, fetch as undiciFetch, Pool } from 'undici';
 import { ConnectorError, type FetchLike } from '../types';
 import { classifySocketError } from './socket-errors';
 
@@ -21,34 +21,77 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_POOLS = 32;
 
 /**
+ * Keeps the pool's HTTP parser from pausing while a response body waits to be read. undici
+ * asserts, uncatchably, when a server closes the connection while the parser is paused (a
+ * response over the stream's high-water mark that arrives together with the FIN; Radicale and
+ * other HTTP/1.0-style servers do this), which would end the whole process. Every response is
+ * read right away and bounded by its reader, so buffering it costs nothing extra.
+ */
+function withoutPause(dispatch: Dispatcher['dispatch']): Dispatcher['dispatch'] {
+  return (options, handler) => {
+    // Interceptors see handlers of undici's controller API: every callback gets the controller first.
+    const controllers = new WeakMap<object, object>();
+    const unpausable = (controller: object): object => {
+      let wrapped = controllers.get(controller);
+      if (!wrapped) {
+        wrapped = new Proxy(controller, {
+          get(target, property) {
+            if (property === 'pause') return () => undefined;
+            const value: unknown = Reflect.get(target, property, target);
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+        controllers.set(controller, wrapped);
+      }
+      return wrapped;
+    };
+    const wrappedHandler = new Proxy(handler, {
+      get(target, property) {
+        const value: unknown = Reflect.get(target, property, target);
+        if (typeof value !== 'function') return value;
+        const method = value as (...args: unknown[]) => unknown;
+        if (typeof property === 'string' && /^on(Request|Response)/.test(property)) {
+          return (controller: unknown, ...rest: unknown[]) =>
+            method.call(target, controller !== null && typeof controller === 'object' ? unpausable(controller) : controller, ...rest);
+        }
+        return method.bind(target);
+      },
+    });
+    return dispatch(options, wrappedHandler);
+  };
+}
+
+/**
  * A fetch for the connectors (DAV, EWS, autodiscover, OAuth, Graph). Every request and every
  * redirect hop is resolved and checked by the host policy, and the socket is opened to exactly
  * the checked address — the name is never resolved a second time, so a DNS answer that
  * changes between check and connect (rebinding) cannot redirect us into the local network.
  * TLS still uses the original name for SNI and the certificate check.
  *
- * Runs on Node's global fetch with undici pools as dispatcher, so callers get the global
- * Response class; connections are pooled per (origin, checked address).
+ * Runs on undici's own fetch with its pools as dispatcher (Node's bundled fetch is another
+ * undici version, whose handlers pause the pool's parser in ways it does not expect);
+ * connections are pooled per (origin, checked address).
  */
 export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOptions = {}): PinnedFetch {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxRedirects = options.maxRedirects ?? 5;
   const pools = new Map<string, Pool>();
+  const composed = new WeakMap<Pool, Dispatcher>();
   // A pool destroyed while a TLS handshake is pending only lets go of that socket at the
   // connect timeout, so close() destroys what is still open itself.
   const sockets = new Set<Socket>();
   let secureContext: tls.SecureContext | undefined;
   let isClosed = false;
 
-  function poolFor(url: URL, target: ResolvedTarget): Pool {
+  function poolFor(url: URL, target: ResolvedTarget): Dispatcher {
     const key = `${url.origin}|${target.address}|${target.isInsecure}`;
-    let pool = pools.get(key);
-    if (pool) return pool;
+    const known = pools.get(key);
+    if (known) return composed.get(known)!;
     const { servername, ca, rejectUnauthorized } = tlsOptions(policy, target);
     // Parsing ~140 root certificates for every connection is measurable; the context is shared.
     if (ca) secureContext ??= tls.createSecureContext({ ca });
     const connector = buildConnector({ timeout: timeoutMs, rejectUnauthorized, ...(ca ? { secureContext } : {}) });
-    pool = new Pool(url.origin, {
+    const pool = new Pool(url.origin, {
       // undici would resolve `hostname` itself; it gets the checked address instead, while
       // `servername` (SNI and certificate check) keeps the name from the URL.
       connect: (connectOptions, callback) => {
@@ -72,6 +115,7 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
       void oldest.close();
     }
     pools.set(key, pool);
+    composed.set(pool, pool.compose(withoutPause));
     return pool;
   }
 
@@ -115,16 +159,15 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
         const target = await checkUrl(url, signal);
         let response: Response;
         try {
-          response = await fetch(url, {
+          response = (await undiciFetch(url, {
             ...init,
             method,
             body,
             headers,
             redirect: 'manual',
             signal,
-            // Node's RequestInit type does not know undici's dispatcher option.
             dispatcher: poolFor(url, target),
-          } as RequestInit);
+          } as unknown as Parameters<typeof undiciFetch>[1])) as unknown as Response;
         } catch (error) {
           if (error instanceof ConnectorError || callerSignal?.aborted) throw error;
           const reason = classifySocketError(error) ?? 'protocol_error';
