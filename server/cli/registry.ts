@@ -9,6 +9,7 @@ export interface CommandSpec {
 export const commands: CommandSpec[] = [
   { name: 'check', load: async () => (await import('./check-command')).checkCommand },
   { name: 'copy', load: async () => (await import('./copy-command')).copyCommand },
+  { name: 'groupware', load: async () => (await import('./groupware-command')).groupwareCommand },
   { name: 'keys', load: async () => (await import('./keys-command')).keysCommand },
   { name: 'mass', load: async () => (await import('./mass-command')).massCommand },
   { name: 'migrate', load: async () => (await import('./admin-commands')).migrateCommand },

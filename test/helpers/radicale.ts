@@ -18,6 +18,8 @@ export interface RadicaleOptions {
   users: RadicaleUser[];
   /** How long to wait for the first HTTP answer. Default 15 s. */
   startTimeoutMs?: number;
+  /** Larger request bodies are answered 413 (Radicale's max_content_length). Default: Radicale's 100 MB. */
+  maxContentLength?: number;
 }
 
 export type CalendarComponent = 'VEVENT' | 'VTODO' | 'VJOURNAL';
@@ -88,7 +90,7 @@ export async function startRadicale(options: RadicaleOptions): Promise<RadicaleS
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = (await freePorts(1))[0] ?? 0;
-      await writeFile(configPath, radicaleConfig({ rootDir, port, htpasswdFile }));
+      await writeFile(configPath, radicaleConfig({ rootDir, port, htpasswdFile, maxContentLength: options.maxContentLength }));
       daemon = spawnDaemon(RADICALE, ['--config', configPath], {
         outputFile: logPath,
         cwd: rootDir,
@@ -228,13 +230,13 @@ function radicaleEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function radicaleConfig(input: { rootDir: string; port: number; htpasswdFile: string }): string {
+function radicaleConfig(input: { rootDir: string; port: number; htpasswdFile: string; maxContentLength?: number }): string {
   return `# Written by test/helpers/radicale.ts for one test run.
 [server]
 hosts = 127.0.0.1:${input.port}
 max_connections = 20
 timeout = 30
-
+${input.maxContentLength !== undefined ? `max_content_length = ${input.maxContentLength}\n` : ''}
 [auth]
 type = htpasswd
 htpasswd_filename = ${input.htpasswdFile}

@@ -14,7 +14,7 @@ export interface DavCheckOptions {
  * wrapper remembers what really happened on the wire, so a refused host or a TLS problem is
  * reported as such and a 401 as a wrong password.
  */
-function observingFetch(inner: FetchLike) {
+export function observingFetch(inner: FetchLike) {
   const seen = { connectorError: null as ConnectorError | null, unauthorized: false, statuses: [] as number[] };
   const wrapped = (async (input: string | URL | Request, init?: RequestInit) => {
     try {
@@ -30,7 +30,7 @@ function observingFetch(inner: FetchLike) {
   return { fetch: wrapped, seen };
 }
 
-function failure(error: unknown, seen: ReturnType<typeof observingFetch>['seen'], protocol: string): ConnectorError {
+export function failure(error: unknown, seen: ReturnType<typeof observingFetch>['seen'], protocol: string): ConnectorError {
   if (seen.connectorError) return seen.connectorError;
   if (error instanceof ConnectorError) return error;
   if (seen.unauthorized) return new ConnectorError('auth_failed', `${protocol}: the server answered 401`);

@@ -1,0 +1,261 @@
+import { componentNames, isSameItem, ItemFormatError, itemUid, prepareForTarget, type TargetNeeds } from './items';
+import { holdsKind, type GroupwareCollection, type GroupwareKind, type GroupwareSource, type GroupwareTarget, type ItemRef } from './model';
+import type { CollectionCheckpoint, GroupwareIssue, GroupwareStateStore, ItemCheckpoint } from './state';
+
+export interface GroupwareCopyOptions {
+  source: GroupwareSource;
+  target: GroupwareTarget;
+  state: GroupwareStateStore;
+  /** Items written at once per collection (the DAV fetch also limits requests per host). Default 4. */
+  concurrency?: number;
+  /** Items read per multiget. Default 50. */
+  batchSize?: number;
+  /** Larger items are recorded and not sent. Default 50 MB. */
+  maxItemBytes?: number;
+  onProgress?: (progress: { collection: string; done: number; total: number }) => void;
+}
+
+export interface CollectionReport {
+  kind: GroupwareKind;
+  source: string;
+  target: string;
+  /** On the source. */
+  items: number;
+  /** New on the target. */
+  copied: number;
+  /** Changed on the source since an earlier run, changed on the target. */
+  updated: number;
+  /** Already on the target as they are. */
+  skipped: number;
+  failed: number;
+  /** Why the target's name differs from the source's, or null. */
+  note: string | null;
+}
+
+export interface GroupwareCopySummary {
+  collections: CollectionReport[];
+  issues: GroupwareIssue[];
+  seconds: number;
+}
+
+const KIND_WORD: Record<GroupwareKind, string> = { calendar: 'calendar', contacts: 'address book', tasks: 'task list' };
+
+/** A path segment the target can take as it is. */
+function safeSlug(collection: GroupwareCollection, taken: Set<string>): string {
+  const fromName = collection.displayName
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '')
+    .toLowerCase();
+  const base = /^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/.test(collection.slug) ? collection.slug : fromName || collection.kind;
+  let slug = base;
+  for (let n = 2; taken.has(slug.toLowerCase()); n++) slug = `${base}-${n}`;
+  return slug;
+}
+
+/**
+ * Which target collection each source collection goes to: the one an earlier run chose; for the
+ * default, the target's default of that kind (never a second "Calendar"); else one of the same
+ * kind and path segment or name (a re-run without state); else a new one with the source's name,
+ * colour and description.
+ */
+async function mapCollections(
+  sources: GroupwareCollection[],
+  target: GroupwareTarget,
+  checkpoints: Map<string, CollectionCheckpoint>,
+): Promise<{ source: GroupwareCollection; target: GroupwareCollection; note: string | null }[]> {
+  const targets = await target.collections();
+  const used = new Set<string>();
+  const out: { source: GroupwareCollection; target: GroupwareCollection; note: string | null }[] = [];
+  // Defaults first, so another source collection of the same name cannot take the target's default.
+  const ordered = [...sources].sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+  for (const source of ordered) {
+    const earlier = checkpoints.get(source.id);
+    let chosen = earlier ? targets.find((t) => t.id === earlier.targetId) : undefined;
+    let note = earlier && chosen ? earlier.targetNote : null;
+    const free = (t: GroupwareCollection) => holdsKind(t, source.kind) && !used.has(t.id);
+    if (!chosen && source.isDefault) {
+      chosen = targets.find((t) => t.kind === source.kind && !used.has(t.id) && t.isDefault);
+      if (chosen && chosen.displayName !== source.displayName) {
+        note = `"${source.displayName}" went into the target's default ${KIND_WORD[source.kind]} "${chosen.displayName}"`;
+      }
+    }
+    chosen ??= targets.find((t) => free(t) && t.slug === source.slug) ?? targets.find((t) => free(t) && !t.isDefault && t.displayName === source.displayName);
+    if (!chosen) {
+      const taken = new Set(targets.map((t) => t.slug.toLowerCase()));
+      const created = await target.create({
+        kind: source.kind,
+        displayName: source.displayName,
+        color: source.color,
+        description: source.description,
+        components: source.components,
+        slug: safeSlug(source, taken),
+      });
+      targets.push(created);
+      chosen = created;
+      if (created.displayName !== source.displayName) note = `The target named the ${KIND_WORD[source.kind]} "${source.displayName}" "${created.displayName}"`;
+    }
+    used.add(chosen.id);
+    out.push({ source, target: chosen, note });
+  }
+  return out;
+}
+
+async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, run));
+}
+
+/**
+ * Copies every calendar, address book and task list of the source to the target, each item
+ * exactly once by UID per collection: an item is named after its UID on the target, items the
+ * target holds already are found by UID (also those a killed run wrote after its last
+ * checkpoint), a changed source item (ETag) is written over its copy, an unchanged one is not
+ * read again. Deletions are not carried over. A refused item is recorded with its collection,
+ * UID, size and the server's reason, and the rest goes on.
+ */
+export async function copyGroupware(options: GroupwareCopyOptions): Promise<GroupwareCopySummary> {
+  const started = performance.now();
+  const { source, target, state } = options;
+  const concurrency = options.concurrency ?? 4;
+  const batchSize = options.batchSize ?? 50;
+  const maxItemBytes = options.maxItemBytes ?? 50 * 1024 * 1024;
+  const checkpoints = await state.loadCollections();
+  const pairs = await mapCollections(await source.collections(), target, checkpoints);
+  const reports: CollectionReport[] = [];
+  const allIssues: GroupwareIssue[] = [];
+
+  for (const pair of pairs) {
+    const { source: from, target: to } = pair;
+    const earlier = checkpoints.get(from.id);
+    const checkpoint: CollectionCheckpoint = {
+      kind: from.kind,
+      sourceId: from.id,
+      sourceName: from.displayName,
+      targetId: to.id,
+      targetName: to.displayName,
+      targetNote: pair.note,
+      items: earlier && earlier.targetId === to.id ? earlier.items : {},
+    };
+    await state.saveCollection(checkpoint);
+    const report: CollectionReport = { kind: from.kind, source: from.displayName, target: to.displayName, items: 0, copied: 0, updated: 0, skipped: 0, failed: 0, note: pair.note };
+    const issues: GroupwareIssue[] = [];
+    const fail = (uid: string | null, size: number | null, reason: string) => {
+      report.failed++;
+      issues.push({ kind: from.kind, collection: from.displayName, uid, size, reason });
+    };
+
+    const needs: TargetNeeds = { isScheduling: await target.isScheduling(to), vcardVersions: await target.vcardVersions(to) };
+    const sourceRefs = await source.list(from);
+    report.items = sourceRefs.length;
+    const listed = new Map(sourceRefs.map((r) => [r.id, r]));
+    const targetRefs = new Map((await target.list(to)).map((r) => [r.id, r]));
+
+    // The target's items by identity: those the state knows, and the others read once.
+    const byIdentity = new Map<string, { id: string; version: string | null; data?: string }>();
+    const knownTargetIds = new Set<string>();
+    for (const item of Object.values(checkpoint.items)) {
+      const ref = targetRefs.get(item.targetId);
+      if (!ref) continue;
+      knownTargetIds.add(item.targetId);
+      byIdentity.set(item.identity, { id: item.targetId, version: ref.version });
+    }
+    const unknown = [...targetRefs.values()].filter((r) => !knownTargetIds.has(r.id));
+    for (let i = 0; i < unknown.length; i += batchSize) {
+      for (const object of await target.read(to, unknown.slice(i, i + batchSize))) {
+        let uid: string | null = null;
+        try {
+          uid = itemUid(object.data);
+        } catch {
+          // An unreadable item on the target is no copy of ours.
+        }
+        // An item without a readable UID is found through the state, or by its name when written again.
+        if (uid) byIdentity.set(uid, { id: object.id, version: object.version, data: object.data });
+      }
+    }
+
+    const toRead: ItemRef[] = [];
+    for (const ref of sourceRefs) {
+      const known = checkpoint.items[ref.id];
+      if (known && ref.version !== null && known.sourceVersion === ref.version && targetRefs.has(known.targetId)) report.skipped++;
+      else if (ref.size !== null && ref.size > maxItemBytes) fail(null, ref.size, `larger than the limit of ${Math.round(maxItemBytes / (1024 * 1024))} MB`);
+      else toRead.push(ref);
+    }
+
+    const seenInRun = new Set<string>();
+    let done = report.skipped + report.failed;
+    options.onProgress?.({ collection: from.displayName, done, total: report.items });
+    for (let i = 0; i < toRead.length; i += batchSize) {
+      const batch = toRead.slice(i, i + batchSize);
+      const objects = await source.read(from, batch);
+      const readIds = new Set(objects.map((o) => o.id));
+      for (const ref of batch) if (!readIds.has(ref.id)) fail(null, ref.size, 'gone from the source while it was copied');
+      await pool(objects, concurrency, async (object) => {
+        const size = Buffer.byteLength(object.data);
+        let uid: string | null = null;
+        let data = object.data;
+        let isReadable = true;
+        try {
+          uid = itemUid(object.data);
+          data = prepareForTarget(object.data, from.kind, needs);
+        } catch (error) {
+          if (!(error instanceof ItemFormatError)) throw error;
+          // Servers keep what ical.js cannot read (vCard 2.1 parameters, say): it travels as it is,
+          // unless the target schedules and the attendees could not be kept from being told.
+          if (needs.isScheduling && from.kind !== 'contacts') return fail(null, size, error.message);
+          isReadable = false;
+        }
+        if (size > maxItemBytes) return fail(uid, size, `larger than the limit of ${Math.round(maxItemBytes / (1024 * 1024))} MB`);
+        // Without a UID the item is known by its name on the source.
+        const identity = uid ?? `name:${decodeURIComponent(new URL(object.id).pathname.split('/').pop() ?? object.id)}`;
+        if (seenInRun.has(identity)) return fail(uid, size, 'another item of the collection has the same UID');
+        seenInRun.add(identity);
+        // A calendar that takes no tasks would refuse them with a bare 403.
+        if (isReadable && to.kind !== 'contacts' && to.components.length > 0 && !componentNames(data).every((c) => to.components.includes(c))) {
+          return fail(uid, size, `the target ${KIND_WORD[to.kind]} does not take ${componentNames(data).filter((c) => !to.components.includes(c)).join(', ')}`);
+        }
+
+        const save = (targetId: string, targetVersion: string | null) => {
+          // The listing's ETag is what the next run compares with.
+          const item: ItemCheckpoint = { identity, sourceVersion: listed.get(object.id)?.version ?? object.version, targetId, targetVersion };
+          checkpoint.items[object.id] = item;
+          byIdentity.set(identity, { id: targetId, version: targetVersion });
+        };
+
+        let existing = byIdentity.get(identity);
+        if (!existing) {
+          const id = target.itemId(to, identity);
+          const written = await target.write(to, id, data, { create: true });
+          if (written.ok) {
+            report.copied++;
+            return save(id, written.version);
+          }
+          if (!written.isConflict) return fail(uid, size, written.reason);
+          // Written by a run that was killed before its checkpoint: compare, as below.
+          const [there] = await target.read(to, [{ id, version: null, size: null }]);
+          if (!there) return fail(uid, size, 'the target reports the item both present and absent');
+          existing = { id, version: there.version, data: there.data };
+        }
+        const current = existing.data ?? (await target.read(to, [{ id: existing.id, version: existing.version, size: null }]))[0]?.data;
+        if (current !== undefined && isSameItem(data, current)) {
+          report.skipped++;
+          return save(existing.id, existing.version);
+        }
+        const written = await target.write(to, existing.id, data, { version: existing.version });
+        if (!written.ok) return fail(uid, size, written.reason);
+        report.updated++;
+        save(existing.id, written.version);
+      });
+      await state.saveCollection(checkpoint);
+      done += objects.length;
+      options.onProgress?.({ collection: from.displayName, done: Math.min(done, report.items), total: report.items });
+    }
+    await state.recordIssues(issues);
+    allIssues.push(...issues);
+    reports.push(report);
+  }
+  return { collections: reports, issues: allIssues, seconds: (performance.now() - started) / 1000 };
+}

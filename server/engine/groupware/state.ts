@@ -1,0 +1,161 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { GroupwareKind } from './model';
+
+/** What the copy knows of one item it carried over. */
+export interface ItemCheckpoint {
+  /** UID, or `name:<name on the source>` for an item without one (or that ical.js cannot read). */
+  identity: string;
+  /** The source's version (ETag) when it was last carried over. */
+  sourceVersion: string | null;
+  targetId: string;
+  targetVersion: string | null;
+}
+
+/** Where one collection's copy stands. */
+export interface CollectionCheckpoint {
+  kind: GroupwareKind;
+  sourceId: string;
+  sourceName: string;
+  targetId: string;
+  targetName: string;
+  /** Why the target collection's name differs from the source's (renamed by the server, the target's default). */
+  targetNote: string | null;
+  /** By source item id. */
+  items: Record<string, ItemCheckpoint>;
+}
+
+export interface GroupwareIssue {
+  kind: GroupwareKind;
+  /** The source collection's name. */
+  collection: string;
+  uid: string | null;
+  size: number | null;
+  /** Plain words; never the item's summary or content. */
+  reason: string;
+}
+
+/** Checkpoints and issues of one groupware copy: in the database for the portal, in a file for the CLI. */
+export interface GroupwareStateStore {
+  loadCollections(): Promise<Map<string, CollectionCheckpoint>>;
+  saveCollection(checkpoint: CollectionCheckpoint): Promise<void>;
+  recordIssues(issues: GroupwareIssue[]): Promise<void>;
+}
+
+interface StateFile {
+  version: 1;
+  kind: 'groupware';
+  collections: CollectionCheckpoint[];
+  issues: GroupwareIssue[];
+}
+
+/**
+ * The command line's state: one JSON file, replaced atomically (write, rename) at most every
+ * `intervalMs`, and by close(). A run killed between two writes loses only the last few
+ * checkpoints; the copy finds those items on the target by UID and does not add them again.
+ */
+export class FileGroupwareStateStore implements GroupwareStateStore {
+  private state: StateFile | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private lastWrite = 0;
+  private failure: unknown;
+
+  constructor(
+    readonly file: string,
+    private readonly intervalMs = 250,
+  ) {}
+
+  private async read(): Promise<StateFile> {
+    if (!this.state) {
+      const state = existsSync(this.file) ? (JSON.parse(await fs.readFile(this.file, 'utf8')) as StateFile) : { version: 1 as const, kind: 'groupware' as const, collections: [], issues: [] };
+      if (state.version !== 1 || state.kind !== 'groupware') throw new Error(`${this.file} is not a Mailferry groupware state file of a known version`);
+      this.state = state;
+    }
+    return this.state;
+  }
+
+  async loadCollections(): Promise<Map<string, CollectionCheckpoint>> {
+    const state = await this.read();
+    return new Map(state.collections.map((c) => [c.sourceId, structuredClone(c)]));
+  }
+
+  async saveCollection(checkpoint: CollectionCheckpoint): Promise<void> {
+    const state = await this.read();
+    const index = state.collections.findIndex((c) => c.sourceId === checkpoint.sourceId);
+    const copy = structuredClone(checkpoint);
+    if (index >= 0) state.collections[index] = copy;
+    else state.collections.push(copy);
+    this.changed();
+  }
+
+  async recordIssues(issues: GroupwareIssue[]): Promise<void> {
+    if (issues.length === 0) return;
+    const state = await this.read();
+    // A re-run tries a refused item again and meets the same refusal: kept once.
+    const key = (i: GroupwareIssue) => `${i.collection}\n${i.uid}\n${i.reason}`;
+    const known = new Set(state.issues.map(key));
+    state.issues.push(...issues.filter((i) => !known.has(key(i))));
+    this.changed();
+  }
+
+  async issues(): Promise<GroupwareIssue[]> {
+    return (await this.read()).issues;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.write();
+    }
+    await this.writing;
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      throw failure;
+    }
+  }
+
+  private changed() {
+    if (this.timer) return;
+    const wait = this.lastWrite + this.intervalMs - Date.now();
+    if (wait <= 0) this.write();
+    else
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.write();
+      }, wait);
+  }
+
+  private write() {
+    this.lastWrite = Date.now();
+    this.writing = this.writing.then(async () => {
+      try {
+        const snapshot = JSON.stringify(this.state);
+        await fs.mkdir(path.dirname(this.file), { recursive: true });
+        const temp = `${this.file}.${process.pid}.tmp`;
+        await fs.writeFile(temp, snapshot, { mode: 0o600 });
+        await fs.rename(temp, this.file);
+      } catch (error) {
+        this.failure = error;
+      }
+    });
+  }
+}
+
+/** For tests and one-off runs. */
+export class MemoryGroupwareStateStore implements GroupwareStateStore {
+  readonly collections = new Map<string, CollectionCheckpoint>();
+  readonly issues: GroupwareIssue[] = [];
+  async loadCollections() {
+    return new Map([...this.collections].map(([k, v]) => [k, structuredClone(v)]));
+  }
+  async saveCollection(checkpoint: CollectionCheckpoint) {
+    this.collections.set(checkpoint.sourceId, structuredClone(checkpoint));
+  }
+  async recordIssues(issues: GroupwareIssue[]) {
+    this.issues.push(...issues);
+  }
+}

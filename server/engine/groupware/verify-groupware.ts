@@ -1,0 +1,120 @@
+import { ItemFormatError, itemDifferences, itemUid, rawForm } from './items';
+import { holdsKind, type GroupwareCollection, type GroupwareSource } from './model';
+
+export interface CollectionVerdict {
+  kind: GroupwareCollection['kind'];
+  source: string;
+  target: string | null;
+  sourceItems: number;
+  targetItems: number;
+  /** Source UIDs with an equal item on the target. */
+  equal: number;
+  missing: string[];
+  /** UID and what differs (property names, never values). */
+  different: { uid: string; differences: string[] }[];
+  /** UIDs the target holds more than once. */
+  duplicates: string[];
+}
+
+export interface GroupwareVerdict {
+  isPerfect: boolean;
+  collections: CollectionVerdict[];
+}
+
+/**
+ * Which target collection a source collection was copied to, the way the copy chooses: the
+ * default to the default, else the same path segment, else the same name.
+ */
+function matchCollection(source: GroupwareCollection, targets: GroupwareCollection[], used: Set<string>): GroupwareCollection | undefined {
+  const free = targets.filter((t) => holdsKind(t, source.kind) && !used.has(t.id));
+  return (source.isDefault ? free.find((t) => t.kind === source.kind && t.isDefault) : undefined) ?? free.find((t) => t.slug === source.slug) ?? free.find((t) => !t.isDefault && t.displayName === source.displayName);
+}
+
+async function readAll(endpoint: GroupwareSource, collection: GroupwareCollection) {
+  const refs = await endpoint.list(collection);
+  const out: { id: string; data: string }[] = [];
+  for (let i = 0; i < refs.length; i += 100) out.push(...(await endpoint.read(collection, refs.slice(i, i + 100))));
+  return out;
+}
+
+/**
+ * Compares source and target collection by collection, item by item by UID and by normalised
+ * content (PRODID, DTSTAMP, scheduling parameters and X- properties only the target has are
+ * not differences): every source item present and equal once, nothing duplicated.
+ * `skip` lists UIDs known not to have been copied (recorded as refused), per source collection name.
+ */
+export async function verifyGroupware(source: GroupwareSource, target: GroupwareSource, options: { skip?: Map<string, Set<string>> } = {}): Promise<GroupwareVerdict> {
+  const targets = await target.collections();
+  const used = new Set<string>();
+  const verdicts: CollectionVerdict[] = [];
+  const sources = [...(await source.collections())].sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+  for (const collection of sources) {
+    const match = matchCollection(collection, targets, used);
+    const sourceItems = await readAll(source, collection);
+    const skip = options.skip?.get(collection.displayName) ?? new Set<string>();
+    const verdict: CollectionVerdict = { kind: collection.kind, source: collection.displayName, target: match?.displayName ?? null, sourceItems: sourceItems.length, targetItems: 0, equal: 0, missing: [], different: [], duplicates: [] };
+    if (match) used.add(match.id);
+    const targetItems = match ? await readAll(target, match) : [];
+    verdict.targetItems = targetItems.length;
+    const byUid = new Map<string, string>();
+    const raw = new Map<string, number>();
+    for (const item of targetItems) {
+      const uid = safeUid(item.data);
+      const form = rawForm(item.data);
+      raw.set(form, (raw.get(form) ?? 0) + 1);
+      if (uid === null) continue;
+      if (byUid.has(uid)) verdict.duplicates.push(uid);
+      byUid.set(uid, item.data);
+    }
+    for (const item of sourceItems) {
+      const uid = safeUid(item.data);
+      if (uid !== null && skip.has(uid)) continue;
+      if (uid === null) {
+        // Items ical.js cannot read, or without UID: the same text once.
+        const name = `(no readable UID) ${item.id.split('/').pop()}`;
+        const copies = raw.get(rawForm(item.data)) ?? 0;
+        if (copies === 0) verdict.missing.push(name);
+        else if (copies > 1) verdict.duplicates.push(name);
+        else verdict.equal++;
+        continue;
+      }
+      const there = byUid.get(uid);
+      if (there === undefined) verdict.missing.push(uid);
+      else {
+        const differences = safeDifferences(item.data, there);
+        if (differences.length === 0) verdict.equal++;
+        else verdict.different.push({ uid, differences });
+      }
+    }
+    verdicts.push(verdict);
+  }
+  return { isPerfect: verdicts.every((v) => v.target !== null && v.missing.length === 0 && v.different.length === 0 && v.duplicates.length === 0), collections: verdicts };
+}
+
+function safeDifferences(source: string, target: string): string[] {
+  try {
+    return itemDifferences(source, target);
+  } catch (error) {
+    if (!(error instanceof ItemFormatError)) throw error;
+    return rawForm(source) === rawForm(target) ? [] : ['the target cannot be read'];
+  }
+}
+
+function safeUid(data: string): string | null {
+  try {
+    return itemUid(data);
+  } catch {
+    return null;
+  }
+}
+
+/** PERFECT, or one line per difference. */
+export function verdictLines(verdict: GroupwareVerdict): string[] {
+  if (verdict.isPerfect) return ['PERFECT', ...verdict.collections.map((c) => `  ${c.kind} "${c.source}" → "${c.target}": ${c.equal} of ${c.sourceItems} equal`)];
+  return verdict.collections.flatMap((c) => [
+    ...(c.target === null ? [`${c.kind} "${c.source}": no collection on the target`] : []),
+    ...c.missing.map((uid) => `${c.kind} "${c.source}": ${uid} missing on the target`),
+    ...c.different.map((d) => `${c.kind} "${c.source}": ${d.uid} differs (${d.differences.slice(0, 5).join('; ')})`),
+    ...c.duplicates.map((uid) => `${c.kind} "${c.source}": ${uid} is on the target more than once`),
+  ]);
+}
