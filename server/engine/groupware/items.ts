@@ -11,6 +11,11 @@ type JCalComponent = [string, JCalProperty[], JCalComponent[]];
 
 export class ItemFormatError extends Error {}
 
+// ical.js escapes commas in vCard 4 URI values as in text (`data:image/jpeg;base64\,...`), which
+// clients read as a broken URI; vCard writers (Apple, Google, Thunderbird) and RFC 3986 leave
+// them as they are. The copy writes and reads URIs verbatim.
+(ICAL.design.vcard.value as Record<string, unknown>).uri = {};
+
 function parse(data: string): ICAL.Component {
   let jcal: unknown;
   try {
