@@ -25,6 +25,7 @@ import { ACTIVE_STATES, gapOf, gapRowsWhere } from './lifecycle';
 import { migrationJobKey, migrationResyncJob, migrationRunJob } from './jobs';
 import { recordMigrationEvent } from './events';
 import { liveProgressOf, type FolderBase } from './live-progress';
+import { movesGroupware, runGroupwarePass } from './groupware-pass';
 import { DbStateStore } from './state-store';
 import { verifyMigration } from './verification';
 
@@ -46,6 +47,8 @@ export interface PhaseDependencies {
   connectionsPerHost?: number;
   /** Messages above this size are reported, not copied (the engine's default otherwise). */
   maxMessageBytes?: number;
+  /** Where an account's CalDAV/CardDAV discovery starts; otherwise from its server field, as the login check does. */
+  davUrlOf?: (account: OpenedAccount, side: 'source' | 'target') => string;
 }
 
 const FOLDERS_AT_ONCE = 2;
@@ -112,16 +115,18 @@ async function settleTotals(db: Db, migrationId: string, state: 'running' | 'res
 
 /**
  * Whether anything of the migration was not copied, over all its passes: a message a checkpoint
- * counts as failed, or an issue (a refused message, a folder not created or not read).
+ * counts as failed, an issue (a refused message, a folder not created or not read), or a
+ * calendar, contact or task item the target refused.
  */
-async function hasLoss(db: Pick<Db, 'migrationFolder' | 'migrationIssue' | 'migrationVerification'>, migrationId: string): Promise<boolean> {
-  const [folders, issues, gaps] = await Promise.all([
+async function hasLoss(db: Pick<Db, 'migrationFolder' | 'migrationIssue' | 'migrationVerification' | 'migrationGroupwareIssue'>, migrationId: string): Promise<boolean> {
+  const [folders, issues, gaps, groupware] = await Promise.all([
     db.migrationFolder.count({ where: { migrationId, messagesFailed: { gt: 0 } } }),
     db.migrationIssue.count({ where: { migrationId } }),
     // The last verification found messages missing on the target or folders it could not read.
     db.migrationVerification.count({ where: { migrationId, ...gapRowsWhere } }),
+    db.migrationGroupwareIssue.count({ where: { migrationId } }),
   ]);
-  return folders > 0 || issues > 0 || gaps > 0;
+  return folders > 0 || issues > 0 || gaps > 0 || groupware > 0;
 }
 
 async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseOutcome> {
@@ -305,6 +310,24 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     } catch (error) {
       log.warn('verification did not run', { migrationId, phase, error });
     }
+    // Calendars, address books and task lists follow the mail of the pass, new and changed items only.
+    let groupwareLoss = false;
+    if (movesGroupware(accounts.source.type, accounts.target.type)) {
+      const groupware = await runGroupwarePass(db, migrationId, {
+        source: accounts.source,
+        target: accounts.target,
+        policy,
+        davUrlOf: deps.davUrlOf,
+        checkpoint: async () => {
+          const row = await db.migration.findUnique({ where: { id: migrationId }, select: { state: true } });
+          if (row?.state !== activeState) {
+            stop.abort();
+            throw new Cancelled();
+          }
+        },
+      });
+      groupwareLoss = groupware.issues.length > 0;
+    }
     if (phase === 'run' && migration.resyncAt) {
       return await db.$transaction(async (tx) => {
         const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { state: 'waiting_resync', failedAttempts: 0, etaSeconds: null, ...NOT_LIVE } });
@@ -318,7 +341,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     }
     const outcome = await db.$transaction(async (tx) => {
       // A loss in any pass, not only this one, keeps the migration from a plain "finished".
-      const ended = summary.hasLoss || (await hasLoss(tx, migrationId)) ? 'incomplete' : 'finished';
+      const ended = summary.hasLoss || groupwareLoss || (await hasLoss(tx, migrationId)) ? 'incomplete' : 'finished';
       const changed = await tx.migration.updateMany({
         where: { id: migrationId, state: activeState },
         data: { state: ended, finishedAt: new Date(), failedAttempts: 0, etaSeconds: null, ...NOT_LIVE },
