@@ -10,7 +10,7 @@ import { copyFolder, CopyStoppedError, readIdentities, uidSet, type FolderScan }
 import { ensureTargetFolders, planFolders, renameNote, type FolderClient } from './folder-plan';
 import { FolderListUnreadable, RawFolderSession, type SelectedMailbox } from './raw-folders';
 import { connectPipelinedAppender, type Appender } from './pipelined-appender';
-import type { PlannedFolder } from './folder-plan-types';
+import type { GroupwareFolderOption, PlannedFolder } from './folder-plan-types';
 import { ProgressTracker, type FolderProgress, type ProgressSnapshot } from './progress';
 import { emptyCheckpoint, type CopyIssue, type CopyNotice, type FolderCheckpoint, type StateStore } from './state';
 
@@ -44,6 +44,12 @@ export interface CopyMailboxOptions {
   batchMessages?: number;
   /** Attempts per folder after a dropped connection or a server error. Default 5. */
   maxAttempts?: number;
+  /**
+   * Groupware moves by its own path: the source's folders that hold it (Kolab's typed folders,
+   * Zimbra's and Exchange's Calendar, Contacts, Tasks, …) are not copied as mail, and each is
+   * named in the notices as "moved as groupware" or "skipped". Default: every folder is mail.
+   */
+  groupwareFolders?: GroupwareFolderOption;
   onProgress?: (snapshot: ProgressSnapshot) => void;
   signal?: AbortSignal;
 }
@@ -438,7 +444,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const countMessages = async (paths: string[]) => new Map([...(await (await planBodiesReady).statuses(paths))].map(([path, info]) => [path, info.exists]));
     let plan: Awaited<ReturnType<typeof planFolders>>;
     try {
-      plan = await planFolders(planSource.client, planTarget.client, { countMessages });
+      plan = await planFolders(planSource.client, planTarget.client, { countMessages, ...(options.groupwareFolders ? { groupwareFolders: options.groupwareFolders } : {}) });
     } catch (error) {
       if (!(error instanceof FolderListUnreadable)) throw error;
       // A folder name the raw session cannot read: imapflow plans both sides.
@@ -449,7 +455,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
         return { client: flow, raw: null, flow };
       };
       [planSource, planTarget] = await Promise.all([asFlow(planSource, options.source), asFlow(planTarget, options.target)]);
-      plan = await planFolders(planSource.client, planTarget.client, { countMessages });
+      plan = await planFolders(planSource.client, planTarget.client, { countMessages, ...(options.groupwareFolders ? { groupwareFolders: options.groupwareFolders } : {}) });
     }
     planSource.raw?.close();
     // Every folder lands where an earlier pass put it (its checkpoint); a name the target

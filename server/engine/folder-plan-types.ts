@@ -22,6 +22,8 @@ export interface FolderPlan {
   skipped: { sourcePath: string; reason: string }[];
   /** Decisions a person should know about, in plain words (which of two Sent folders became the target's Sent). */
   notices?: { folder: string | null; text: string }[];
+  /** Source folders that hold groupware, left out of the mail copy (see GroupwareFolderOption). */
+  groupware?: GroupwareFolder[];
 }
 
 export interface FolderCreationResult {
@@ -35,4 +37,29 @@ export interface FolderCreationResult {
   reason?: string;
   /** The server would not give the folder the source's subscription state. */
   subscriptionRefused?: boolean;
+}
+
+/** What a folder that shows up over IMAP but holds groupware holds, as the plan names it. */
+export type GroupwareFolderType = 'event' | 'contact' | 'task' | 'note' | 'journal' | 'configuration' | 'freebusy' | 'file';
+
+/**
+ * Groupware moves by its own path (CalDAV/CardDAV), so the folders in which the source's
+ * server also shows it over IMAP are left out of the mail copy. `kind` says how they are told
+ * apart: Kolab marks them with `/vendor/kolab/folder-type` metadata (or annotations), Zimbra
+ * and Exchange by their names (Calendar, Contacts, Tasks, Notes, Journal, …) at the top level.
+ */
+export interface GroupwareFolderOption {
+  kind: 'kolab' | 'zimbra' | 'exchange';
+  /** Types the groupware copy carries ("moved as groupware"); the others are "skipped". Default: event, contact, task. */
+  carried?: readonly GroupwareFolderType[];
+}
+
+/** A source folder left out of the mail copy because it holds groupware. */
+export interface GroupwareFolder {
+  sourcePath: string;
+  type: GroupwareFolderType;
+  /** 'moved': the groupware copy carries what it holds; 'skipped': nothing copies it. */
+  treatment: 'moved' | 'skipped';
+  /** How it was recognised: the server's folder-type metadata, or its name. */
+  by: 'metadata' | 'name';
 }

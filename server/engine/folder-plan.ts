@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FolderCreationResult, FolderPlan, PlannedFolder, SpecialUse } from './folder-plan-types';
+import type { FolderCreationResult, FolderPlan, GroupwareFolder, GroupwareFolderOption, GroupwareFolderType, PlannedFolder, SpecialUse } from './folder-plan-types';
 
 /**
  * A folder as LIST reports it. imapflow's ListResponse fits as is: `path` decoded from modified
@@ -30,6 +30,8 @@ export interface FolderClient {
   mailboxCreate(path: string): Promise<{ created: boolean }>;
   mailboxSubscribe(path: string): Promise<boolean>;
   mailboxUnsubscribe(path: string): Promise<boolean>;
+  /** Kolab folder types by path ("event", "contact.default", "mail"), where the session can ask the server (see raw-folders.ts). */
+  folderTypes?(paths: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
 
 /** The account's personal namespace, as folder paths are written on that server. */
@@ -320,6 +322,87 @@ function foreignPrefix(path: string, ns: FolderNamespace): string | undefined {
   return ns.otherPrefixes?.find((prefix) => prefix !== '' && path.startsWith(prefix));
 }
 
+/** What the groupware copy carries unless the option says otherwise. */
+export const CARRIED_GROUPWARE: readonly GroupwareFolderType[] = ['event', 'contact', 'task'];
+
+const KOLAB_TYPES: readonly GroupwareFolderType[] = ['event', 'contact', 'task', 'note', 'journal', 'configuration', 'freebusy', 'file'];
+
+/**
+ * A Kolab folder-type value as the plan sees it: "event", "event.default" → 'event'; "mail"
+ * and "mail.*" (inbox, sentitems, …) and anything unknown → null, which stays mail.
+ */
+export function kolabFolderType(value: string | null | undefined): GroupwareFolderType | null {
+  const type = (value ?? '').trim().toLowerCase().split('.')[0] ?? '';
+  return (KOLAB_TYPES as readonly string[]).includes(type) ? (type as GroupwareFolderType) : null;
+}
+
+// The top-level folders Zimbra's and Exchange's IMAP list beside the mail, holding what their
+// groupware holds (their folders below are calendars, address books, … too). Zimbra names its
+// system folders in English whatever the user's language; Exchange names them in the language
+// the mailbox was set up with.
+const GROUPWARE_NAMES: Record<'zimbra' | 'exchange', Record<string, GroupwareFolderType>> = {
+  zimbra: { calendar: 'event', contacts: 'contact', 'emailed contacts': 'contact', tasks: 'task', notes: 'note', journal: 'journal' },
+  exchange: Object.fromEntries(
+    (
+      [
+        ['event', ['Calendar', 'Kalender', 'Calendrier', 'Calendario', 'Agenda', 'Calendário']],
+        ['contact', ['Contacts', 'Suggested Contacts', 'Kontakte', 'Contactos', 'Contatti', 'Contactpersonen', 'Contatos']],
+        ['task', ['Tasks', 'Aufgaben', 'Tâches', 'Tareas', 'Attività', 'Taken', 'Tarefas']],
+        ['note', ['Notes', 'Notizen', 'Notas', 'Note', 'Notities', 'Anotações']],
+        ['journal', ['Journal', 'Diario', 'Logboek', 'Diário']],
+      ] as const
+    ).flatMap(([type, names]) => names.map((name) => [normalizeName(name), type as GroupwareFolderType])),
+  ),
+};
+
+const GROUPWARE_WORDS: Record<GroupwareFolderType, string> = {
+  event: 'calendar events',
+  contact: 'contacts',
+  task: 'tasks',
+  note: 'notes',
+  journal: 'journal entries',
+  configuration: 'groupware settings',
+  freebusy: 'free/busy information',
+  file: 'files',
+};
+
+const KIND_NAMES: Record<GroupwareFolderOption['kind'], string> = { kolab: 'Kolab', zimbra: 'Zimbra', exchange: 'Exchange' };
+
+/** A source folder that holds groupware, before the plan decides (see groupwareCandidates). */
+interface GroupwareCandidate {
+  type: GroupwareFolderType;
+  by: 'metadata' | 'name';
+  /** The server's folder-type value, for metadata. */
+  value?: string;
+}
+
+/**
+ * The source folders that hold groupware: for Kolab those whose folder type (`folderTypes`,
+ * from the server's metadata) is not mail, for Zimbra and Exchange the top-level folders with
+ * a groupware name and everything below them. INBOX and other users' folders never are.
+ */
+export function groupwareCandidates(
+  sourceFolders: readonly ListedFolder[],
+  sourceNs: FolderNamespace,
+  option: GroupwareFolderOption,
+  folderTypes: ReadonlyMap<string, string> = new Map(),
+): Map<string, GroupwareCandidate> {
+  const found = new Map<string, GroupwareCandidate>();
+  for (const folder of sourceFolders) {
+    if (isInbox(folder.path) || foreignPrefix(folder.path, sourceNs) !== undefined) continue;
+    if (option.kind === 'kolab') {
+      const value = folderTypes.get(folder.path);
+      const type = kolabFolderType(value);
+      if (type && value) found.set(folder.path, { type, by: 'metadata', value });
+      continue;
+    }
+    const top = relativeSegments(folder.path, sourceNs)[0];
+    const type = top === undefined || top === INBOX_ROOT ? undefined : GROUPWARE_NAMES[option.kind][normalizeName(top)];
+    if (type) found.set(folder.path, { type, by: 'name' });
+  }
+  return found;
+}
+
 interface SourceEntry {
   folder: ListedFolder;
   index: number;
@@ -343,14 +426,24 @@ export function buildFolderPlan(
   targetFolders: readonly ListedFolder[],
   sourceNs: FolderNamespace,
   targetNs: FolderNamespace,
-  options: { messageCounts?: ReadonlyMap<string, number> } = {},
+  options: {
+    messageCounts?: ReadonlyMap<string, number>;
+    /** Leave folders that hold groupware out of the mail copy (see GroupwareFolderOption). */
+    groupwareFolders?: GroupwareFolderOption;
+    /** Kolab folder types by source path, as the server's metadata gives them. */
+    folderTypes?: ReadonlyMap<string, string>;
+  } = {},
 ): MappedFolderPlan {
   const skipped: FolderPlan['skipped'] = [];
+  const groupware: GroupwareFolder[] = [];
   const renamed: FolderRename[] = [];
   const notices: NonNullable<FolderPlan['notices']> = [];
   const counts = options.messageCounts ?? new Map<string, number>();
   const entries: SourceEntry[] = [];
   const seenPaths = new Set<string>();
+  const option = options.groupwareFolders;
+  const candidates = option ? groupwareCandidates(sourceFolders, sourceNs, option, options.folderTypes) : new Map<string, GroupwareCandidate>();
+  const carried = new Set(option?.carried ?? CARRIED_GROUPWARE);
 
   sourceFolders.forEach((folder, index) => {
     const flags = flagSet(folder);
@@ -365,6 +458,29 @@ export function buildFolderPlan(
     seenPaths.add(folder.path);
     const segments = relativeSegments(folder.path, sourceNs);
     if (segments.length === 0) return skip('is the namespace root, not a folder');
+    const candidate = candidates.get(folder.path);
+    if (candidate && option) {
+      const count = counts.get(folder.path);
+      const kind = KIND_NAMES[option.kind];
+      const what = GROUPWARE_WORDS[candidate.type];
+      // A name alone does not prove what is inside: over IMAP these servers show their folders
+      // of groupware empty, so messages in one are the customer's mail, and they are copied.
+      if (candidate.by === 'name' && count !== undefined && count > 0) {
+        notices.push({ folder: folder.path, text: `"${folder.path}"${messagesWord(count)} is copied as mail: on ${kind} a folder of this name holds ${what}, but this one holds messages.` });
+      } else {
+        const treatment = carried.has(candidate.type) ? 'moved' : 'skipped';
+        groupware.push({ sourcePath: folder.path, type: candidate.type, treatment, by: candidate.by });
+        const why = candidate.by === 'metadata' ? `${kind} folder type "${candidate.value}"` : `a ${kind} folder of ${what}`;
+        notices.push({
+          folder: folder.path,
+          text:
+            treatment === 'moved'
+              ? `"${folder.path}"${messagesWord(count)} is not copied as mail: it holds ${what} (${why}), moved as groupware.`
+              : `"${folder.path}"${messagesWord(count)} is skipped: it holds ${what} (${why}), which the groupware copy does not carry.`,
+        });
+        return;
+      }
+    }
     const specialUse = specialUseIn(folder, sourceNs);
     // Gmail's "[Gmail]/Starred" and "Important" show messages that live in other folders. Its
     // "All Mail" (\All) is planned: it is copied last, with only the messages no other folder
@@ -475,7 +591,7 @@ export function buildFolderPlan(
     note: renamed.find((r) => r.sourcePath === entry.folder.path)?.reason ?? null,
   }));
   const plannedPaths = new Set(folders.map((f) => f.sourcePath));
-  return { folders, skipped, notices, renamed: renamed.filter((r) => plannedPaths.has(r.sourcePath)) };
+  return { folders, skipped, notices, ...(option ? { groupware } : {}), renamed: renamed.filter((r) => plannedPaths.has(r.sourcePath)) };
 }
 
 interface TargetSpecial {
@@ -554,13 +670,35 @@ export function readNamespace(client: Pick<FolderClient, 'namespace' | 'namespac
 export async function planFolders(
   source: FolderClient,
   target: FolderClient,
-  options: { countMessages?: (paths: string[]) => Promise<ReadonlyMap<string, number>> } = {},
+  options: {
+    countMessages?: (paths: string[]) => Promise<ReadonlyMap<string, number>>;
+    /** Leave folders that hold groupware out of the mail copy (see GroupwareFolderOption). */
+    groupwareFolders?: GroupwareFolderOption;
+  } = {},
 ): Promise<MappedFolderPlan> {
   const [sourceFolders, targetFolders] = await Promise.all([source.list(), target.list()]);
   const sourceNs = readNamespace(source, sourceFolders);
+  const option = options.groupwareFolders;
+  const notices: NonNullable<FolderPlan['notices']> = [];
+  let folderTypes: ReadonlyMap<string, string> | undefined;
+  if (option?.kind === 'kolab') {
+    const asked = sourceFolders.filter((f) => !isInbox(f.path) && !flagSet(f).has('\\nonexistent') && foreignPrefix(f.path, sourceNs) === undefined).map((f) => f.path);
+    if (source.folderTypes) folderTypes = await source.folderTypes(asked);
+    else notices.push({ folder: null, text: "The source's Kolab folder types could not be read on this connection: every folder is copied as mail." });
+  }
+  // Folders that hold groupware are counted for the report, and so that one that only has a
+  // groupware name but holds mail is copied.
+  const groupware = option ? [...groupwareCandidates(sourceFolders, sourceNs, option, folderTypes).keys()] : [];
+  const selectable = new Set(sourceFolders.filter((f) => !flagSet(f).has('\\noselect') && !flagSet(f).has('\\nonexistent')).map((f) => f.path));
   const contested = options.countMessages ? contestedRoleFolders(sourceFolders, sourceNs) : [];
-  const messageCounts = contested.length > 0 && options.countMessages ? await options.countMessages(contested) : undefined;
-  return buildFolderPlan(sourceFolders, targetFolders, sourceNs, readNamespace(target, targetFolders), messageCounts ? { messageCounts } : {});
+  const toCount = [...new Set([...contested, ...groupware.filter((path) => selectable.has(path))])];
+  const messageCounts = toCount.length > 0 && options.countMessages ? await options.countMessages(toCount) : undefined;
+  const plan = buildFolderPlan(sourceFolders, targetFolders, sourceNs, readNamespace(target, targetFolders), {
+    ...(messageCounts ? { messageCounts } : {}),
+    ...(option ? { groupwareFolders: option } : {}),
+    ...(folderTypes ? { folderTypes } : {}),
+  });
+  return notices.length > 0 ? { ...plan, notices: [...notices, ...(plan.notices ?? [])] } : plan;
 }
 
 interface ImapCommandError {

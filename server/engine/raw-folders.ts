@@ -1,6 +1,6 @@
 import type { FolderClient, ListedFolder } from './folder-plan';
 import { decodeMutf7 } from './mutf7';
-import { openRawImap, quoteMailbox, type RawAnswer, type RawImapConnection, type RawImapOptions } from './raw-imap';
+import { LITERAL_MARK, openRawImap, quoteMailbox, type RawAnswer, type RawImapConnection, type RawImapOptions } from './raw-imap';
 
 /** What SELECT says about a target folder before anything is appended. */
 export interface SelectedMailbox {
@@ -111,6 +111,58 @@ export function parseListLine(line: string, literal?: readonly Buffer[]): Listed
   };
 }
 
+/** The Kolab folder-type entries (RFC 5464 names), private first: a user's own choice wins. */
+export const KOLAB_FOLDER_TYPE_ENTRIES = ['/private/vendor/kolab/folder-type', '/shared/vendor/kolab/folder-type'] as const;
+/** The same entry under ANNOTATEMORE (draft-daboo-imap-annotatemore), older Kolab servers. */
+const KOLAB_ANNOTATION = '/vendor/kolab/folder-type';
+
+/**
+ * The items of an untagged response after its keyword: strings (quoted, atoms or literals,
+ * NIL as null) and parenthesized lists, with LITERAL_MARK standing for the next literal.
+ */
+function responseTokens(text: string, literals: readonly Buffer[]): Token[] {
+  let next = 0;
+  const marked = text.split(LITERAL_MARK);
+  // Each literal is put in as a quoted string, so parseList reads it as one value.
+  const quoted = marked.reduce((joined, part, i) => {
+    if (i === 0) return part;
+    const bytes = literals[next++];
+    return `${joined}"${(bytes ? bytes.toString('utf8') : '').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"${part}`;
+  }, '');
+  return parseList(quoted);
+}
+
+/** `* METADATA "Calendar" (/shared/vendor/kolab/folder-type "event")` (RFC 5464 4.4.1) as the folder and its entries. */
+export function parseMetadataLine(line: string, literals: readonly Buffer[] = []): { path: string; entries: Map<string, string | null> } | null {
+  const match = /^\* METADATA /i.exec(line);
+  if (!match) return null;
+  const tokens = responseTokens(line.slice(match[0].length), literals);
+  const [name, list] = tokens;
+  if (typeof name !== 'string' || !Array.isArray(list)) return null;
+  const entries = new Map<string, string | null>();
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const entry = list[i];
+    const value = list[i + 1];
+    if (typeof entry === 'string' && !Array.isArray(value)) entries.set(entry.toLowerCase(), value ?? null);
+  }
+  return { path: mailboxName(name), entries };
+}
+
+/** `* ANNOTATION "Calendar" "/vendor/kolab/folder-type" ("value.shared" "event")` (ANNOTATEMORE) as the folder and its values. */
+export function parseAnnotationLine(line: string, literals: readonly Buffer[] = []): { path: string; entry: string; values: Map<string, string | null> } | null {
+  const match = /^\* ANNOTATION /i.exec(line);
+  if (!match) return null;
+  const [name, entry, list] = responseTokens(line.slice(match[0].length), literals);
+  if (typeof name !== 'string' || typeof entry !== 'string' || !Array.isArray(list)) return null;
+  const values = new Map<string, string | null>();
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const attribute = list[i];
+    const value = list[i + 1];
+    if (typeof attribute === 'string' && !Array.isArray(value)) values.set(attribute.toLowerCase(), value ?? null);
+  }
+  return { path: mailboxName(name), entry: entry.toLowerCase(), values };
+}
+
 /**
  * The folder commands of a plan on a raw connection: LIST (with subscriptions and the
  * namespace in one exchange), CREATE, SUBSCRIBE, and SELECT of many folders at once.
@@ -163,6 +215,44 @@ export class RawFolderSession implements FolderClient {
       for (let i = 0; i < Math.min(left.length, right.length); i++) if (left[i] !== right[i]) return left[i]!.localeCompare(right[i]!);
       return left.length - right.length;
     });
+  }
+
+  /**
+   * Each folder's Kolab folder type ("event", "contact.default", "mail", …) where the server
+   * keeps one: one GETMETADATA per folder, all sent at once, where the server announces
+   * METADATA (or METADATA-SERVER); else one GETANNOTATION for every folder where it announces
+   * ANNOTATEMORE. Folders without a type, or whose question the server refuses, are left out.
+   */
+  async folderTypes(paths: readonly string[]): Promise<Map<string, string>> {
+    const capabilities = this.connection.capabilities;
+    const types = new Map<string, string>();
+    if (capabilities.has('METADATA') || capabilities.has('METADATA-SERVER')) {
+      const entries = `(${KOLAB_FOLDER_TYPE_ENTRIES.join(' ')})`;
+      const answers = paths.length > 0 ? await this.connection.commands(paths.map((path) => `GETMETADATA ${quoteMailbox(path)} ${entries}`)) : [];
+      answers.forEach((answer, i) => {
+        if (answer.status !== 'OK') return;
+        for (const [index, line] of answer.untagged.entries()) {
+          const found = parseMetadataLine(line, answer.literals[index]);
+          if (!found) continue;
+          const value = KOLAB_FOLDER_TYPE_ENTRIES.map((entry) => found.entries.get(entry)).find((v) => typeof v === 'string' && v !== '');
+          // Answers come in the order asked: the folder asked about, whatever form its name took.
+          if (value) types.set(paths[i]!, value);
+        }
+      });
+      return types;
+    }
+    if (capabilities.has('ANNOTATEMORE') || capabilities.has('ANNOTATEMORE2')) {
+      const answer = await this.connection.command(`GETANNOTATION "*" "${KOLAB_ANNOTATION}" ("value.priv" "value.shared")`);
+      if (answer.status !== 'OK') return types;
+      const wanted = new Set(paths);
+      for (const [index, line] of answer.untagged.entries()) {
+        const found = parseAnnotationLine(line, answer.literals[index]);
+        if (!found || found.entry !== KOLAB_ANNOTATION || !wanted.has(found.path)) continue;
+        const value = [found.values.get('value.priv'), found.values.get('value.shared')].find((v) => typeof v === 'string' && v !== '');
+        if (value) types.set(found.path, value);
+      }
+    }
+    return types;
   }
 
   /** Creates the folder and subscribes to it, as imapflow does; ALREADYEXISTS is not an error. */

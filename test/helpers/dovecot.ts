@@ -40,6 +40,11 @@ export interface DovecotOptions {
    * LIST-EXTENDED, …). Only the announcement changes: Dovecot still understands the commands.
    */
   imapCapability?: string;
+  /**
+   * IMAP METADATA (RFC 5464): folder and server annotations, kept per user in a file dict in
+   * the home (`mail_attribute_dict`, `imap_metadata = yes`). Announces METADATA. Default off.
+   */
+  metadata?: boolean;
 }
 
 export interface DovecotServer {
@@ -133,7 +138,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
       tlsPort = tls === 'both' ? (ports[1] ?? 0) : null;
       await writeFile(
         configPath,
-        dovecotConfig({ rootDir, host, port, tlsPort, tls, requireStarttls, separator, owner, passwdFile, logPath, certificates, maxMessageBytes: options.maxMessageBytes, imapCapability: options.imapCapability }),
+        dovecotConfig({ rootDir, host, port, tlsPort, tls, requireStarttls, separator, owner, passwdFile, logPath, certificates, maxMessageBytes: options.maxMessageBytes, imapCapability: options.imapCapability, metadata: options.metadata ?? false }),
       );
       daemon = spawnDaemon(DOVECOT, ['-F', '-c', configPath], {
         outputFile: path.join(rootDir, 'master.out'),
@@ -265,6 +270,7 @@ interface ConfigInput {
   certificates: { certPath: string; keyPath: string } | null;
   maxMessageBytes?: number;
   imapCapability?: string;
+  metadata?: boolean;
 }
 
 function dovecotConfig(input: ConfigInput): string {
@@ -301,7 +307,7 @@ auth_verbose = yes
 
 mail_location = maildir:~/Maildir
 mail_fsync = never
-${
+${input.metadata ? 'mail_attribute_dict = file:%h/dovecot-attributes\n' : ''}${
   input.maxMessageBytes === undefined
     ? ''
     : `mail_plugins = $mail_plugins quota
@@ -332,7 +338,7 @@ ${folders}
 protocol imap {
   # Default 10 per user and IP; migration tests open several sessions per account.
   mail_max_userip_connections = 100
-${input.imapCapability === undefined ? '' : `  imap_capability = ${input.imapCapability}\n`}}
+${input.imapCapability === undefined ? '' : `  imap_capability = ${input.imapCapability}\n`}${input.metadata ? '  imap_metadata = yes\n' : ''}}
 
 service anvil {
   # Dovecot delays every login from an IP for 4-15 s after a failed one (auth penalty), and
