@@ -70,7 +70,7 @@ export interface MailferrySummary {
 }
 
 /** What `npm run ferry` runs (node's options included), without npm in between. */
-function ferryArgs(repoRoot: string, ...rest: string[]): string[] {
+export function ferryArgs(repoRoot: string, ...rest: string[]): string[] {
   const script = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.ferry ?? '';
   const words = script.split(/\s+/).filter(Boolean);
   if (words[0] !== 'node') throw new Error(`package.json's "ferry" script does not start with node: ${script}`);

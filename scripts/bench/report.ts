@@ -52,7 +52,74 @@ export interface BenchResult {
   corpus: { count: number; bytes: number; kinds: Record<string, number>; folders: number; generateSeconds: number } | null;
   tools: ToolResult[];
   ratios: Record<string, Record<string, number | null>>;
+  /** The groupware line (`--targets groupware`), when it ran. */
+  groupware?: GroupwareBenchResult;
   notes: string[];
+}
+
+/** One `ferry groupware copy` pass, with the verifier's verdict on the target afterwards. */
+export interface GroupwarePass {
+  phase: 'first' | 'rerun';
+  ok: boolean;
+  error?: string;
+  seconds: number;
+  /** The command's own `seconds` (without starting node). */
+  engineSeconds: number | null;
+  peakRssKb: number | null;
+  exitCode: number | null;
+  items: number;
+  copied: number;
+  updated: number;
+  skipped: number;
+  failed: number;
+  collections: number;
+  verdict: 'PERFECT' | 'differences';
+  /** Source items found equal on the target. */
+  equal: number;
+  /** The verifier's lines when not PERFECT (first 50). */
+  differences: string[];
+  verifySeconds: number;
+  checks: { name: string; ok: boolean; detail: string }[];
+}
+
+export interface GroupwareRun {
+  targetUser: string;
+  first: GroupwarePass;
+  rerun: GroupwarePass;
+}
+
+export interface GroupwarePassFigures {
+  /** Median over the runs, and the range. */
+  seconds: number;
+  minSeconds: number;
+  maxSeconds: number;
+  engineSeconds: number;
+  peakRssKb: number | null;
+}
+
+export interface GroupwareBenchResult {
+  server: string;
+  corpus: {
+    seed: string;
+    scale: number;
+    items: number;
+    bytes: number;
+    kinds: Record<'calendar' | 'contacts' | 'tasks', number>;
+    collections: number;
+    generateSeconds: number;
+    loadSeconds: number;
+  };
+  runs: GroupwareRun[];
+  summary: {
+    runs: number;
+    /** Items equal on the target (median run) over the median first-pass time. */
+    itemsPerSecond: number;
+    first: GroupwarePassFigures;
+    /** `copied`: the most any rerun copied or updated (0 when nothing was new). */
+    rerun: GroupwarePassFigures & { copied: number };
+    verdict: 'PERFECT' | 'differences';
+    ok: boolean;
+  };
 }
 
 export function summarizeVerify(report: VerifyReport): VerifySummary {
@@ -184,4 +251,48 @@ export function formatResultTable(result: BenchResult): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The groupware lines: first pass and rerun, medians over the runs. */
+export function formatGroupwareTable(g: GroupwareBenchResult): string {
+  const { summary, corpus } = g;
+  const rss = (kb: number | null) => (kb === null ? '-' : `${(kb / 1024).toFixed(0)} MB`);
+  const range = (f: GroupwarePassFigures) => (summary.runs > 1 ? `${fixed(f.minSeconds)}–${fixed(f.maxSeconds)}` : '-');
+  const sum = (phase: 'first' | 'rerun', key: 'copied' | 'updated' | 'failed') => g.runs.map((r) => r[phase][key]);
+  const cell = (values: number[]) => (new Set(values).size === 1 ? String(values[0]) : values.join('/'));
+  const verdict = (phase: 'first' | 'rerun') => {
+    const bad = g.runs.filter((r) => r[phase].verdict !== 'PERFECT').length;
+    return bad === 0 ? 'PERFECT' : `differences in ${bad} of ${g.runs.length} runs`;
+  };
+  const rows = [
+    ['groupware', 'items/s', 'seconds', 'range', 'engine s', 'peak RSS', 'copied', 'updated', 'not copied', 'verdict'],
+    [
+      'Radicale → Radicale, first pass',
+      fixed(summary.itemsPerSecond, 0),
+      fixed(summary.first.seconds),
+      range(summary.first),
+      fixed(summary.first.engineSeconds),
+      rss(summary.first.peakRssKb),
+      cell(sum('first', 'copied')),
+      cell(sum('first', 'updated')),
+      cell(sum('first', 'failed')),
+      verdict('first'),
+    ],
+    [
+      'rerun, nothing new',
+      '-',
+      fixed(summary.rerun.seconds),
+      range(summary.rerun),
+      fixed(summary.rerun.engineSeconds, 3),
+      rss(summary.rerun.peakRssKb),
+      cell(sum('rerun', 'copied')),
+      cell(sum('rerun', 'updated')),
+      cell(sum('rerun', 'failed')),
+      verdict('rerun'),
+    ],
+  ];
+  return [
+    table(rows),
+    `groupware corpus on ${g.server}: ${corpus.items} items (${corpus.kinds.calendar} events, ${corpus.kinds.contacts} contacts and groups, ${corpus.kinds.tasks} tasks) in ${corpus.collections} collections, ${(corpus.bytes / 1e6).toFixed(2)} MB; medians of ${summary.runs} runs, each into an empty account; items/s counts items the verifier found equal.`,
+  ].join('\n');
 }

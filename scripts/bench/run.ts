@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Mailferry's IMAP-to-IMAP benchmark against a private Dovecot on loopback,
  * with mbsync and imapsync as peers; then the same corpus from that Dovecot into a private
- * Cyrus (Kolab's configuration) and Courier (Plesk's folders), each tool on the same pair.
+ * Cyrus (Kolab's configuration) and Courier (Plesk's folders), each tool on the same pair; and
+ * the groupware line: the groupware corpus copied Radicale → Radicale by `ferry groupware copy`.
  * Everything it starts (servers, tools, temp folders) is removed at the end, also on Ctrl-C.
  * Results: a table on stdout, JSON in test-results/bench.json.
  */
@@ -18,11 +19,13 @@ import { ensureCyrusAndCourier } from '../../test/helpers/imap-packages';
 import { startImapServer, type ImapServerKind, type ImapTestServer } from '../../test/helpers/imap-server';
 import { openRawImap } from '../../test/helpers/raw-imap-session';
 import { createMailferryCopier, detectMailferry, type Availability, type Copier, type CopyEndpoint } from './copier';
+import { detectGroupwareCommand, runGroupwareBench } from './groupware';
 import { flipFlags, type CorpusManifest, type FlippedMessage } from './corpus';
 import { stopMeasuredChildren } from './measure';
 import { createPeerCopier, detectPeer, PEER_NAMES, type PeerName } from './peers';
 import {
   computeRatios,
+  formatGroupwareTable,
   formatResultTable,
   mbPerSecond,
   msgsPerSecond,
@@ -40,6 +43,8 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const ADD_MESSAGES = 50;
 const FLIP_MESSAGES = 100;
 const TARGET_KINDS: readonly ImapServerKind[] = ['dovecot', 'cyrus', 'courier'];
+/** `--targets` names: the IMAP servers, and the groupware line (Radicale → Radicale). */
+const TARGET_NAMES: readonly string[] = [...TARGET_KINDS, 'groupware'];
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -49,10 +54,16 @@ const USAGE = `Usage: npm run bench -- [options]
   --no-tmpfs         Dovecot's files under the temp folder (disk)
   --peers LIST       comma-separated: mbsync,imapsync, or none (default: those available;
                      imapsync needs IMAPSYNC=/path/to/imapsync)
-  --targets LIST     comma-separated target servers: dovecot,cyrus,courier (default: all;
-                     the source is always the bench Dovecot). Cyrus and Courier lines run
-                     the first pass and delta0 only, and need root the first time
-                     (see scripts/test-servers.ts); Courier always needs root.
+  --targets LIST     comma-separated: dovecot,cyrus,courier,groupware (default: all).
+                     For the IMAP servers the source is always the bench Dovecot; Cyrus and
+                     Courier lines run the first pass and delta0 only, and need root the
+                     first time (see scripts/test-servers.ts); Courier always needs root.
+                     groupware: the groupware corpus in a private Radicale copied by
+                     \`ferry groupware copy\` into a second Radicale, first pass and rerun.
+  --groupware-runs N     groupware runs, each into an empty account; figures are the
+                         median run's (default 3)
+  --groupware-scale X    groupware corpus scale (default 1: 520 events, 1,020 contacts
+                         and groups, 200 tasks)
   --connections N    passed to \`ferry copy --connections N\`
   --no-mailferry     peers only
   --no-deltas        first passes only (no delta0, +${ADD_MESSAGES}, flag-change passes)
@@ -62,7 +73,8 @@ const USAGE = `Usage: npm run bench -- [options]
 
 Exit code 1 when a tool's pass fails, or when Mailferry's copy is not exact or misses a
 delta check, on the Dovecot-to-Dovecot line; the peers' known losses do not count, nor what
-the Cyrus and Courier lines measure (printed, with the verifier's result).`;
+the Cyrus and Courier lines measure (printed, with the verifier's result); also when the
+groupware copy is not PERFECT or a rerun copies anything.`;
 
 interface BenchOptions {
   count: number;
@@ -70,6 +82,9 @@ interface BenchOptions {
   tmpfs: boolean;
   peers: PeerName[] | null;
   targets: ImapServerKind[];
+  groupware: boolean;
+  groupwareRuns: number;
+  groupwareScale: number;
   connections?: number;
   deltas: boolean;
   mailferry: boolean;
@@ -94,6 +109,8 @@ async function parseOptions(argv: string[]): Promise<BenchOptions | null> {
       'no-tmpfs': { type: 'boolean' },
       peers: { type: 'string' },
       targets: { type: 'string' },
+      'groupware-runs': { type: 'string', default: '3' },
+      'groupware-scale': { type: 'string', default: '1' },
       connections: { type: 'string' },
       'no-deltas': { type: 'boolean' },
       'no-mailferry': { type: 'boolean' },
@@ -117,10 +134,14 @@ async function parseOptions(argv: string[]): Promise<BenchOptions | null> {
     }
   }
   const targets: ImapServerKind[] = [];
-  for (const name of (values.targets ?? TARGET_KINDS.join(',')).split(',').map((t) => t.trim()).filter(Boolean)) {
-    if (!TARGET_KINDS.includes(name as ImapServerKind)) throw new Error(`unknown target "${name}" (known: ${TARGET_KINDS.join(', ')})`);
-    if (!targets.includes(name as ImapServerKind)) targets.push(name as ImapServerKind);
+  let groupware = false;
+  for (const name of (values.targets ?? TARGET_NAMES.join(',')).split(',').map((t) => t.trim()).filter(Boolean)) {
+    if (!TARGET_NAMES.includes(name)) throw new Error(`unknown target "${name}" (known: ${TARGET_NAMES.join(', ')})`);
+    if (name === 'groupware') groupware = true;
+    else if (!targets.includes(name as ImapServerKind)) targets.push(name as ImapServerKind);
   }
+  const scale = Number(values['groupware-scale']);
+  if (!(scale > 0 && scale <= 10)) throw new Error(`--groupware-scale must be a number above 0 and at most 10, got ${JSON.stringify(values['groupware-scale'])}`);
   if (values.tmpfs && values['no-tmpfs']) throw new Error('--tmpfs and --no-tmpfs exclude each other');
   return {
     count: integer('count', values.count, 20),
@@ -128,6 +149,9 @@ async function parseOptions(argv: string[]): Promise<BenchOptions | null> {
     tmpfs: values['no-tmpfs'] ? false : (values.tmpfs ?? (await exists('/dev/shm'))),
     peers,
     targets,
+    groupware,
+    groupwareRuns: integer('groupware-runs', values['groupware-runs'], 1),
+    groupwareScale: scale,
     ...(values.connections !== undefined ? { connections: integer('connections', values.connections, 1) } : {}),
     deltas: !values['no-deltas'],
     mailferry: !values['no-mailferry'],
@@ -227,8 +251,10 @@ async function main(): Promise<number> {
   const started = new Date();
   const notes: string[] = [];
   const storage = options.tmpfs ? '/dev/shm (tmpfs)' : `${os.tmpdir()} (disk)`;
-  say(`Mailferry bench: ${options.count} messages, seed ${options.seed}; Dovecot files on ${storage}, mail_fsync=never`);
-  if (options.tmpfs) notes.push('Dovecot root on /dev/shm (tmpfs) for stable figures; use --no-tmpfs to measure on disk.');
+  if (options.targets.length > 0) {
+    say(`Mailferry bench: ${options.count} messages, seed ${options.seed}; Dovecot files on ${storage}, mail_fsync=never`);
+    if (options.tmpfs) notes.push('Dovecot root on /dev/shm (tmpfs) for stable figures; use --no-tmpfs to measure on disk.');
+  } else say(`Mailferry bench: groupware only, seed ${options.seed}; Radicale files on ${storage}`);
 
   // Tools first: a missing engine or peer is reported before anything is started.
   const plans: ToolPlan[] = [];
@@ -249,7 +275,8 @@ async function main(): Promise<number> {
     say(`[mailferry] skipped: ${mailferry.note}`);
     notes.push(`Mailferry step skipped: ${mailferry.note}`);
   }
-  for (const name of options.peers ?? PEER_NAMES) {
+  // Peers copy mail only: without an IMAP target there is nothing for them.
+  for (const name of options.targets.length > 0 ? (options.peers ?? PEER_NAMES) : []) {
     const peer = await detectPeer(name);
     plans.push({ name, availability: peer, create: (setup) => createPeerCopier(peer, setup) });
     if (peer.available) say(`[${name}] ${peer.version ?? ''} (${peer.note})`);
@@ -327,7 +354,7 @@ async function main(): Promise<number> {
 
   if (runnable.length === 0) {
     notes.push('Nothing to run: neither Mailferry nor any peer is available.');
-  } else {
+  } else if (lines.length > 0) {
     const server = await startBenchDovecot(users, options.tmpfs);
     cleanups.push(() => server.stop());
     say(`Dovecot ${result.environment.dovecot ?? ''} on ${server.host}:${server.port}, root ${server.rootDir}`);
@@ -374,11 +401,41 @@ async function main(): Promise<number> {
     }
   }
 
+  let groupwareFailed = false;
+  if (options.groupware) {
+    const why = mailferry.available ? await detectGroupwareCommand(REPO_ROOT) : `Mailferry not available: ${mailferry.note}`;
+    if (why !== null) {
+      say(`[groupware] skipped: ${why}`);
+      notes.push(`groupware line skipped: ${why}`);
+      groupwareFailed = options.mailferry;
+    } else {
+      result.groupware = await runGroupwareBench({
+        repoRoot: REPO_ROOT,
+        seed: String(options.seed),
+        scale: options.groupwareScale,
+        runs: options.groupwareRuns,
+        workDir,
+        onStorage: (start) => onBenchStorage(options.tmpfs, start),
+        onStarted: (stop) => cleanups.push(stop),
+        say,
+        verbose: options.verbose,
+      });
+      groupwareFailed = !result.groupware.summary.ok;
+      if (options.tmpfs) notes.push('groupware: both Radicale roots on /dev/shm (tmpfs).');
+    }
+  }
+
   result.ratios = computeRatios(result.tools);
   say('');
-  say(formatResultTable(result));
-  say('msgs/s and MB/s count messages that verifiably arrived; seconds and peak RSS (VmHWM) are of the first pass.');
-  say('exact? = every message byte-identical with equal flags, keywords and INTERNALDATE; counts are missing/duplicates/flag/date/byte mismatches.');
+  if (lines.length > 0 || !options.groupware) {
+    say(formatResultTable(result));
+    say('msgs/s and MB/s count messages that verifiably arrived; seconds and peak RSS (VmHWM) are of the first pass.');
+    say('exact? = every message byte-identical with equal flags, keywords and INTERNALDATE; counts are missing/duplicates/flag/date/byte mismatches.');
+  }
+  if (result.groupware) {
+    if (lines.length > 0) say('');
+    say(formatGroupwareTable(result.groupware));
+  }
   for (const note of notes) say(`note: ${note}`);
   await mkdir(path.dirname(options.json), { recursive: true });
   await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
@@ -390,7 +447,7 @@ async function main(): Promise<number> {
       (t.target ?? 'dovecot') === 'dovecot' &&
       t.phases.some((p) => !p.ok || (t.name === 'mailferry' && (p.verify?.isExact === false || p.checks.some((c) => !c.ok)))),
   );
-  return failed ? 1 : 0;
+  return failed || groupwareFailed ? 1 : 0;
 }
 
 /** Target folders a server made itself (Kolab's Spam, Plesk's INBOX.Spam) are none of the copy's business unless a tool copied into them. */
