@@ -23,11 +23,11 @@ interface Run {
   stderr: string;
 }
 
-function verify(from: string, to: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<Run> {
+function verify(from: string, to: string, env: Record<string, string> = {}, extra: string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, '--from', `http://${from}@127.0.0.1:${server.port}/`, '--to', `http://${to}@127.0.0.1:${server.port}/`, ...extra], {
       cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, MAILFERRY_FROM_PASSWORD: password, MAILFERRY_TO_PASSWORD: password, ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', MAILFERRY_FROM_PASSWORD: password, MAILFERRY_TO_PASSWORD: password, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
