@@ -7,8 +7,12 @@ import {
   renameNote,
   detectSpecialUse,
   ensureTargetFolders,
+  groupwareCandidates,
+  kolabFolderType,
   mapFolderPath,
+  planFolders,
   readNamespace,
+  type FolderClient,
   type FolderNamespace,
   type ListedFolder,
 } from './folder-plan';
@@ -601,5 +605,153 @@ describe('ensureTargetFolders with a scripted server', () => {
     (client as unknown as { mailboxUnsubscribe: () => Promise<boolean> }).mailboxUnsubscribe = async () => false;
     const [result] = await ensureTargetFolders(client, planOf(['Quiet', { isSubscribed: false }]));
     expect(result).toMatchObject({ status: 'created', subscriptionRefused: true });
+  });
+});
+
+describe('folders that hold groupware', () => {
+  const kolabSource = [
+    folder('INBOX'),
+    folder('Work'),
+    folder('Sent', ['\\Sent']),
+    folder('Calendar'),
+    folder('Calendar/Team'),
+    folder('Contacts'),
+    folder('Tasks'),
+    folder('Notes'),
+    folder('Configuration'),
+    folder('Projects'),
+    folder('Odd'),
+  ];
+  const kolabTypes = new Map([
+    ['INBOX', 'mail.inbox'],
+    ['Sent', 'mail.sentitems'],
+    ['Calendar', 'event.default'],
+    ['Calendar/Team', 'event'],
+    ['Contacts', 'contact.default'],
+    ['Tasks', 'task'],
+    ['Notes', 'note'],
+    ['Configuration', 'configuration.default'],
+    ['Projects', 'mail'],
+    ['Odd', 'x-something-new'],
+  ]);
+
+  it('reads Kolab folder types: mail and unknown types stay mail', () => {
+    expect(kolabFolderType('event.default')).toBe('event');
+    expect(kolabFolderType('Contact')).toBe('contact');
+    expect(kolabFolderType('freebusy')).toBe('freebusy');
+    expect(kolabFolderType('file')).toBe('file');
+    expect(kolabFolderType('mail')).toBeNull();
+    expect(kolabFolderType('mail.drafts')).toBeNull();
+    expect(kolabFolderType('x-unknown')).toBeNull();
+    expect(kolabFolderType('')).toBeNull();
+    expect(kolabFolderType(undefined)).toBeNull();
+  });
+
+  it('leaves Kolab-typed folders out of the plan, moved or skipped by what the groupware copy carries', () => {
+    const plan = buildFolderPlan(kolabSource, [folder('INBOX')], SLASH, SLASH, { groupwareFolders: { kind: 'kolab' }, folderTypes: kolabTypes, messageCounts: new Map([['Calendar', 3], ['Notes', 1]]) });
+    expect(plan.folders.map((f) => f.sourcePath)).toEqual(['INBOX', 'Work', 'Sent', 'Projects', 'Odd']);
+    expect(plan.groupware).toEqual([
+      { sourcePath: 'Calendar', type: 'event', treatment: 'moved', by: 'metadata' },
+      { sourcePath: 'Calendar/Team', type: 'event', treatment: 'moved', by: 'metadata' },
+      { sourcePath: 'Contacts', type: 'contact', treatment: 'moved', by: 'metadata' },
+      { sourcePath: 'Tasks', type: 'task', treatment: 'moved', by: 'metadata' },
+      { sourcePath: 'Notes', type: 'note', treatment: 'skipped', by: 'metadata' },
+      { sourcePath: 'Configuration', type: 'configuration', treatment: 'skipped', by: 'metadata' },
+    ]);
+    // Not the generic "was not copied" list: they are groupware, not mail left behind.
+    expect(plan.skipped).toEqual([]);
+    const texts = plan.notices!.map((n) => n.text);
+    expect(texts).toContain('"Calendar" (3 messages) is not copied as mail: it holds calendar events (Kolab folder type "event.default"), moved as groupware.');
+    expect(texts).toContain('"Notes" (1 message) is skipped: it holds notes (Kolab folder type "note"), which the groupware copy does not carry.');
+    expect(texts).toContain('"Contacts" is not copied as mail: it holds contacts (Kolab folder type "contact.default"), moved as groupware.');
+  });
+
+  it('says "moved" for exactly the types the groupware copy carries', () => {
+    const plan = buildFolderPlan(kolabSource, [], SLASH, SLASH, { groupwareFolders: { kind: 'kolab', carried: ['event', 'note'] }, folderTypes: kolabTypes });
+    const treatment = Object.fromEntries(plan.groupware!.map((g) => [g.sourcePath, g.treatment]));
+    expect(treatment).toEqual({ Calendar: 'moved', 'Calendar/Team': 'moved', Contacts: 'skipped', Tasks: 'skipped', Notes: 'moved', Configuration: 'skipped' });
+  });
+
+  it('plans every folder as mail without the option, folder types or not', () => {
+    const plan = buildFolderPlan(kolabSource, [], SLASH, SLASH, { folderTypes: kolabTypes });
+    expect(plan.folders).toHaveLength(kolabSource.length);
+    expect(plan.groupware).toBeUndefined();
+    expect(plan.notices).toEqual([]);
+  });
+
+  it('knows Zimbra folders by their top-level names, with everything below them', () => {
+    const source = [folder('INBOX'), folder('Calendar'), folder('Calendar/Holidays'), folder('Emailed Contacts'), folder('Tasks'), folder('Projects'), folder('Projects/Calendar'), folder('INBOX/Contacts')];
+    const found = groupwareCandidates(source, SLASH, { kind: 'zimbra' });
+    expect(Object.fromEntries([...found].map(([path, c]) => [path, c.type]))).toEqual({ Calendar: 'event', 'Calendar/Holidays': 'event', 'Emailed Contacts': 'contact', Tasks: 'task' });
+    const plan = buildFolderPlan(source, [], SLASH, SLASH, { groupwareFolders: { kind: 'zimbra' } });
+    expect(plan.folders.map((f) => f.sourcePath)).toEqual(['INBOX', 'Projects', 'Projects/Calendar', 'INBOX/Contacts']);
+    expect(plan.notices!.map((n) => n.text)).toContain('"Calendar" is not copied as mail: it holds calendar events (a Zimbra folder of calendar events), moved as groupware.');
+  });
+
+  it("knows Exchange's localized names, below a Courier-style prefix too", () => {
+    const source = [folder('INBOX', [], { delimiter: '.' }), folder('INBOX.Kalender', [], { delimiter: '.' }), folder('INBOX.Kontakte', [], { delimiter: '.' }), folder('INBOX.Notizen', [], { delimiter: '.' }), folder('INBOX.Journal', [], { delimiter: '.' }), folder('INBOX.Rechnungen', [], { delimiter: '.' })];
+    const plan = buildFolderPlan(source, [], COURIER, SLASH, { groupwareFolders: { kind: 'exchange' } });
+    expect(plan.folders.map((f) => f.sourcePath)).toEqual(['INBOX', 'INBOX.Rechnungen']);
+    expect(Object.fromEntries(plan.groupware!.map((g) => [g.sourcePath, `${g.type} ${g.treatment} ${g.by}`]))).toEqual({
+      'INBOX.Kalender': 'event moved name',
+      'INBOX.Kontakte': 'contact moved name',
+      'INBOX.Notizen': 'note skipped name',
+      'INBOX.Journal': 'journal skipped name',
+    });
+  });
+
+  it('copies a folder with a groupware name that holds messages: over IMAP that is mail', () => {
+    const source = [folder('INBOX'), folder('Notes'), folder('Calendar')];
+    const plan = buildFolderPlan(source, [], SLASH, SLASH, { groupwareFolders: { kind: 'exchange' }, messageCounts: new Map([['Notes', 4], ['Calendar', 0]]) });
+    expect(plan.folders.map((f) => f.sourcePath)).toEqual(['INBOX', 'Notes']);
+    expect(plan.notices!.map((n) => n.text)).toEqual([
+      '"Notes" (4 messages) is copied as mail: on Exchange a folder of this name holds notes, but this one holds messages.',
+      '"Calendar" (0 messages) is not copied as mail: it holds calendar events (an Exchange folder of calendar events), moved as groupware.',
+    ]);
+  });
+
+  it('never takes INBOX or another user\'s folders for groupware', () => {
+    const ns: FolderNamespace = { delimiter: '/', prefix: '', otherPrefixes: ['Other Users/'] };
+    const source = [folder('INBOX'), folder('Other Users/bob/Calendar')];
+    expect(groupwareCandidates(source, ns, { kind: 'kolab' }, new Map([['INBOX', 'event'], ['Other Users/bob/Calendar', 'event']])).size).toBe(0);
+    expect(groupwareCandidates([folder('Other Users/Calendar')], ns, { kind: 'zimbra' }).size).toBe(0);
+  });
+
+  function client(folders: ListedFolder[], folderTypes?: (paths: readonly string[]) => Promise<ReadonlyMap<string, string>>): FolderClient {
+    return {
+      list: async () => folders,
+      mailboxCreate: async () => ({ created: true }),
+      mailboxSubscribe: async () => true,
+      mailboxUnsubscribe: async () => true,
+      ...(folderTypes ? { folderTypes } : {}),
+    };
+  }
+
+  it('planFolders asks the folder types only for Kolab, and counts the groupware folders for the report', async () => {
+    const asked: string[][] = [];
+    const counted: string[][] = [];
+    const source = client(kolabSource, async (paths) => {
+      asked.push([...paths]);
+      return kolabTypes;
+    });
+    const countMessages = async (paths: string[]) => {
+      counted.push(paths);
+      return new Map(paths.map((p) => [p, 2]));
+    };
+    const plan = await planFolders(source, client([folder('INBOX')]), { countMessages, groupwareFolders: { kind: 'kolab' } });
+    expect(asked).toEqual([kolabSource.filter((f) => f.path !== 'INBOX').map((f) => f.path)]);
+    expect(counted).toEqual([['Calendar', 'Calendar/Team', 'Contacts', 'Tasks', 'Notes', 'Configuration']]);
+    expect(plan.groupware).toHaveLength(6);
+    expect(plan.notices![0]!.text).toBe('"Calendar" (2 messages) is not copied as mail: it holds calendar events (Kolab folder type "event.default"), moved as groupware.');
+
+    await planFolders(source, client([folder('INBOX')]), { countMessages, groupwareFolders: { kind: 'zimbra' } });
+    await planFolders(source, client([folder('INBOX')]), { countMessages });
+    expect(asked).toHaveLength(1);
+  });
+
+  it('planFolders copies everything as mail, and says so, where the connection cannot read Kolab folder types', async () => {
+    const plan = await planFolders(client(kolabSource), client([folder('INBOX')]), { groupwareFolders: { kind: 'kolab' } });
+    expect(plan.folders).toHaveLength(kolabSource.length);
+    expect(plan.notices).toEqual([{ folder: null, text: "The source's Kolab folder types could not be read on this connection: every folder is copied as mail." }]);
   });
 });

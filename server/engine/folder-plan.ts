@@ -470,7 +470,7 @@ export function buildFolderPlan(
       } else {
         const treatment = carried.has(candidate.type) ? 'moved' : 'skipped';
         groupware.push({ sourcePath: folder.path, type: candidate.type, treatment, by: candidate.by });
-        const why = candidate.by === 'metadata' ? `${kind} folder type "${candidate.value}"` : `a ${kind} folder of ${what}`;
+        const why = candidate.by === 'metadata' ? `${kind} folder type "${candidate.value}"` : `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind} folder of ${what}`;
         notices.push({
           folder: folder.path,
           text:
