@@ -58,6 +58,43 @@ export interface NotCopiedItem {
 
 export const NOT_COPIED_SHOWN = 1000;
 
+/** A calendar, contact or task item the target refused: its collection, UID, size and the server's reason; never its summary or content. */
+export interface GroupwareNotCopiedItem {
+  kind: string;
+  /** The source collection's name. */
+  collection: string;
+  uid: string | null;
+  size: number | null;
+  reason: string;
+}
+
+/** One calendar, address book or task list of the groupware copy. */
+export interface GroupwareCollectionResult {
+  kind: string;
+  source: string;
+  target: string;
+  /** Why the target's name differs from the source's, else null. */
+  note: string | null;
+  items: number;
+  /** On the target as the source has them. */
+  copied: number;
+}
+
+/** "1 calendar, contact or task item was not copied", or null. */
+export function describeGroupwareLoss(failed: number): string | null {
+  if (failed <= 0) return null;
+  return failed === 1 ? '1 calendar, contact or task item was not copied' : `${failed.toLocaleString('en-GB')} calendar, contact or task items were not copied`;
+}
+
+/** The status line with the groupware items not copied in it. */
+function withGroupwareLoss(line: string | null, state: string, failed: number): string | null {
+  const lost = describeGroupwareLoss(failed);
+  if (!lost) return line;
+  if (state === 'incomplete' && (line === null || line === 'Finished, but not everything was copied')) return `Finished, but ${lost}`;
+  if (line) return `${line}; ${lost}`;
+  return state === 'failed' || state === 'cancelled' ? `${lost.charAt(0).toUpperCase()}${lost.slice(1)}` : `So far ${lost}`;
+}
+
 export interface MigrationDetail extends MigrationListItem {
   /** Where it stands in one sentence: "Copying — 2 folders left", "Scheduled for … (Europe/Berlin)". */
   sentence: string;
@@ -77,6 +114,10 @@ export interface MigrationDetail extends MigrationListItem {
   /** Calendars, contacts and tasks: a line on why there are none or what is moved, and counts once they are. */
   groupwareLine: string;
   groupware: GroupwareView['counts'];
+  /** Per calendar, address book and task list: where it went and how much of it is there; empty until the groupware copy begins. */
+  groupwareCollections: GroupwareCollectionResult[];
+  /** Calendar, contact and task items the target refused, each once, in the order they were met (at most NOT_COPIED_SHOWN). */
+  groupwareNotCopied: GroupwareNotCopiedItem[];
   renamed: { sourcePath: string; targetPath: string; note: string }[];
   notices: { folder: string | null; text: string }[];
   /** "12 messages copied earlier are no longer in the target", else null. */
@@ -124,7 +165,15 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     }),
     loadTimeline(db, id),
   ]);
-  const shown = await listNotCopied(db, organizationId, { id, limit: NOT_COPIED_SHOWN });
+  const [shown, groupwareRows, groupwareIssues] = await Promise.all([
+    listNotCopied(db, organizationId, { id, limit: NOT_COPIED_SHOWN }),
+    db.migrationGroupwareCollection.findMany({
+      where: { migrationId: id },
+      select: { kind: true, sourceName: true, targetName: true, targetNote: true, items: true, present: true },
+      orderBy: [{ kind: 'asc' }, { sourceName: 'asc' }],
+    }),
+    db.migrationGroupwareIssue.findMany({ where: { migrationId: id }, select: { kind: true, collection: true, uid: true, size: true, reason: true }, orderBy: { id: 'asc' }, take: NOT_COPIED_SHOWN }),
+  ]);
   if (!row) throw new MigrationNotFoundError();
 
   // The live fields belong to a pass that runs; a row that ended some other way may still hold them.
@@ -177,11 +226,11 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
   // The folders' counts are the record once a migration has ended; while it runs, the row's
   // progress is fresher (checkpoints are saved per batch).
   const loss = { messages: item.isActive ? Math.max(item.loss.messages, totals.failed) : totals.failed, ...folderLosses(issues) };
-  const groupware = groupwareOf(item.source.type, item.target.type);
+  const groupware = groupwareOf(item.source.type, item.target.type, groupwareRows);
   return {
     ...item,
     loss,
-    statusLine: statusLine(item.state, loss, item.verificationGap),
+    statusLine: withGroupwareLoss(statusLine(item.state, loss, item.verificationGap), item.state, groupwareIssues.length),
     sentence: stateSentence({
       state: item.state,
       foldersLeft: live ? live.foldersLeft : null,
@@ -204,6 +253,8 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     notCopiedCount: Number(counted[0]?.count ?? 0),
     groupwareLine: groupware.line,
     groupware: groupware.counts,
+    groupwareCollections: groupwareRows.map((r) => ({ kind: r.kind, source: r.sourceName, target: r.targetName, note: r.targetNote, items: r.items, copied: r.present })),
+    groupwareNotCopied: groupwareIssues,
     renamed: folders.filter((f) => f.note).map((f) => ({ sourcePath: f.sourcePath, targetPath: f.targetPath, note: f.note! })),
     notices,
     goneLine: describeGone(totals.gone),

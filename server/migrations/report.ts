@@ -20,6 +20,10 @@ import { allNotCopied } from './not-copied';
  *   sourceMessages, present, missing, missingUids, unverifiedReason}; null before any pass ended
  * - `notCopied[]`: folder, uid (null: the whole folder), size (bytes, or null), date (the
  *   message's date on the source, UTC ISO 8601, or null where it is not known), reason
+ * - `groupware`: `collections[]` {kind (calendar, contacts, tasks), source, target, note (why
+ *   the target's name differs, or null), items (on the source), copied (of those, on the
+ *   target)} and `notCopied[]` {kind, collection, uid (or null), size (bytes, or null), reason};
+ *   both empty for e-mail-only migrations. Never an item's summary or content.
  */
 export interface MigrationReport {
   reportVersion: 1;
@@ -49,6 +53,10 @@ export interface MigrationReport {
     folders: { sourcePath: string; targetPath: string | null; sourceMessages: number; present: number; missing: number; missingUids: number[]; unverifiedReason: string | null }[];
   } | null;
   notCopied: { folder: string; uid: number | null; size: number | null; date: string | null; reason: string }[];
+  groupware: {
+    collections: { kind: string; source: string; target: string; note: string | null; items: number; copied: number }[];
+    notCopied: { kind: string; collection: string; uid: string | null; size: number | null; reason: string }[];
+  };
 }
 
 /** Asked for the report of a migration that is still running. */
@@ -62,7 +70,7 @@ export class MigrationNotEndedError extends Error {
 export async function getMigrationReport(db: Db, organizationId: string, id: string, zone: string, now = new Date()): Promise<MigrationReport> {
   const detail = await getMigrationDetail(db, organizationId, id, zone);
   if (detail.isActive) throw new MigrationNotEndedError();
-  const [row, notCopied, verifiedAt] = await Promise.all([
+  const [row, notCopied, verifiedAt, groupwareNotCopied] = await Promise.all([
     db.migration.findFirst({
       where: { id, organizationId },
       select: { startAt: true, resyncAt: true, startedAt: true, finishedAt: true, totalBytes: true, copiedBytes: true },
@@ -70,6 +78,8 @@ export async function getMigrationReport(db: Db, organizationId: string, id: str
     // All of them, each once, in the page's order: the page shows them a page at a time, the report is the record.
     allNotCopied(db, organizationId, id),
     db.migrationVerification.aggregate({ where: { migrationId: id }, _max: { verifiedAt: true } }),
+    // All of them, not only the first the page shows.
+    db.migrationGroupwareIssue.findMany({ where: { migrationId: id }, select: { kind: true, collection: true, uid: true, size: true, reason: true }, orderBy: { id: 'asc' } }),
   ]);
   if (!row) throw new MigrationNotFoundError();
 
@@ -125,6 +135,7 @@ export async function getMigrationReport(db: Db, organizationId: string, id: str
           }
         : null,
     notCopied,
+    groupware: { collections: detail.groupwareCollections, notCopied: groupwareNotCopied },
   };
 }
 
@@ -150,6 +161,8 @@ export const REPORT_CSV_COLUMNS = [
   'size',
   'date',
   'reason',
+  'kind',
+  'note',
 ] as const;
 
 type CsvRow = Partial<Record<(typeof REPORT_CSV_COLUMNS)[number], string | number | null>>;
@@ -213,6 +226,9 @@ export function reportCsv(report: MigrationReport): string {
       unverified_reason: f.unverifiedReason,
     })),
     ...report.notCopied.map((i): CsvRow => ({ section: 'not_copied', source_folder: i.folder, uid: i.uid, size: i.size, date: i.date, reason: i.reason })),
+    // Calendars, address books and task lists: the collection's names in the folder columns.
+    ...report.groupware.collections.map((c): CsvRow => ({ section: 'groupware', kind: c.kind, source_folder: c.source, target_folder: c.target, total: c.items, copied: c.copied, note: c.note })),
+    ...report.groupware.notCopied.map((i): CsvRow => ({ section: 'groupware_not_copied', kind: i.kind, source_folder: i.collection, uid: i.uid, size: i.size, reason: i.reason })),
   ];
   const data = rows.map((row) => REPORT_CSV_COLUMNS.map((column) => row[column] ?? ''));
   const csv = Papa.unparse({ fields: [...REPORT_CSV_COLUMNS], data }, { newline: '\r\n', escapeFormulae: true });

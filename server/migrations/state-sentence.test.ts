@@ -134,4 +134,18 @@ describe('groupware line', () => {
     expect(groupwareOf('zimbra', 'imap').line).toMatch(/target account is e-mail only/);
     expect(groupwareOf('zimbra', 'office365')).toEqual({ line: expect.stringMatching(/not part of this migration yet/), counts: null });
   });
+
+  it('counts, for CalDAV/CardDAV pairs, collections and items per kind once the copy has begun', () => {
+    expect(groupwareOf('zimbra', 'openxchange')).toEqual({ line: expect.stringMatching(/copied after the e-mail.*no attendee is notified/), counts: null });
+    const counts = groupwareOf('kolab', 'zimbra', [
+      { kind: 'calendar', items: 40, present: 39 },
+      { kind: 'calendar', items: 2, present: 2 },
+      { kind: 'contacts', items: 120, present: 120 },
+    ]).counts;
+    expect(counts).toEqual({
+      calendars: { collections: 2, items: 42, copied: 41 },
+      contacts: { collections: 1, items: 120, copied: 120 },
+      tasks: { collections: 0, items: 0, copied: 0 },
+    });
+  });
 });

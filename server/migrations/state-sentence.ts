@@ -168,8 +168,11 @@ export function mergeFolders(checkpoints: readonly CheckpointFolder[], live: Liv
 const GROUPWARE_TYPES: readonly string[] = ['zimbra', 'kolab', 'openxchange', 'exchange', 'office365'];
 
 export interface GroupwareCounts {
+  /** Calendars (address books, task lists) of the source. */
   collections: number;
+  /** Their items (events, contacts, tasks) on the source. */
   items: number;
+  /** Of those, on the target as the source has them. */
   copied: number;
 }
 
@@ -180,12 +183,39 @@ export interface GroupwareView {
   counts: null | { calendars: GroupwareCounts; contacts: GroupwareCounts; tasks: GroupwareCounts };
 }
 
-/** The groupware section: what the pair of accounts can hold beside mail, in plain words. */
-export function groupwareOf(sourceType: string, targetType: string): GroupwareView {
+/** Types whose calendars and contacts are reached by CalDAV/CardDAV: copied with the mail. */
+const DAV_TYPES: readonly string[] = ['zimbra', 'kolab', 'openxchange'];
+
+/** One collection of the groupware copy as its row counts it. */
+export interface GroupwareCollectionCount {
+  kind: string;
+  items: number;
+  present: number;
+}
+
+function countsOf(collections: GroupwareCollectionCount[]): NonNullable<GroupwareView['counts']> {
+  const of = (kind: string): GroupwareCounts => {
+    const rows = collections.filter((c) => c.kind === kind);
+    return { collections: rows.length, items: rows.reduce((n, c) => n + c.items, 0), copied: rows.reduce((n, c) => n + c.present, 0) };
+  };
+  return { calendars: of('calendar'), contacts: of('contacts'), tasks: of('tasks') };
+}
+
+/**
+ * The groupware section: what the pair of accounts can hold beside mail, in plain words, and
+ * once the copy has begun, per kind how many collections and items it has and how many are on the target.
+ */
+export function groupwareOf(sourceType: string, targetType: string, collections: GroupwareCollectionCount[] = []): GroupwareView {
   const source = GROUPWARE_TYPES.includes(sourceType);
   const target = GROUPWARE_TYPES.includes(targetType);
   if (!source && !target) return { line: 'Both accounts are e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null };
   if (!source) return { line: 'The source account is e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null };
   if (!target) return { line: 'The target account is e-mail only (IMAP): it has no place for calendars, contacts or tasks, so only e-mail is moved.', counts: null };
+  if (DAV_TYPES.includes(sourceType) && DAV_TYPES.includes(targetType)) {
+    return {
+      line: 'Calendars, address books and task lists are copied after the e-mail, in the first pass and again at the resync (new and changed items). Items deleted on the source are not deleted on the target, and no attendee is notified.',
+      counts: collections.length > 0 ? countsOf(collections) : null,
+    };
+  }
   return { line: 'Calendars, contacts and tasks are not part of this migration yet: only e-mail is moved. They stay untouched on the source.', counts: null };
 }

@@ -1,0 +1,213 @@
+/**
+ * A zimbra → openxchange migration run by the portal's own phase runner: mail between two
+ * Dovecot accounts, calendars, address books and task lists between two real Radicale servers.
+ * Each pass copies the groupware after the mail; the counts reach the migration's rows, detail
+ * and report; a rerun adds nothing twice; an item the target refuses ends it `incomplete` with
+ * the item listed (collection, UID, size, reason), never its content.
+ */
+import { beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { keyRing } from '@/server/crypto/runtime';
+import type { Db } from '@/server/db';
+import { DavAccount } from '@/server/accounts/dav/dav-client';
+import { DavEndpoint } from '@/server/engine/groupware/dav-endpoint';
+import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-groupware';
+import { createMigration } from '@/server/migrations/create-migration';
+import type { OpenedAccount } from '@/server/migrations/accounts';
+import { getMigrationDetail } from '@/server/migrations/migration-detail';
+import { getMigrationReport, reportCsv } from '@/server/migrations/report';
+import { runMigrationPhase, type PhaseDependencies } from '@/server/migrations/run-migration';
+import { generateGroupwareCorpus, type CorpusCollection } from '@/scripts/groupware-corpus/corpus';
+import { loadCorpus, putItems } from '@/scripts/groupware-corpus/load';
+import { isolatedDb, seedOrganization } from './helpers/database';
+import { fillMailbox, makeMessage } from './helpers/mailbox';
+import { phaseHarness } from './helpers/phase-harness';
+import { startRadicale, type RadicaleServer } from './helpers/radicale';
+
+// A database of its own: no worker of another test file takes this file's migration jobs.
+const database = isolatedDb();
+let db: Db;
+beforeAll(() => {
+  db = database.db();
+});
+const password = 'Groupware;"pass 9';
+const harness = phaseHarness(() => db, password);
+/** Bodies above this are refused by the target Radicale (413). */
+const TARGET_LIMIT = 200_000;
+
+let sourceDav: RadicaleServer;
+let targetDav: RadicaleServer;
+beforeAll(async () => {
+  [sourceDav, targetDav] = await Promise.all([startRadicale({ users: [] }), startRadicale({ users: [], maxContentLength: TARGET_LIMIT })]);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([sourceDav?.stop(), targetDav?.stop()]);
+});
+
+/**
+ * One server field names one host: in production a groupware system answers IMAP and
+ * CalDAV/CardDAV on the same host; here they are different local servers, so the test says where DAV is.
+ */
+async function groupwareDeps(): Promise<PhaseDependencies> {
+  const base = harness.policy();
+  return harness.deps({
+    policy: { ...base, allowedPorts: [...base.allowedPorts, sourceDav.port, targetDav.port] },
+    davUrlOf: (_account: OpenedAccount, side) => (side === 'source' ? sourceDav.url : targetDav.url),
+  });
+}
+
+const plainFetch = (input: string | URL, init?: RequestInit) => fetch(input, init);
+const endpoint = (server: RadicaleServer, user: string) => DavEndpoint.open({ serverUrl: server.url, username: user, password, fetch: plainFetch });
+const itemCount = (corpus: CorpusCollection[]) => corpus.reduce((n, c) => n + c.items.length, 0);
+
+async function expectPerfect(source: string, target: string, skip?: Map<string, Set<string>>) {
+  const verdict = await verifyGroupware(await endpoint(sourceDav, source), await endpoint(targetDav, target), { skip });
+  expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
+  return verdict;
+}
+
+interface Pair {
+  organizationId: string;
+  id: string;
+  source: string;
+  target: string;
+  /** The source's collection URLs by slug. */
+  loaded: Map<string, string>;
+}
+
+/** Mail on Dovecot, groupware on Radicale, the same login for both; a migration due now, run by the test. */
+async function groupwareMigration(corpus: CorpusCollection[], resyncAt: Date | null): Promise<Pair> {
+  const { organization } = await seedOrganization(db, 'customer');
+  const source = await harness.newUser(harness.dovecot, 'gw-src');
+  const target = await harness.newUser(harness.dovecot, 'gw-tgt');
+  await Promise.all([sourceDav.addUser({ username: source, password }), targetDav.addUser({ username: target, password })]);
+  const client = await harness.open(harness.dovecot, source);
+  await fillMailbox(client, [
+    { folder: 'INBOX', raw: makeMessage({ subject: 'Agenda', bodyBytes: 600 }) },
+    { folder: 'Archive', raw: makeMessage({ subject: 'Minutes', bodyBytes: 900 }) },
+  ]);
+  const loaded = await loadCorpus({ serverUrl: sourceDav.url, username: source, password }, corpus);
+  const mailAccount = (email: string, type: 'zimbra' | 'openxchange') => ({ ...harness.account(email, harness.dovecot), type });
+  const { id } = await createMigration(db, await keyRing(), {
+    organizationId: organization.id,
+    createdByUserId: null,
+    source: mailAccount(source, 'zimbra'),
+    target: mailAccount(target, 'openxchange'),
+    startAt: new Date(Date.now() - 1000),
+    resyncAt,
+  });
+  // The test runs the phases itself; no worker may take the job.
+  await db.$executeRaw`SELECT graphile_worker.remove_job(${`migration:${id}`}::text)`;
+  return { organizationId: organization.id, id, source, target, loaded };
+}
+
+const rowsOf = (id: string) => db.migrationGroupwareCollection.findMany({ where: { migrationId: id }, orderBy: { sourceName: 'asc' } });
+const total = (rows: { [k: string]: unknown }[], key: 'items' | 'present' | 'copied' | 'updated' | 'skipped' | 'failed') => rows.reduce((n, r) => n + (r[key] as number), 0);
+
+describe('groupware in a portal migration (zimbra → openxchange)', () => {
+  it('copies every calendar, address book and task list after the mail of each pass; a rerun adds nothing; the resync carries new and changed items', async () => {
+    const corpus = generateGroupwareCorpus({ seed: 'portal', scale: 0.05 });
+    const count = itemCount(corpus);
+    const pair = await groupwareMigration(corpus, new Date(Date.now() + 3_600_000));
+
+    expect(await runMigrationPhase(db, pair.id, 'run', await groupwareDeps())).toBe('waiting_resync');
+    await expectPerfect(pair.source, pair.target);
+    const rows = await rowsOf(pair.id);
+    expect(rows.map((r) => r.kind).sort()).toEqual(corpus.map((c) => c.kind).sort());
+    expect([total(rows, 'items'), total(rows, 'present'), total(rows, 'copied'), total(rows, 'failed')]).toEqual([count, count, count, 0]);
+    // The checkpoint holds UIDs and versions, never an item's content.
+    expect(JSON.stringify(rows.map((r) => r.checkpoint))).not.toMatch(/BEGIN:V/);
+
+    // The detail: per kind, collections and items copied of the source's.
+    const detail = await getMigrationDetail(db, pair.organizationId, pair.id, 'UTC');
+    const ofKind = (kind: string) => corpus.filter((c) => c.kind === kind);
+    for (const [key, kind] of [['calendars', 'calendar'], ['contacts', 'contacts'], ['tasks', 'tasks']] as const) {
+      const items = itemCount(ofKind(kind));
+      expect(detail.groupware?.[key], key).toEqual({ collections: ofKind(kind).length, items, copied: items });
+    }
+    expect(detail.groupwareNotCopied).toEqual([]);
+    expect(detail.groupwareLine).toMatch(/resync/);
+
+    // The same pass run again (a job that ran twice): nothing written twice.
+    await db.migration.update({ where: { id: pair.id }, data: { state: 'running' } });
+    expect(await runMigrationPhase(db, pair.id, 'run', await groupwareDeps())).toBe('waiting_resync');
+    const rerun = await rowsOf(pair.id);
+    expect([total(rerun, 'copied'), total(rerun, 'updated'), total(rerun, 'skipped'), total(rerun, 'present')]).toEqual([0, 0, count, count]);
+    const verdict = await expectPerfect(pair.source, pair.target);
+    expect(verdict.collections.reduce((n, c) => n + c.targetItems, 0)).toBe(count);
+
+    // Before the resync: three new events, two changed contacts.
+    const account = await DavAccount.open({ serverUrl: sourceDav.url, username: pair.source, password, fetch: plainFetch });
+    const calendar = corpus.find((c) => c.kind === 'calendar')!;
+    const book = corpus.find((c) => c.kind === 'contacts')!;
+    const urlOf = (c: CorpusCollection) => pair.loaded.get(c.slug)!;
+    const added = generateGroupwareCorpus({ seed: 'portal-added', scale: 0.01 })[0]!.items.slice(0, 3);
+    expect(added).toHaveLength(3);
+    await putItems(account, urlOf(calendar), 'calendar', added);
+    const changed = book.items.slice(0, 2).map((item) => ({ uid: item.uid, data: item.data.replace(/\r\nFN:([^\r]*)/, '\r\nFN:$1 (neu)') }));
+    expect(changed[0]!.data).not.toBe(book.items[0]!.data);
+    await putItems(account, urlOf(book), 'contacts', changed);
+
+    await db.migration.update({ where: { id: pair.id }, data: { resyncAt: new Date(Date.now() - 10) } });
+    expect(await runMigrationPhase(db, pair.id, 'resync', await groupwareDeps())).toBe('finished');
+    await expectPerfect(pair.source, pair.target);
+    const resynced = await rowsOf(pair.id);
+    expect([total(resynced, 'copied'), total(resynced, 'updated'), total(resynced, 'present'), total(resynced, 'items')]).toEqual([3, 2, count + 3, count + 3]);
+    const after = await getMigrationDetail(db, pair.organizationId, pair.id, 'UTC');
+    expect(after.groupware?.calendars.copied).toBe(itemCount(ofKind('calendar')) + 3);
+    expect(after.statusLine).toBeNull();
+
+    const report = await getMigrationReport(db, pair.organizationId, pair.id, 'UTC');
+    expect(report.groupware.collections).toHaveLength(corpus.length);
+    expect(report.groupware.collections.reduce((n, c) => n + c.copied, 0)).toBe(count + 3);
+    expect(report.groupware.notCopied).toEqual([]);
+  }, 120_000);
+
+  it('records an item the target refuses (collection, UID, size, reason, no content), copies the rest and ends incomplete', async () => {
+    const corpus = generateGroupwareCorpus({ seed: 'portal-large', scale: 0.03 });
+    const calendar = corpus.find((c) => c.kind === 'calendar' && c.items.length > 0)!;
+    const bigUid = 'too-large-event@portal.mailferry.test';
+    const attachment = Buffer.alloc(300_000, 7).toString('base64');
+    calendar.items.push({
+      uid: bigUid,
+      data: `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:${bigUid}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260301T100000Z\r\nSUMMARY:Secret board meeting\r\nATTACH;ENCODING=BASE64;VALUE=BINARY:${attachment}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n`,
+    });
+    const pair = await groupwareMigration(corpus, null);
+
+    expect(await runMigrationPhase(db, pair.id, 'run', await groupwareDeps())).toBe('incomplete');
+    await expectPerfect(pair.source, pair.target, new Map([[calendar.displayName, new Set([bigUid])]]));
+    const issues = await db.migrationGroupwareIssue.findMany({ where: { migrationId: pair.id } });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ kind: 'calendar', collection: calendar.displayName, uid: bigUid });
+    expect(issues[0]!.size).toBeGreaterThan(TARGET_LIMIT);
+    expect(issues[0]!.reason).toContain('413');
+    const row = (await rowsOf(pair.id)).find((r) => r.sourceName === calendar.displayName)!;
+    expect(row).toMatchObject({ items: calendar.items.length, present: calendar.items.length - 1, failed: 1 });
+
+    const detail = await getMigrationDetail(db, pair.organizationId, pair.id, 'UTC');
+    expect(detail.state).toBe('incomplete');
+    expect(detail.groupwareNotCopied).toEqual([{ kind: 'calendar', collection: calendar.displayName, uid: bigUid, size: issues[0]!.size, reason: issues[0]!.reason }]);
+    expect(detail.statusLine).toMatch(/1 calendar, contact or task item was not copied/);
+    const calendarItems = itemCount(corpus.filter((c) => c.kind === 'calendar'));
+    expect(detail.groupware?.calendars).toMatchObject({ items: calendarItems, copied: calendarItems - 1 });
+    expect(JSON.stringify(detail)).not.toContain('Secret');
+
+    const report = await getMigrationReport(db, pair.organizationId, pair.id, 'UTC');
+    expect(report.groupware.notCopied).toEqual([{ kind: 'calendar', collection: calendar.displayName, uid: bigUid, size: issues[0]!.size, reason: issues[0]!.reason }]);
+    const csv = reportCsv(report);
+    expect(csv).toContain(bigUid);
+    expect(csv).not.toContain('Secret');
+    expect(JSON.stringify(report)).not.toContain('Secret');
+  }, 120_000);
+
+  it('leaves an IMAP-only pair to its mail: no calendars, contacts or tasks are looked for', async () => {
+    const { organization } = await seedOrganization(db, 'customer');
+    const source = await harness.newUser(harness.dovecot, 'mail-src');
+    const target = await harness.newUser(harness.dovecot, 'mail-tgt');
+    const id = await harness.migrationOf(organization.id, { user: source, server: harness.dovecot }, { user: target, server: harness.dovecot }, null);
+    // The DAV servers are not even reachable for this pair: a DAV connection would fail it.
+    expect(await runMigrationPhase(db, id, 'run', await harness.deps({ davUrlOf: () => 'http://127.0.0.1:1/' }))).toBe('finished');
+    expect(await rowsOf(id)).toEqual([]);
+    const detail = await getMigrationDetail(db, organization.id, id, 'UTC');
+    expect(detail.groupware).toBeNull();
+  }, 60_000);
+});
