@@ -8,6 +8,7 @@ import {
   detectSpecialUse,
   ensureTargetFolders,
   groupwareCandidates,
+  groupwareFolderOptionFor,
   kolabFolderType,
   mapFolderPath,
   planFolders,
@@ -635,6 +636,15 @@ describe('folders that hold groupware', () => {
     ['Odd', 'x-something-new'],
   ]);
 
+  it('gives the option by the source account type', () => {
+    expect(groupwareFolderOptionFor('kolab')).toEqual({ kind: 'kolab' });
+    expect(groupwareFolderOptionFor('zimbra')).toEqual({ kind: 'zimbra' });
+    expect(groupwareFolderOptionFor('exchange')).toEqual({ kind: 'exchange' });
+    expect(groupwareFolderOptionFor('office365')).toEqual({ kind: 'exchange' });
+    expect(groupwareFolderOptionFor('openxchange')).toBeUndefined();
+    expect(groupwareFolderOptionFor('imap')).toBeUndefined();
+  });
+
   it('reads Kolab folder types: mail and unknown types stay mail', () => {
     expect(kolabFolderType('event.default')).toBe('event');
     expect(kolabFolderType('Contact')).toBe('contact');
@@ -661,8 +671,8 @@ describe('folders that hold groupware', () => {
     // Not the generic "was not copied" list: they are groupware, not mail left behind.
     expect(plan.skipped).toEqual([]);
     const texts = plan.notices!.map((n) => n.text);
-    expect(texts).toContain('"Calendar" (3 messages) is not copied as mail: it holds calendar events (Kolab folder type "event.default"), moved as groupware.');
-    expect(texts).toContain('"Notes" (1 message) is skipped: it holds notes (Kolab folder type "note"), which the groupware copy does not carry.');
+    expect(texts).toContain('"Calendar" is not copied as mail: it holds calendar events (Kolab folder type "event.default"), moved as groupware.');
+    expect(texts).toContain('"Notes" is skipped: it holds notes (Kolab folder type "note"), which the groupware copy does not carry.');
     expect(texts).toContain('"Contacts" is not copied as mail: it holds contacts (Kolab folder type "contact.default"), moved as groupware.');
   });
 
@@ -705,8 +715,8 @@ describe('folders that hold groupware', () => {
     const plan = buildFolderPlan(source, [], SLASH, SLASH, { groupwareFolders: { kind: 'exchange' }, messageCounts: new Map([['Notes', 4], ['Calendar', 0]]) });
     expect(plan.folders.map((f) => f.sourcePath)).toEqual(['INBOX', 'Notes']);
     expect(plan.notices!.map((n) => n.text)).toEqual([
-      '"Notes" (4 messages) is copied as mail: on Exchange a folder of this name holds notes, but this one holds messages.',
-      '"Calendar" (0 messages) is not copied as mail: it holds calendar events (an Exchange folder of calendar events), moved as groupware.',
+      '"Notes" is copied as mail: on Exchange a folder of this name holds notes, but this one holds messages.',
+      '"Calendar" is not copied as mail: it holds calendar events (an Exchange folder of calendar events), moved as groupware.',
     ]);
   });
 
@@ -727,7 +737,7 @@ describe('folders that hold groupware', () => {
     };
   }
 
-  it('planFolders asks the folder types only for Kolab, and counts the groupware folders for the report', async () => {
+  it('planFolders asks the folder types only for Kolab, and counts only folders known by name', async () => {
     const asked: string[][] = [];
     const counted: string[][] = [];
     const source = client(kolabSource, async (paths) => {
@@ -740,13 +750,17 @@ describe('folders that hold groupware', () => {
     };
     const plan = await planFolders(source, client([folder('INBOX')]), { countMessages, groupwareFolders: { kind: 'kolab' } });
     expect(asked).toEqual([kolabSource.filter((f) => f.path !== 'INBOX').map((f) => f.path)]);
-    expect(counted).toEqual([['Calendar', 'Calendar/Team', 'Contacts', 'Tasks', 'Notes', 'Configuration']]);
+    expect(counted).toEqual([]);
     expect(plan.groupware).toHaveLength(6);
-    expect(plan.notices![0]!.text).toBe('"Calendar" (2 messages) is not copied as mail: it holds calendar events (Kolab folder type "event.default"), moved as groupware.');
+    expect(plan.notices![0]!.text).toBe('"Calendar" is not copied as mail: it holds calendar events (Kolab folder type "event.default"), moved as groupware.');
 
-    await planFolders(source, client([folder('INBOX')]), { countMessages, groupwareFolders: { kind: 'zimbra' } });
+    // By name, each candidate is counted: Zimbra's Calendar and Contacts show up empty over IMAP.
+    const zimbra = await planFolders(source, client([folder('INBOX')]), { countMessages, groupwareFolders: { kind: 'zimbra' } });
+    expect(counted).toEqual([['Calendar', 'Calendar/Team', 'Contacts', 'Tasks', 'Notes']]);
+    expect(zimbra.folders.map((f) => f.sourcePath)).toContain('Calendar');
     await planFolders(source, client([folder('INBOX')]), { countMessages });
     expect(asked).toHaveLength(1);
+    expect(counted).toHaveLength(1);
   });
 
   it('planFolders copies everything as mail, and says so, where the connection cannot read Kolab folder types', async () => {

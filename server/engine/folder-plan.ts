@@ -322,6 +322,17 @@ function foreignPrefix(path: string, ns: FolderNamespace): string | undefined {
   return ns.otherPrefixes?.find((prefix) => prefix !== '' && path.startsWith(prefix));
 }
 
+/**
+ * The option copyMailbox takes for a source of this account type when groupware moves by its
+ * own path (see GroupwareFolderOption); undefined for types whose IMAP shows no groupware.
+ */
+export function groupwareFolderOptionFor(sourceType: string): GroupwareFolderOption | undefined {
+  if (sourceType === 'kolab') return { kind: 'kolab' };
+  if (sourceType === 'zimbra') return { kind: 'zimbra' };
+  if (sourceType === 'exchange' || sourceType === 'office365') return { kind: 'exchange' };
+  return undefined;
+}
+
 /** What the groupware copy carries unless the option says otherwise. */
 export const CARRIED_GROUPWARE: readonly GroupwareFolderType[] = ['event', 'contact', 'task'];
 
@@ -465,8 +476,9 @@ export function buildFolderPlan(
       const what = GROUPWARE_WORDS[candidate.type];
       // A name alone does not prove what is inside: over IMAP these servers show their folders
       // of groupware empty, so messages in one are the customer's mail, and they are copied.
+      // (No counts in the words: a notice said again in the same words is kept once.)
       if (candidate.by === 'name' && count !== undefined && count > 0) {
-        notices.push({ folder: folder.path, text: `"${folder.path}"${messagesWord(count)} is copied as mail: on ${kind} a folder of this name holds ${what}, but this one holds messages.` });
+        notices.push({ folder: folder.path, text: `"${folder.path}" is copied as mail: on ${kind} a folder of this name holds ${what}, but this one holds messages.` });
       } else {
         const treatment = carried.has(candidate.type) ? 'moved' : 'skipped';
         groupware.push({ sourcePath: folder.path, type: candidate.type, treatment, by: candidate.by });
@@ -475,8 +487,8 @@ export function buildFolderPlan(
           folder: folder.path,
           text:
             treatment === 'moved'
-              ? `"${folder.path}"${messagesWord(count)} is not copied as mail: it holds ${what} (${why}), moved as groupware.`
-              : `"${folder.path}"${messagesWord(count)} is skipped: it holds ${what} (${why}), which the groupware copy does not carry.`,
+              ? `"${folder.path}" is not copied as mail: it holds ${what} (${why}), moved as groupware.`
+              : `"${folder.path}" is skipped: it holds ${what} (${why}), which the groupware copy does not carry.`,
         });
         return;
       }
@@ -686,9 +698,8 @@ export async function planFolders(
     if (source.folderTypes) folderTypes = await source.folderTypes(asked);
     else notices.push({ folder: null, text: "The source's Kolab folder types could not be read on this connection: every folder is copied as mail." });
   }
-  // Folders that hold groupware are counted for the report, and so that one that only has a
-  // groupware name but holds mail is copied.
-  const groupware = option ? [...groupwareCandidates(sourceFolders, sourceNs, option, folderTypes).keys()] : [];
+  // A folder known by its groupware name alone is counted: one that holds messages is mail.
+  const groupware = option ? [...groupwareCandidates(sourceFolders, sourceNs, option, folderTypes)].filter(([, c]) => c.by === 'name').map(([path]) => path) : [];
   const selectable = new Set(sourceFolders.filter((f) => !flagSet(f).has('\\noselect') && !flagSet(f).has('\\nonexistent')).map((f) => f.path));
   const contested = options.countMessages ? contestedRoleFolders(sourceFolders, sourceNs) : [];
   const toCount = [...new Set([...contested, ...groupware.filter((path) => selectable.has(path))])];
