@@ -7,7 +7,7 @@ import { describeGone, folderLosses, isFolderNotCreated, statusLine } from './li
 import { formatInZone, getMigration, type MigrationListItem } from './list-migrations';
 import { readLiveProgress } from './live-progress';
 import { listNotCopied } from './not-copied';
-import { buildTimeline, groupwareOf, mergeFolders, stateSentence, type GroupwareView, type TimelineItem } from './state-sentence';
+import { buildTimeline, describeGroupwareLoss, groupwareOf, mergeFolders, stateSentence, type GroupwareView, type TimelineItem } from './state-sentence';
 
 /**
  * One folder of the migration: the engine's per-folder counts (FolderReport), here summed over
@@ -78,12 +78,6 @@ export interface GroupwareCollectionResult {
   items: number;
   /** On the target as the source has them. */
   copied: number;
-}
-
-/** "1 calendar, contact or task item was not copied", or null. */
-export function describeGroupwareLoss(failed: number): string | null {
-  if (failed <= 0) return null;
-  return failed === 1 ? '1 calendar, contact or task item was not copied' : `${failed.toLocaleString('en-GB')} calendar, contact or task items were not copied`;
 }
 
 /** The status line with the groupware items not copied in it. */

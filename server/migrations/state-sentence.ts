@@ -219,3 +219,9 @@ export function groupwareOf(sourceType: string, targetType: string, collections:
   }
   return { line: 'Calendars, contacts and tasks are not part of this migration yet: only e-mail is moved. They stay untouched on the source.', counts: null };
 }
+
+/** "1 calendar, contact or task item was not copied", or null. */
+export function describeGroupwareLoss(failed: number): string | null {
+  if (failed <= 0) return null;
+  return failed === 1 ? '1 calendar, contact or task item was not copied' : `${failed.toLocaleString('en-GB')} calendar, contact or task items were not copied`;
+}

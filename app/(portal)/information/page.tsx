@@ -108,7 +108,10 @@ function ResellerInformation({ user, zone }: { user: SessionUser; zone: string }
               ['Licence keys', `of ${KEY_SIZES.join(', ')} migrations. A customer installs a key once; licences add up (10 + 5 = 15).`],
               ['Free mode:', `every new customer organization has ${FREE_MIGRATIONS} free migrations to try Mailferry. Its first licence switches it to commercial mode; unused free migrations do not carry over.`],
               ['A migration is used', 'only when both logins were checked and the migration was accepted. A failed check uses nothing.'],
-              ['What moves:', 'mail (every folder and message, with flags and dates). Calendars, contacts and tasks are not copied yet.'],
+              [
+                'What moves:',
+                'mail (every folder and message, with flags and dates), and between Zimbra, Kolab and Open-Xchange accounts also calendars, address books and task lists. Deletions of calendar, contact and task items are not carried over, and no attendee is notified. From and to Exchange and Microsoft 365, calendars, contacts and tasks are not copied yet.',
+              ],
             ]}
           />
         </InfoCard>
@@ -170,9 +173,18 @@ const accountTypes = [
 
 const whatMoves = [
   ['Mail', 'Copied', 'Every folder and message, with its flags and date. At the resync, what arrived since.'],
-  ['Calendars', 'Not copied yet', 'The login check already finds them; move them yourself for now (export and import).'],
-  ['Contacts', 'Not copied yet', 'Export them as vCard from the old account and import them into the new one.'],
-  ['Tasks', 'Not copied yet', 'Move them by hand, or export them with the calendars where your system can.'],
+  [
+    'Calendars',
+    'Copied',
+    'Between Zimbra, Kolab and Open-Xchange accounts: every calendar with its events (repeating ones with their exceptions, reminders, attendees), after the mail, and at the resync what is new or changed. No attendee is notified: no invitation, update or cancellation is sent. Exchange and Microsoft 365: not copied yet.',
+  ],
+  ['Contacts', 'Copied', 'Between Zimbra, Kolab and Open-Xchange accounts: every address book with its contacts and groups, photos included. Exchange and Microsoft 365: not copied yet.'],
+  ['Tasks', 'Copied', 'Between Zimbra, Kolab and Open-Xchange accounts: every task list with due dates, status and subtasks. Exchange and Microsoft 365: not copied yet.'],
+  [
+    'Deletions',
+    'Not carried over',
+    'A calendar event, contact or task deleted on the source after the first pass stays on the target: the resync adds and updates items, it never deletes them. Delete it on the target yourself if it should go.',
+  ],
 ] as const;
 
 async function CustomerInformation({ user, zone }: { user: SessionUser; zone: string }) {
@@ -296,7 +308,7 @@ async function CustomerInformation({ user, zone }: { user: SessionUser; zone: st
             </tbody>
           </table>
           <p className="px-6 py-4 text-xs text-slate-500">
-            The login check signs in to calendars and contacts too, so a wrong groupware address shows before the migration starts. Copying them is not available yet.
+            The login check signs in to calendars and contacts too, so a wrong groupware address shows before the migration starts. Between two CalDAV / CardDAV accounts they are copied with the mail; over EWS and Microsoft Graph they are not copied yet.
           </p>
         </Card>
         {user.role === 'customer' ? <Microsoft365Card /> : null}

@@ -11,6 +11,7 @@ import { useTRPC } from '@/components/trpc-provider';
 import type { AccountType } from '@/server/accounts/types';
 import { describeGap, describeLoss } from '@/server/migrations/lifecycle';
 import type { MigrationDetail } from '@/server/migrations/migration-detail';
+import { describeGroupwareLoss } from '@/server/migrations/state-sentence';
 import { FolderTable } from './folder-table';
 import { formatBytes, formatEta, number } from './format';
 import { NotCopiedList } from './not-copied-list';
@@ -219,7 +220,54 @@ function Groupware({ m }: { m: MigrationDetail }) {
           ))}
         </dl>
       ) : null}
+      {m.groupwareCollections.some((c) => c.note) ? (
+        <ul className="mt-3 space-y-1.5 border-t border-slate-100 pt-3 text-xs text-slate-600">
+          {m.groupwareCollections
+            .filter((c) => c.note)
+            .map((c) => (
+              <li key={`${c.kind}-${c.source}`} data-testid="groupware-renamed" className="flex gap-2">
+                <span className="shrink-0 rounded bg-slate-100 px-1.5 py-0.5 font-medium text-slate-600">Renamed</span>
+                <span className="min-w-0 [overflow-wrap:anywhere]">{c.note}</span>
+              </li>
+            ))}
+        </ul>
+      ) : null}
     </section>
+  );
+}
+
+const KIND_LABELS: Record<string, string> = { calendar: 'Calendar', contacts: 'Address book', tasks: 'Task list' };
+
+/** Calendar, contact and task items the target refused: collection, UID, size, reason; never a summary or content. */
+function GroupwareNotCopied({ items }: { items: MigrationDetail['groupwareNotCopied'] }) {
+  const th = 'px-3 py-2.5 text-left text-xs font-medium uppercase tracking-wide text-slate-500 first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
+  const td = 'px-3 py-3 align-top first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
+  return (
+    <div data-testid="groupware-not-copied-list" className="overflow-x-auto border-t border-slate-200">
+      <table className="w-full text-sm">
+        <thead className="bg-slate-50">
+          <tr>
+            <th className={th}>Collection</th>
+            <th className={th}>UID</th>
+            <th className={`${th} text-right`}>Size</th>
+            <th className={th}>Reason</th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {items.map((item, index) => (
+            <tr key={`${item.collection}-${item.uid ?? index}-${index}`} data-testid="groupware-not-copied-row">
+              <td className={`${td} text-slate-900`}>
+                <span className="font-medium [overflow-wrap:anywhere]">{item.collection}</span>
+                <span className="block text-xs text-slate-500">{KIND_LABELS[item.kind] ?? item.kind}</span>
+              </td>
+              <td className={`${td} max-w-[16rem] font-mono text-xs text-slate-600 [overflow-wrap:anywhere]`}>{item.uid ?? <span className="font-sans text-slate-400">no UID</span>}</td>
+              <td className={`${td} whitespace-nowrap text-right tabular-nums text-slate-600`}>{item.size !== null ? formatBytes(item.size) : '—'}</td>
+              <td className={`${td} text-slate-700 [overflow-wrap:anywhere]`}>{item.reason}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -315,6 +363,7 @@ export function MigrationDetailView({
   );
   const m = query.dataUpdatedAt >= fetchedAt ? query.data : initial;
   const hasLoss = m.loss.messages + m.loss.foldersNotCreated + m.loss.foldersNotCopied > 0;
+  const groupwareLoss = describeGroupwareLoss(m.groupwareNotCopied.length);
   const isCopying = m.state === 'running' || m.state === 'resyncing';
 
   return (
@@ -371,8 +420,13 @@ export function MigrationDetailView({
       ) : null}
       {hasLoss && m.statusLine ? (
         <Banner tone="loss" title={m.isActive ? 'Some items could not be copied' : 'Not everything was copied'} testId="loss-banner">
-          {capitalized(describeLoss(m.loss))}{' '}
+          {capitalized(describeLoss(m.loss))}
+          {groupwareLoss ? ` ${capitalized(groupwareLoss)}` : ''}{' '}
           {m.isActive ? 'The copy goes on with everything else; each item is listed below with the reason.' : 'Everything else was copied. Each item is listed below with the reason the server gave.'}
+        </Banner>
+      ) : groupwareLoss ? (
+        <Banner tone="loss" title={m.isActive ? 'Some items could not be copied' : 'Not everything was copied'} testId="loss-banner">
+          {capitalized(groupwareLoss)} {m.isActive ? 'The copy goes on with everything else; each item is listed below with the reason.' : 'Everything else was copied. Each item is listed below with the reason the server gave.'}
         </Banner>
       ) : m.verificationGap ? (
         <Banner tone="loss" title="Verification found a gap" testId="gap-banner">
@@ -381,7 +435,8 @@ export function MigrationDetailView({
       ) : m.state === 'finished' ? (
         <Banner tone="done" title="Everything was copied">
           {number(m.totals.copied)} messages copied{m.totals.skipped > 0 ? `, ${number(m.totals.skipped)} already on the target` : ''}, in {number(m.folders.length)}{' '}
-          {m.folders.length === 1 ? 'folder' : 'folders'}.
+          {m.folders.length === 1 ? 'folder' : 'folders'}
+          {m.groupware ? `; ${number(m.groupware.calendars.copied + m.groupware.contacts.copied + m.groupware.tasks.copied)} calendar, contact and task items on the target` : ''}.
         </Banner>
       ) : null}
       {m.goneLine ? (
@@ -420,6 +475,17 @@ export function MigrationDetailView({
           {m.notCopiedCount > 0 ? (
             <Section title="Not copied" count={m.notCopiedCount} testId="not-copied" description="Each message or folder with the reason the server gave. Never its subject, sender or content.">
               <NotCopiedList id={m.id} count={m.notCopiedCount} zone={zone.name} isActive={m.isActive} />
+            </Section>
+          ) : null}
+
+          {m.groupwareNotCopied.length > 0 ? (
+            <Section
+              title="Calendar, contact and task items not copied"
+              count={m.groupwareNotCopied.length}
+              testId="groupware-not-copied"
+              description="Each item with the reason the target server gave. Never its title, description or content."
+            >
+              <GroupwareNotCopied items={m.groupwareNotCopied} />
             </Section>
           ) : null}
 
