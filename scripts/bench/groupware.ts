@@ -7,6 +7,7 @@
  * Figures are the median run's.
  */
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startRadicale, type RadicaleServer } from '../../test/helpers/radicale';
 import { DavEndpoint } from '../../server/engine/groupware/dav-endpoint';
@@ -52,6 +53,33 @@ function parseReport(stdout: string): GroupwareJson | undefined {
 
 const plainFetch = (input: string | URL, init?: RequestInit) => fetch(input, init);
 const accountUrl = (server: RadicaleServer, user: string) => `http://${encodeURIComponent(user)}@127.0.0.1:${server.port}/`;
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
+let ticksPerSecond: number | undefined;
+
+/**
+ * CPU seconds (user + system) used so far by the Radicale started with `rootDir`'s config, read
+ * from /proc; null where /proc is missing. Shows whether a pass waited on the server or itself.
+ */
+async function serverCpuSeconds(rootDir: string): Promise<number | null> {
+  if (ticksPerSecond === undefined) {
+    const run = await runMeasured('getconf', ['CLK_TCK'], { timeoutMs: 5_000 });
+    ticksPerSecond = Number(run.stdout.trim()) || 100;
+  }
+  const marker = `${rootDir}/config`;
+  const pids = await readdir('/proc').catch(() => null);
+  if (!pids) return null;
+  for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.split('\0').includes(marker)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command's closing parenthesis: state is the first, utime the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / ticksPerSecond : null;
+  }
+  return null;
+}
 
 export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -125,7 +153,10 @@ export async function runGroupwareBench(options: GroupwareBenchOptions): Promise
       '--json',
     );
     const pass = async (name: 'first' | 'rerun'): Promise<GroupwarePass> => {
+      const cpuBefore = await Promise.all([serverCpuSeconds(source.rootDir), serverCpuSeconds(target.rootDir)]);
       const run = await runMeasured(process.execPath, args, { cwd: options.repoRoot, env, timeoutMs: DEFAULT_PASS_TIMEOUT_MS });
+      const cpuAfter = await Promise.all([serverCpuSeconds(source.rootDir), serverCpuSeconds(target.rootDir)]);
+      const cpu = (i: 0 | 1) => (cpuBefore[i] !== null && cpuAfter[i] !== null ? cpuAfter[i] - cpuBefore[i] : null);
       const report = parseReport(run.stdout);
       const sum = (key: 'items' | 'copied' | 'updated' | 'skipped' | 'failed') => report?.collections.reduce((n, c) => n + c[key], 0) ?? 0;
       const error = failureReason(run) ?? (report ? undefined : `no JSON report on stdout: ${lastLines(run.stdout, 3) || '(empty)'}`);
@@ -140,6 +171,8 @@ export async function runGroupwareBench(options: GroupwareBenchOptions): Promise
         engineSeconds: report?.seconds ?? null,
         peakRssKb: run.peakRssKb,
         exitCode: run.exitCode,
+        sourceServerCpuSeconds: cpu(0),
+        targetServerCpuSeconds: cpu(1),
         items: sum('items'),
         copied: sum('copied'),
         updated: sum('updated'),
@@ -157,8 +190,9 @@ export async function runGroupwareBench(options: GroupwareBenchOptions): Promise
       if (name === 'first') check(`all ${items} items copied`, p.copied === items && p.failed === 0, `${p.copied} copied, ${p.failed} not copied`);
       else check('nothing copied again', p.copied === 0 && p.updated === 0 && p.failed === 0, `${p.copied} copied, ${p.updated} updated, ${p.skipped} already there`);
       const rss = p.peakRssKb === null ? '-' : `${(p.peakRssKb / 1024).toFixed(0)} MB`;
+      const busy = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} s`);
       say(
-        `${tag} run ${index + 1} ${name}: ${p.seconds.toFixed(2)} s (engine ${p.engineSeconds?.toFixed(2) ?? '-'} s), peak RSS ${rss}, ${p.copied} copied, ${p.updated} updated, ${p.skipped} already there, ${p.failed} not copied` +
+        `${tag} run ${index + 1} ${name}: ${p.seconds.toFixed(2)} s (engine ${p.engineSeconds?.toFixed(2) ?? '-'} s; Radicale CPU: source ${busy(p.sourceServerCpuSeconds)}, target ${busy(p.targetServerCpuSeconds)}), peak RSS ${rss}, ${p.copied} copied, ${p.updated} updated, ${p.skipped} already there, ${p.failed} not copied` +
           `${p.ok ? '' : ` — FAILED: ${p.error ?? ''}`}; ${p.verdict} (${equal} of ${items} equal, verified in ${verifySeconds.toFixed(1)} s)`,
       );
       if (!verdict.isPerfect) for (const line of lines.slice(0, options.verbose ? 50 : 10)) say(`${tag}   ${line}`);
@@ -180,6 +214,8 @@ export async function runGroupwareBench(options: GroupwareBenchOptions): Promise
       maxSeconds: Math.max(...passes.map((p) => p.seconds)),
       engineSeconds: median(passes.map((p) => p.engineSeconds ?? Number.NaN).filter((v) => !Number.isNaN(v))),
       peakRssKb: rss.length > 0 ? median(rss) : null,
+      targetServerCpuSeconds: median(passes.map((p) => p.targetServerCpuSeconds ?? Number.NaN).filter((v) => !Number.isNaN(v))),
+      sourceServerCpuSeconds: median(passes.map((p) => p.sourceServerCpuSeconds ?? Number.NaN).filter((v) => !Number.isNaN(v))),
     };
   };
   const first = pick('first');

@@ -67,6 +67,9 @@ export interface GroupwarePass {
   engineSeconds: number | null;
   peakRssKb: number | null;
   exitCode: number | null;
+  /** CPU seconds the source and the target Radicale spent during the pass (null without /proc). */
+  sourceServerCpuSeconds: number | null;
+  targetServerCpuSeconds: number | null;
   items: number;
   copied: number;
   updated: number;
@@ -95,6 +98,9 @@ export interface GroupwarePassFigures {
   maxSeconds: number;
   engineSeconds: number;
   peakRssKb: number | null;
+  /** NaN where /proc is missing. */
+  sourceServerCpuSeconds: number;
+  targetServerCpuSeconds: number;
 }
 
 export interface GroupwareBenchResult {
@@ -293,6 +299,7 @@ export function formatGroupwareTable(g: GroupwareBenchResult): string {
   ];
   return [
     table(rows),
-    `groupware corpus on ${g.server}: ${corpus.items} items (${corpus.kinds.calendar} events, ${corpus.kinds.contacts} contacts and groups, ${corpus.kinds.tasks} tasks) in ${corpus.collections} collections, ${(corpus.bytes / 1e6).toFixed(2)} MB; medians of ${summary.runs} runs, each into an empty account; items/s counts items the verifier found equal.`,
+    `groupware Radicale CPU (median): first pass source ${fixed(summary.first.sourceServerCpuSeconds, 1)} s, target ${fixed(summary.first.targetServerCpuSeconds, 1)} s of ${fixed(summary.first.seconds, 1)} s; rerun source ${fixed(summary.rerun.sourceServerCpuSeconds, 1)} s, target ${fixed(summary.rerun.targetServerCpuSeconds, 1)} s (each Radicale is one Python process: near the wall time, the server is what the pass waits for).`,
+    `groupware corpus on ${g.server}: ${corpus.items} items (${corpus.kinds.calendar} events, ${corpus.kinds.contacts} contacts and groups, ${corpus.kinds.tasks} tasks) in ${corpus.collections} collections, ${(corpus.bytes / 1e6).toFixed(2)} MB; ${summary.runs === 1 ? 'one run' : `medians of ${summary.runs} runs`}, each into an empty account; items/s counts items the verifier found equal.`,
   ].join('\n');
 }
