@@ -14,6 +14,12 @@ import { run } from './child-process';
 export const TEST_SERVERS_DIR = process.env.MAILFERRY_TEST_SERVERS_DIR ?? '/var/cache/mailferry-test-servers';
 
 export const CYRUS_PACKAGES = ['cyrus-common', 'cyrus-imapd'] as const;
+/**
+ * Cyrus's HTTP server (CalDAV, CardDAV, implicit scheduling), unpacked on top of cyrus-common in
+ * the same root: `usr/lib/cyrus/bin/httpd` links cyrus-common's libraries. Kept apart from
+ * CYRUS_PACKAGES so that adding it never re-unpacks the IMAP server under running tests.
+ */
+export const CYRUS_DAV_PACKAGES = ['cyrus-caldav'] as const;
 export const COURIER_PACKAGES = ['courier-base', 'courier-authlib', 'courier-authlib-userdb', 'courier-authdaemon', 'courier-imap'] as const;
 
 /**
@@ -32,8 +38,12 @@ const DEBIAN_12_LIBRARIES = [
   'libsasl2-2', 'libsqlite3-0', 'libssl3', 'libstdc++6', 'libwrap0', 'libxapian30', 'libxml2', 'zlib1g',
 ];
 
+/** What cyrus-caldav's Depends adds to DEBIAN_12_LIBRARIES. */
+const DEBIAN_12_DAV_LIBRARIES = ['libbrotli1', 'libnghttp2-14', 'libshp2', 'libzstd1'];
+
 /** ELF files started by test/helpers/cyrus.ts and courier.ts, relative to their unpack folder. */
 const CYRUS_BINARIES = ['usr/lib/cyrus/bin/master', 'usr/lib/cyrus/bin/imapd', 'usr/lib/cyrus/bin/ctl_cyrusdb'];
+const CYRUS_DAV_BINARIES = ['usr/lib/cyrus/bin/httpd'];
 const COURIER_BINARIES = [
   'usr/sbin/couriertcpd',
   'usr/bin/imapd',
@@ -228,6 +238,67 @@ async function missingLibraries(root: string, files: readonly string[]): Promise
     for (const match of stdout.matchAll(/^\s*(\S+) => not found/gm)) missing.push(`${match[1]} (${file})`);
   }
   return missing;
+}
+
+let preparingDav: Promise<string> | undefined;
+
+/**
+ * ensureCyrusAndCourier(), plus Cyrus's httpd (package cyrus-caldav) unpacked into the Cyrus
+ * root and the libraries it links (e.g. libshp2) installed. Returns the Cyrus root. Additive:
+ * the IMAP files already unpacked are not touched.
+ */
+export function ensureCyrusDav(): Promise<string> {
+  preparingDav ??= prepareDav().catch((error: unknown) => {
+    preparingDav = undefined;
+    throw error;
+  });
+  return preparingDav;
+}
+
+async function prepareDav(): Promise<string> {
+  const { cyrusRoot } = await ensureCyrusAndCourier();
+  // The marker alone is not enough: prepare() may have unpacked the Cyrus root afresh since.
+  const marker = path.join(TEST_SERVERS_DIR, 'ready-dav');
+  const wanted = `${LAYOUT_VERSION}\n`;
+  const ready = async () =>
+    (await readFile(marker, 'utf8').catch(() => '')) === wanted &&
+    (await access(path.join(cyrusRoot, CYRUS_DAV_BINARIES[0]!)).then(() => true, () => false));
+  if (await ready()) return cyrusRoot;
+
+  if (process.getuid?.() !== 0) throw new Error(notRootDavMessage(cyrusRoot));
+  const release = await lock(path.join(TEST_SERVERS_DIR, 'lock'));
+  try {
+    if (await ready()) return cyrusRoot;
+    const debs = path.join(TEST_SERVERS_DIR, 'debs');
+    await mkdir(debs, { recursive: true });
+    const davDebs = await download(debs, CYRUS_DAV_PACKAGES);
+    // dpkg-deb -x adds the package's files and leaves the others as they are.
+    for (const deb of davDebs) await run('dpkg-deb', ['-x', deb, cyrusRoot]);
+    const libraries = new Set<string>();
+    for (const deb of davDebs) {
+      for (const pkg of libraryDepends(await debField(deb, 'Depends'))) libraries.add(pkg);
+    }
+    await aptInstall(await notInstalled([...libraries]));
+    const missing = await missingLibraries(cyrusRoot, CYRUS_DAV_BINARIES);
+    if (missing.length > 0) throw new Error(`Cyrus httpd still misses shared libraries after apt-get: ${missing.join(', ')}`);
+    await writeFile(marker, wanted);
+    return cyrusRoot;
+  } finally {
+    await release();
+  }
+}
+
+function notRootDavMessage(cyrusRoot: string): string {
+  return [
+    `Cyrus's CalDAV/CardDAV server (${CYRUS_DAV_PACKAGES.join(' ')}) is not unpacked in ${cyrusRoot} yet, and only root can do that.`,
+    'Run:  sudo node --import tsx scripts/test-servers.ts  (from the project folder)',
+    'or by hand:',
+    `  cd ${TEST_SERVERS_DIR}/debs && sudo apt-get download ${CYRUS_DAV_PACKAGES.join(' ')}`,
+    `  sudo dpkg-deb -x cyrus-caldav_*.deb ${cyrusRoot}`,
+    // The libraries of its Depends on Debian 12 that cyrus-common does not need already.
+    `  sudo apt-get install -y --no-install-recommends --no-upgrade ${DEBIAN_12_DAV_LIBRARIES.join(' ')}`,
+    `  echo ${LAYOUT_VERSION} | sudo tee ${TEST_SERVERS_DIR}/ready-dav`,
+  ].join('\n');
 }
 
 /** A lock file holding the owner's pid; a lock whose owner died is taken over. */
