@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, spawnDaemon, tail, type Daemon } from './child-process';
 import { freePorts } from './free-port';
-import { ensureCyrusAndCourier, libraryPath } from './imap-packages';
+import { createDavHomes, davImapdConf, installSendmail, readSentMail, waitForHttp, type CyrusDav } from './cyrus-dav';
+import { ensureCyrusAndCourier, ensureCyrusDav, libraryPath } from './imap-packages';
 import type { ImapServerOptions, ImapTestServer, ImapTestUser } from './imap-server';
 import { expectOk, openRawImap, quoteImap, waitForImapGreeting } from './raw-imap-session';
 import { systemMailOwner, type SystemMailOwner } from './system-mail-owner';
@@ -31,12 +32,19 @@ export const CYRUS_ADMIN = 'cyrus-admin';
 export interface CyrusOptions extends ImapServerOptions {
   /** How long to wait for the greeting. Default 15 s. */
   startTimeoutMs?: number;
+  /**
+   * Also run Cyrus's httpd: CalDAV and CardDAV with implicit scheduling (RFC 6638), iMIP to a
+   * recording sendmail (see cyrus-dav.ts). Users log in as `name@example.org`. Default false.
+   */
+  dav?: boolean;
 }
 
 export interface CyrusServer extends ImapTestServer {
   kind: 'cyrus';
   /** The administrator (see CYRUS_ADMIN) with its random password. */
   admin: ImapTestUser;
+  /** Present when started with `dav: true`. */
+  dav?: CyrusDav;
 }
 
 /**
@@ -51,6 +59,7 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
   for (const user of options.users) validateUser(user);
   assertUnique(options.users);
   const { cyrusRoot } = await ensureCyrusAndCourier();
+  if (options.dav) await ensureCyrusDav();
   const owner = await systemMailOwner();
 
   // Cyrus's unix sockets (lmtp, idle) live below: keep the path short.
@@ -66,18 +75,20 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
     await setSaslPassword(sasldb, admin);
     for (const user of options.users) await setSaslPassword(sasldb, user);
     await writeFile(path.join(rootDir, 'annotations.conf'), KOLAB_ANNOTATIONS);
-    await writeFile(configPath, imapdConf(rootDir, owner, sasldb));
+    const mail = options.dav ? await installSendmail(rootDir) : undefined;
+    await writeFile(configPath, imapdConf(rootDir, owner, sasldb) + (mail ? davImapdConf(mail.sendmail) : ''));
     if (process.getuid?.() === 0) await chownTree(rootDir, owner);
 
     const env = { ...process.env, LD_LIBRARY_PATH: libraryPath(cyrusRoot) };
     const bin = (name: string) => path.join(cyrusRoot, 'usr/lib/cyrus/bin', name);
     const outputFile = path.join(rootDir, 'master.out');
     let port = 0;
+    let httpPort = 0;
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
-      port = (await freePorts(1, '127.0.0.1'))[0] ?? 0;
+      [port = 0, httpPort = 0] = await freePorts(options.dav ? 2 : 1, '127.0.0.1');
       const cyrusConfPath = path.join(rootDir, 'cyrus.conf');
-      await writeFile(cyrusConfPath, cyrusConf(bin, configPath, port));
+      await writeFile(cyrusConfPath, cyrusConf(bin, configPath, port, options.dav ? httpPort : undefined));
       daemon = spawnDaemon(bin('master'), ['-C', configPath, '-M', cyrusConfPath, '-p', path.join(rootDir, 'run/master.pid'), '-D'], {
         outputFile,
         cwd: rootDir,
@@ -85,7 +96,8 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
         removeOnExit: rootDir,
       });
       const running: Daemon = daemon;
-      const ready = await waitForImapGreeting('127.0.0.1', port, options.startTimeoutMs ?? 15_000, () => running.hasExited());
+      let ready = await waitForImapGreeting('127.0.0.1', port, options.startTimeoutMs ?? 15_000, () => running.hasExited());
+      if (ready === true && options.dav) ready = await waitForHttp(`http://127.0.0.1:${httpPort}/`, options.startTimeoutMs ?? 15_000, () => running.hasExited());
       if (ready === true) break;
       const output = await daemon.output();
       await daemon.stop();
@@ -113,6 +125,7 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
       }
       await createUserMailbox(port, admin, name);
       if (precreate) await precreateKolabFolders(port, user);
+      if (options.dav) await createDavHomes(`http://127.0.0.1:${httpPort}/`, user);
     };
     for (const user of options.users) await addUser(user, false);
 
@@ -125,6 +138,9 @@ export async function startCyrus(options: CyrusOptions): Promise<CyrusServer> {
       personalPrefix: '',
       rootDir,
       admin,
+      ...(mail && {
+        dav: { url: `http://127.0.0.1:${httpPort}/`, port: httpPort, sentMail: () => readSentMail(mail.outbox) },
+      }),
       addUser: (user) => addUser(user, true),
       async logs() {
         // Cyrus logs only to syslog, which a test machine may not have: the master's own output
@@ -282,13 +298,14 @@ umask: 077
 `;
 }
 
-function cyrusConf(bin: (name: string) => string, configPath: string, port: number): string {
-  return `# Written by test/helpers/cyrus.ts: IMAP on loopback only, no POP, LMTP, sieve or HTTP.
+function cyrusConf(bin: (name: string) => string, configPath: string, port: number, httpPort?: number): string {
+  const http = httpPort ? `\n  http cmd="${bin('httpd')} -C ${configPath}" listen="127.0.0.1:${httpPort}" prefork=1 maxchild=100` : '';
+  return `# Written by test/helpers/cyrus.ts: IMAP (and with dav, HTTP) on loopback only, no POP, LMTP or sieve.
 START {
   recover cmd="${bin('ctl_cyrusdb')} -C ${configPath} -r"
 }
 SERVICES {
-  imap cmd="${bin('imapd')} -C ${configPath}" listen="127.0.0.1:${port}" prefork=1 maxchild=200
+  imap cmd="${bin('imapd')} -C ${configPath}" listen="127.0.0.1:${port}" prefork=1 maxchild=200${http}
 }
 EVENTS {
   checkpoint cmd="${bin('ctl_cyrusdb')} -C ${configPath} -c" period=30
