@@ -148,6 +148,13 @@ describe('generateGroupwareCorpus at scale 1', () => {
     expect(counts.priorities.size).toBeGreaterThanOrEqual(5);
   });
 
+  it('writes vCard 4 photos as data: URIs without escaping their comma, vCard 3 photos as base64', () => {
+    const [v4, v3] = (['geschaeftskontakte', 'addressbook'] as const).map((slug) => corpus.find((c) => c.slug === slug)!.items.filter((i) => /^PHOTO/m.test(i.data)));
+    expect(v4!.length).toBeGreaterThan(0);
+    for (const item of v4!) expect(item.data).toMatch(/^PHOTO:data:image\/jpeg;base64,\/9j\//m);
+    for (const item of v3!) expect(item.data).toMatch(/^PHOTO;ENCODING=b;TYPE=JPEG:\/9j\//m);
+  });
+
   it('points every subtask at a task of the same list', () => {
     for (const list of corpus.filter((c) => c.kind === 'tasks')) {
       const uids = new Set(list.items.map((i) => i.uid));

@@ -1,7 +1,7 @@
 /**
  * `node --import tsx scripts/groupware-corpus/generate.ts --seed S [--scale 1] (--out DIR | --to URL)`:
  * writes the seeded corpus as one file per item (DIR/<collection>/<uid>.ics|.vcf), or loads
- * it into a CalDAV/CardDAV account (password in MAILFERRY_TO_PASSWORD).
+ * it into a CalDAV/CardDAV account (password from --to-password-file, MAILFERRY_TO_PASSWORD or the URL).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -24,10 +24,11 @@ if (typeof options.out === 'string') {
   }
   console.log(`${count} items in ${corpus.length} collections written to ${options.out}`);
 } else if (typeof options.to === 'string') {
-  const target = await davEndpointFromUrl(options.to, undefined, process.env.MAILFERRY_TO_PASSWORD);
+  const passwordFile = typeof options['to-password-file'] === 'string' ? path.resolve(process.env.INIT_CWD ?? process.cwd(), options['to-password-file']) : undefined;
+  const target = await davEndpointFromUrl(options.to, passwordFile, process.env.MAILFERRY_TO_PASSWORD);
   await loadCorpus({ serverUrl: target.serverUrl, username: target.user, password: target.password }, corpus);
   console.log(`${count} items in ${corpus.length} collections loaded into ${target.user}@${new URL(target.serverUrl).host}`);
 } else {
-  console.error('Usage: generate.ts --seed S [--scale 1] (--out DIR | --to https://USER@HOST/PATH)');
+  console.error('Usage: generate.ts --seed S [--scale 1] (--out DIR | --to https://USER@HOST/PATH [--to-password-file FILE])');
   process.exit(2);
 }

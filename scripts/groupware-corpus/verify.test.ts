@@ -24,8 +24,12 @@ interface Run {
 }
 
 function verify(from: string, to: string, env: Record<string, string> = {}, extra: string[] = []): Promise<Run> {
+  return node([script, '--from', `http://${from}@127.0.0.1:${server.port}/`, '--to', `http://${to}@127.0.0.1:${server.port}/`, ...extra], env);
+}
+
+function node(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, '--from', `http://${from}@127.0.0.1:${server.port}/`, '--to', `http://${to}@127.0.0.1:${server.port}/`, ...extra], {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       cwd: path.resolve(import.meta.dirname, '../..'),
       env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', MAILFERRY_FROM_PASSWORD: password, MAILFERRY_TO_PASSWORD: password, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -39,12 +43,17 @@ function verify(from: string, to: string, env: Record<string, string> = {}, extr
   });
 }
 
-describe('scripts/groupware-corpus/verify.ts', () => {
+describe('scripts/groupware-corpus/verify.ts (and generate.ts --to)', () => {
   beforeAll(async () => {
     server = await startRadicale({ users: ['alice', 'bob', 'carol'].map((username) => ({ username, password })) });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mailferry-gw-verify-'));
     const login = (username: string) => ({ serverUrl: server.url, username, password, fetch: plainFetch });
-    await loadCorpus(login('alice'), corpus);
+    // alice through generate.ts (its --to), bob through loadCorpus: the same corpus either way.
+    const passwordFile = path.join(dir, 'alice.pass');
+    await fs.writeFile(passwordFile, `${password}\n`);
+    const generated = await node([path.resolve(import.meta.dirname, 'generate.ts'), '--seed', 'verify-cli', '--scale', '0.03', '--to', `http://alice@127.0.0.1:${server.port}/`, '--to-password-file', passwordFile], {});
+    expect(generated.code, generated.stderr).toBe(0);
+    expect(generated.stdout).toContain(`${corpus.reduce((n, c) => n + c.items.length, 0)} items in ${corpus.length} collections loaded into alice@127.0.0.1:${server.port}`);
     targetCollections = await loadCorpus(login('bob'), corpus);
   }, 60_000);
   afterAll(async () => {
@@ -54,7 +63,7 @@ describe('scripts/groupware-corpus/verify.ts', () => {
 
   it('prints PERFECT and exits 0 when every item is there once and equal', async () => {
     const run = await verify('alice', 'bob');
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toBe('PERFECT');
     // One line per collection, with its count.
@@ -94,7 +103,6 @@ describe('scripts/groupware-corpus/verify.ts', () => {
     expect(wrong.stderr).not.toContain('not the password');
 
     const file = path.join(dir, 'alice.pass');
-    await fs.writeFile(file, `${password}\n`);
     const fromFile = await verify('alice', 'alice', { MAILFERRY_FROM_PASSWORD: 'not the password' }, ['--from-password-file', file]);
     expect(fromFile.code, fromFile.stderr).toBe(0);
 
