@@ -245,7 +245,7 @@ async function CustomerInformation({ user, zone }: { user: SessionUser; zone: st
                 <li key={kind} data-testid="what-moves-row" className="flex flex-col gap-1 px-6 py-3 sm:flex-row sm:items-baseline sm:gap-4">
                   <span className="font-medium text-slate-800 sm:w-28">{kind}</span>
                   <span
-                    className={`w-fit rounded-full px-2 py-0.5 text-xs font-medium ring-1 ${state === 'Copied' ? 'bg-emerald-50 text-emerald-800 ring-emerald-200' : 'bg-amber-50 text-amber-800 ring-amber-200'}`}
+                    className={`w-fit shrink-0 whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ${state === 'Copied' ? 'bg-emerald-50 text-emerald-800 ring-emerald-200' : 'bg-amber-50 text-amber-800 ring-amber-200'}`}
                   >
                     {state}
                   </span>

@@ -243,7 +243,22 @@ function GroupwareNotCopied({ items }: { items: MigrationDetail['groupwareNotCop
   const th = 'px-3 py-2.5 text-left text-xs font-medium uppercase tracking-wide text-slate-500 first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
   const td = 'px-3 py-3 align-top first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
   return (
-    <div data-testid="groupware-not-copied-list" className="overflow-x-auto border-t border-slate-200">
+    <div data-testid="groupware-not-copied-list">
+      <ul className="divide-y divide-slate-100 border-t border-slate-200 sm:hidden">
+        {items.map((item, index) => (
+          <li key={`${item.collection}-${item.uid ?? index}-${index}`} data-testid="groupware-not-copied-item" className="px-5 py-3 text-sm">
+            <p className="font-medium text-slate-900 [overflow-wrap:anywhere]">
+              {item.collection} <span className="font-normal text-slate-500">· {KIND_LABELS[item.kind] ?? item.kind}</span>
+            </p>
+            <p className="font-mono text-xs text-slate-500 [overflow-wrap:anywhere]">
+              {item.uid ?? 'no UID'}
+              {item.size !== null ? <span className="font-sans tabular-nums"> · {formatBytes(item.size)}</span> : null}
+            </p>
+            <p className="mt-1 text-slate-700 [overflow-wrap:anywhere]">{item.reason}</p>
+          </li>
+        ))}
+      </ul>
+      <div className="hidden overflow-x-auto border-t border-slate-200 sm:block">
       <table className="w-full text-sm">
         <thead className="bg-slate-50">
           <tr>
@@ -267,6 +282,7 @@ function GroupwareNotCopied({ items }: { items: MigrationDetail['groupwareNotCop
           ))}
         </tbody>
       </table>
+      </div>
     </div>
   );
 }
