@@ -11,6 +11,7 @@ import type { Db } from '@/server/db';
 import { DavAccount } from '@/server/accounts/dav/dav-client';
 import { DavEndpoint } from '@/server/engine/groupware/dav-endpoint';
 import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-groupware';
+import { cancelMigration } from '@/server/migrations/cancel-migration';
 import { createMigration } from '@/server/migrations/create-migration';
 import type { OpenedAccount } from '@/server/migrations/accounts';
 import { getMigrationDetail } from '@/server/migrations/migration-detail';
@@ -75,11 +76,11 @@ interface Pair {
 }
 
 /** Mail on Dovecot, groupware on Radicale, the same login for both; a migration due now, run by the test. */
-async function groupwareMigration(corpus: CorpusCollection[], resyncAt: Date | null): Promise<Pair> {
-  const { organization } = await seedOrganization(db, 'customer');
+async function groupwareMigration(corpus: CorpusCollection[], resyncAt: Date | null, options: { targetDavUser?: boolean } = {}): Promise<Pair & { userId: string }> {
+  const { organization, user } = await seedOrganization(db, 'customer');
   const source = await harness.newUser(harness.dovecot, 'gw-src');
   const target = await harness.newUser(harness.dovecot, 'gw-tgt');
-  await Promise.all([sourceDav.addUser({ username: source, password }), targetDav.addUser({ username: target, password })]);
+  await Promise.all([sourceDav.addUser({ username: source, password }), options.targetDavUser === false ? null : targetDav.addUser({ username: target, password })]);
   const client = await harness.open(harness.dovecot, source);
   await fillMailbox(client, [
     { folder: 'INBOX', raw: makeMessage({ subject: 'Agenda', bodyBytes: 600 }) },
@@ -97,7 +98,7 @@ async function groupwareMigration(corpus: CorpusCollection[], resyncAt: Date | n
   });
   // The test runs the phases itself; no worker may take the job.
   await db.$executeRaw`SELECT graphile_worker.remove_job(${`migration:${id}`}::text)`;
-  return { organizationId: organization.id, id, source, target, loaded };
+  return { organizationId: organization.id, userId: user.id, id, source, target, loaded };
 }
 
 const rowsOf = (id: string) => db.migrationGroupwareCollection.findMany({ where: { migrationId: id }, orderBy: { sourceName: 'asc' } });
@@ -197,6 +198,33 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     expect(csv).toContain(bigUid);
     expect(csv).not.toContain('Secret');
     expect(JSON.stringify(report)).not.toContain('Secret');
+  }, 120_000);
+
+  it('fails with a plain reason when the target refuses the calendar login, like a refused mail login', async () => {
+    const pair = await groupwareMigration(generateGroupwareCorpus({ seed: 'portal-auth', scale: 0.01 }), null, { targetDavUser: false });
+    expect(await runMigrationPhase(db, pair.id, 'run', await groupwareDeps())).toBe('failed');
+    const row = await db.migration.findUniqueOrThrow({ where: { id: pair.id }, select: { failureReason: true } });
+    expect(row.failureReason).toMatch(/password|log in|sign in|refused/i);
+    expect(row.failureReason).not.toContain(password);
+  }, 60_000);
+
+  it('stops between checkpoints when the migration is cancelled during the groupware copy', async () => {
+    const corpus = generateGroupwareCorpus({ seed: 'portal-cancel', scale: 0.3 });
+    const pair = await groupwareMigration(corpus, null);
+    const running = runMigrationPhase(db, pair.id, 'run', await groupwareDeps());
+    // Cancel as soon as the first collection has items on the target.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const started = await db.migrationGroupwareCollection.findFirst({ where: { migrationId: pair.id, present: { gt: 0 } } });
+      if (started) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await cancelMigration(db, { userId: pair.userId, organizationId: pair.organizationId }, pair.id);
+    expect(await running).toBe('cancelled');
+    const rows = await rowsOf(pair.id);
+    expect(total(rows, 'present')).toBeGreaterThan(0);
+    expect(total(rows, 'present')).toBeLessThan(itemCount(corpus));
+    expect((await db.migration.findUniqueOrThrow({ where: { id: pair.id }, select: { state: true } })).state).toBe('cancelled');
   }, 120_000);
 
   it('leaves an IMAP-only pair to its mail: no calendars, contacts or tasks are looked for', async () => {
