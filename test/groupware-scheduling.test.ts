@@ -215,6 +215,11 @@ describe('groupware copy to a server that schedules (Cyrus CalDAV, RFC 6638)', (
   it('copies Radicale → Cyrus with SCHEDULE-AGENT=CLIENT: every item there, PERFECT, and nobody gets an invitation, update or reply', async () => {
     const who = { organizer: at('alice'), local: at('bob'), external: EXTERNAL };
     const events = [...organizerItems('moved', who), acceptedItem('moved', at('alice'), at('bob'))];
+    // SERVER written out (it is RFC 6638's default) and a forced send: still nothing may go out.
+    events.push({
+      uid: 'explicit-server',
+      data: events[0]!.data.replaceAll('moved-meeting', 'explicit-server').replace('ATTENDEE;CN=Partner;', 'ATTENDEE;CN=Partner;SCHEDULE-AGENT=SERVER;SCHEDULE-FORCE-SEND=REQUEST;'),
+    });
     const tasks = organizerItems('moved-tasks', who).filter((item) => item.uid.endsWith('-task'));
     const [calendarUrl, tasksUrl] = [await radicaleCalendar('calendar'), await radicaleCalendar('tasks', ['VTODO'])];
     for (const item of events) await put(`${calendarUrl}${item.uid}.ics`, 'alice', item.data);
@@ -251,7 +256,7 @@ describe('groupware copy to a server that schedules (Cyrus CalDAV, RFC 6638)', (
     };
     const changed = [
       change('moved-meeting', (d) => d.replace('DTSTART:20270112T100000Z', 'DTSTART:20270112T130000Z').replace('DTEND:20270112T110000Z', 'DTEND:20270112T140000Z').replace('SUMMARY:Quarterly planning', 'SUMMARY:Quarterly planning (moved)\r\nSEQUENCE:1\r\nATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:late.comer@elsewhere.test')),
-      change('moved-weekly', (d) => d.replace('EXDATE;TZID=Europe/Berlin:20270118T090000', 'EXDATE;TZID=Europe/Berlin:20270118T090000\r\nEXDATE;TZID=Europe/Berlin:20270125T090000\r\nSEQUENCE:1')),
+      change('moved-weekly', (d) => d.replace('EXDATE;TZID=Europe/Berlin:20270118T090000', 'EXDATE;TZID=Europe/Berlin:20270118T090000,20270125T090000\r\nSEQUENCE:1')),
       change('moved-accepted', (d) => d.replace(`ATTENDEE;PARTSTAT=ACCEPTED:mailto:${at('alice')}`, `ATTENDEE;PARTSTAT=DECLINED:mailto:${at('alice')}`)),
     ];
     const doneTask = change('moved-tasks-task', (d) => d.replace('STATUS:NEEDS-ACTION', 'STATUS:COMPLETED\r\nCOMPLETED:20261204T100000Z\r\nPERCENT-COMPLETE:100'));

@@ -172,14 +172,33 @@ export class DavAccount {
     return out.filter((c, i, all) => all.findIndex((o) => o.url === c.url) === i);
   }
 
+  private schedulingUrls: Promise<{ inbox: string | null; outbox: string | null }> | undefined;
+
+  /** The principal's scheduling inbox and outbox (RFC 6638 2.1, 2.2): a server that has them schedules. */
+  schedulingCollections(): Promise<{ inbox: string | null; outbox: string | null }> {
+    this.schedulingUrls ??= (async () => {
+      if (!this.principalUrl) return { inbox: null, outbox: null };
+      const principalUrl = this.principalUrl;
+      try {
+        const [principal] = await this.request(principalUrl, 'PROPFIND', `<?xml version="1.0" encoding="utf-8"?><D:propfind ${NS}><D:prop><C:schedule-inbox-URL/><C:schedule-outbox-URL/></D:prop></D:propfind>`, { depth: '0' });
+        const href = (name: string) => {
+          const value = text((principal?.props?.[name] as { href?: unknown } | undefined)?.href);
+          return value ? new URL(value, principalUrl).href : null;
+        };
+        return { inbox: href('scheduleInboxURL'), outbox: href('scheduleOutboxURL') };
+      } catch {
+        return { inbox: null, outbox: null };
+      }
+    })();
+    return this.schedulingUrls;
+  }
+
   /** The calendar the server schedules into by default (RFC 6638 9.2), where it says. */
   async scheduleDefaultCalendar(): Promise<string | null> {
     if (!this.principalUrl) return null;
     try {
-      const [principal] = await this.request(this.principalUrl, 'PROPFIND', `<?xml version="1.0" encoding="utf-8"?><D:propfind ${NS}><D:prop><C:schedule-inbox-URL/></D:prop></D:propfind>`, { depth: '0' });
-      const inbox = text((principal?.props?.scheduleInboxURL as { href?: unknown } | undefined)?.href);
-      if (!inbox) return null;
-      const inboxUrl = new URL(inbox, this.principalUrl).href;
+      const inboxUrl = (await this.schedulingCollections()).inbox;
+      if (!inboxUrl) return null;
       const [answer] = await this.request(inboxUrl, 'PROPFIND', `<?xml version="1.0" encoding="utf-8"?><D:propfind ${NS}><D:prop><C:schedule-default-calendar-URL/></D:prop></D:propfind>`, { depth: '0' });
       const calendar = text((answer?.props?.scheduleDefaultCalendarURL as { href?: unknown } | undefined)?.href);
       return calendar ? new URL(calendar, inboxUrl).href : null;

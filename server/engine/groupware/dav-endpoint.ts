@@ -78,7 +78,11 @@ export class DavEndpoint implements GroupwareTarget {
   async isScheduling(collection: GroupwareCollection): Promise<boolean> {
     if (collection.kind === 'contacts') return false;
     // RFC 6638 names the feature calendar-auto-schedule; Xandikos says calendar-auto-scheduling.
-    return (await this.features(collection.id)).some((f) => f.startsWith('calendar-auto-schedul'));
+    if ((await this.features(collection.id)).some((f) => f.startsWith('calendar-auto-schedul'))) return true;
+    // A server may schedule without saying so in OPTIONS; a scheduling inbox or outbox gives it
+    // away. Marking attendees on a server that does not schedule changes nothing (RFC 6638 7.1).
+    const scheduling = await this.account.schedulingCollections();
+    return scheduling.inbox !== null || scheduling.outbox !== null;
   }
 
   async vcardVersions(collection: GroupwareCollection): Promise<string[]> {

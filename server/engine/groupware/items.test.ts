@@ -35,7 +35,8 @@ const meeting = crlf([
   'SUMMARY:Weekly planning',
   'ORGANIZER;CN=Anna:mailto:anna@example.com',
   'ATTENDEE;CN=Ben;PARTSTAT=ACCEPTED:mailto:ben@example.com',
-  'ATTENDEE;CN=Cleo;SCHEDULE-AGENT=SERVER:mailto:cleo@example.com',
+  'ATTENDEE;CN=Cleo;SCHEDULE-AGENT=SERVER;SCHEDULE-FORCE-SEND=REQUEST:mailto:cleo@example.com',
+  'ATTENDEE;CN=Dirk;SCHEDULE-AGENT=NONE:mailto:dirk@example.com',
   'BEGIN:VALARM',
   'ACTION:DISPLAY',
   'DESCRIPTION:Reminder',
@@ -68,13 +69,14 @@ describe('itemUid and componentNames', () => {
 });
 
 describe('prepareForTarget', () => {
-  it('marks every organizer and attendee SCHEDULE-AGENT=CLIENT where the target schedules, keeps an existing agent, and changes nothing else', () => {
+  it('marks every organizer and attendee SCHEDULE-AGENT=CLIENT where the target schedules (SERVER too, NONE stays), drops SCHEDULE-FORCE-SEND, and changes nothing else', () => {
     const prepared = prepareForTarget(meeting, 'calendar', { isScheduling: true, vcardVersions: [] });
     const unfolded = prepared.replace(/\r\n[ \t]/g, '');
     const participants = unfolded.split('\r\n').filter((line) => /^(ORGANIZER|ATTENDEE)[;:]/.test(line));
-    expect(participants).toHaveLength(5);
-    for (const line of participants) expect(line).toMatch(/;SCHEDULE-AGENT=(CLIENT|SERVER)[;:]/);
-    expect(participants.filter((line) => line.includes('SCHEDULE-AGENT=SERVER'))).toEqual([expect.stringContaining('cleo@example.com')]);
+    expect(participants).toHaveLength(6);
+    for (const line of participants) expect(line).toMatch(/;SCHEDULE-AGENT=(CLIENT|NONE)[;:]/);
+    expect(participants.filter((line) => line.includes('SCHEDULE-AGENT=NONE'))).toEqual([expect.stringContaining('dirk@example.com')]);
+    expect(unfolded).not.toMatch(/SCHEDULE-FORCE-SEND|SCHEDULE-AGENT=SERVER/);
     // Scheduling parameters are not compared; everything else is the same.
     expect(itemDifferences(meeting, prepared)).toEqual([]);
   });
@@ -112,6 +114,18 @@ describe('itemDifferences', () => {
       .replace(/\r\n/g, '\n');
     expect(itemDifferences(meeting, rewritten)).toEqual([]);
     expect(isSameItem(meeting, rewritten)).toBe(true);
+  });
+
+  it('sees a list value split into several properties as the same (EXDATE a,b and two EXDATEs), but not a lost value', () => {
+    const joined = meeting.replace('EXDATE;TZID=Europe/Berlin:20260119T100000', 'EXDATE;TZID=Europe/Berlin:20260119T100000,20260126T100000\r\nCATEGORIES:Work,Planning');
+    const split = meeting.replace(
+      'EXDATE;TZID=Europe/Berlin:20260119T100000',
+      'EXDATE;TZID=Europe/Berlin:20260126T100000\r\nEXDATE;TZID=Europe/Berlin:20260119T100000\r\nCATEGORIES:Planning\r\nCATEGORIES:Work',
+    );
+    expect(itemDifferences(joined, split)).toEqual([]);
+    expect(itemDifferences(joined, meeting.replace('EXDATE;TZID=Europe/Berlin:20260119T100000', 'EXDATE;TZID=Europe/Berlin:20260119T100000\r\nCATEGORIES:Work,Planning'))).toEqual([
+      'missing on the target: /VCALENDAR/VEVENT|exdate;tzid="Europe/Berlin"',
+    ]);
   });
 
   it('names what differs, without values: a changed summary, a lost exception, a lost alarm', () => {

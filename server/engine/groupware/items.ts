@@ -59,7 +59,8 @@ export function componentNames(data: string): string[] {
 export interface TargetNeeds {
   /**
    * The target schedules implicitly (RFC 6638 calendar-auto-schedule): every ORGANIZER and
-   * ATTENDEE without a SCHEDULE-AGENT gets SCHEDULE-AGENT=CLIENT (RFC 6638 7.1), which tells the
+   * ATTENDEE whose SCHEDULE-AGENT is not CLIENT or NONE gets SCHEDULE-AGENT=CLIENT (RFC 6638 7.1),
+   * and loses any SCHEDULE-FORCE-SEND (7.2), which tells the
    * server that scheduling messages are not its business, so no invitation, update or
    * cancellation goes out for a migrated event. CLIENT rather than NONE: sabre/dav (Nextcloud,
    * SOGo's successors) honours CLIENT only (sabre-io/dav#1293), Zimbra/Carbonio both.
@@ -89,8 +90,15 @@ export function prepareForTarget(data: string, kind: GroupwareKind, needs: Targe
   for (const name of SCHEDULING_COMPONENTS) {
     for (const component of root.getAllSubcomponents(name)) {
       for (const property of [...component.getAllProperties('organizer'), ...component.getAllProperties('attendee')]) {
-        if (property.getParameter('schedule-agent') === undefined) {
+        // Absent, SERVER or an unknown value all mean the server schedules (RFC 6638 7.1).
+        const agent = String(property.getParameter('schedule-agent') ?? '').toUpperCase();
+        if (agent !== 'CLIENT' && agent !== 'NONE') {
           property.setParameter('schedule-agent', 'CLIENT');
+          changed = true;
+        }
+        // RFC 6638 7.2: would make the server send a request or reply anyway.
+        if (property.getParameter('schedule-force-send') !== undefined) {
+          property.removeParameter('schedule-force-send');
           changed = true;
         }
       }
@@ -152,6 +160,9 @@ export function convertVcard(card: ICAL.Component, version: '3.0' | '4.0'): ICAL
   return new ICAL.Component(['vcard', props, jcal[2]]);
 }
 
+/** Properties whose values are a list, which servers may split into several properties or join. */
+const MULTI_VALUED = new Set(['exdate', 'rdate', 'categories', 'resources']);
+
 /** Properties a server or the copy may legitimately rewrite: not compared. */
 const IGNORED_PROPERTIES = new Set(['prodid', 'dtstamp']);
 /** Parameters servers add for scheduling (RFC 6638), and the one the copy adds. */
@@ -175,11 +186,13 @@ export function normalisedLines(data: string): string[] {
       // Offsets and durations have several spellings of one value (+0100 and +010000, -PT15M
       // and -P0DT0H15M0S): compared in seconds.
       const values = property.type === 'utc-offset' || property.type === 'duration' ? property.getValues().map(inSeconds) : rawValues;
+      // EXDATE:a,b and two EXDATE lines are the same (servers split and join them): one line per value.
+      const each = MULTI_VALUED.has(name) ? values.map((v) => [v]) : [values];
       const kept = Object.keys(params)
         .filter((key) => !IGNORED_PARAMETERS.has(key))
         .sort()
         .map((key) => `${key}=${JSON.stringify(params[key])}`);
-      lines.push(`${here}|${name}${kept.length ? `;${kept.join(';')}` : ''}:${stableJson(values)}`);
+      for (const one of each) lines.push(`${here}|${name}${kept.length ? `;${kept.join(';')}` : ''}:${stableJson(one)}`);
     }
     for (const sub of component.getAllSubcomponents()) walk(sub, here);
   };
