@@ -219,6 +219,10 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
       if (started) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // While it copies them the page says so, and the counts move.
+    const live = await getMigrationDetail(db, pair.organizationId, pair.id, 'UTC');
+    expect(live.sentence).toBe('Copying — calendars, contacts and tasks');
+    expect(live.groupware).not.toBeNull();
     await cancelMigration(db, { userId: pair.userId, organizationId: pair.organizationId }, pair.id);
     expect(await running).toBe('cancelled');
     const rows = await rowsOf(pair.id);

@@ -130,7 +130,7 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
   const [row, folderRows, issues, counted, notices, verificationRows, events] = await Promise.all([
     db.migration.findFirst({
       where: { id, organizationId },
-      select: { totalBytes: true, copiedBytes: true, etaSeconds: true, bytesPerSecond: true, liveFolders: true, createdAt: true, startedAt: true, finishedAt: true },
+      select: { totalBytes: true, copiedBytes: true, etaSeconds: true, bytesPerSecond: true, liveFolders: true, progressAt: true, createdAt: true, startedAt: true, finishedAt: true },
     }),
     db.migrationFolder.findMany({
       where: { migrationId: id },
@@ -163,7 +163,7 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     listNotCopied(db, organizationId, { id, limit: NOT_COPIED_SHOWN }),
     db.migrationGroupwareCollection.findMany({
       where: { migrationId: id },
-      select: { kind: true, sourceName: true, targetName: true, targetNote: true, items: true, present: true },
+      select: { kind: true, sourceName: true, targetName: true, targetNote: true, items: true, present: true, updatedAt: true },
       orderBy: [{ kind: 'asc' }, { sourceName: 'asc' }],
     }),
     db.migrationGroupwareIssue.findMany({ where: { migrationId: id }, select: { kind: true, collection: true, uid: true, size: true, reason: true }, orderBy: { id: 'asc' }, take: NOT_COPIED_SHOWN }),
@@ -232,6 +232,8 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
       resyncLocal: item.resyncLocal,
       finishedLocal: item.finishedLocal,
       zone,
+      // The mail's last progress came before the groupware copy of the same pass began.
+      isCopyingGroupware: isCopying && row.progressAt !== null && groupwareRows.some((r) => r.updatedAt > row.progressAt!),
     }),
     timeline: buildTimeline(
       events,

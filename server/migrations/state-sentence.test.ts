@@ -135,6 +135,12 @@ describe('groupware line', () => {
     expect(groupwareOf('zimbra', 'office365')).toEqual({ line: expect.stringMatching(/not part of this migration yet/), counts: null });
   });
 
+  it('says when the calendars, contacts and tasks of a pass are being copied', () => {
+    const facts: SentenceFacts = { state: 'resyncing', foldersLeft: 0, startLocal: '1 Jan 2027, 10:00', resyncLocal: null, finishedLocal: null, zone: 'UTC' };
+    expect(stateSentence(facts)).toBe('Resyncing — verifying what arrived');
+    expect(stateSentence({ ...facts, isCopyingGroupware: true })).toBe('Resyncing — calendars, contacts and tasks');
+  });
+
   it('counts, for CalDAV/CardDAV pairs, collections and items per kind once the copy has begun', () => {
     expect(groupwareOf('zimbra', 'openxchange')).toEqual({ line: expect.stringMatching(/copied after the e-mail.*no attendee is notified/), counts: null });
     const counts = groupwareOf('kolab', 'zimbra', [

@@ -13,6 +13,8 @@ export interface SentenceFacts {
   resyncLocal: string | null;
   finishedLocal: string | null;
   zone: string;
+  /** The mail of the pass is through and its calendars, contacts and tasks are being copied. */
+  isCopyingGroupware?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export function stateSentence(f: SentenceFacts): string {
       const doing = f.state === 'running' ? 'Copying' : 'Resyncing';
       if (f.foldersLeft === null) return `${doing} — reading the folders`;
       // Every folder is through: the pass ends with the check of what arrived.
-      if (f.foldersLeft === 0) return `${doing} — verifying what arrived`;
+      if (f.foldersLeft === 0) return f.isCopyingGroupware ? `${doing} — calendars, contacts and tasks` : `${doing} — verifying what arrived`;
       return `${doing} — ${plural(f.foldersLeft, 'folder', 'folders')} left`;
     }
     case 'waiting_resync':
