@@ -63,7 +63,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --groupware-runs N     groupware runs, each into an empty account; figures are the
                          median run's (default 3)
   --groupware-scale X    groupware corpus scale (default 1: 520 events, 1,020 contacts
-                         and groups, 200 tasks)
+                         and groups, 240 tasks)
   --connections N    passed to \`ferry copy --connections N\`
   --no-mailferry     peers only
   --no-deltas        first passes only (no delta0, +${ADD_MESSAGES}, flag-change passes)

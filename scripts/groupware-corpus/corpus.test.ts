@@ -26,6 +26,7 @@ function census(corpus: CorpusCollection[]) {
     tasks: 0,
     subtasks: 0,
     withDue: 0,
+    dueForms: new Set<string>(),
     withPercent: 0,
     completed: 0,
     statuses: new Set<string>(),
@@ -96,7 +97,12 @@ function census(corpus: CorpusCollection[]) {
         expect(todo.getFirstPropertyValue('uid')).toBe(item.uid);
         counts.tasks++;
         if (todo.hasProperty('related-to')) counts.subtasks++;
-        if (todo.hasProperty('due')) counts.withDue++;
+        if (todo.hasProperty('due')) {
+          counts.withDue++;
+          const due = todo.getFirstProperty('due')!;
+          const value = due.getFirstValue() as ICAL.Time;
+          counts.dueForms.add(value.isDate ? 'date' : due.getParameter('tzid') ? 'zoned' : value.zone?.tzid === 'UTC' ? 'utc' : 'floating');
+        }
         if (todo.hasProperty('percent-complete')) counts.withPercent++;
         if (todo.hasProperty('completed')) counts.completed++;
         counts.statuses.add(String(todo.getFirstPropertyValue('status')));
@@ -142,6 +148,7 @@ describe('generateGroupwareCorpus at scale 1', () => {
     expect(counts.tasks).toBeGreaterThanOrEqual(200);
     expect(counts.subtasks).toBeGreaterThanOrEqual(20);
     expect(counts.withDue).toBeGreaterThanOrEqual(50);
+    expect([...counts.dueForms].sort()).toEqual(['date', 'floating', 'utc', 'zoned']);
     expect(counts.withPercent).toBeGreaterThanOrEqual(20);
     expect(counts.completed).toBeGreaterThanOrEqual(10);
     expect([...counts.statuses].sort()).toEqual(['CANCELLED', 'COMPLETED', 'IN-PROCESS', 'NEEDS-ACTION']);
@@ -159,8 +166,11 @@ describe('generateGroupwareCorpus at scale 1', () => {
     for (const list of corpus.filter((c) => c.kind === 'tasks')) {
       const uids = new Set(list.items.map((i) => i.uid));
       for (const item of list.items) {
-        const parent = /^RELATED-TO[^:]*:(.*)$/m.exec(item.data)?.[1]?.trim();
-        if (parent) expect(uids.has(parent), `${item.uid} → ${parent}`).toBe(true);
+        const todo = new ICAL.Component(ICAL.parse(item.data) as unknown[]).getFirstSubcomponent('vtodo')!;
+        const related = todo.getFirstProperty('related-to');
+        if (!related) continue;
+        expect(related.getParameter('reltype')).toBe('PARENT');
+        expect(uids.has(String(related.getFirstValue())), `${item.uid} → ${String(related.getFirstValue())}`).toBe(true);
       }
     }
   });
@@ -169,7 +179,8 @@ describe('generateGroupwareCorpus at scale 1', () => {
     const byKind = (kind: CorpusCollection['kind']) => corpus.filter((c) => c.kind === kind);
     expect(byKind('calendar').length).toBeGreaterThanOrEqual(2);
     expect(byKind('contacts').length).toBeGreaterThanOrEqual(2);
-    expect(byKind('tasks').length).toBeGreaterThanOrEqual(1);
+    // A task list besides the default one: created on the target with its own name.
+    expect(byKind('tasks').length).toBeGreaterThanOrEqual(2);
     const names = corpus.map((c) => c.displayName);
     expect(names.some((n) => / /.test(n))).toBe(true);
     expect(names.some((n) => /[^\x00-\x7f]/.test(n))).toBe(true);

@@ -2,12 +2,13 @@
  * A seeded groupware corpus: calendars, address books and task lists as a customer's groupware
  * account holds them. Every item is built with ical.js; the same seed gives the same corpus.
  *
- * At scale 1: 520 events in three calendars (55 recurring with an exception date and an
+ * At scale 1: 520 events in three calendars (104 recurring with an exception date and an
  * overridden instance in the same resource, all-day and floating events, four time zones with
  * their VTIMEZONE, organizers and attendees, alarms, categories, attachments inline and by URL),
- * 1,000 contacts in two address books (100 with a photo, several e-mails, phones and addresses,
- * groups in the vCard 4 form and in Apple's vCard 3 form), 200 tasks with subtasks (RELATED-TO),
- * due dates, status, priority, completion and percent. Names with spaces and non-ASCII letters.
+ * 1,000 contacts in two address books (100 with a photo, several e-mails, phones and addresses)
+ * and 20 groups in the vCard 4 form and in Apple's vCard 3 form, 240 tasks in two lists with 60
+ * subtasks (RELATED-TO), due dates (floating, zoned, UTC, whole days), status, priority,
+ * completion and percent. Names with spaces and non-ASCII letters. corpus.test.ts counts these.
  */
 import ICAL from 'ical.js';
 // Loaded for its ical.js setting: vCard 4 URIs (a data: photo) are written as they are, as the
@@ -175,7 +176,20 @@ function task(seed: string, index: number, parentUid: string | null, slug: strin
     ['status', {}, 'text', status],
     ['priority', {}, 'integer', rng.int(0, 9)],
   ];
-  if (rng.chance(0.7)) props.push(['due', rng.chance(0.5) ? {} : { tzid: 'Europe/Berlin' }, 'date-time', `2026-${pad(rng.int(1, 12))}-${pad(rng.int(1, 28))}T17:00:00${props.length % 2 ? 'Z' : ''}`.replace(/Z$/, '')]);
+  if (rng.chance(0.7)) {
+    // Due as clients write it: floating, in a zone, in UTC, or a day.
+    const day = `2026-${pad(rng.int(1, 12))}-${pad(rng.int(1, 28))}`;
+    const form = rng.int(0, 3);
+    props.push(
+      form === 0
+        ? ['due', {}, 'date-time', `${day}T17:00:00`]
+        : form === 1
+          ? ['due', { tzid: 'Europe/Berlin' }, 'date-time', `${day}T17:00:00`]
+          : form === 2
+            ? ['due', {}, 'date-time', `${day}T16:00:00Z`]
+            : ['due', {}, 'date', day],
+    );
+  }
   if (status === 'COMPLETED') props.push(['completed', {}, 'date-time', '2026-02-01T10:00:00Z'], ['percent-complete', {}, 'integer', 100]);
   else if (status === 'IN-PROCESS') props.push(['percent-complete', {}, 'integer', rng.int(10, 90)]);
   if (parentUid) props.push(['related-to', { reltype: 'PARENT' }, 'text', parentUid]);
@@ -258,5 +272,6 @@ export function generateGroupwareCorpus(options: CorpusOptions): CorpusCollectio
     { kind: 'contacts', slug: 'addressbook', displayName: 'Contacts', color: null, description: null, items: contacts('addressbook', 700, '3.0') },
     { kind: 'contacts', slug: 'geschaeftskontakte', displayName: 'Geschäftskontakte', color: null, description: 'Kunden und Lieferanten', items: contacts('geschaeftskontakte', 300, '4.0') },
     { kind: 'tasks', slug: 'tasks', displayName: 'Aufgaben & To-dos', color: '#27ae60ff', description: null, items: tasks('tasks', 200) },
+    { kind: 'tasks', slug: 'projekt-omega', displayName: 'Projekt Ω – nächste Schritte', color: '#8e44adff', description: 'Aufgaben fürs Projekt', items: tasks('projekt-omega', 40) },
   ];
 }
