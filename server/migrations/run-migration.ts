@@ -313,6 +313,9 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     // Calendars, address books and task lists follow the mail of the pass, new and changed items only.
     let groupwareLoss = false;
     if (movesGroupware(accounts.source.type, accounts.target.type)) {
+      // The pass's IMAP connections are closed: their slots go to other migrations meanwhile.
+      await releaseLease(db, sourceLease);
+      await releaseLease(db, targetLease);
       const groupware = await runGroupwarePass(db, migrationId, {
         source: accounts.source,
         target: accounts.target,
