@@ -5,6 +5,7 @@
  * and report; a rerun adds nothing twice; an item the target refuses ends it `incomplete` with
  * the item listed (collection, UID, size, reason), never its content.
  */
+import Papa from 'papaparse';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { keyRing } from '@/server/crypto/runtime';
 import type { Db } from '@/server/db';
@@ -161,6 +162,11 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     expect(report.groupware.collections).toHaveLength(corpus.length);
     expect(report.groupware.collections.reduce((n, c) => n + c.copied, 0)).toBe(count + 3);
     expect(report.groupware.notCopied).toEqual([]);
+    const csvRows = Papa.parse<Record<string, string>>(reportCsv(report).replace(/^\uFEFF/, ''), { header: true, skipEmptyLines: true }).data;
+    const groupwareRows = csvRows.filter((r) => r.section === 'groupware');
+    expect(groupwareRows.map((r) => [r.kind, r.source_folder, Number(r.total), Number(r.copied)]).sort()).toEqual(
+      report.groupware.collections.map((c) => [c.kind, c.source, c.items, c.copied]).sort(),
+    );
   }, 120_000);
 
   it('records an item the target refuses (collection, UID, size, reason, no content), copies the rest and ends incomplete', async () => {
