@@ -217,6 +217,8 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
   }
 
   const stop = new AbortController();
+  // A login or server refused while the calendars are copied is named as such in the failure.
+  let isCopyingGroupware = false;
   try {
     const isStarted = await db.$transaction(async (tx) => {
       // Guarded by the state: a cancel that got the row first wins (server/migrations/cancel-migration.ts).
@@ -316,6 +318,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       // The pass's IMAP connections are closed: their slots go to other migrations meanwhile.
       await releaseLease(db, sourceLease);
       await releaseLease(db, targetLease);
+      isCopyingGroupware = true;
       const groupware = await runGroupwarePass(db, migrationId, {
         source: accounts.source,
         target: accounts.target,
@@ -330,6 +333,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
         },
       });
       groupwareLoss = groupware.issues.length > 0;
+      isCopyingGroupware = false;
     }
     if (phase === 'run' && migration.resyncAt) {
       return await db.$transaction(async (tx) => {
@@ -362,7 +366,9 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       return await stopped(db, migrationId);
     }
     const cause = error instanceof CopyError && error.cause ? error.cause : error;
-    if (cause instanceof ConnectorError && !isTransient(cause)) return fail(db, migrationId, failureMessage(cause.reason));
+    if (cause instanceof ConnectorError && !isTransient(cause)) {
+      return fail(db, migrationId, isCopyingGroupware ? `Calendars, contacts and tasks (CalDAV/CardDAV): ${failureMessage(cause.reason)}` : failureMessage(cause.reason));
+    }
     const attempts = migration.failedAttempts + 1;
     log.warn('migration step failed', { migrationId, phase, attempts, error });
     if (attempts >= (deps.maxAttempts ?? 6)) {
