@@ -107,9 +107,14 @@ export async function runGroupwareBench(options: GroupwareBenchOptions): Promise
   const password = () => randomBytes(12).toString('hex');
   const src = { username: 'src', password: password() };
   const targets = Array.from({ length: options.runs }, (_, i) => ({ username: `dst-${i + 1}`, password: password() }));
-  const [source, target] = await options.onStorage(() => Promise.all([startRadicale({ users: [src] }), startRadicale({ users: targets })]));
-  options.onStarted(() => source.stop());
-  options.onStarted(() => target.stop());
+  // One after the other, each handed to the cleanup as soon as it runs.
+  const start = async (users: { username: string; password: string }[]) => {
+    const server = await options.onStorage(() => startRadicale({ users }));
+    options.onStarted(() => server.stop());
+    return server;
+  };
+  const source = await start([src]);
+  const target = await start(targets);
   say(`${tag} Radicale source on ${source.url}, target on ${target.url}, roots ${source.rootDir}, ${target.rootDir}`);
 
   const loaded = performance.now();
