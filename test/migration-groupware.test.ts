@@ -87,6 +87,8 @@ async function groupwareMigration(corpus: CorpusCollection[], resyncAt: Date | n
     { folder: 'INBOX', raw: makeMessage({ subject: 'Agenda', bodyBytes: 600 }) },
     { folder: 'Archive', raw: makeMessage({ subject: 'Minutes', bodyBytes: 900 }) },
   ]);
+  // Zimbra shows its calendar over IMAP too, empty: it moves as groupware, not as mail.
+  await client.mailboxCreate('Calendar');
   const loaded = await loadCorpus({ serverUrl: sourceDav.url, username: source, password }, corpus);
   const mailAccount = (email: string, type: 'zimbra' | 'openxchange') => ({ ...harness.account(email, harness.dovecot), type });
   const { id } = await createMigration(db, await keyRing(), {
@@ -128,6 +130,14 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     }
     expect(detail.groupwareNotCopied).toEqual([]);
     expect(detail.groupwareLine).toMatch(/resync/);
+    // The mail; Zimbra's Calendar folder was left to the groupware copy and said so.
+    expect(detail.folders.map((f) => f.sourcePath)).toEqual(expect.arrayContaining(['INBOX', 'Archive']));
+    expect(detail.folders.map((f) => f.sourcePath)).not.toContain('Calendar');
+    expect(detail.totals).toMatchObject({ copied: 2, failed: 0 });
+    expect(detail.notices.map((n) => n.text).join('\n')).toMatch(/"Calendar" is not copied as mail.*moved as groupware/);
+    const targetMail = await harness.open(harness.dovecot, pair.target);
+    expect((await targetMail.list()).map((f) => f.path)).not.toContain('Calendar');
+    expect(detail.verificationGap).toBeNull();
 
     // The same pass run again (a job that ran twice): nothing written twice.
     await db.migration.update({ where: { id: pair.id }, data: { state: 'running' } });

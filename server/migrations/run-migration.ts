@@ -13,6 +13,7 @@ import { UnsealError } from '../crypto/seal';
 import type { Db } from '../db';
 import { Prisma } from '../generated/prisma/client';
 import { copyMailbox, CopyError, isTransient, type MailboxEndpoint } from '../engine/copy-mailbox';
+import { groupwareFolderOptionFor } from '../engine/folder-plan';
 import type { ProgressSnapshot } from '../engine/progress';
 import { env } from '../env';
 import type { StateStore } from '../engine/state';
@@ -273,6 +274,8 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       },
     };
     let pendingSave: Promise<void> = Promise.resolve();
+    // Where calendars, contacts and tasks move by their own path, their IMAP folders are not copied as mail.
+    const groupwareFolders = movesGroupware(accounts.source.type, accounts.target.type) ? groupwareFolderOptionFor(accounts.source.type) : undefined;
     const summary = await copyMailbox({
       source,
       target,
@@ -284,6 +287,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       folderConcurrency: FOLDERS_AT_ONCE,
       appendConnections: APPEND_CONNECTIONS,
       ...(deps.maxMessageBytes ? { maxMessageBytes: deps.maxMessageBytes } : {}),
+      ...(groupwareFolders ? { groupwareFolders } : {}),
       onProgress: (p) => {
         pendingSave = pendingSave.then(() => saveProgress(p)).catch((error: Error) => log.warn('progress not saved', { migrationId, error }));
       },
