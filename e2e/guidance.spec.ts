@@ -204,9 +204,10 @@ test.describe('guidance', () => {
     await signIn(page, customer.email, customer.password);
     await page.goto('/information');
     const moves = page.getByTestId('what-moves-row');
-    await expect(moves).toHaveCount(4);
+    await expect(moves).toHaveCount(5);
     await expect(moves.nth(0)).toContainText('MailCopied');
-    for (const [index, kind] of ['Calendars', 'Contacts', 'Tasks'].entries()) await expect(moves.nth(index + 1)).toContainText(`${kind}Not copied yet`);
+    for (const [index, kind] of ['Calendars', 'Contacts', 'Tasks'].entries()) await expect(moves.nth(index + 1)).toContainText(`${kind}Copied`);
+    await expect(moves.nth(4)).toContainText('DeletionsNot carried over');
     const tips = page.getByTestId('info-tips');
     for (const tip of [
       'must be reachable from this installation',
