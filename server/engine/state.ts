@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import { JsonStateFile } from './json-state-file';
 
 /**
  * Where a folder's copy stands. Everything on the source up to `lastUid` (under
@@ -99,26 +97,27 @@ interface StateFile {
  * by the next save or by `close()`.
  */
 export class FileStateStore implements StateStore {
-  private state: StateFile | undefined;
-  private writing: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private lastWrite = 0;
-  private failure: unknown;
-  private madeFolder = false;
+  private readonly json: JsonStateFile<StateFile>;
 
   constructor(
     readonly file: string,
-    private readonly intervalMs = 200,
-  ) {}
+    intervalMs = 200,
+  ) {
+    this.json = new JsonStateFile<StateFile>(file, {
+      empty: () => ({ version: 1, folders: [], issues: [] }),
+      check: (state) => {
+        if (state.version !== 1) throw new Error(`${file} is not a Mailferry state file of a known version`);
+      },
+      intervalMs,
+    });
+  }
 
-  private async read(): Promise<StateFile> {
-    if (!this.state) {
-      this.state = existsSync(this.file)
-        ? (JSON.parse(await fs.readFile(this.file, 'utf8')) as StateFile)
-        : { version: 1, folders: [], issues: [] };
-      if (this.state.version !== 1) throw new Error(`${this.file} is not a Mailferry state file of a known version`);
-    }
-    return this.state;
+  private read(): Promise<StateFile> {
+    return this.json.read();
+  }
+
+  private changed() {
+    this.json.changed();
   }
 
   async loadCheckpoints(): Promise<Map<string, FolderCheckpoint>> {
@@ -162,49 +161,8 @@ export class FileStateStore implements StateStore {
   }
 
   /** Writes what is not written yet and waits for it; the store can go on being used. */
-  async close(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.write();
-    }
-    await this.writing;
-    this.throwFailure();
-  }
-
-  private changed() {
-    this.throwFailure();
-    if (this.timer) return;
-    const wait = this.lastWrite + this.intervalMs - Date.now();
-    if (wait <= 0) this.write();
-    else this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.write();
-    }, wait);
-  }
-
-  private throwFailure() {
-    if (this.failure === undefined) return;
-    const failure = this.failure;
-    this.failure = undefined;
-    throw failure;
-  }
-
-  /** Writes the state as it is when the write begins, after any write under way. */
-  private write() {
-    this.lastWrite = Date.now();
-    this.writing = this.writing.then(async () => {
-      try {
-        const snapshot = JSON.stringify(this.state);
-        if (!this.madeFolder) await fs.mkdir(path.dirname(this.file), { recursive: true });
-        this.madeFolder = true;
-        const temp = `${this.file}.${process.pid}.tmp`;
-        await fs.writeFile(temp, snapshot, { mode: 0o600 });
-        await fs.rename(temp, this.file);
-      } catch (error) {
-        this.failure = error;
-      }
-    });
+  close(): Promise<void> {
+    return this.json.close();
   }
 }
 

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import { JsonStateFile } from '../json-state-file';
 import type { GroupwareKind } from './model';
 
 /** What the copy knows of one item it carried over. */
@@ -56,24 +54,27 @@ interface StateFile {
  * checkpoints; the copy finds those items on the target by UID and does not add them again.
  */
 export class FileGroupwareStateStore implements GroupwareStateStore {
-  private state: StateFile | undefined;
-  private writing: Promise<void> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
-  private lastWrite = 0;
-  private failure: unknown;
+  private readonly json: JsonStateFile<StateFile>;
 
   constructor(
     readonly file: string,
-    private readonly intervalMs = 250,
-  ) {}
+    intervalMs = 250,
+  ) {
+    this.json = new JsonStateFile<StateFile>(file, {
+      empty: () => ({ version: 1, kind: 'groupware', collections: [], issues: [] }),
+      check: (state) => {
+        if (state.version !== 1 || state.kind !== 'groupware') throw new Error(`${file} is not a Mailferry groupware state file of a known version`);
+      },
+      intervalMs,
+    });
+  }
 
-  private async read(): Promise<StateFile> {
-    if (!this.state) {
-      const state = existsSync(this.file) ? (JSON.parse(await fs.readFile(this.file, 'utf8')) as StateFile) : { version: 1 as const, kind: 'groupware' as const, collections: [], issues: [] };
-      if (state.version !== 1 || state.kind !== 'groupware') throw new Error(`${this.file} is not a Mailferry groupware state file of a known version`);
-      this.state = state;
-    }
-    return this.state;
+  private read(): Promise<StateFile> {
+    return this.json.read();
+  }
+
+  private changed() {
+    this.json.changed();
   }
 
   async loadCollections(): Promise<Map<string, CollectionCheckpoint>> {
@@ -104,44 +105,8 @@ export class FileGroupwareStateStore implements GroupwareStateStore {
     return (await this.read()).issues;
   }
 
-  async close(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.write();
-    }
-    await this.writing;
-    if (this.failure !== undefined) {
-      const failure = this.failure;
-      this.failure = undefined;
-      throw failure;
-    }
-  }
-
-  private changed() {
-    if (this.timer) return;
-    const wait = this.lastWrite + this.intervalMs - Date.now();
-    if (wait <= 0) this.write();
-    else
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.write();
-      }, wait);
-  }
-
-  private write() {
-    this.lastWrite = Date.now();
-    this.writing = this.writing.then(async () => {
-      try {
-        const snapshot = JSON.stringify(this.state);
-        await fs.mkdir(path.dirname(this.file), { recursive: true });
-        const temp = `${this.file}.${process.pid}.tmp`;
-        await fs.writeFile(temp, snapshot, { mode: 0o600 });
-        await fs.rename(temp, this.file);
-      } catch (error) {
-        this.failure = error;
-      }
-    });
+  close(): Promise<void> {
+    return this.json.close();
   }
 }
 
