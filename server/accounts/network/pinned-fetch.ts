@@ -20,6 +20,18 @@ export type PinnedFetch = FetchLike & { close(): Promise<void> };
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_POOLS = 32;
 
+/** Callers (and the libraries they hand this fetch to) get Node's own Response class. */
+function asGlobalResponse(response: Awaited<ReturnType<typeof undiciFetch>>): Response {
+  const hasBody = ![101, 204, 205, 304].includes(response.status);
+  const copy = new Response(hasBody ? (response.body as ReadableStream<Uint8Array> | null) : null, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers as unknown as Headers,
+  });
+  Object.defineProperty(copy, 'url', { value: response.url });
+  return copy;
+}
+
 /**
  * Keeps the pool's HTTP parser from pausing while a response body waits to be read. undici
  * asserts, uncatchably, when a server closes the connection while the parser is paused (a
@@ -69,8 +81,8 @@ function withoutPause(dispatch: Dispatcher['dispatch']): Dispatcher['dispatch'] 
  * TLS still uses the original name for SNI and the certificate check.
  *
  * Runs on undici's own fetch with its pools as dispatcher (Node's bundled fetch is another
- * undici version, whose handlers pause the pool's parser in ways it does not expect);
- * connections are pooled per (origin, checked address).
+ * undici version), and answers with Node's global Response class; connections are pooled per
+ * (origin, checked address).
  */
 export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOptions = {}): PinnedFetch {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -167,7 +179,7 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
             redirect: 'manual',
             signal,
             dispatcher: poolFor(url, target),
-          } as unknown as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+          } as unknown as Parameters<typeof undiciFetch>[1]).then(asGlobalResponse));
         } catch (error) {
           if (error instanceof ConnectorError || callerSignal?.aborted) throw error;
           const reason = classifySocketError(error) ?? 'protocol_error';
