@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { accountPairKey, type CopyReport } from '@/server/cli/copy-command';
 import { verifyCopy, type ImapAccount } from '../scripts/bench/verify';
 import { startDovecot, type DovecotServer } from './helpers/dovecot';
 import { fillMailbox, makeMessage, openImap } from './helpers/mailbox';
+import { runNode } from './helpers/child-process';
 
 const password = 'cli-copy-pw';
 const ferryScript = path.resolve('scripts/ferry.mjs');
@@ -52,15 +52,7 @@ function ferryCopy(from: [DovecotServer, string], to: [DovecotServer, string], e
     MAILFERRY_INSECURE_HOSTS: '127.0.0.1',
     ...where.env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: where.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode(args, { cwd: where.cwd, env });
 }
 
 function expectExit(run: FerryRun, code: number) {

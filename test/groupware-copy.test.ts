@@ -15,6 +15,7 @@ import { generateGroupwareCorpus, type CorpusCollection } from '@/scripts/groupw
 import { loadCorpus, putItems } from '@/scripts/groupware-corpus/load';
 import { startRadicale, type RadicaleServer } from './helpers/radicale';
 import { startXandikos, type XandikosServer } from './helpers/xandikos';
+import { runNode } from './helpers/child-process';
 
 const password = 'correct horse battery';
 const ferryScript = path.resolve('scripts/ferry.mjs');
@@ -48,15 +49,7 @@ function ferryArgs(from: string, to: string, state: string) {
 }
 
 function ferry(from: string, to: string, state: string): Promise<FerryRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ferryArgs(from, to, state), { env: ferryEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode(ferryArgs(from, to, state), { env: ferryEnv() });
 }
 
 function report(run: FerryRun, code: number): GroupwareCopyReport {

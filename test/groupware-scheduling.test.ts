@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-
 import { startCyrus, type CyrusServer } from './helpers/cyrus';
 import { CYRUS_DAV_DOMAIN, type SentMail } from './helpers/cyrus-dav';
 import { basicAuth, startRadicale, type RadicaleServer } from './helpers/radicale';
+import { runNode } from './helpers/child-process';
 
 /*
  * Issue #14: no attendee receives anything because of a migration. Cyrus IMAP's CalDAV server
@@ -141,15 +141,7 @@ function ferry(state: string): Promise<FerryRun> {
     MAILFERRY_ALLOWED_HOSTS: [radicale.port, cyrus.dav!.port].map((p) => `127.0.0.1/32:${p}`).join(','),
     MAILFERRY_INSECURE_HOSTS: '127.0.0.1',
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ferryScript, 'groupware', 'copy', '--from', from, '--to', to, '--state', state, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode([ferryScript, 'groupware', 'copy', '--from', from, '--to', to, '--state', state, '--json'], { env });
 }
 
 function report(run: FerryRun): GroupwareCopyReport {

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DavAccount, resourceName } from '@/server/accounts/dav/dav-client';
+import { runNode } from '@/test/helpers/child-process';
 import { startRadicale, type RadicaleServer } from '@/test/helpers/radicale';
 import { generateGroupwareCorpus } from './corpus';
 import { loadCorpus, putItems, type LoadedCollections } from './load';
@@ -28,18 +28,9 @@ function verify(from: string, to: string, env: Record<string, string> = {}, extr
 }
 
 function node(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', MAILFERRY_FROM_PASSWORD: password, MAILFERRY_TO_PASSWORD: password, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runNode(['--import', 'tsx', ...args], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', MAILFERRY_FROM_PASSWORD: password, MAILFERRY_TO_PASSWORD: password, ...env },
   });
 }
 
@@ -106,7 +97,7 @@ describe('scripts/groupware-corpus/verify.ts (and generate.ts --to)', () => {
     const fromFile = await verify('alice', 'alice', { MAILFERRY_FROM_PASSWORD: 'not the password' }, ['--from-password-file', file]);
     expect(fromFile.code, fromFile.stderr).toBe(0);
 
-    const usage = await new Promise<number | null>((resolve) => spawn(process.execPath, ['--import', 'tsx', script, '--from', 'http://a@127.0.0.1/'], { stdio: 'ignore' }).on('close', resolve));
-    expect(usage).toBe(2);
+    const usage = await runNode(['--import', 'tsx', script, '--from', 'http://a@127.0.0.1/'], { env: process.env });
+    expect(usage.code).toBe(2);
   });
 });

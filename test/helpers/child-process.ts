@@ -249,3 +249,23 @@ export async function runningGroupMembers(pgid: number): Promise<number[]> {
 export function tail(text: string, lines = 40): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
+
+export interface ExitResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs Node on `args` to its end and gives back its exit code and output, whatever the code. */
+export function runNode(args: readonly string[], options: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<ExitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    // 'close', not 'exit': the output is complete only once the pipes are.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
