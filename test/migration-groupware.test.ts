@@ -15,6 +15,7 @@ import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-
 import { cancelMigration } from '@/server/migrations/cancel-migration';
 import { createMigration } from '@/server/migrations/create-migration';
 import type { OpenedAccount } from '@/server/migrations/accounts';
+import { listFinishedMigrations } from '@/server/migrations/list-migrations';
 import { getMigrationDetail } from '@/server/migrations/migration-detail';
 import { getMigrationReport, reportCsv } from '@/server/migrations/report';
 import { runMigrationPhase, type PhaseDependencies } from '@/server/migrations/run-migration';
@@ -204,6 +205,9 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     expect(detail.state).toBe('incomplete');
     expect(detail.groupwareNotCopied).toEqual([{ kind: 'calendar', collection: calendar.displayName, uid: bigUid, size: issues[0]!.size, reason: issues[0]!.reason }]);
     expect(detail.statusLine).toMatch(/1 calendar, contact or task item was not copied/);
+    // The finished list's row says the same.
+    const [listed] = (await listFinishedMigrations(db, pair.organizationId, { limit: 50, sort: 'newest' }, 'UTC')).items.filter((m) => m.id === pair.id);
+    expect(listed?.statusLine).toBe(detail.statusLine);
     const calendarItems = itemCount(corpus.filter((c) => c.kind === 'calendar'));
     expect(detail.groupware?.calendars).toMatchObject({ items: calendarItems, copied: calendarItems - 1 });
     expect(JSON.stringify(detail)).not.toContain('Secret');

@@ -6,6 +6,7 @@ import { DomainError } from '../users/errors';
 import { MigrationNotFoundError } from './errors';
 import { ACTIVE_STATES, CANCELLABLE_STATES, describeGap, ENDED_STATES, folderLosses, gapOf, gapRowsWhere, isActiveState, statusLine, type LossCounts, type VerificationGap } from './lifecycle';
 import type { MigrationList } from './schemas';
+import { withGroupwareLoss } from './state-sentence';
 
 // Explicit: the accounts' sealed passwords never leave the database through a list.
 const accountFields = { side: true, type: true, email: true } as const;
@@ -27,6 +28,8 @@ const listFields = {
   issues: { where: { uid: null }, select: { folder: true, uid: true, reason: true }, take: 1000 },
   // Only the folders where the last verification found a gap: few, usually none.
   verifications: { where: gapRowsWhere, select: { missingMessages: true, missingReported: true, unverifiedReason: true }, take: 1000 },
+  // Calendar, contact and task items not copied: named in the status line.
+  _count: { select: { groupwareIssues: true } },
 } satisfies Prisma.MigrationSelect;
 
 type Row = Prisma.MigrationGetPayload<{ select: typeof listFields }>;
@@ -142,7 +145,7 @@ function toItem(row: Row, zone: string, sums: VerificationSums | null): Migratio
     messages: { copied: row.copiedMessages, total: row.totalMessages },
     loss,
     verificationGap,
-    statusLine: statusLine(row.state, loss, verificationGap),
+    statusLine: withGroupwareLoss(statusLine(row.state, loss, verificationGap), row.state, row._count.groupwareIssues),
     etaSeconds: row.state === 'running' || row.state === 'resyncing' ? row.etaSeconds : null,
     verdict: listVerdict(sums, verificationGap),
   };

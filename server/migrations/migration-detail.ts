@@ -7,7 +7,7 @@ import { describeGone, folderLosses, isFolderNotCreated, statusLine } from './li
 import { formatInZone, getMigration, type MigrationListItem } from './list-migrations';
 import { readLiveProgress } from './live-progress';
 import { listNotCopied } from './not-copied';
-import { buildTimeline, describeGroupwareLoss, groupwareOf, mergeFolders, stateSentence, type GroupwareView, type TimelineItem } from './state-sentence';
+import { buildTimeline, groupwareOf, withGroupwareLoss, mergeFolders, stateSentence, type GroupwareView, type TimelineItem } from './state-sentence';
 
 /**
  * One folder of the migration: the engine's per-folder counts (FolderReport), here summed over
@@ -80,14 +80,6 @@ export interface GroupwareCollectionResult {
   copied: number;
 }
 
-/** The status line with the groupware items not copied in it. */
-function withGroupwareLoss(line: string | null, state: string, failed: number): string | null {
-  const lost = describeGroupwareLoss(failed);
-  if (!lost) return line;
-  if (state === 'incomplete' && (line === null || line === 'Finished, but not everything was copied')) return `Finished, but ${lost}`;
-  if (line) return `${line}; ${lost}`;
-  return state === 'failed' || state === 'cancelled' ? `${lost.charAt(0).toUpperCase()}${lost.slice(1)}` : `So far ${lost}`;
-}
 
 export interface MigrationDetail extends MigrationListItem {
   /** Where it stands in one sentence: "Copying — 2 folders left", "Scheduled for … (Europe/Berlin)". */

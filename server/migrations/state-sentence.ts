@@ -227,3 +227,12 @@ export function describeGroupwareLoss(failed: number): string | null {
   if (failed <= 0) return null;
   return failed === 1 ? '1 calendar, contact or task item was not copied' : `${failed.toLocaleString('en-GB')} calendar, contact or task items were not copied`;
 }
+
+/** The status line with the groupware items not copied in it. */
+export function withGroupwareLoss(line: string | null, state: string, failed: number): string | null {
+  const lost = describeGroupwareLoss(failed);
+  if (!lost) return line;
+  if (state === 'incomplete' && (line === null || line === 'Finished, but not everything was copied')) return `Finished, but ${lost}`;
+  if (line) return `${line}; ${lost}`;
+  return state === 'failed' || state === 'cancelled' ? `${lost.charAt(0).toUpperCase()}${lost.slice(1)}` : `So far ${lost}`;
+}
