@@ -11,7 +11,7 @@ import type { Microsoft365Credentials } from './microsoft365-connection';
 import type { Lookup, NetworkPolicy } from './network/host-policy';
 import { createPinnedFetch } from './network/pinned-fetch';
 import type { AccountInput } from './schemas';
-import { parseServer, type MailServer } from './server-address';
+import { davDiscoveryUrl, parseServer, type MailServer } from './server-address';
 import { ConnectorError, type AccountType, type FailureReason, type ProtocolReport } from './types';
 
 const log = createLogger('account-check');
@@ -75,9 +75,7 @@ async function checkGroupware(account: AccountInput, environment: CheckEnvironme
     case null:
       return [];
     case 'dav': {
-      const parsed = parseServer(account.server);
-      const serverUrl = parsed.url?.href ?? `https://${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}/`;
-      return checkDav({ serverUrl, username: account.username, password: account.password, fetch });
+      return checkDav({ serverUrl: davDiscoveryUrl(account.server), username: account.username, password: account.password, fetch });
     }
     case 'ews': {
       const parsed = parseServer(account.server);

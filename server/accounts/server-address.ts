@@ -96,3 +96,9 @@ export function formatMailServer(server: MailServer): string {
   const host = server.host.includes(':') ? `[${server.host}]` : server.host;
   return `${server.security === 'tls' ? 'imaps' : 'imap'}://${host}:${server.port}`;
 }
+
+/** Where CalDAV/CardDAV discovery starts for a server field: the https:// URL given, else the host (RFC 6764). */
+export function davDiscoveryUrl(server: string): string {
+  const parsed = parseServer(server);
+  return parsed.url?.href ?? `https://${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}/`;
+}

@@ -2,7 +2,7 @@ import { GROUPWARE } from '../accounts/check';
 import { createDavFetch } from '../accounts/dav/dav-fetch';
 import type { NetworkPolicy } from '../accounts/network/host-policy';
 import { createPinnedFetch } from '../accounts/network/pinned-fetch';
-import { parseServer } from '../accounts/server-address';
+import { davDiscoveryUrl } from '../accounts/server-address';
 import type { Db } from '../db';
 import { copyGroupware, type CollectionReport } from '../engine/groupware/copy-groupware';
 import { DavEndpoint } from '../engine/groupware/dav-endpoint';
@@ -18,19 +18,13 @@ export function movesGroupware(sourceType: OpenedAccount['type'], targetType: Op
   return GROUPWARE[sourceType] === 'dav' && GROUPWARE[targetType] === 'dav';
 }
 
-/** Where CalDAV/CardDAV discovery starts for an account: the https:// URL the customer gave, else the host (RFC 6764), as the login check does. */
-export function davUrlOf(account: Pick<OpenedAccount, 'server'>): string {
-  const parsed = parseServer(account.server);
-  return parsed.url?.href ?? `https://${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}/`;
-}
-
 export interface GroupwarePassOptions {
   source: OpenedAccount;
   target: OpenedAccount;
   policy: NetworkPolicy;
   /** Called at every checkpoint: throws to stop the copy (the migration was cancelled). */
   checkpoint: () => Promise<void>;
-  /** Where each account's CalDAV/CardDAV discovery starts; davUrlOf unless a test points elsewhere. */
+  /** Where each account's CalDAV/CardDAV discovery starts; davDiscoveryUrl of its server unless a test points elsewhere. */
   davUrlOf?: (account: OpenedAccount, side: 'source' | 'target') => string;
 }
 
@@ -46,7 +40,7 @@ export interface GroupwarePassResult {
  * over; attendees are never told (the copy keeps a scheduling target from sending anything).
  */
 export async function runGroupwarePass(db: Db, migrationId: string, options: GroupwarePassOptions): Promise<GroupwarePassResult> {
-  const urlOf = options.davUrlOf ?? ((account: OpenedAccount) => davUrlOf(account));
+  const urlOf = options.davUrlOf ?? ((account: OpenedAccount) => davDiscoveryUrl(account.server));
   const pinned = createPinnedFetch(options.policy, { timeoutMs: 60_000 });
   const fetch = createDavFetch(pinned);
   const store = new DbGroupwareStateStore(db, migrationId);
