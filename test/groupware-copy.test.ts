@@ -137,8 +137,23 @@ describe('ferry groupware copy', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const davesItems = () => {
       const root = path.join(target.rootDir, 'collections', 'collection-root', 'dave');
+      // Radicale writes through temporary directories it removes again: a walk
+      // that skips them and tolerates an entry vanishing under it.
+      const list = (dir: string) => {
+        try {
+          return readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw error;
+        }
+      };
       if (!existsSync(root)) return 0;
-      return readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /\.(ics|vcf)$/.test(e.name)).length;
+      let count = 0;
+      for (const collection of list(root)) {
+        if (!collection.isDirectory()) continue;
+        count += list(path.join(root, collection.name)).filter((e) => e.isFile() && /\.(ics|vcf)$/.test(e.name)).length;
+      }
+      return count;
     };
     const deadline = Date.now() + 30_000;
     while (davesItems() < 40 && Date.now() < deadline) await sleep(20);
