@@ -75,7 +75,7 @@ async function checkGroupware(account: AccountInput, environment: CheckEnvironme
     case null:
       return [];
     case 'dav': {
-      return checkDav({ serverUrl: davDiscoveryUrl(account.server), username: account.username, password: account.password, fetch });
+      return checkDav({ serverUrl: davDiscoveryUrl(account.server, account.groupwareUrl), username: account.username, password: account.password, fetch });
     }
     case 'ews': {
       const parsed = parseServer(account.server);

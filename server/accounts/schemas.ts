@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseServer, ServerAddressError } from './server-address';
-import { ACCOUNT_TYPES } from './types';
+import { parseGroupwareUrl, parseServer, ServerAddressError } from './server-address';
+import { ACCOUNT_TYPES, DAV_ACCOUNT_TYPES } from './types';
 
 /** One side of a migration as a customer enters it; shared by the forms and the procedures. */
 export const accountSchema = z
@@ -12,8 +12,21 @@ export const accountSchema = z
     // organization's app registration instead.
     password: z.string().max(1024),
     server: z.string().trim().max(500),
+    /** Where its calendars, contacts and tasks are, when not on the server's host (DAV types only). */
+    groupwareUrl: z.string().trim().max(500).optional(),
   })
   .superRefine((account, ctx) => {
+    if (account.groupwareUrl) {
+      if (!(DAV_ACCOUNT_TYPES as readonly string[]).includes(account.type)) {
+        ctx.addIssue({ code: 'custom', path: ['groupwareUrl'], message: 'A groupware address is used only for Zimbra, Kolab and Open-Xchange accounts.' });
+      } else {
+        try {
+          parseGroupwareUrl(account.groupwareUrl);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', path: ['groupwareUrl'], message: error instanceof ServerAddressError ? error.message : 'Invalid groupware address' });
+        }
+      }
+    }
     if (account.type !== 'office365' && account.password.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['password'], message: 'Enter the password' });
     }

@@ -97,8 +97,33 @@ export function formatMailServer(server: MailServer): string {
   return `${server.security === 'tls' ? 'imaps' : 'imap'}://${host}:${server.port}`;
 }
 
-/** Where CalDAV/CardDAV discovery starts for a server field: the https:// URL given, else the host (RFC 6764). */
-export function davDiscoveryUrl(server: string): string {
+/**
+ * Parses the optional groupware address of an account: an http(s):// URL where its CalDAV and
+ * CardDAV are found (RFC 6764 discovery starts there), for providers whose groupware is not on
+ * the mail server's host.
+ */
+export function parseGroupwareUrl(input: string): URL {
+  const text = input.trim();
+  if (/\s/.test(text)) throw new ServerAddressError('The groupware address must not contain spaces.');
+  if (!/^https?:\/\//i.test(text)) throw new ServerAddressError('The groupware address must start with https://.');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ServerAddressError('The groupware address is not a valid URL.');
+  }
+  if (url.username || url.password) throw new ServerAddressError('Do not put credentials in the groupware address.');
+  checkHost(url.hostname);
+  if (url.search || url.hash) throw new ServerAddressError('The groupware address must not have a query or fragment.');
+  return url;
+}
+
+/**
+ * Where CalDAV/CardDAV discovery starts for an account: its groupware address when given, else
+ * the https:// URL of its server field, else that server's host (RFC 6764).
+ */
+export function davDiscoveryUrl(server: string, groupwareUrl?: string | null): string {
+  if (groupwareUrl) return parseGroupwareUrl(groupwareUrl).href;
   const parsed = parseServer(server);
   return parsed.url?.href ?? `https://${parsed.host.includes(':') ? `[${parsed.host}]` : parsed.host}/`;
 }

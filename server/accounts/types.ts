@@ -7,6 +7,8 @@ import type { AddressClass } from './network/ip-ranges';
 
 export const ACCOUNT_TYPES = ['imap', 'zimbra', 'kolab', 'openxchange', 'exchange', 'office365'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
+/** The groupware types whose calendars, contacts and tasks are reached over CalDAV/CardDAV. */
+export const DAV_ACCOUNT_TYPES = ['zimbra', 'kolab', 'openxchange'] as const satisfies readonly AccountType[];
 
 export type FailureReason =
   | 'unknown_host'

@@ -16,6 +16,7 @@ export function sealAccount(ring: KeyRing, migrationId: string, side: MigrationS
     email: account.email,
     username: account.username,
     server: account.server,
+    groupwareUrl: account.groupwareUrl || null,
     passwordSealed: account.password ? seal(ring, account.password, passwordContext(migrationId, side)) : null,
   };
 }
@@ -25,6 +26,8 @@ export interface OpenedAccount {
   email: string;
   username: string;
   server: string;
+  /** Where its CalDAV/CardDAV is, when the customer gave it; else found from the server. */
+  groupwareUrl: string | null;
   password: string;
 }
 
@@ -39,6 +42,7 @@ export async function openAccounts(db: Db, ring: KeyRing, migrationId: string): 
       email: row.email,
       username: row.username,
       server: row.server,
+      groupwareUrl: row.groupwareUrl,
       password: row.passwordSealed ? unseal(ring, row.passwordSealed, passwordContext(migrationId, side)) : '',
     };
   };

@@ -40,7 +40,7 @@ export interface GroupwarePassResult {
  * over; attendees are never told (the copy keeps a scheduling target from sending anything).
  */
 export async function runGroupwarePass(db: Db, migrationId: string, options: GroupwarePassOptions): Promise<GroupwarePassResult> {
-  const urlOf = options.davUrlOf ?? ((account: OpenedAccount) => davDiscoveryUrl(account.server));
+  const urlOf = options.davUrlOf ?? ((account: OpenedAccount) => davDiscoveryUrl(account.server, account.groupwareUrl));
   const pinned = createPinnedFetch(options.policy, { timeoutMs: 60_000 });
   const fetch = createDavFetch(pinned);
   const store = new DbGroupwareStateStore(db, migrationId);
