@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseServer, ServerAddressError } from './server-address';
+import { accountSchema } from './schemas';
+import { davDiscoveryUrl, parseServer, ServerAddressError } from './server-address';
 
 describe('server field', () => {
   it.each([
@@ -36,5 +37,39 @@ describe('server field', () => {
   ])('refuses %j', (input, message) => {
     expect(() => parseServer(input)).toThrow(ServerAddressError);
     expect(() => parseServer(input)).toThrow(message);
+  });
+});
+
+describe('groupware address', () => {
+  it('is where DAV discovery starts when given, else the server field decides', () => {
+    expect(davDiscoveryUrl('imap://mail.example.com:143', 'https://dav.example.com/groupware/')).toBe('https://dav.example.com/groupware/');
+    expect(davDiscoveryUrl('imap://mail.example.com:143', null)).toBe('https://mail.example.com/');
+    expect(davDiscoveryUrl('https://ox.example.com/servlet/dav/', '')).toBe('https://ox.example.com/servlet/dav/');
+    expect(davDiscoveryUrl('mail.example.com', ' https://[2001:db8::1]:8443/dav ')).toBe('https://[2001:db8::1]:8443/dav');
+  });
+
+  const account = { type: 'zimbra', email: 'a@example.com', username: 'a@example.com', password: 'x', server: 'mail.example.com' } as const;
+  const problem = (input: object) => {
+    const result = accountSchema.safeParse({ ...account, ...input });
+    return result.success ? null : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  };
+
+  it('is optional, and accepted for the DAV groupware types', () => {
+    expect(problem({})).toBeNull();
+    expect(problem({ groupwareUrl: '' })).toBeNull();
+    for (const type of ['zimbra', 'kolab', 'openxchange']) expect(problem({ type, groupwareUrl: 'https://dav.example.com/' })).toBeNull();
+  });
+
+  it.each([
+    [{ type: 'imap', groupwareUrl: 'https://dav.example.com/' }, 'groupwareUrl: A groupware address is used only for Zimbra, Kolab and Open-Xchange accounts.'],
+    [{ type: 'exchange', groupwareUrl: 'https://dav.example.com/' }, 'groupwareUrl: A groupware address is used only for Zimbra, Kolab and Open-Xchange accounts.'],
+    [{ groupwareUrl: 'dav.example.com' }, 'groupwareUrl: The groupware address must start with https://.'],
+    [{ groupwareUrl: 'ftp://dav.example.com/' }, 'groupwareUrl: The groupware address must start with https://.'],
+    [{ groupwareUrl: 'https://anna:secret@dav.example.com/' }, 'groupwareUrl: Do not put credentials in the groupware address.'],
+    [{ groupwareUrl: 'https://dav.example.com/a b' }, 'groupwareUrl: The groupware address must not contain spaces.'],
+    [{ groupwareUrl: 'https://dav.exa_mple.com/' }, 'groupwareUrl: The server address is not a valid host name.'],
+    [{ groupwareUrl: 'https://dav.example.com/?user=anna' }, 'groupwareUrl: The groupware address must not have a query or fragment.'],
+  ])('refuses %j', (input, message) => {
+    expect(problem(input)).toBe(message);
   });
 });

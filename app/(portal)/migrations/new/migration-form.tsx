@@ -7,7 +7,7 @@ import { ACCOUNT_TYPE_LABELS } from '@/components/account-types';
 import { Button, Field, TextInput } from '@/components/form';
 import { AlertIcon, CheckCircleIcon, InfoIcon } from '@/components/icons';
 import { useTRPC } from '@/components/trpc-provider';
-import { ACCOUNT_TYPES, type AccountType } from '@/server/accounts/types';
+import { ACCOUNT_TYPES, DAV_ACCOUNT_TYPES, type AccountType } from '@/server/accounts/types';
 import { migrationInputSchema } from '@/server/migrations/schemas';
 import type { SideCheck } from '@/server/migrations/submit-migration';
 import { resolveTiming } from '@/server/migrations/timing';
@@ -22,9 +22,15 @@ interface AccountValues {
   username: string;
   password: string;
   server: string;
+  groupwareUrl: string;
 }
 
-const emptyAccount: AccountValues = { type: 'imap', email: '', username: '', password: '', server: '' };
+const emptyAccount: AccountValues = { type: 'imap', email: '', username: '', password: '', server: '', groupwareUrl: '' };
+
+const isDavType = (type: AccountType) => (DAV_ACCOUNT_TYPES as readonly AccountType[]).includes(type);
+
+/** What the form sends for one side: the groupware address only where the type has one. */
+const accountInput = ({ groupwareUrl, ...account }: AccountValues) => (isDavType(account.type) && groupwareUrl.trim() ? { ...account, groupwareUrl } : account);
 
 type Errors = Record<string, string>;
 
@@ -175,7 +181,7 @@ function AccountSection({
   const error = (field: keyof AccountValues) => errors[`${side}.${field}`];
   const isOffice365 = values.type === 'office365';
   const pick = (mailbox: HostedMailboxChoice) => {
-    onChange({ type: mailbox.type, email: mailbox.email, username: mailbox.username, server: mailbox.server, password: '' });
+    onChange({ type: mailbox.type, email: mailbox.email, username: mailbox.username, server: mailbox.server, password: '', groupwareUrl: '' });
     setFilledFrom(mailbox.email);
     // The password is the one thing left to type.
     setTimeout(() => passwordField.current?.querySelector('input')?.focus(), 0);
@@ -276,6 +282,26 @@ function AccountSection({
             />
           </Field>
         </div>
+        {isDavType(values.type) ? (
+          <div className="sm:col-span-2 xl:col-span-1">
+            <Field
+              label="Groupware address (optional)"
+              error={error('groupwareUrl')}
+              hint="Only if calendars, contacts and tasks are not on the server above: its CalDAV/CardDAV address."
+            >
+              <TextInput
+                name={`${side}.groupwareUrl`}
+                type="url"
+                autoComplete="off"
+                spellCheck={false}
+                placeholder="https://dav.example.com/"
+                value={values.groupwareUrl}
+                invalid={!!error('groupwareUrl')}
+                onChange={(e) => onChange({ groupwareUrl: e.target.value })}
+              />
+            </Field>
+          </div>
+        ) : null}
       </div>
     </fieldset>
   );
@@ -335,7 +361,7 @@ export function MigrationForm({ zone }: { zone: { name: string; offset: string }
     event.preventDefault();
     setFailure(null);
     setProblem(null);
-    const parsed = migrationInputSchema.safeParse({ source, target, startAt, resyncAt });
+    const parsed = migrationInputSchema.safeParse({ source: accountInput(source), target: accountInput(target), startAt, resyncAt });
     const found: Errors = {};
     if (!parsed.success) for (const issue of parsed.error.issues) found[issue.path.join('.')] ??= issue.message;
     if (timing && !timing.ok) Object.assign(found, Object.fromEntries(Object.entries(timing.errors).filter(([key]) => !found[key])));
