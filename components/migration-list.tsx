@@ -7,6 +7,7 @@ import { useState, type ReactNode } from 'react';
 import type { AccountType } from '@/server/accounts/types';
 import type { MigrationListItem } from '@/server/migrations/list-migrations';
 import type { MigrationList as ListName } from '@/server/migrations/schemas';
+import type { GroupwareRow } from '@/server/migrations/state-sentence';
 import { ACCOUNT_TYPE_LABELS } from './account-types';
 import { Alert } from './form';
 import { formatEta, ProgressBar, shareOf, StateBadge } from './migration-state';
@@ -39,6 +40,41 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
 }
 
 const typeLabel = (type: string) => ACCOUNT_TYPE_LABELS[type as AccountType] ?? type;
+
+function CalendarIcon() {
+  return (
+    <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.6" className="h-4 w-4 shrink-0 text-slate-400" aria-hidden="true">
+      <path
+        strokeLinecap="round"
+        strokeLinejoin="round"
+        d="M6.75 3v2.25M17.25 3v2.25M3 18.75V7.5a2.25 2.25 0 0 1 2.25-2.25h13.5A2.25 2.25 0 0 1 21 7.5v11.25m-18 0A2.25 2.25 0 0 0 5.25 21h13.5A2.25 2.25 0 0 0 21 18.75m-18 0v-7.5A2.25 2.25 0 0 1 5.25 9h13.5A2.25 2.25 0 0 1 21 11.25v7.5"
+      />
+    </svg>
+  );
+}
+
+/**
+ * Calendars, contacts and tasks of a migration that copies them, one chip per kind
+ * ("Calendars 2/2 · events 518/520") and the items not copied; chips wrap whole on a phone.
+ */
+export function GroupwareLine({ row, className = '' }: { row: GroupwareRow; className?: string }) {
+  const isCounted = row.parts.length > 0 && /\d\/\d/.test(row.parts[0]!);
+  return (
+    <div data-testid="row-groupware" title={row.line} className={`flex min-w-0 flex-wrap items-center gap-1.5 text-xs ${className}`}>
+      <CalendarIcon />
+      {row.parts.map((part) => (
+        <span key={part} className={isCounted ? 'whitespace-nowrap rounded-md bg-slate-50 px-2 py-0.5 tabular-nums text-slate-700 ring-1 ring-inset ring-slate-200' : 'text-slate-500'}>
+          {part}{' '}
+        </span>
+      ))}
+      {row.notCopied > 0 ? (
+        <span className="whitespace-nowrap rounded-md bg-orange-50 px-2 py-0.5 font-medium tabular-nums text-orange-800 ring-1 ring-inset ring-orange-200">
+          {row.notCopied.toLocaleString('en-GB')} not copied
+        </span>
+      ) : null}
+    </div>
+  );
+}
 
 /**
  * Migrations of the organization with their state and messages copied; scheduled and running

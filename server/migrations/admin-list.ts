@@ -6,6 +6,7 @@ import { organizationsVisibleTo } from '../organizations/tenant-scope';
 import { DomainError } from '../users/errors';
 import { ACTIVE_STATES, ENDED_STATES } from './lifecycle';
 import { formatInZone } from './list-migrations';
+import { groupwareRowOf, type GroupwareRow } from './state-sentence';
 
 /** A state, or one of the two groups the customer's tabs use. */
 export const ADMIN_STATE_FILTERS = ['active', 'ended', ...Object.values(MigrationState)] as const;
@@ -41,6 +42,9 @@ const adminFields = {
   failedMessages: true,
   organization: { select: { id: true, name: true } },
   accounts: { select: { side: true, type: true, email: true } },
+  // Counts only, as in the customer's lists: no collection names, no checkpoints.
+  groupwareCollections: { select: { kind: true, items: true, present: true, failed: true }, take: 1000 },
+  _count: { select: { groupwareIssues: true } },
 } satisfies Prisma.MigrationSelect;
 
 export interface AdminMigrationItem {
@@ -54,6 +58,8 @@ export interface AdminMigrationItem {
   createdLocal: string;
   startLocal: string;
   finishedLocal: string | null;
+  /** Calendars, contacts and tasks copied of the source's, for migrations that copy them; else null. */
+  groupwareRow: GroupwareRow | null;
 }
 
 export interface AdminMigrationPage {
@@ -112,6 +118,7 @@ export async function listAllMigrations(db: Db, input: AdminMigrationListInput, 
         createdLocal: formatInZone(row.createdAt, zone),
         startLocal: formatInZone(row.startAt, zone),
         finishedLocal: row.finishedAt ? formatInZone(row.finishedAt, zone) : null,
+        groupwareRow: groupwareRowOf(side('source').type, side('target').type, row.state, row.groupwareCollections, row._count.groupwareIssues),
       };
     }),
     nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,

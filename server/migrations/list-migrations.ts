@@ -6,7 +6,7 @@ import { DomainError } from '../users/errors';
 import { MigrationNotFoundError } from './errors';
 import { ACTIVE_STATES, CANCELLABLE_STATES, describeGap, ENDED_STATES, folderLosses, gapOf, gapRowsWhere, isActiveState, statusLine, type LossCounts, type VerificationGap } from './lifecycle';
 import type { MigrationList } from './schemas';
-import { withGroupwareLoss } from './state-sentence';
+import { groupwareRowOf, withGroupwareLoss, type GroupwareRow } from './state-sentence';
 
 // Explicit: the accounts' sealed passwords never leave the database through a list.
 const accountFields = { side: true, type: true, email: true } as const;
@@ -30,6 +30,8 @@ const listFields = {
   verifications: { where: gapRowsWhere, select: { missingMessages: true, missingReported: true, unverifiedReason: true }, take: 1000 },
   // Calendar, contact and task items not copied: named in the status line.
   _count: { select: { groupwareIssues: true } },
+  // One row per calendar, address book and task list (a few, read for all rows of the page in one query), never their checkpoints.
+  groupwareCollections: { select: { kind: true, items: true, present: true, failed: true }, take: 1000 },
 } satisfies Prisma.MigrationSelect;
 
 type Row = Prisma.MigrationGetPayload<{ select: typeof listFields }>;
@@ -59,6 +61,8 @@ export interface MigrationListItem {
   etaSeconds: number | null;
   /** What the last verification found, in a few words for a list row. */
   verdict: ListVerdict;
+  /** Calendars, contacts and tasks copied of the source's, for migrations that copy them; else null. */
+  groupwareRow: GroupwareRow | null;
 }
 
 /** The verification's verdict for a list row: "Verified: all 1,204 present", "2 messages missing on the target", "Not verified". */
@@ -148,6 +152,7 @@ function toItem(row: Row, zone: string, sums: VerificationSums | null): Migratio
     statusLine: withGroupwareLoss(statusLine(row.state, loss, verificationGap), row.state, row._count.groupwareIssues),
     etaSeconds: row.state === 'running' || row.state === 'resyncing' ? row.etaSeconds : null,
     verdict: listVerdict(sums, verificationGap),
+    groupwareRow: groupwareRowOf(side('source').type, side('target').type, row.state, row.groupwareCollections, row._count.groupwareIssues),
   };
 }
 

@@ -172,6 +172,8 @@ const GROUPWARE_TYPES: readonly string[] = ['zimbra', 'kolab', 'openxchange', 'e
 export interface GroupwareCounts {
   /** Calendars (address books, task lists) of the source. */
   collections: number;
+  /** Of those, the ones the copy is through with: every item on the target but those it refused. */
+  collectionsCopied: number;
   /** Their items (events, contacts, tasks) on the source. */
   items: number;
   /** Of those, on the target as the source has them. */
@@ -183,6 +185,8 @@ export interface GroupwareView {
   line: string;
   /** Counts once the groupware copy exists; null until then and for e-mail-only pairs. */
   counts: null | { calendars: GroupwareCounts; contacts: GroupwareCounts; tasks: GroupwareCounts };
+  /** The migration copies calendars, contacts and tasks (CalDAV/CardDAV on both sides). */
+  isCopied: boolean;
 }
 
 /** Types whose calendars and contacts are reached by CalDAV/CardDAV: copied with the mail. */
@@ -193,12 +197,20 @@ export interface GroupwareCollectionCount {
   kind: string;
   items: number;
   present: number;
+  /** Refused by the target in the last pass; counted once the pass is through with the collection. */
+  failed?: number;
 }
 
 function countsOf(collections: GroupwareCollectionCount[]): NonNullable<GroupwareView['counts']> {
   const of = (kind: string): GroupwareCounts => {
     const rows = collections.filter((c) => c.kind === kind);
-    return { collections: rows.length, items: rows.reduce((n, c) => n + c.items, 0), copied: rows.reduce((n, c) => n + c.present, 0) };
+    return {
+      collections: rows.length,
+      // A collection still being copied has fewer items on the target than the source holds, and none counted as refused yet.
+      collectionsCopied: rows.filter((c) => c.present + (c.failed ?? 0) >= c.items).length,
+      items: rows.reduce((n, c) => n + c.items, 0),
+      copied: rows.reduce((n, c) => n + c.present, 0),
+    };
   };
   return { calendars: of('calendar'), contacts: of('contacts'), tasks: of('tasks') };
 }
@@ -210,16 +222,70 @@ function countsOf(collections: GroupwareCollectionCount[]): NonNullable<Groupwar
 export function groupwareOf(sourceType: string, targetType: string, collections: GroupwareCollectionCount[] = []): GroupwareView {
   const source = GROUPWARE_TYPES.includes(sourceType);
   const target = GROUPWARE_TYPES.includes(targetType);
-  if (!source && !target) return { line: 'Both accounts are e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null };
-  if (!source) return { line: 'The source account is e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null };
-  if (!target) return { line: 'The target account is e-mail only (IMAP): it has no place for calendars, contacts or tasks, so only e-mail is moved.', counts: null };
+  if (!source && !target) return { line: 'Both accounts are e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null, isCopied: false };
+  if (!source) return { line: 'The source account is e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null, isCopied: false };
+  if (!target) return { line: 'The target account is e-mail only (IMAP): it has no place for calendars, contacts or tasks, so only e-mail is moved.', counts: null, isCopied: false };
   if (DAV_TYPES.includes(sourceType) && DAV_TYPES.includes(targetType)) {
     return {
       line: 'Calendars, address books and task lists are copied after the e-mail, in the first pass and again at the resync (new and changed items). Items deleted on the source are not deleted on the target, and no attendee is notified.',
       counts: collections.length > 0 ? countsOf(collections) : null,
+      isCopied: true,
     };
   }
-  return { line: 'Calendars, contacts and tasks are not part of this migration yet: only e-mail is moved. They stay untouched on the source.', counts: null };
+  return { line: 'Calendars, contacts and tasks are not part of this migration yet: only e-mail is moved. They stay untouched on the source.', counts: null, isCopied: false };
+}
+
+/** A list row's groupware line: per kind the collections and items on the target of the source's, and the items not copied. */
+export interface GroupwareRow {
+  /** "Calendars 2/2 · events 518/520", one per kind the copy has met; before it begins, one phrase: "Calendars, contacts and tasks: waiting". */
+  parts: string[];
+  /** Items the target refused, each once. */
+  notCopied: number;
+  /** The whole line: the parts and "2 not copied". */
+  line: string;
+}
+
+const ROW_KINDS = [
+  ['calendars', 'Calendars', 'events'],
+  ['contacts', 'Address books', 'contacts'],
+  ['tasks', 'Task lists', 'tasks'],
+] as const;
+
+/** Without a collection yet: the copy is still to come (it follows the e-mail), found none, or never ran. */
+function rowWithoutCollections(state: MigrationState): string {
+  switch (state) {
+    case 'scheduled':
+    case 'running':
+    case 'resyncing':
+      return 'Calendars, contacts and tasks: waiting';
+    case 'waiting_resync':
+    case 'finished':
+    case 'incomplete':
+      return 'Calendars, contacts and tasks: none on the source';
+    case 'failed':
+    case 'cancelled':
+      return 'Calendars, contacts and tasks: not copied';
+  }
+}
+
+/**
+ * The groupware line of a list row, counted as the migration's page counts them (groupwareOf):
+ * "Calendars 2/2 · events 518/520 · Address books 1/1 · contacts 1,000/1,000 · 2 not copied".
+ * Null for pairs whose calendars, contacts and tasks are not copied.
+ */
+export function groupwareRowOf(sourceType: string, targetType: string, state: MigrationState, collections: GroupwareCollectionCount[], notCopied: number): GroupwareRow | null {
+  const view = groupwareOf(sourceType, targetType, collections);
+  if (!view.isCopied) return null;
+  const n = (value: number) => value.toLocaleString('en-GB');
+  const counts = view.counts;
+  const parts = counts
+    ? ROW_KINDS.filter(([kind]) => counts[kind].collections > 0).map(([kind, label, items]) => {
+        const c = counts[kind];
+        return `${label} ${n(c.collectionsCopied)}/${n(c.collections)} · ${items} ${n(c.copied)}/${n(c.items)}`;
+      })
+    : [rowWithoutCollections(state)];
+  const lost = Math.max(0, notCopied);
+  return { parts, notCopied: lost, line: [...parts, ...(lost > 0 ? [`${n(lost)} not copied`] : [])].join(' · ') };
 }
 
 /** "1 calendar, contact or task item was not copied", or null. */

@@ -13,6 +13,12 @@ export interface GroupwareCopyOptions {
   /** Larger items are recorded and not sent. Default 50 MB. */
   maxItemBytes?: number;
   onProgress?: (progress: { collection: string; done: number; total: number }) => void;
+  /**
+   * When (Date.now() ms) the copy stops at its next checkpoint with work left, reporting
+   * `isComplete: false`; a run that starts again goes on from the checkpoints. A run stops
+   * only once its checkpoints hold an item more than when it began, so each gets further.
+   */
+  deadline?: number;
 }
 
 export interface CollectionReport {
@@ -33,9 +39,13 @@ export interface CollectionReport {
 }
 
 export interface GroupwareCopySummary {
+  /** The collections gone through completely (all of them, unless the copy stopped at its deadline). */
   collections: CollectionReport[];
+  /** Items not copied, of the collections gone through completely. */
   issues: GroupwareIssue[];
   seconds: number;
+  /** False when the copy stopped at its deadline with work left. */
+  isComplete: boolean;
 }
 
 const KIND_WORD: Record<GroupwareKind, string> = { calendar: 'calendar', contacts: 'address book', tasks: 'task list' };
@@ -127,19 +137,35 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
   const pairs = await mapCollections(await source.collections(), target, checkpoints);
   const reports: CollectionReport[] = [];
   const allIssues: GroupwareIssue[] = [];
-
-  for (const pair of pairs) {
-    const { source: from, target: to } = pair;
-    const earlier = checkpoints.get(from.id);
-    const checkpoint: CollectionCheckpoint = {
-      kind: from.kind,
-      sourceId: from.id,
-      sourceName: from.displayName,
-      targetId: to.id,
-      targetName: to.displayName,
+  /** Whether a checkpoint of this run holds an item more: until then the deadline waits, so a run never ends where the last one did. */
+  let hasWritten = false;
+  const isOverdue = () => hasWritten && options.deadline !== undefined && Date.now() >= options.deadline;
+  const summary = (isComplete: boolean): GroupwareCopySummary => ({ collections: reports, issues: allIssues, seconds: (performance.now() - started) / 1000, isComplete });
+  const planned = pairs.map((pair): CollectionCheckpoint => {
+    const earlier = checkpoints.get(pair.source.id);
+    return {
+      kind: pair.source.kind,
+      sourceId: pair.source.id,
+      sourceName: pair.source.displayName,
+      targetId: pair.target.id,
+      targetName: pair.target.displayName,
       targetNote: pair.note,
-      items: earlier && earlier.targetId === to.id ? earlier.items : {},
+      items: earlier && earlier.targetId === pair.target.id ? earlier.items : {},
     };
+  });
+  const stop = async (from: number) => {
+    // The collections made on the target by this run are remembered before it stops: the next
+    // run finds them by the checkpoint, also where the target renamed them.
+    for (const checkpoint of planned.slice(from)) {
+      if (checkpoints.get(checkpoint.sourceId)?.targetId !== checkpoint.targetId) await state.saveCollection(checkpoint);
+    }
+    return summary(false);
+  };
+
+  for (const [index, pair] of pairs.entries()) {
+    if (isOverdue()) return stop(index);
+    const { source: from, target: to } = pair;
+    const checkpoint = planned[index]!;
     await state.saveCollection(checkpoint);
     const report: CollectionReport = { kind: from.kind, source: from.displayName, target: to.displayName, items: 0, copied: 0, updated: 0, skipped: 0, failed: 0, note: pair.note };
     const issues: GroupwareIssue[] = [];
@@ -223,6 +249,7 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
           const item: ItemCheckpoint = { identity, sourceVersion: listed.get(object.id)?.version ?? object.version, targetId, targetVersion };
           checkpoint.items[object.id] = item;
           byIdentity.set(identity, { id: targetId, version: targetVersion });
+          hasWritten = true;
         };
 
         let existing = byIdentity.get(identity);
@@ -252,10 +279,13 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
       await state.saveCollection(checkpoint);
       done += objects.length;
       options.onProgress?.({ collection: from.displayName, done: Math.min(done, report.items), total: report.items });
+      // Stopped here, the checkpoint just saved is where the next run goes on. The refusals met
+      // so far are not recorded: those items are not in the checkpoint, and the next run meets them again.
+      if (i + batchSize < toRead.length && isOverdue()) return stop(index + 1);
     }
     await state.recordIssues(issues);
     allIssues.push(...issues);
     reports.push(report);
   }
-  return { collections: reports, issues: allIssues, seconds: (performance.now() - started) / 1000 };
+  return summary(true);
 }
