@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ianaZoneOf, windowsZoneOf } from './time-zones';
+
+describe('time zone names', () => {
+  it.each([
+    ['Europe/Berlin', 'W. Europe Standard Time'],
+    ['Asia/Kolkata', 'India Standard Time'],
+    ['Asia/Calcutta', 'India Standard Time'],
+    ['America/New_York', 'Eastern Standard Time'],
+    ['UTC', 'UTC'],
+  ])('%s is %s on Windows', (iana, windows) => {
+    expect(windowsZoneOf(iana)).toBe(windows);
+  });
+
+  it.each([
+    ['W. Europe Standard Time', 'Europe/Berlin'],
+    ['Pacific Standard Time', 'America/Los_Angeles'],
+    ['Tokyo Standard Time', 'Asia/Tokyo'],
+    ['Europe/Paris', 'Europe/Paris'],
+  ])('%s is %s in IANA', (windows, iana) => {
+    expect(ianaZoneOf(windows)).toBe(iana);
+  });
+
+  it('answers null for names CLDR does not know', () => {
+    expect(windowsZoneOf('Mars/Olympus_Mons')).toBeNull();
+    expect(ianaZoneOf('Customized Time Zone')).toBeNull();
+  });
+});
