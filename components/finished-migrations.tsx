@@ -9,6 +9,7 @@ import { ACCOUNT_TYPE_LABELS } from './account-types';
 import { Alert, Button } from './form';
 import { ArchiveIcon, CheckCircleIcon, DownloadIcon, AlertIcon, InfoIcon } from './icons';
 import { EmptyState } from './page-header';
+import { GroupwareLine } from './migration-list';
 import { ProgressBar, shareOf, StateBadge } from './migration-state';
 import { useTRPC } from './trpc-provider';
 
@@ -122,6 +123,7 @@ function Row({ m }: { m: MigrationListItem }) {
           ) : null}
         </Cell>
       </dl>
+      {m.groupwareRow ? <GroupwareLine row={m.groupwareRow} className="md:col-span-full md:-mt-1" /> : null}
     </li>
   );
 }

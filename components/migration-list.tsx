@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState, type ReactNode } from 'react';
+import { Fragment, useState, type ReactNode } from 'react';
 import type { AccountType } from '@/server/accounts/types';
 import type { MigrationListItem } from '@/server/migrations/list-migrations';
 import type { MigrationList as ListName } from '@/server/migrations/schemas';
@@ -58,14 +58,14 @@ function CalendarIcon() {
  * ("Calendars 2/2 · events 518/520") and the items not copied; chips wrap whole on a phone.
  */
 export function GroupwareLine({ row, className = '' }: { row: GroupwareRow; className?: string }) {
-  const isCounted = row.parts.length > 0 && /\d\/\d/.test(row.parts[0]!);
   return (
     <div data-testid="row-groupware" title={row.line} className={`flex min-w-0 flex-wrap items-center gap-1.5 text-xs ${className}`}>
       <CalendarIcon />
       {row.parts.map((part) => (
-        <span key={part} className={isCounted ? 'whitespace-nowrap rounded-md bg-slate-50 px-2 py-0.5 tabular-nums text-slate-700 ring-1 ring-inset ring-slate-200' : 'text-slate-500'}>
-          {part}{' '}
-        </span>
+        // The spaces between the chips keep the line's text readable as one (copy, screen readers); flex does not draw them.
+        <Fragment key={part}>
+          <span className={row.hasCounts ? 'whitespace-nowrap rounded-md bg-slate-50 px-2 py-0.5 tabular-nums text-slate-700 ring-1 ring-inset ring-slate-200' : 'text-slate-500'}>{part}</span>{' '}
+        </Fragment>
       ))}
       {row.notCopied > 0 ? (
         <span className="whitespace-nowrap rounded-md bg-orange-50 px-2 py-0.5 font-medium tabular-nums text-orange-800 ring-1 ring-inset ring-orange-200">
@@ -201,6 +201,8 @@ export function MigrationList({
                       <Progress m={m} />
                     </Detail>
                   </dl>
+                  {/* Below the whole row on wide screens; on a phone above the row's buttons. */}
+                  {m.groupwareRow ? <GroupwareLine row={m.groupwareRow} className="md:order-last md:col-span-full md:-mt-1" /> : null}
                   <div className="flex flex-wrap items-center gap-2 md:justify-end">
                     {confirming === m.id ? null : (
                       // The whole row opens the detail: this link's box is stretched over the row; the buttons sit above it.

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { describe, expect, inject, it } from 'vitest';
 import type { Db } from '@/server/db';
 import type { MigrationState } from '@/server/generated/prisma/enums';
 import { formatEta } from '@/components/migration-state';
 import { exportHref } from '@/components/finished-migrations';
-import { listVerdict } from '@/server/migrations/list-migrations';
+import { PrismaClient } from '@/server/generated/prisma/client';
+import { listAllMigrations } from '@/server/migrations/admin-list';
+import { listFinishedMigrations, listMigrations, listVerdict } from '@/server/migrations/list-migrations';
 import { tallyCounts } from '@/server/migrations/migration-counts';
 import { callerFor, codeOf } from './helpers/trpc';
 import { seedOrganization, seedUser, testDb } from './helpers/database';
@@ -15,6 +18,9 @@ interface SeedOptions {
   source?: string;
   verifications?: { sourcePath: string; sourceMessages: number; presentMessages: number; missingMessages?: number; missingReported?: number; unverifiedReason?: string }[];
   failedMessages?: number;
+  types?: [string, string];
+  groupwareCollections?: { kind: string; name: string; items: number; present: number; failed?: number }[];
+  groupwareIssues?: number;
 }
 
 async function seedMigration(db: Db, organizationId: string, options: SeedOptions) {
@@ -33,9 +39,25 @@ async function seedMigration(db: Db, organizationId: string, options: SeedOption
       etaSeconds: 720,
       accounts: {
         create: [
-          { side: 'source', type: 'imap', email: options.source ?? `src-${randomUUID().slice(0, 6)}@old.example`, username: 'secret-login-src', server: 'imap://secret-server.example', passwordSealed: 'sealed-secret' },
-          { side: 'target', type: 'imap', email: `dst-${randomUUID().slice(0, 6)}@new.example`, username: 'secret-login-dst', server: 'imap://secret-server.example', passwordSealed: 'sealed-secret' },
+          { side: 'source', type: options.types?.[0] ?? 'imap', email: options.source ?? `src-${randomUUID().slice(0, 6)}@old.example`, username: 'secret-login-src', server: 'imap://secret-server.example', passwordSealed: 'sealed-secret' },
+          { side: 'target', type: options.types?.[1] ?? 'imap', email: `dst-${randomUUID().slice(0, 6)}@new.example`, username: 'secret-login-dst', server: 'imap://secret-server.example', passwordSealed: 'sealed-secret' },
         ],
+      },
+      groupwareCollections: {
+        create: (options.groupwareCollections ?? []).map((c) => ({
+          sourceId: `https://secret-server.example/dav/${c.kind}/${encodeURIComponent(c.name)}/`,
+          kind: c.kind,
+          sourceName: c.name,
+          targetName: c.name,
+          checkpoint: { secretCheckpoint: true },
+          items: c.items,
+          present: c.present,
+          copied: c.present,
+          failed: c.failed ?? 0,
+        })),
+      },
+      groupwareIssues: {
+        create: Array.from({ length: options.groupwareIssues ?? 0 }, (_, i) => ({ kind: 'calendar', collection: 'Kalender', uid: `refused-${i}@old.example`, size: 31_457_280, reason: 'Refused by the target server: 413 Request Entity Too Large' })),
       },
       verifications: {
         create: (options.verifications ?? []).map((v) => ({
@@ -215,5 +237,107 @@ describe('migration lists across tenants', () => {
     });
     const item = await (await callerFor(db, user.id)).migrations.get({ id });
     expect(item.verdict).toEqual({ tone: 'gap', text: '2 messages missing on the target' });
+  });
+});
+
+describe('groupware counts on list rows', () => {
+  const db = testDb();
+  const finishedGroupware = {
+    state: 'incomplete' as const,
+    types: ['zimbra', 'openxchange'] as [string, string],
+    groupwareCollections: [
+      // One event refused: the calendar is through, 211 of its 212 on the target.
+      { kind: 'calendar', name: 'Kalender', items: 212, present: 211, failed: 1 },
+      { kind: 'calendar', name: 'Team Meetings', items: 48, present: 48 },
+      { kind: 'contacts', name: 'Contacts', items: 640, present: 640 },
+      { kind: 'tasks', name: 'Aufgaben & To-dos', items: 77, present: 77 },
+    ],
+    groupwareIssues: 1,
+  };
+  const finishedLine = 'Calendars 2/2 · events 259/260 · Address books 1/1 · contacts 640/640 · Task lists 1/1 · tasks 77/77 · 1 not copied';
+
+  it('gives rows of CalDAV/CardDAV migrations calendars, contacts and tasks copied of the source, and IMAP-only rows nothing', async () => {
+    const { organization, user } = await seedOrganization(db, 'customer');
+    const admin = await seedUser(db, 'admin', null);
+    const base = Date.UTC(2099, 5, 1) + Math.floor(Math.random() * 1e9);
+    const at = (i: number) => new Date(base + i * 1_000);
+    const ids = {
+      ended: await seedMigration(db, organization.id, { ...finishedGroupware, createdAt: at(6) }),
+      // Copying its first calendar: 300 of 520 there, none refused yet; the address book is through.
+      copying: await seedMigration(db, organization.id, {
+        state: 'running',
+        types: ['kolab', 'zimbra'],
+        createdAt: at(5),
+        groupwareCollections: [
+          { kind: 'contacts', name: 'Kontakte', items: 1000, present: 1000 },
+          { kind: 'calendar', name: 'Kalender', items: 520, present: 300 },
+        ],
+      }),
+      waiting: await seedMigration(db, organization.id, { state: 'scheduled', types: ['zimbra', 'kolab'], createdAt: at(4) }),
+      imap: await seedMigration(db, organization.id, { state: 'running', createdAt: at(3) }),
+      // Exchange-side groupware is not copied yet: nothing to count.
+      office365: await seedMigration(db, organization.id, { state: 'running', types: ['zimbra', 'office365'], createdAt: at(2) }),
+      failedEarly: await seedMigration(db, organization.id, { state: 'failed', types: ['openxchange', 'zimbra'], createdAt: at(1) }),
+    };
+    const caller = await callerFor(db, user.id);
+
+    const active = new Map((await caller.migrations.list({ list: 'active' })).map((m) => [m.id, m.groupwareRow]));
+    expect(active.get(ids.copying)).toEqual({
+      parts: ['Calendars 0/1 · events 300/520', 'Address books 1/1 · contacts 1,000/1,000'],
+      hasCounts: true,
+      notCopied: 0,
+      line: 'Calendars 0/1 · events 300/520 · Address books 1/1 · contacts 1,000/1,000',
+    });
+    expect(active.get(ids.waiting)).toEqual({ parts: ['Calendars, contacts and tasks: waiting'], hasCounts: false, notCopied: 0, line: 'Calendars, contacts and tasks: waiting' });
+    expect(active.get(ids.imap)).toBeNull();
+    expect(active.get(ids.office365)).toBeNull();
+
+    const finished = await caller.migrations.finished({});
+    const ended = finished.items.find((m) => m.id === ids.ended)!;
+    expect(ended.groupwareRow?.line).toBe(finishedLine);
+    expect(ended.groupwareRow?.notCopied).toBe(1);
+    expect(ended.statusLine).toBe('Finished, but 1 calendar, contact or task item was not copied');
+    expect(finished.items.find((m) => m.id === ids.failedEarly)!.groupwareRow?.line).toBe('Calendars, contacts and tasks: not copied');
+    expect((await caller.migrations.get({ id: ids.ended })).groupwareRow?.line).toBe(finishedLine);
+
+    const adminPage = await (await callerFor(db, admin.id)).admin.listMigrations({ organizationId: organization.id, limit: 10 });
+    const adminRows = new Map(adminPage.items.map((m) => [m.id, m.groupwareRow?.line ?? null]));
+    expect(adminRows.get(ids.ended)).toBe(finishedLine);
+    expect(adminRows.get(ids.copying)).toBe('Calendars 0/1 · events 300/520 · Address books 1/1 · contacts 1,000/1,000');
+    expect(adminRows.get(ids.imap)).toBeNull();
+
+    // Counts only: no collection's address, name or checkpoint reaches a list.
+    const text = JSON.stringify([finished, [...active.values()], adminPage]);
+    for (const secret of ['secretCheckpoint', 'secret-server', 'Aufgaben', 'refused-0']) expect(text).not.toContain(secret);
+  });
+
+  it('reads the groupware counts of a whole page in one query, however many rows it has', async () => {
+    const url = inject('databaseUrl');
+    const logged = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max: 2 }), log: [{ emit: 'event', level: 'query' }] });
+    const queries: string[] = [];
+    logged.$on('query', (e) => queries.push(e.query));
+    try {
+      const few = await seedOrganization(db, 'customer');
+      const many = await seedOrganization(db, 'customer');
+      await seedMigration(db, few.organization.id, finishedGroupware);
+      for (let i = 0; i < 6; i++) await seedMigration(db, many.organization.id, finishedGroupware);
+      const count = async (list: () => Promise<unknown>) => {
+        queries.length = 0;
+        await list();
+        return { all: queries.length, groupware: queries.filter((q) => q.includes('migration_groupware_collections')).length };
+      };
+      const listed = async (organizationId: string) => ({
+        active: await count(() => listMigrations(logged, organizationId, 'all', 'UTC')),
+        finished: await count(() => listFinishedMigrations(logged, organizationId, {}, 'UTC')),
+        admin: await count(() => listAllMigrations(logged, { organizationId }, 'UTC')),
+      });
+      const one = await listed(few.organization.id);
+      const six = await listed(many.organization.id);
+      for (const list of ['active', 'finished', 'admin'] as const) expect(one[list].groupware, list).toBe(1);
+      expect(six).toEqual(one);
+      expect((await listMigrations(logged, many.organization.id, 'all', 'UTC')).map((m) => m.groupwareRow?.line)).toEqual(Array(6).fill(finishedLine));
+    } finally {
+      await logged.$disconnect();
+    }
   });
 });

@@ -30,3 +30,41 @@ export async function releaseLease(db: Db, id: string): Promise<void> {
 export async function pruneLeases(db: Db): Promise<number> {
   return (await db.connectionLease.deleteMany({ where: { expiresAt: { lt: new Date() } } })).count;
 }
+
+/** Requests in flight to one CalDAV/CardDAV server, over all migrations and machines; groupware servers throttle hard above a few. */
+export const DEFAULT_DAV_CONNECTIONS_PER_HOST = 8;
+
+export interface LeaseWait {
+  ttlSeconds: number;
+  limit?: number;
+  /** Until when (Date.now() ms) to wait for full hosts; then the answer is null. */
+  until: number;
+  /** Between two asks; a little is added at random, so waiting workers do not ask in step. */
+  pollMs?: number;
+  /** Runs between two asks; throws to stop waiting (the migration was cancelled). */
+  onWait?: () => Promise<void>;
+}
+
+/**
+ * Takes `connections` slots on every host of `hosts`, or none: while one is full, the slots
+ * taken are given back and it asks again shortly, until `until`. Hosts are taken in one order,
+ * so two workers that want the same two hosts do not keep one each.
+ */
+export async function acquireLeasesWhenFree(db: Db, hosts: Map<string, number>, wait: LeaseWait): Promise<string[] | null> {
+  const ordered = [...hosts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const pollMs = wait.pollMs ?? 1000;
+  for (;;) {
+    const leases: string[] = [];
+    for (const [host, connections] of ordered) {
+      const lease = await acquireLease(db, host, connections, wait.ttlSeconds, wait.limit);
+      if (!lease) break;
+      leases.push(lease);
+    }
+    if (leases.length === ordered.length) return leases;
+    await Promise.all(leases.map((id) => releaseLease(db, id)));
+    const pause = pollMs + Math.random() * pollMs * 0.5;
+    if (Date.now() + pause > wait.until) return null;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    await wait.onWait?.();
+  }
+}

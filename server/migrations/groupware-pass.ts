@@ -1,5 +1,5 @@
 import { GROUPWARE } from '../accounts/check';
-import { createDavFetch } from '../accounts/dav/dav-fetch';
+import { createDavFetch, DAV_REQUESTS_PER_HOST } from '../accounts/dav/dav-fetch';
 import type { NetworkPolicy } from '../accounts/network/host-policy';
 import { createPinnedFetch } from '../accounts/network/pinned-fetch';
 import { davDiscoveryUrl } from '../accounts/server-address';
@@ -9,6 +9,7 @@ import { DavEndpoint } from '../engine/groupware/dav-endpoint';
 import type { CollectionCheckpoint, GroupwareIssue, GroupwareStateStore } from '../engine/groupware/state';
 import { createLogger } from '../logger';
 import type { OpenedAccount } from './accounts';
+import { acquireLeasesWhenFree, DEFAULT_DAV_CONNECTIONS_PER_HOST, releaseLease } from './connection-leases';
 import { DbGroupwareStateStore } from './groupware-state';
 
 const log = createLogger('migration');
@@ -26,12 +27,25 @@ export interface GroupwarePassOptions {
   checkpoint: () => Promise<void>;
   /** Where each account's CalDAV/CardDAV discovery starts; davDiscoveryUrl of its server unless a test points elsewhere. */
   davUrlOf?: (account: OpenedAccount, side: 'source' | 'target') => string;
+  /** When (Date.now() ms) the job's time budget is spent: the copy stops at its next checkpoint and the pass is not complete. */
+  deadline?: number;
+  /** DAV requests at once to one server over all workers and migrations (connection leases). */
+  connectionsPerHost?: number;
 }
 
 export interface GroupwarePassResult {
+  /** The collections gone through completely. */
   collections: CollectionReport[];
   issues: GroupwareIssue[];
+  /** False when the time budget ended the pass with work left: a next job goes on from the checkpoints. */
+  isComplete: boolean;
 }
+
+/** However short the budget left, a pass waits this long for a full DAV server before it hands over. */
+const LEASE_WAIT_MIN_MS = 30_000;
+
+/** A CalDAV/CardDAV server's lease key: its own, apart from the IMAP server of the same name. */
+const davLeaseHost = (url: string) => `dav:${new URL(url).host}`;
 
 /**
  * The groupware part of one pass: every calendar, address book and task list of the source to
@@ -41,8 +55,25 @@ export interface GroupwarePassResult {
  */
 export async function runGroupwarePass(db: Db, migrationId: string, options: GroupwarePassOptions): Promise<GroupwarePassResult> {
   const urlOf = options.davUrlOf ?? ((account: OpenedAccount) => davDiscoveryUrl(account.server, account.groupwareUrl));
+  const sourceUrl = urlOf(options.source, 'source');
+  const targetUrl = urlOf(options.target, 'target');
+  // Every worker's DAV requests to a server count against one limit: the pass leases as many as
+  // its fetch sends to that host at once (one lease where both sides are on the same server).
+  const perHost = Math.min(DAV_REQUESTS_PER_HOST, options.connectionsPerHost ?? DEFAULT_DAV_CONNECTIONS_PER_HOST);
+  const hosts = new Map([sourceUrl, targetUrl].map((url) => [davLeaseHost(url), perHost]));
+  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
+  const leases = await acquireLeasesWhenFree(db, hosts, {
+    ttlSeconds: Math.ceil(Math.max(0, Math.min(deadline - Date.now(), 86_400_000)) / 1000) + 300,
+    limit: options.connectionsPerHost ?? DEFAULT_DAV_CONNECTIONS_PER_HOST,
+    until: Math.max(deadline, Date.now() + LEASE_WAIT_MIN_MS),
+    onWait: options.checkpoint,
+  });
+  if (!leases) {
+    log.info('groupware servers busy: the pass goes on in the next job', { migrationId });
+    return { collections: [], issues: [], isComplete: false };
+  }
   const pinned = createPinnedFetch(options.policy, { timeoutMs: 60_000 });
-  const fetch = createDavFetch(pinned);
+  const fetch = createDavFetch(pinned, { connectionsPerHost: perHost });
   const store = new DbGroupwareStateStore(db, migrationId);
   let pendingSave: Promise<void> = Promise.resolve();
   const state: GroupwareStateStore = {
@@ -58,13 +89,14 @@ export async function runGroupwarePass(db: Db, migrationId: string, options: Gro
   };
   try {
     const [source, target] = await Promise.all([
-      DavEndpoint.open({ serverUrl: urlOf(options.source, 'source'), username: options.source.username, password: options.source.password, fetch }),
-      DavEndpoint.open({ serverUrl: urlOf(options.target, 'target'), username: options.target.username, password: options.target.password, fetch }),
+      DavEndpoint.open({ serverUrl: sourceUrl, username: options.source.username, password: options.source.password, fetch }),
+      DavEndpoint.open({ serverUrl: targetUrl, username: options.target.username, password: options.target.password, fetch }),
     ]);
     const summary = await copyGroupware({
       source,
       target,
       state,
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
       onProgress: ({ done, total }) => {
         const sourceId = store.current;
         if (!sourceId) return;
@@ -72,12 +104,16 @@ export async function runGroupwarePass(db: Db, migrationId: string, options: Gro
       },
     });
     await pendingSave;
+    // Stopped at the budget, only the collections gone through have their counts; the one it
+    // stopped in keeps its progress until the next job goes on.
     await store.saveReports(summary.collections);
     const failed = summary.issues.length;
     if (failed > 0) log.warn('groupware items not copied', { migrationId, failed });
-    return { collections: summary.collections, issues: summary.issues };
+    if (!summary.isComplete) log.info('groupware copy stopped at the time budget: the next job goes on', { migrationId });
+    return { collections: summary.collections, issues: summary.issues, isComplete: summary.isComplete };
   } finally {
     await pendingSave;
     await pinned.close().catch(() => undefined);
+    await Promise.all(leases.map((id) => releaseLease(db, id)));
   }
 }

@@ -174,6 +174,7 @@ class Cancelled extends CopyError {
  * chunk, the resync at its date, or the end, where the credentials are wiped.
  */
 export async function runMigrationPhase(db: Db, migrationId: string, phase: Phase, deps: PhaseDependencies): Promise<PhaseOutcome> {
+  const startedAt = Date.now();
   const migration = await db.migration.findUnique({
     where: { id: migrationId },
     select: { id: true, organizationId: true, state: true, startAt: true, resyncAt: true, startedAt: true, failedAttempts: true },
@@ -297,15 +298,15 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     if (stop.signal.aborted) return await stopped(db, migrationId);
     if (summary.isComplete) await settleTotals(db, migrationId, activeState, summary.progress);
 
-    if (!summary.isComplete) {
-      const next = await db.$transaction(async (tx) => {
+    // The time budget is spent with work left: the next job goes on from the checkpoints.
+    const handOver = () =>
+      db.$transaction(async (tx) => {
         const changed = await tx.migration.updateMany({ where: { id: migrationId, state: activeState }, data: { progressAt: new Date() } });
         if (changed.count === 0) return 'cancelled' as const;
         await enqueueJob(tx, job, { migrationId }, { jobKey: migrationJobKey(migrationId) });
         return 'continues' as const;
       });
-      return next;
-    }
+    if (!summary.isComplete) return await handOver();
     // The pass has ended: what the target holds now is verified and stored before the
     // migration moves on. A verification that cannot run leaves the copy's result standing.
     let hasGap = false;
@@ -328,6 +329,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
         target: accounts.target,
         policy,
         davUrlOf: deps.davUrlOf,
+        deadline: startedAt + deps.timeBudgetMs,
         checkpoint: async () => {
           const row = await db.migration.findUnique({ where: { id: migrationId }, select: { state: true } });
           if (row?.state !== activeState) {
@@ -336,8 +338,9 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
           }
         },
       });
-      groupwareLoss = groupware.issues.length > 0;
       isCopyingGroupware = false;
+      if (!groupware.isComplete) return await handOver();
+      groupwareLoss = groupware.issues.length > 0;
     }
     if (phase === 'run' && migration.resyncAt) {
       return await db.$transaction(async (tx) => {

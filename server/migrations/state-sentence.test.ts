@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ProgressTracker } from '../engine/progress';
 import { formatInZone } from './list-migrations';
 import { LIVE_FOLDERS_KEPT, liveProgressOf, readLiveProgress } from './live-progress';
-import { buildTimeline, groupwareOf, mergeFolders, stateSentence, type SentenceFacts } from './state-sentence';
+import { buildTimeline, groupwareOf, groupwareRowOf, mergeFolders, stateSentence, type SentenceFacts } from './state-sentence';
 
 const zone = 'Europe/Berlin';
 const facts = (over: Partial<SentenceFacts>): SentenceFacts => ({
@@ -129,10 +129,10 @@ describe('folder merge', () => {
 
 describe('groupware line', () => {
   it('says why there is nothing for e-mail-only pairs and what is moved for groupware pairs', () => {
-    expect(groupwareOf('imap', 'imap')).toEqual({ line: 'Both accounts are e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null });
+    expect(groupwareOf('imap', 'imap')).toEqual({ line: 'Both accounts are e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null, isCopied: false });
     expect(groupwareOf('imap', 'office365').line).toMatch(/source account is e-mail only/);
     expect(groupwareOf('zimbra', 'imap').line).toMatch(/target account is e-mail only/);
-    expect(groupwareOf('zimbra', 'office365')).toEqual({ line: expect.stringMatching(/not part of this migration yet/), counts: null });
+    expect(groupwareOf('zimbra', 'office365')).toEqual({ line: expect.stringMatching(/not part of this migration yet/), counts: null, isCopied: false });
   });
 
   it('says when the calendars, contacts and tasks of a pass are being copied', () => {
@@ -142,16 +142,60 @@ describe('groupware line', () => {
   });
 
   it('counts, for CalDAV/CardDAV pairs, collections and items per kind once the copy has begun', () => {
-    expect(groupwareOf('zimbra', 'openxchange')).toEqual({ line: expect.stringMatching(/copied after the e-mail.*no attendee is notified/), counts: null });
+    expect(groupwareOf('zimbra', 'openxchange')).toEqual({ line: expect.stringMatching(/copied after the e-mail.*no attendee is notified/), counts: null, isCopied: true });
     const counts = groupwareOf('kolab', 'zimbra', [
       { kind: 'calendar', items: 40, present: 39 },
       { kind: 'calendar', items: 2, present: 2 },
       { kind: 'contacts', items: 120, present: 120 },
     ]).counts;
     expect(counts).toEqual({
-      calendars: { collections: 2, items: 42, copied: 41 },
-      contacts: { collections: 1, items: 120, copied: 120 },
-      tasks: { collections: 0, items: 0, copied: 0 },
+      calendars: { collections: 2, collectionsCopied: 1, items: 42, copied: 41 },
+      contacts: { collections: 1, collectionsCopied: 1, items: 120, copied: 120 },
+      tasks: { collections: 0, collectionsCopied: 0, items: 0, copied: 0 },
     });
+  });
+});
+
+describe('groupware line of a list row', () => {
+  it('counts per kind the collections through and the items on the target, then the items not copied', () => {
+    const row = groupwareRowOf(
+      'zimbra',
+      'openxchange',
+      'incomplete',
+      [
+        // Through, with 2 refused: counts as copied.
+        { kind: 'calendar', items: 520, present: 518, failed: 2 },
+        { kind: 'calendar', items: 0, present: 0 },
+        { kind: 'contacts', items: 1000, present: 1000 },
+        { kind: 'tasks', items: 200, present: 200 },
+        { kind: 'tasks', items: 40, present: 40 },
+      ],
+      2,
+    );
+    expect(row).toEqual({
+      parts: ['Calendars 2/2 · events 518/520', 'Address books 1/1 · contacts 1,000/1,000', 'Task lists 2/2 · tasks 240/240'],
+      hasCounts: true,
+      notCopied: 2,
+      line: 'Calendars 2/2 · events 518/520 · Address books 1/1 · contacts 1,000/1,000 · Task lists 2/2 · tasks 240/240 · 2 not copied',
+    });
+  });
+
+  it('leaves out the kinds the copy has not met, and a collection still copied is not through', () => {
+    const row = groupwareRowOf('kolab', 'kolab', 'running', [{ kind: 'calendar', items: 520, present: 100 }], 0);
+    expect(row?.line).toBe('Calendars 0/1 · events 100/520');
+  });
+
+  it('says before the copy begins that it waits, and after a pass without collections that there were none', () => {
+    expect(groupwareRowOf('zimbra', 'kolab', 'scheduled', [], 0)?.line).toBe('Calendars, contacts and tasks: waiting');
+    expect(groupwareRowOf('zimbra', 'kolab', 'running', [], 0)?.line).toBe('Calendars, contacts and tasks: waiting');
+    expect(groupwareRowOf('zimbra', 'kolab', 'finished', [], 0)?.line).toBe('Calendars, contacts and tasks: none on the source');
+    expect(groupwareRowOf('zimbra', 'kolab', 'cancelled', [], 0)?.line).toBe('Calendars, contacts and tasks: not copied');
+    expect(groupwareRowOf('zimbra', 'kolab', 'scheduled', [], 0)?.hasCounts).toBe(false);
+  });
+
+  it('is null where calendars, contacts and tasks are not copied', () => {
+    expect(groupwareRowOf('imap', 'imap', 'running', [], 0)).toBeNull();
+    expect(groupwareRowOf('zimbra', 'imap', 'running', [], 0)).toBeNull();
+    expect(groupwareRowOf('exchange', 'office365', 'finished', [{ kind: 'calendar', items: 3, present: 3 }], 0)).toBeNull();
   });
 });

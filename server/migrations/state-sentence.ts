@@ -239,6 +239,8 @@ export function groupwareOf(sourceType: string, targetType: string, collections:
 export interface GroupwareRow {
   /** "Calendars 2/2 · events 518/520", one per kind the copy has met; before it begins, one phrase: "Calendars, contacts and tasks: waiting". */
   parts: string[];
+  /** The parts are counts (the copy has begun), not the phrase for before it. */
+  hasCounts: boolean;
   /** Items the target refused, each once. */
   notCopied: number;
   /** The whole line: the parts and "2 not copied". */
@@ -285,7 +287,7 @@ export function groupwareRowOf(sourceType: string, targetType: string, state: Mi
       })
     : [rowWithoutCollections(state)];
   const lost = Math.max(0, notCopied);
-  return { parts, notCopied: lost, line: [...parts, ...(lost > 0 ? [`${n(lost)} not copied`] : [])].join(' · ') };
+  return { parts, hasCounts: counts !== null, notCopied: lost, line: [...parts, ...(lost > 0 ? [`${n(lost)} not copied`] : [])].join(' · ') };
 }
 
 /** "1 calendar, contact or task item was not copied", or null. */

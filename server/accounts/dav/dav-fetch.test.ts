@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../types';
-import { createDavFetch, retryAfterMs } from './dav-fetch';
+import { createDavFetch, DAV_REQUESTS_PER_HOST, retryAfterMs } from './dav-fetch';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -95,6 +95,13 @@ describe('createDavFetch', () => {
     const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => davFetch(`${base}/item-${i}.ics`).then((r) => r.text())));
     expect(answers).toEqual(Array.from({ length: 12 }, () => 'ok'));
     expect(maxInFlight).toBe(3);
+  });
+
+  it('keeps to the requests a groupware pass leases per host when told no other number', async () => {
+    reset((_req, res) => setTimeout(() => res.end('ok'), 60));
+    const davFetch = createDavFetch(plain);
+    await Promise.all(Array.from({ length: 3 * DAV_REQUESTS_PER_HOST }, (_, i) => davFetch(`${base}/item-${i}.vcf`).then((r) => r.text())));
+    expect(maxInFlight).toBe(DAV_REQUESTS_PER_HOST);
   });
 
   it('refuses an answer larger than its limit, declared or streamed, without reading it all', async () => {

@@ -16,6 +16,9 @@ export interface DavFetchOptions {
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 
+/** What one DAV fetch sends to one host at once unless told otherwise (a groupware pass leases as many across workers). */
+export const DAV_REQUESTS_PER_HOST = 4;
+
 /** A counting semaphore per host. */
 class HostSlots {
   private readonly active = new Map<string, number>();
@@ -91,7 +94,7 @@ async function boundedResponse(response: Response, limit: number): Promise<Respo
  * bounded response bodies. Wraps the pinned fetch, so the host policy still decides where it goes.
  */
 export function createDavFetch(inner: FetchLike, options: DavFetchOptions = {}): FetchLike {
-  const slots = new HostSlots(options.connectionsPerHost ?? 4);
+  const slots = new HostSlots(options.connectionsPerHost ?? DAV_REQUESTS_PER_HOST);
   const attempts = options.attempts ?? 5;
   const backoffMs = options.backoffMs ?? 500;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import ICAL from 'ical.js';
 import type { GroupwareKind } from './model';
 
@@ -78,7 +79,8 @@ export function prepareForTarget(data: string, kind: GroupwareKind, needs: Targe
   if (kind === 'contacts') {
     if (needs.vcardVersions.length === 0) return data;
     const card = parse(data);
-    const version = String(card.getFirstPropertyValue('version') ?? '3.0');
+    // "VERSION: 4.0" (a space before the number) is still 4.0.
+    const version = String(card.getFirstPropertyValue('version') ?? '3.0').trim();
     if (needs.vcardVersions.includes(version)) return data;
     const wanted = needs.vcardVersions.includes('4.0') ? '4.0' : needs.vcardVersions.includes('3.0') ? '3.0' : null;
     if (!wanted) return data;
@@ -107,61 +109,236 @@ export function prepareForTarget(data: string, kind: GroupwareKind, needs: Targe
   return changed ? root.toString() : data;
 }
 
-const PHOTO_PROPERTIES = ['photo', 'logo', 'sound'];
+type DesignSet = ReturnType<typeof ICAL.design.getDesignSet>;
+type Params = Record<string, unknown>;
+const VCARD4: DesignSet = ICAL.design.getDesignSet('vcard');
+const VCARD3: DesignSet = ICAL.design.getDesignSet('vcard3');
+
+/** Inline binaries of vCard 3 (ENCODING=b): the top-level media type a bare TYPE=JPEG or TYPE=BASIC stands for. */
+const BINARY_MEDIA: Record<string, string> = { photo: 'image', logo: 'image', sound: 'audio' };
+
+/** ical.js reads a vCard by the 4.0 rules only when VERSION:4.0 is its first property (RFC 6350 6.7.9). */
+function isVcard4(props: JCalProperty[]): boolean {
+  return props[0]?.[0] === 'version' && props[0][3] === '4.0';
+}
+
+/** A parameter's values as one flat list: TYPE=a,b, TYPE=a;TYPE=b and TYPE="a,b" alike. */
+function paramValues(value: unknown): string[] {
+  const list: unknown[] = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  return list
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+/**
+ * A property as the other version reads it: written by one version's rules, read by the other's.
+ * Values whose jCal form depends on the version (GENDER's parts, NOTE's commas, dates) come out
+ * as the other version means them instead of being written by the wrong rules.
+ */
+function reread(property: JCalProperty, from: DesignSet, to: DesignSet): JCalProperty {
+  return ICAL.parse.property(ICAL.stringify.property(property, from, true), to) as JCalProperty;
+}
+
+/** An offset in jCal's spelling (-05:00), from either version's (-0500, -05:00, -05). */
+function offsetValue(value: unknown): unknown {
+  const match = /^([+-])(\d\d):?(\d\d)?$/.exec(String(value).trim());
+  return match ? `${match[1]}${match[2]}:${match[3] ?? '00'}` : value;
+}
+
+/** RFC 2397: media type (text/plain when left out) and the bytes, base64 or percent-encoded. */
+function dataUri(value: string): { mediaType: string; bytes: Buffer } | null {
+  const match = /^data:([^,]*),(.*)$/is.exec(value.trim());
+  if (!match) return null;
+  const [type, ...attributes] = match[1]!.split(';');
+  const isBase64 = attributes.some((a) => a.trim().toLowerCase() === 'base64');
+  const body = match[2]!;
+  const bytes = isBase64 ? Buffer.from(body, 'base64') : Buffer.concat(body.split(/(%[0-9a-f]{2})/i).map((part) => (/^%[0-9a-f]{2}$/i.test(part) ? Buffer.from([parseInt(part.slice(1), 16)]) : Buffer.from(part, 'utf8'))));
+  return { mediaType: (type?.trim() || 'text/plain').toLowerCase(), bytes };
+}
+
+/** vCard 3's TYPE of an inline binary (JPEG, image/jpeg, none) as a media type. */
+function mediaTypeOfVcard3(name: string, type: unknown): string {
+  const first = paramValues(type)[0]?.toLowerCase();
+  if (!first) return 'application/octet-stream';
+  return first.includes('/') ? first : `${BINARY_MEDIA[name]}/${first}`;
+}
+
+/** The TYPE vCard 3 gives a media type: the subtype where it is the property's own kind (JPEG for image/jpeg). */
+function vcard3TypeOf(name: string, mediaType: string): string | null {
+  if (mediaType === 'application/octet-stream') return null;
+  const [top, sub] = mediaType.split('/');
+  return top === BINARY_MEDIA[name] && sub ? sub.toUpperCase() : mediaType;
+}
+
+/** GEO of vCard 4, geo:LAT,LON (RFC 5870), with or without the backslash some writers put before the comma. */
+function geoUri(value: unknown): { lat: number; lon: number; rest: string } | null {
+  const match = /^geo:\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)(.*)$/is.exec(String(value).replace(/\\,/g, ',').trim());
+  return match ? { lat: Number(match[1]), lon: Number(match[2]), rest: match[3]! } : null;
+}
+
+/** TYPE=pref of vCard 3 is PREF=1 in vCard 4 (RFC 6350 appendix A.2). */
+function prefAsVcard4(params: Params): Params {
+  const types = paramValues(params.type);
+  if (!types.some((t) => t.toLowerCase() === 'pref')) return params;
+  const { type: _type, pref, ...rest } = params;
+  const kept = types.filter((t) => t.toLowerCase() !== 'pref');
+  return { ...rest, ...(kept.length ? { type: kept.length === 1 ? kept[0] : kept } : {}), pref: pref ?? '1' };
+}
+
+function prefAsVcard3(params: Params): Params {
+  if (String(params.pref ?? '').trim() !== '1') return params;
+  const { pref: _pref, ...rest } = params;
+  return { ...rest, type: [...paramValues(rest.type), 'pref'] };
+}
+
+/** One vCard 3 property (as ical.js reads vCard 3) in vCard 4. */
+function propertyAsVcard4(property: JCalProperty): JCalProperty {
+  const [name, rawParams, type, ...values] = property;
+  const params = prefAsVcard4(rawParams);
+  // Apple's groups (X-ADDRESSBOOKSERVER-KIND:group, -MEMBER:urn:uuid:...) are KIND and MEMBER of vCard 4.
+  if (name === 'x-addressbookserver-kind') return ['kind', params, 'text', String(values[0] ?? '').toLowerCase()];
+  if (name === 'x-addressbookserver-member') return ['member', params, 'uri', ...values];
+  const encoding = String(params.encoding ?? '').toLowerCase();
+  if (name in BINARY_MEDIA && (encoding === 'b' || encoding === 'base64')) {
+    const { encoding: _encoding, type: mediaTypes, ...rest } = params;
+    const value = String(values[0] ?? '');
+    // Some writers put a data: URI behind ENCODING=b (Radicale's own test card has one): it is the URI already.
+    return [name, rest, 'uri', /^data:/i.test(value) ? value : `data:${mediaTypeOfVcard3(name, mediaTypes)};base64,${value}`];
+  }
+  const point = values[0];
+  if (name === 'geo' && Array.isArray(point) && point.length === 2 && point.every((n) => Number.isFinite(Number(n)))) {
+    return ['geo', params, 'uri', `geo:${Number(point[0])},${Number(point[1])}`];
+  }
+  // vCard 3's phone number as text; vCard 4 takes free text too (RFC 6350 6.4.1), written verbatim.
+  if (name === 'tel') return ['tel', params, 'uri', String(values[0] ?? '')];
+  if (type === 'utc-offset') return [name, params, 'utc-offset', offsetValue(values[0])];
+  return reread([name, params, type, ...values], VCARD3, VCARD4);
+}
+
+/** One vCard 4 property in vCard 3: one property, or two where ADR's LABEL becomes a LABEL property. */
+function propertyAsVcard3(property: JCalProperty): JCalProperty[] {
+  const [name, rawParams, type, ...values] = property;
+  const params = prefAsVcard3(rawParams);
+  if (name === 'kind') return [['x-addressbookserver-kind', params, 'unknown', ...values]];
+  if (name === 'member') return [['x-addressbookserver-member', params, 'unknown', ...values]];
+  const data = name in BINARY_MEDIA && typeof values[0] === 'string' ? dataUri(values[0]) : null;
+  if (data) {
+    const { mediatype: _mediatype, type: _type, ...rest } = params;
+    const typeOf = vcard3TypeOf(name, data.mediaType);
+    return [[name, { ...rest, encoding: 'b', ...(typeOf ? { type: typeOf } : {}) }, 'binary', data.bytes.toString('base64')]];
+  }
+  const geo = name === 'geo' ? geoUri(values[0]) : null;
+  if (geo && geo.rest === '') return [['geo', params, 'float', [geo.lat, geo.lon]]];
+  if (name === 'tel') return [['tel', params, 'phone-number', String(values[0] ?? '').replace(/^tel:/i, '')]];
+  if (type === 'utc-offset') return [[name, params, 'utc-offset', offsetValue(values[0])]];
+  if (name === 'adr' && params.label !== undefined) {
+    const { label, ...rest } = params;
+    const { group: _group, ...labelParams } = rest;
+    return [reread([name, rest, type, ...values], VCARD4, VCARD3), ['label', labelParams, 'text', String(label)]];
+  }
+  return [reread([name, params, type, ...values], VCARD4, VCARD3)];
+}
 
 /**
  * vCard 3.0 ↔ 4.0 (RFC 6350 appendix A): inline binaries (ENCODING=b ↔ data: URI), groups
- * (Apple's X-ADDRESSBOOKSERVER-KIND/-MEMBER ↔ KIND/MEMBER), the rest as it is.
+ * (Apple's X-ADDRESSBOOKSERVER-KIND/-MEMBER ↔ KIND/MEMBER), TYPE=pref ↔ PREF=1, GEO (lat;lon ↔
+ * geo: URI), TEL (text ↔ tel: URI), ADR's LABEL parameter → LABEL; every other property written
+ * by the rules of the version it was read by and read back by the other's. VERSION comes first,
+ * as RFC 6350 wants and as ical.js needs to write vCard 4 by its rules.
  */
 export function convertVcard(card: ICAL.Component, version: '3.0' | '4.0'): ICAL.Component {
   const jcal = card.toJSON() as JCalComponent;
-  const props: JCalProperty[] = [];
-  for (const property of jcal[1]) {
-    const [name, params, type, ...values] = property;
-    if (name === 'version') {
-      props.push(['version', {}, 'text', version]);
+  const isFour = isVcard4(jcal[1]);
+  const props: JCalProperty[] = [['version', {}, 'text', version]];
+  try {
+    for (const property of jcal[1]) {
+      if (property[0] === 'version') continue;
+      if (version === '4.0') props.push(isFour ? property : propertyAsVcard4(property));
+      else props.push(...(isFour ? propertyAsVcard3(property) : [property]));
+    }
+    const converted = new ICAL.Component(['vcard', props, jcal[2]]);
+    // ical.js throws on values the other version's rules cannot write: found here, not by the caller.
+    converted.toString();
+    return converted;
+  } catch (error) {
+    throw new ItemFormatError(`this vCard cannot be converted to vCard ${version}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/**
+ * A vCard's properties in one common form, the vCard 4 model, so that a vCard 3 and its vCard 4
+ * copy (converted by the copy or by a server) compare equal where they mean the same: VERSION
+ * left out; TYPE lower-case, split and sorted, TYPE=pref as PREF=1; inline binaries as media
+ * type and bytes; N and ADR padded to their five and seven parts; TEL without tel:; GEO as
+ * geo:LAT,LON; offsets in seconds; ADR's LABEL parameter as a LABEL of the same TYPE.
+ */
+function vcardProperties(card: ICAL.Component): { name: string; params: Params; values: unknown[] }[] {
+  const jcal = card.toJSON() as JCalComponent;
+  const isFour = isVcard4(jcal[1]);
+  const out: { name: string; params: Params; values: unknown[] }[] = [];
+  for (const original of jcal[1]) {
+    if (original[0] === 'version' || IGNORED_PROPERTIES.has(original[0])) continue;
+    const [name, rawParams, type, ...values] = isFour ? original : propertyAsVcard4(original);
+    const params = commonParams(rawParams);
+    if (name === 'adr' && params.label !== undefined) {
+      const { label, group: _group, ...labelParams } = params;
+      out.push({ name: 'label', params: labelParams, values: [String(label)] });
+      delete params.label;
+    }
+    if (name === 'label') delete params.group;
+    const data = name in BINARY_MEDIA && typeof values[0] === 'string' ? dataUri(values[0]) : null;
+    if (data) {
+      delete params.mediatype;
+      out.push({ name, params, values: [`data:${data.mediaType};sha256=${createHash('sha256').update(data.bytes).digest('hex')};bytes=${data.bytes.length}`] });
       continue;
     }
-    if (version === '3.0') {
-      if (name === 'kind') {
-        props.push(['x-addressbookserver-kind', {}, 'unknown', ...values]);
-        continue;
-      }
-      if (name === 'member') {
-        props.push(['x-addressbookserver-member', {}, 'unknown', ...values]);
-        continue;
-      }
-      const match = PHOTO_PROPERTIES.includes(name) && typeof values[0] === 'string' ? /^data:([^;,]*)(;base64)?,(.*)$/s.exec(values[0]) : null;
-      if (match) {
-        const subtype = (match[1] ?? '').split('/')[1]?.toUpperCase();
-        const data = match[2] ? match[3]! : Buffer.from(decodeURIComponent(match[3]!), 'utf8').toString('base64');
-        props.push([name, { ...params, encoding: 'b', ...(subtype ? { type: subtype } : {}) }, 'binary', data]);
-        continue;
-      }
-    } else {
-      if (name === 'x-addressbookserver-kind') {
-        props.push(['kind', {}, 'text', String(values[0]).toLowerCase()]);
-        continue;
-      }
-      if (name === 'x-addressbookserver-member') {
-        props.push(['member', {}, 'uri', ...values]);
-        continue;
-      }
-      const encoding = typeof params.encoding === 'string' ? params.encoding.toLowerCase() : null;
-      if (PHOTO_PROPERTIES.includes(name) && (encoding === 'b' || encoding === 'base64')) {
-        const { encoding: _encoding, type: imageType, ...rest } = params;
-        const mediaType = typeof imageType === 'string' ? `image/${imageType.toLowerCase()}` : 'application/octet-stream';
-        props.push([name, rest, 'uri', `data:${mediaType};base64,${String(values[0])}`]);
-        continue;
-      }
-    }
-    props.push([name, params, type, ...values]);
+    out.push({ name, params, values: commonValues(name, type, values) });
   }
-  return new ICAL.Component(['vcard', props, jcal[2]]);
+  return out;
+}
+
+function commonParams(params: Params): Params {
+  const out: Params = {};
+  let pref = params.pref === undefined ? undefined : String(params.pref).trim();
+  for (const [key, value] of Object.entries(params)) {
+    if (key === 'pref') continue;
+    if (key === 'type') {
+      const types = [...new Set(paramValues(value).map((t) => t.toLowerCase()))];
+      if (types.includes('pref')) pref ??= '1';
+      const kept = types.filter((t) => t !== 'pref').sort();
+      if (kept.length) out.type = kept;
+    } else if (key === 'group') out.group = String(value).toLowerCase();
+    else out[key] = value;
+  }
+  if (pref !== undefined) out.pref = /^\d+$/.test(pref) ? String(Number(pref)) : pref;
+  return out;
+}
+
+function commonValues(name: string, type: string, values: unknown[]): unknown[] {
+  if (name === 'tel') return values.map((v) => String(v).replace(/^tel:/i, ''));
+  if (name === 'kind') return values.map((v) => String(v).toLowerCase());
+  if (name === 'geo') {
+    const geo = geoUri(values[0]);
+    return geo ? [`geo:${geo.lat},${geo.lon}${geo.rest}`] : values;
+  }
+  if (name === 'n' || name === 'adr') {
+    // N:Doe;John and N:Doe;John;;; are one name; a part of one value is that value.
+    const parts = (Array.isArray(values[0]) ? values[0] : [values[0] ?? '']).map((p: unknown) => (Array.isArray(p) && p.length <= 1 ? (p[0] ?? '') : p));
+    while (parts.length < (name === 'n' ? 5 : 7)) parts.push('');
+    return [parts];
+  }
+  if (type === 'utc-offset' || name === 'tz') {
+    return values.map((v) => {
+      const offset = offsetValue(v);
+      return typeof offset === 'string' && /^[+-]\d\d:\d\d$/.test(offset) ? ICAL.UtcOffset.fromString(offset).toSeconds() : v;
+    });
+  }
+  return values;
 }
 
 /** Properties whose values are a list, which servers may split into several properties or join. */
-const MULTI_VALUED = new Set(['exdate', 'rdate', 'categories', 'resources']);
+const MULTI_VALUED = new Set(['exdate', 'rdate', 'categories', 'resources', 'nickname']);
 
 /** Properties a server or the copy may legitimately rewrite: not compared. */
 const IGNORED_PROPERTIES = new Set(['prodid', 'dtstamp']);
@@ -177,6 +354,19 @@ const IGNORED_PARAMETERS = new Set(['schedule-agent', 'schedule-status', 'schedu
 export function normalisedLines(data: string): string[] {
   const root = parse(data);
   const lines: string[] = [];
+  const add = (here: string, name: string, params: Params, values: unknown[]) => {
+    // EXDATE:a,b and two EXDATE lines are the same (servers split and join them): one line per value.
+    const each = MULTI_VALUED.has(name) ? values.map((v) => [v]) : [values];
+    const kept = Object.keys(params)
+      .filter((key) => !IGNORED_PARAMETERS.has(key))
+      .sort()
+      .map((key) => `${key}=${JSON.stringify(params[key])}`);
+    for (const one of each) lines.push(`${here}|${name}${kept.length ? `;${kept.join(';')}` : ''}:${stableJson(one)}`);
+  };
+  if (root.name === 'vcard') {
+    for (const property of vcardProperties(root)) add('/VCARD', property.name, property.params, property.values);
+    return lines.sort();
+  }
   const walk = (component: ICAL.Component, path: string) => {
     const recurrence = component.getFirstProperty('recurrence-id');
     const here = `${path}/${component.name.toUpperCase()}${recurrence ? `[${String(recurrence.getFirstValue())}]` : ''}`;
@@ -185,14 +375,7 @@ export function normalisedLines(data: string): string[] {
       const [name, params, , ...rawValues] = property.toJSON() as JCalProperty;
       // Offsets and durations have several spellings of one value (+0100 and +010000, -PT15M
       // and -P0DT0H15M0S): compared in seconds.
-      const values = property.type === 'utc-offset' || property.type === 'duration' ? property.getValues().map(inSeconds) : rawValues;
-      // EXDATE:a,b and two EXDATE lines are the same (servers split and join them): one line per value.
-      const each = MULTI_VALUED.has(name) ? values.map((v) => [v]) : [values];
-      const kept = Object.keys(params)
-        .filter((key) => !IGNORED_PARAMETERS.has(key))
-        .sort()
-        .map((key) => `${key}=${JSON.stringify(params[key])}`);
-      for (const one of each) lines.push(`${here}|${name}${kept.length ? `;${kept.join(';')}` : ''}:${stableJson(one)}`);
+      add(here, name, params, property.type === 'utc-offset' || property.type === 'duration' ? property.getValues().map(inSeconds) : rawValues);
     }
     for (const sub of component.getAllSubcomponents()) walk(sub, here);
   };

@@ -5,6 +5,7 @@ import { useState, type ReactNode } from 'react';
 import { ACCOUNT_TYPE_LABELS } from '@/components/account-types';
 import { Alert, Button } from '@/components/form';
 import { InboxIcon } from '@/components/icons';
+import { GroupwareLine } from '@/components/migration-list';
 import { ProgressBar, shareOf, StateBadge } from '@/components/migration-state';
 import { EmptyState, PageHeader } from '@/components/page-header';
 import { useTRPC } from '@/components/trpc-provider';
@@ -83,6 +84,7 @@ function Row({ m }: { m: AdminMigrationItem }) {
           <span className="block whitespace-nowrap text-xs text-slate-500">{m.finishedLocal ? `Ended ${m.finishedLocal}` : 'Not ended'}</span>
         </Cell>
       </dl>
+      {m.groupwareRow ? <GroupwareLine row={m.groupwareRow} className="md:col-span-full md:-mt-1" /> : null}
     </li>
   );
 }
