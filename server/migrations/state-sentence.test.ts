@@ -149,9 +149,9 @@ describe('groupware line', () => {
       { kind: 'contacts', items: 120, present: 120 },
     ]).counts;
     expect(counts).toEqual({
-      calendars: { collections: 2, collectionsCopied: 1, items: 42, copied: 41 },
-      contacts: { collections: 1, collectionsCopied: 1, items: 120, copied: 120 },
-      tasks: { collections: 0, collectionsCopied: 0, items: 0, copied: 0 },
+      calendars: { collections: 2, items: 42, copied: 41 },
+      contacts: { collections: 1, items: 120, copied: 120 },
+      tasks: { collections: 0, items: 0, copied: 0 },
     });
   });
 });

@@ -172,12 +172,15 @@ const GROUPWARE_TYPES: readonly string[] = ['zimbra', 'kolab', 'openxchange', 'e
 export interface GroupwareCounts {
   /** Calendars (address books, task lists) of the source. */
   collections: number;
-  /** Of those, the ones the copy is through with: every item on the target but those it refused. */
-  collectionsCopied: number;
   /** Their items (events, contacts, tasks) on the source. */
   items: number;
   /** Of those, on the target as the source has them. */
   copied: number;
+}
+
+/** A list row also counts the collections the copy is through with: every item on the target but those it refused. */
+interface KindCounts extends GroupwareCounts {
+  collectionsCopied: number;
 }
 
 export interface GroupwareView {
@@ -201,8 +204,8 @@ export interface GroupwareCollectionCount {
   failed?: number;
 }
 
-function countsOf(collections: GroupwareCollectionCount[]): NonNullable<GroupwareView['counts']> {
-  const of = (kind: string): GroupwareCounts => {
+function countsOf(collections: GroupwareCollectionCount[]): Record<'calendars' | 'contacts' | 'tasks', KindCounts> {
+  const of = (kind: string): KindCounts => {
     const rows = collections.filter((c) => c.kind === kind);
     return {
       collections: rows.length,
@@ -213,6 +216,12 @@ function countsOf(collections: GroupwareCollectionCount[]): NonNullable<Groupwar
     };
   };
   return { calendars: of('calendar'), contacts: of('contacts'), tasks: of('tasks') };
+}
+
+/** The page's counts per kind: collections, items, on the target. */
+function pageCounts(counts: ReturnType<typeof countsOf>): NonNullable<GroupwareView['counts']> {
+  const of = ({ collections, items, copied }: KindCounts): GroupwareCounts => ({ collections, items, copied });
+  return { calendars: of(counts.calendars), contacts: of(counts.contacts), tasks: of(counts.tasks) };
 }
 
 /**
@@ -228,7 +237,7 @@ export function groupwareOf(sourceType: string, targetType: string, collections:
   if (DAV_TYPES.includes(sourceType) && DAV_TYPES.includes(targetType)) {
     return {
       line: 'Calendars, address books and task lists are copied after the e-mail, in the first pass and again at the resync (new and changed items). Items deleted on the source are not deleted on the target, and no attendee is notified.',
-      counts: collections.length > 0 ? countsOf(collections) : null,
+      counts: collections.length > 0 ? pageCounts(countsOf(collections)) : null,
       isCopied: true,
     };
   }
@@ -276,10 +285,9 @@ function rowWithoutCollections(state: MigrationState): string {
  * Null for pairs whose calendars, contacts and tasks are not copied.
  */
 export function groupwareRowOf(sourceType: string, targetType: string, state: MigrationState, collections: GroupwareCollectionCount[], notCopied: number): GroupwareRow | null {
-  const view = groupwareOf(sourceType, targetType, collections);
-  if (!view.isCopied) return null;
+  if (!groupwareOf(sourceType, targetType, collections).isCopied) return null;
   const n = (value: number) => value.toLocaleString('en-GB');
-  const counts = view.counts;
+  const counts = collections.length > 0 ? countsOf(collections) : null;
   const parts = counts
     ? ROW_KINDS.filter(([kind]) => counts[kind].collections > 0).map(([kind, label, items]) => {
         const c = counts[kind];
