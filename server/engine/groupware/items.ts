@@ -16,6 +16,9 @@ export class ItemFormatError extends Error {}
 // clients read as a broken URI; vCard writers (Apple, Google, Thunderbird) and RFC 3986 leave
 // them as they are. The copy writes and reads URIs verbatim.
 (ICAL.design.vcard.value as Record<string, unknown>).uri = {};
+// vCard 3's text properties that RFC 6350 dropped (LABEL, MAILER, SORT-STRING, CLASS) still turn
+// up in vCard 4 files: read as the text they are, so a vCard 3 and its vCard 4 copy mean the same.
+for (const name of ['label', 'mailer', 'sort-string', 'class']) (ICAL.design.vcard.property as Record<string, unknown>)[name] ??= { defaultType: 'text' };
 
 function parse(data: string): ICAL.Component {
   let jcal: unknown;
@@ -349,7 +352,7 @@ const IGNORED_PARAMETERS = new Set(['schedule-agent', 'schedule-status', 'schedu
  * An item as a sorted list of lines, one per property, each prefixed with the path of its
  * component (overridden instances by RECURRENCE-ID), so two copies compare equal whatever
  * the order, folding and line ends a server chose. PRODID, DTSTAMP and the scheduling
- * parameters are left out.
+ * parameters are left out; vCards of either version are compared in the vCard 4 model.
  */
 export function normalisedLines(data: string): string[] {
   const root = parse(data);
