@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ianaZoneOf, windowsZoneOf } from './time-zones';
+import { ianaZoneOf, isKnownIanaZone, vtimezoneOf, windowsZoneOf } from './time-zones';
 
 describe('time zone names', () => {
   it.each([
@@ -24,5 +24,20 @@ describe('time zone names', () => {
   it('answers null for names CLDR does not know', () => {
     expect(windowsZoneOf('Mars/Olympus_Mons')).toBeNull();
     expect(ianaZoneOf('Customized Time Zone')).toBeNull();
+  });
+});
+
+describe('VTIMEZONE of an IANA zone', () => {
+  it('gives the tz database definition with the zone as TZID', () => {
+    const text = vtimezoneOf('Europe/Berlin');
+    expect(text).toMatch(/^BEGIN:VTIMEZONE\r\nTZID:Europe\/Berlin\r\n/);
+    expect(text).toContain('TZOFFSETTO:+0200');
+    expect(text).toContain('RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU');
+    expect(isKnownIanaZone('Asia/Tokyo')).toBe(true);
+  });
+
+  it('answers null for names that are not IANA zones', () => {
+    expect(vtimezoneOf('W. Europe Standard Time')).toBeNull();
+    expect(isKnownIanaZone('Mars/Olympus_Mons')).toBe(false);
   });
 });

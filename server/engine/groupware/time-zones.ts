@@ -3,6 +3,7 @@
  * and IANA names (what iCalendar clients use: "Europe/Berlin"), both ways, from CLDR's
  * windowsZones data (the windows-iana package carries it).
  */
+import { tzlib_get_ical_block, tzlib_get_timezones } from 'timezones-ical-library';
 import { findIana, findWindows } from 'windows-iana';
 
 /** The Windows zone for an IANA name (aliases too: Asia/Calcutta), or null when CLDR maps none. */
@@ -19,4 +20,23 @@ export function ianaZoneOf(windows: string): string | null {
   const found = findIana(windows)[0];
   if (found) return found;
   return findWindows(windows).length > 0 ? windows : null;
+}
+
+const IANA_ZONES = new Set(tzlib_get_timezones() as string[]);
+
+/** Is the name an IANA zone whose definition is known (so a VTIMEZONE can be written for it)? */
+export function isKnownIanaZone(name: string): boolean {
+  return IANA_ZONES.has(name);
+}
+
+/**
+ * The VTIMEZONE text of an IANA zone, from the tz database as the timezones-ical-library
+ * package carries it; null for a name it does not know. Microsoft 365 keeps an event's zone by
+ * name only, and RFC 5545 (3.2.19) wants a VTIMEZONE for every TZID an item uses.
+ */
+export function vtimezoneOf(iana: string): string | null {
+  if (!IANA_ZONES.has(iana)) return null;
+  const block = tzlib_get_ical_block(iana);
+  const text = Array.isArray(block) ? block[0] : null;
+  return text && text.startsWith('BEGIN:VTIMEZONE') ? text : null;
 }
