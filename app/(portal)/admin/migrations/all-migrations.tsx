@@ -84,7 +84,7 @@ function Row({ m }: { m: AdminMigrationItem }) {
           <span className="block whitespace-nowrap text-xs text-slate-500">{m.finishedLocal ? `Ended ${m.finishedLocal}` : 'Not ended'}</span>
         </Cell>
       </dl>
-      {m.groupwareRow ? <GroupwareLine row={m.groupwareRow} className="md:col-span-full md:-mt-1" /> : null}
+      {m.groupwareRow ? <GroupwareLine row={m.groupwareRow} className="md:col-span-4 md:col-start-2 md:-mt-1" /> : null}
     </li>
   );
 }
