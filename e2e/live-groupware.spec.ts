@@ -59,8 +59,15 @@ test.describe('live groupware migration', () => {
         await group.getByLabel('Server', { exact: true }).fill(mail.server);
         await group.getByLabel('Groupware address (optional)').fill(groupware);
       }
-      await page.screenshot({ path: path.join(shots, 'live-groupware-form.png'), fullPage: true });
       await form.getByRole('group', { name: 'Timing' }).getByRole('button', { name: 'Now' }).click();
+      // A groupware address that is not a URL is named before anything is sent.
+      const sourceGroupware = form.getByRole('group', { name: 'Source' }).getByLabel('Groupware address (optional)');
+      await sourceGroupware.fill(`127.0.0.1:${proxy.port}`);
+      await form.getByRole('button', { name: 'Check logins and schedule' }).click();
+      await expect(form.getByRole('group', { name: 'Source' })).toContainText('The groupware address must start with https://.');
+      await expect(sourceGroupware).toHaveAttribute('aria-invalid', 'true');
+      await sourceGroupware.fill(sides[0][3]);
+      await page.screenshot({ path: path.join(shots, 'live-groupware-form.png'), fullPage: true });
       await form.getByRole('button', { name: 'Check logins and schedule' }).click();
       await expect(page).toHaveURL(/\/migrations\?created=/, { timeout: 30_000 });
       const row = page.getByTestId('migration-row').filter({ hasText: source.email });
