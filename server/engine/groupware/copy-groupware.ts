@@ -111,6 +111,19 @@ async function mapCollections(
   return out;
 }
 
+/**
+ * One item's address however it is spelled: servers list a name written as `a@b.ics` as
+ * `a%40b.ics` (Radicale does), and the checkpoint holds the name as it was written.
+ */
+function itemKey(id: string): string {
+  try {
+    const url = new URL(id);
+    return `${url.origin}${decodeURIComponent(url.pathname)}`;
+  } catch {
+    return id;
+  }
+}
+
 async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const run = async () => {
@@ -178,18 +191,18 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
     const sourceRefs = await source.list(from);
     report.items = sourceRefs.length;
     const listed = new Map(sourceRefs.map((r) => [r.id, r]));
-    const targetRefs = new Map((await target.list(to)).map((r) => [r.id, r]));
+    const targetRefs = new Map((await target.list(to)).map((r) => [itemKey(r.id), r]));
 
     // The target's items by identity: those the state knows, and the others read once.
     const byIdentity = new Map<string, { id: string; version: string | null; data?: string }>();
     const knownTargetIds = new Set<string>();
     for (const item of Object.values(checkpoint.items)) {
-      const ref = targetRefs.get(item.targetId);
+      const ref = targetRefs.get(itemKey(item.targetId));
       if (!ref) continue;
-      knownTargetIds.add(item.targetId);
+      knownTargetIds.add(itemKey(item.targetId));
       byIdentity.set(item.identity, { id: item.targetId, version: ref.version });
     }
-    const unknown = [...targetRefs.values()].filter((r) => !knownTargetIds.has(r.id));
+    const unknown = [...targetRefs.values()].filter((r) => !knownTargetIds.has(itemKey(r.id)));
     for (let i = 0; i < unknown.length; i += batchSize) {
       for (const object of await target.read(to, unknown.slice(i, i + batchSize))) {
         let uid: string | null = null;
@@ -206,7 +219,7 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
     const toRead: ItemRef[] = [];
     for (const ref of sourceRefs) {
       const known = checkpoint.items[ref.id];
-      if (known && ref.version !== null && known.sourceVersion === ref.version && targetRefs.has(known.targetId)) report.skipped++;
+      if (known && ref.version !== null && known.sourceVersion === ref.version && targetRefs.has(itemKey(known.targetId))) report.skipped++;
       else if (ref.size !== null && ref.size > maxItemBytes) fail(null, ref.size, `larger than the limit of ${Math.round(maxItemBytes / (1024 * 1024))} MB`);
       else toRead.push(ref);
     }
