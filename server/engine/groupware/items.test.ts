@@ -167,3 +167,144 @@ describe('the real-world files', () => {
     expect(readable).toBeGreaterThan(150);
   });
 });
+
+describe('vCard 3 and vCard 4 in one common form', () => {
+  const jpeg = Buffer.from('\xff\xd8\xff\xe0 a small picture of Jane', 'latin1').toString('base64');
+  // As an iPhone writes her (vCard 3) ...
+  const three = crlf([
+    'BEGIN:VCARD',
+    'VERSION:3.0',
+    'PRODID:-//Apple Inc.//iOS 17.2//EN',
+    'UID:jane-1',
+    'N:Doe;Jane',
+    'FN:Jane Doe',
+    'EMAIL;TYPE=INTERNET;TYPE=WORK;TYPE=pref:jane@example.com',
+    'EMAIL;TYPE=INTERNET,HOME:jane.doe@example.org',
+    'TEL;TYPE=CELL,VOICE:+49-170-1234567',
+    'TEL;type=HOME:+49-30-1234567',
+    'ADR;TYPE=HOME:;;Hauptstr. 1;Berlin;;10115;Germany',
+    'LABEL;TYPE=HOME:Hauptstr. 1\\n10115 Berlin\\nGermany',
+    `PHOTO;ENCODING=b;TYPE=JPEG:${jpeg}`,
+    'GEO:52.52;13.405',
+    'TZ:+01:00',
+    'BDAY:1985-04-12',
+    'REV:2026-01-02T03:04:05Z',
+    'END:VCARD',
+  ]);
+  // ... and as a vCard 4 server hands the same contact back.
+  const four = crlf([
+    'BEGIN:VCARD',
+    'VERSION:4.0',
+    'UID:jane-1',
+    'FN:Jane Doe',
+    'N:Doe;Jane;;;',
+    'EMAIL;TYPE=work,internet;PREF=1:jane@example.com',
+    'EMAIL;TYPE=home;TYPE=internet:jane.doe@example.org',
+    'TEL;VALUE=uri;TYPE="voice,cell":tel:+49-170-1234567',
+    'TEL;TYPE=home:+49-30-1234567',
+    'ADR;TYPE=home;LABEL="Hauptstr. 1^n10115 Berlin^nGermany":;;Hauptstr. 1;Berlin;;10115;Germany',
+    `PHOTO:data:image/jpeg;base64,${jpeg}`,
+    'GEO:geo:52.52,13.405',
+    'TZ;VALUE=utc-offset:+0100',
+    'BDAY:19850412',
+    'REV:20260102T030405Z',
+    'END:VCARD',
+  ]);
+  const appleGroup = crlf(['BEGIN:VCARD', 'VERSION:3.0', 'UID:g1', 'N:Team;;;;', 'FN:Team', 'X-ADDRESSBOOKSERVER-KIND:group', 'X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:jane-1', 'X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:john-2', 'END:VCARD']);
+  const group = crlf(['BEGIN:VCARD', 'VERSION:4.0', 'UID:g1', 'KIND:group', 'FN:Team', 'N:Team;;;;', 'MEMBER:urn:uuid:john-2', 'MEMBER:urn:uuid:jane-1', 'END:VCARD']);
+
+  it('sees no difference in what the versions spell differently: TYPE case and lists, TYPE=pref and PREF=1, inline photo and data: URI, N parts, tel:, LABEL and ADR;LABEL, GEO, TZ, BDAY and REV forms, VERSION', () => {
+    expect(itemDifferences(three, four)).toEqual([]);
+    expect(itemDifferences(four, three)).toEqual([]);
+    expect(isSameItem(three, four)).toBe(true);
+    // Spellings vCard 4 writers use for the same: TYPE=pref, a backslash before GEO's comma, TZ as text, an unpadded N, ADR and LABEL apart.
+    const spelled = four
+      .replace('EMAIL;TYPE=work,internet;PREF=1', 'EMAIL;TYPE=WORK,INTERNET,PREF')
+      .replace('geo:52.52,13.405', 'geo:52.520\\,13.4050')
+      .replace('TZ;VALUE=utc-offset:+0100', 'TZ:+01:00')
+      .replace('N:Doe;Jane;;;', 'N:Doe;Jane')
+      .replace('ADR;TYPE=home;LABEL="Hauptstr. 1^n10115 Berlin^nGermany":', 'LABEL;TYPE=HOME:Hauptstr. 1\\n10115 Berlin\\nGermany\r\nADR;TYPE=home:');
+    expect(spelled).not.toBe(four);
+    expect(itemDifferences(four, spelled)).toEqual([]);
+    expect(itemDifferences(three, spelled)).toEqual([]);
+  });
+
+  it("sees Apple's group form and vCard 4's KIND and MEMBER as one group", () => {
+    expect(itemDifferences(appleGroup, group)).toEqual([]);
+  });
+
+  it('still names a real loss between the versions: an e-mail, a phone digit, photo bytes, the name, the label, the position, a preference, a group member', () => {
+    const losses: [string, string][] = [
+      [four.replace('EMAIL;TYPE=home;TYPE=internet:jane.doe@example.org\r\n', ''), 'missing on the target: /VCARD|email;type=["home","internet"]'],
+      [four.replace('tel:+49-170-1234567', 'tel:+49-170-1234568'), 'missing on the target: /VCARD|tel;type=["cell","voice"]'],
+      [four.replace(`base64,${jpeg}`, `base64,${jpeg.slice(0, -4)}`), 'missing on the target: /VCARD|photo'],
+      [four.replace('data:image/jpeg', 'data:image/png'), 'missing on the target: /VCARD|photo'],
+      [four.replace('N:Doe;Jane;;;', 'N:Doe;Janet;;;'), 'missing on the target: /VCARD|n'],
+      [four.replace('10115 Berlin', '10117 Berlin'), 'missing on the target: /VCARD|label;type=["home"]'],
+      [four.replace('geo:52.52,13.405', 'geo:52.52,13.406'), 'missing on the target: /VCARD|geo'],
+      [four.replace('EMAIL;TYPE=work,internet;PREF=1', 'EMAIL;TYPE=work,internet'), 'missing on the target: /VCARD|email;pref="1";type=["internet","work"]'],
+      [four.replace('TZ;VALUE=utc-offset:+0100', 'TZ;VALUE=utc-offset:+0200'), 'missing on the target: /VCARD|tz'],
+      [four.replace('BDAY:19850412', 'BDAY:19850421'), 'missing on the target: /VCARD|bday'],
+    ];
+    for (const [target, difference] of losses) {
+      expect(target).not.toBe(four);
+      expect(itemDifferences(three, target)).toContain(difference);
+      expect(isSameItem(three, target)).toBe(false);
+    }
+    expect(itemDifferences(appleGroup, group.replace('MEMBER:urn:uuid:john-2\r\n', ''))).toEqual(['missing on the target: /VCARD|member']);
+    expect(itemDifferences(appleGroup, group.replace('KIND:group\r\n', ''))).toEqual(['missing on the target: /VCARD|kind']);
+  });
+
+  it('converts what RFC 6350 spells otherwise, so that a vCard 4 reader reads it: PREF=1, geo: URI, VERSION first, a data: URI behind ENCODING=b taken as it is', () => {
+    const converted = prepareForTarget(three, 'contacts', { isScheduling: false, vcardVersions: ['4.0'] }).replace(/\r\n[ \t]/g, '');
+    expect(converted).toMatch(/^BEGIN:VCARD\r\nVERSION:4\.0\r\n/);
+    expect(converted).toContain('EMAIL;TYPE=INTERNET,WORK;PREF=1:jane@example.com');
+    expect(converted).toContain('GEO:geo:52.52,13.405');
+    expect(converted).toContain('TZ;VALUE=UTC-OFFSET:+0100');
+    expect(converted).toContain(`PHOTO:data:image/jpeg;base64,${jpeg}`);
+    expect(itemDifferences(three, converted)).toEqual([]);
+
+    // BDAY before VERSION (libical's test card): still written by vCard 4's rules.
+    const late = crlf(['BEGIN:VCARD', 'BDAY;VALUE=DATE:1963-09-21', 'UID:late-1', 'VERSION:3.0', 'N:Stenerson;Derik', 'FN:Derik Stenerson', 'END:VCARD']);
+    expect(prepareForTarget(late, 'contacts', { isScheduling: false, vcardVersions: ['4.0'] })).toMatch(/^BEGIN:VCARD\r\nVERSION:4\.0\r\n/);
+
+    // Radicale's own test card: a data: URI behind ENCODING=b, not base64 of one.
+    const radicale = crlf(['BEGIN:VCARD', 'VERSION:3.0', 'UID:contact', 'N:Contact;;;;', 'FN:Contact', 'PHOTO;ENCODING=b;TYPE=png:data:image/png;base64,iVBORw0KGgo=', 'END:VCARD']);
+    expect(prepareForTarget(radicale, 'contacts', { isScheduling: false, vcardVersions: ['4.0'] })).toContain('PHOTO:data:image/png;base64,iVBORw0KGgo=\r\n');
+  });
+
+  it('converts vCard 4 to 3 without losing what vCard 3 has no word for (GENDER, CLIENTPIDMAP) and back to the same contact', () => {
+    const rfc = crlf(['BEGIN:VCARD', 'VERSION:4.0', 'UID:rfc-1', 'FN:J. Doe', 'N:Stevenson;John;Philip,Paul;Dr.;Jr.,M.D.,A.C.P.', 'GENDER:M;Fellow', 'CLIENTPIDMAP:1;urn:uuid:3df403f4-5924-4bb7-b077-3c711d9eb34b', 'GEO:geo:37.386013,-122.082932', 'KIND:group', 'MEMBER:urn:uuid:03a0e51f', 'END:VCARD']);
+    const v3 = prepareForTarget(rfc, 'contacts', { isScheduling: false, vcardVersions: ['3.0'] });
+    expect(v3).toContain('GENDER:M;Fellow\r\n');
+    expect(v3).toContain('GEO:37.386013;-122.082932\r\n');
+    expect(v3).toContain('X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:03a0e51f\r\n');
+    expect(itemDifferences(rfc, v3)).toEqual([]);
+    expect(itemDifferences(rfc, prepareForTarget(v3, 'contacts', { isScheduling: false, vcardVersions: ['4.0'] }))).toEqual([]);
+  });
+});
+
+describe('the real-world vCards', () => {
+  const dir = '/work/shared/corpora/dav-real-world/contacts';
+  it('equal their vCard 4 and vCard 3 conversions and the conversions back', () => {
+    let converted = 0;
+    for (const name of readdirSync(dir)) {
+      const data = readFileSync(path.join(dir, name), 'utf8');
+      for (const [there, back] of [['4.0', '3.0'], ['3.0', '4.0']] as const) {
+        let copy: string;
+        try {
+          copy = prepareForTarget(data, 'contacts', { isScheduling: false, vcardVersions: [there] });
+        } catch (error) {
+          // Two Apple cards whose `PHOTO;BASE64:` ical.js cannot read: they travel as they are.
+          expect(error, name).toBeInstanceOf(ItemFormatError);
+          continue;
+        }
+        if (copy === data) continue;
+        converted++;
+        expect(itemDifferences(data, copy), `${name} → ${there}`).toEqual([]);
+        expect(itemDifferences(data, prepareForTarget(copy, 'contacts', { isScheduling: false, vcardVersions: [back] })), `${name} → ${there} → ${back}`).toEqual([]);
+      }
+    }
+    expect(converted).toBe(27);
+  });
+});
