@@ -5,6 +5,8 @@
  * and report; a rerun adds nothing twice; an item the target refuses ends it `incomplete` with
  * the item listed (collection, UID, size, reason), never its content.
  */
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Papa from 'papaparse';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { keyRing } from '@/server/crypto/runtime';
@@ -14,7 +16,8 @@ import { DavEndpoint } from '@/server/engine/groupware/dav-endpoint';
 import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-groupware';
 import { cancelMigration } from '@/server/migrations/cancel-migration';
 import { createMigration } from '@/server/migrations/create-migration';
-import type { OpenedAccount } from '@/server/migrations/accounts';
+import { openAccounts, type OpenedAccount } from '@/server/migrations/accounts';
+import { runGroupwarePass } from '@/server/migrations/groupware-pass';
 import { listFinishedMigrations } from '@/server/migrations/list-migrations';
 import { getMigrationDetail } from '@/server/migrations/migration-detail';
 import { getMigrationReport, reportCsv } from '@/server/migrations/report';
@@ -50,13 +53,65 @@ afterAll(async () => {
  * One server field names one host: in production a groupware system answers IMAP and
  * CalDAV/CardDAV on the same host; here they are different local servers, so the test says where DAV is.
  */
-async function groupwareDeps(): Promise<PhaseDependencies> {
+async function groupwareDeps(overrides: Partial<PhaseDependencies> = {}): Promise<PhaseDependencies> {
   const base = harness.policy();
   return harness.deps({
-    policy: { ...base, allowedPorts: [...base.allowedPorts, sourceDav.port, targetDav.port] },
+    policy: { ...base, allowedPorts: [...base.allowedPorts, sourceDav.port, targetDav.port, ...proxies.map((p) => p.port)] },
     davUrlOf: (_account: OpenedAccount, side) => (side === 'source' ? sourceDav.url : targetDav.url),
+    ...overrides,
   });
 }
+
+/** A pass-through in front of a DAV server that counts what goes to it: requests in flight (at most), creates and overwrites. */
+interface CountingProxy {
+  url: string;
+  port: number;
+  maxInFlight: number;
+  /** PUTs with If-None-Match: * (an item new on the server) and with If-Match (written over). */
+  creates: number;
+  overwrites: number;
+  reset(): void;
+}
+const proxies: (CountingProxy & { server: Server })[] = [];
+async function countingProxy(to: RadicaleServer): Promise<CountingProxy> {
+  let inFlight = 0;
+  const server = createServer((req, res) => {
+    inFlight++;
+    proxy.maxInFlight = Math.max(proxy.maxInFlight, inFlight);
+    if (req.method === 'PUT' && req.headers['if-none-match']) proxy.creates++;
+    if (req.method === 'PUT' && req.headers['if-match']) proxy.overwrites++;
+    let isDone = false;
+    const done = () => {
+      if (!isDone) inFlight--;
+      isDone = true;
+    };
+    res.on('close', done);
+    const upstream = request({ host: '127.0.0.1', port: to.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const proxy = {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}/`,
+    maxInFlight: 0,
+    creates: 0,
+    overwrites: 0,
+    reset() {
+      Object.assign(proxy, { maxInFlight: 0, creates: 0, overwrites: 0 });
+    },
+  };
+  proxies.push(proxy);
+  return proxy;
+}
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => new Promise((resolve) => p.server.close(resolve))));
+});
 
 const plainFetch = (input: string | URL, init?: RequestInit) => fetch(input, init);
 const endpoint = (server: RadicaleServer, user: string) => DavEndpoint.open({ serverUrl: server.url, username: user, password, fetch: plainFetch });
@@ -262,4 +317,84 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     const detail = await getMigrationDetail(db, organization.id, id, 'UTC');
     expect(detail.groupware).toBeNull();
   }, 60_000);
+
+  it('keeps the time budget: the groupware copy stops at a checkpoint and hands over to a next job, which goes on from there to PERFECT, nothing written twice', async () => {
+    const corpus = generateGroupwareCorpus({ seed: 'portal-budget', scale: 0.1 });
+    const count = itemCount(corpus);
+    // The largest collection takes more than one batch: the copy also stops inside a collection.
+    expect(Math.max(...corpus.map((c) => c.items.length))).toBeGreaterThan(50);
+    const pair = await groupwareMigration(corpus, null);
+    const target = await countingProxy(targetDav);
+    const deps = await groupwareDeps({ timeBudgetMs: 1, davUrlOf: (_account, side) => (side === 'source' ? sourceDav.url : target.url) });
+
+    const outcomes: string[] = [];
+    /** What the target held of the source's items at each hand-over. */
+    const handedOverAt: number[] = [];
+    for (let job = 0; job < 60; job++) {
+      const outcome = await runMigrationPhase(db, pair.id, 'run', deps);
+      outcomes.push(outcome);
+      if (outcome !== 'continues') break;
+      handedOverAt.push(total(await rowsOf(pair.id), 'present'));
+    }
+    expect(outcomes.at(-1)).toBe('finished');
+    // Handed over during the groupware copy, at least once between two batches of one collection.
+    const during = handedOverAt.filter((present) => present > 0 && present < count);
+    expect(during.length).toBeGreaterThan(1);
+    expect(new Set(during).size).toBe(during.length);
+    // Every item written once, none written over.
+    expect([target.creates, target.overwrites]).toEqual([count, 0]);
+    const verdict = await expectPerfect(pair.source, pair.target);
+    expect(verdict.collections.reduce((n, c) => n + c.targetItems, 0)).toBe(count);
+    const rows = await rowsOf(pair.id);
+    expect(rows).toHaveLength(corpus.length);
+    expect([total(rows, 'items'), total(rows, 'present'), total(rows, 'failed')]).toEqual([count, count, 0]);
+    expect(await db.migrationGroupwareIssue.count({ where: { migrationId: pair.id } })).toBe(0);
+    const detail = await getMigrationDetail(db, pair.organizationId, pair.id, 'UTC');
+    expect(detail.groupware?.contacts).toEqual({ collections: 2, items: itemCount(corpus.filter((c) => c.kind === 'contacts')), copied: itemCount(corpus.filter((c) => c.kind === 'contacts')) });
+    expect(detail.totals).toMatchObject({ copied: 2, failed: 0 });
+    // The collections the first job made on the target were found again, never made twice.
+    expect(await (await endpoint(targetDav, pair.target)).collections()).toHaveLength(corpus.length);
+  }, 180_000);
+
+  it('keeps two passes to the same DAV servers within one limit of requests over all workers: the second waits for the first', async () => {
+    const corpus = generateGroupwareCorpus({ seed: 'portal-lease', scale: 0.05 });
+    const count = itemCount(corpus);
+    const [first, second] = [await groupwareMigration(corpus, null), await groupwareMigration(corpus, null)];
+    const [source, target] = [await countingProxy(sourceDav), await countingProxy(targetDav)];
+    const base = harness.policy();
+    const policy = { ...base, allowedPorts: [...base.allowedPorts, source.port, target.port] };
+    const limit = 4;
+    const hosts = [`dav:127.0.0.1:${source.port}`, `dav:127.0.0.1:${target.port}`];
+    let mostLeased = 0;
+    let isRunning = true;
+    const watching = (async () => {
+      while (isRunning) {
+        const rows = await db.$queryRaw<{ host: string; total: bigint }[]>`
+          SELECT host, sum(connections) AS total FROM connection_leases WHERE host = ANY(${hosts}) AND expires_at > now() GROUP BY host`;
+        mostLeased = Math.max(mostLeased, ...rows.map((r) => Number(r.total)));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    const pass = async (pair: Pair) =>
+      runGroupwarePass(db, pair.id, {
+        ...(await openAccounts(db, await keyRing(), pair.id)),
+        policy,
+        checkpoint: async () => undefined,
+        davUrlOf: (_account, side) => (side === 'source' ? source.url : target.url),
+        connectionsPerHost: limit,
+        deadline: Date.now() + 120_000,
+      });
+    const results = await Promise.all([pass(first), pass(second)]).finally(() => (isRunning = false));
+    await watching;
+
+    expect(results.map((r) => r.isComplete)).toEqual([true, true]);
+    expect(mostLeased).toBe(limit);
+    expect(source.maxInFlight).toBeLessThanOrEqual(limit);
+    expect(target.maxInFlight).toBeLessThanOrEqual(limit);
+    expect(target.creates).toBe(2 * count);
+    await expectPerfect(first.source, first.target);
+    await expectPerfect(second.source, second.target);
+    // Every slot is given back at the end.
+    expect(await db.connectionLease.count({ where: { host: { in: hosts } } })).toBe(0);
+  }, 180_000);
 });
