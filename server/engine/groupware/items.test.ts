@@ -273,6 +273,19 @@ describe('vCard 3 and vCard 4 in one common form', () => {
     expect(prepareForTarget(radicale, 'contacts', { isScheduling: false, vcardVersions: ['4.0'] })).toContain('PHOTO:data:image/png;base64,iVBORw0KGgo=\r\n');
   });
 
+  it('keeps what ical.js would cut short: a vCard 3 TZ given as the zone name, a vCard 4 REV in the extended form', () => {
+    const zone = crlf(['BEGIN:VCARD', 'VERSION:3.0', 'UID:tz-1', 'FN:Tz', 'N:Tz;;;;', 'TZ:America/New_York', 'END:VCARD']);
+    const zoneFour = prepareForTarget(zone, 'contacts', { isScheduling: false, vcardVersions: ['4.0'] });
+    expect(zoneFour).toContain('TZ:America/New_York\r\n');
+    expect(itemDifferences(zone, zoneFour)).toEqual([]);
+    expect(itemDifferences(zone, zone.replace('America/New_York', 'America/Chicago'))).toEqual(['missing on the target: /VCARD|tz', 'only on the target: /VCARD|tz']);
+    const revised = crlf(['BEGIN:VCARD', 'VERSION:4.0', 'UID:rev-1', 'FN:Rev', 'REV:2026-01-02T03:04:05Z', 'END:VCARD']);
+    const revisedThree = prepareForTarget(revised, 'contacts', { isScheduling: false, vcardVersions: ['3.0'] });
+    expect(revisedThree).toContain('REV:20260102T030405Z\r\n');
+    expect(itemDifferences(revised, revisedThree)).toEqual([]);
+    expect(itemDifferences(revised, revised.replace('REV:2026-01-02T03:04:05Z', 'REV:20260102T030405Z'))).toEqual([]);
+  });
+
   it('converts vCard 4 to 3 without losing what vCard 3 has no word for (GENDER, CLIENTPIDMAP) and back to the same contact', () => {
     const rfc = crlf(['BEGIN:VCARD', 'VERSION:4.0', 'UID:rfc-1', 'FN:J. Doe', 'N:Stevenson;John;Philip,Paul;Dr.;Jr.,M.D.,A.C.P.', 'GENDER:M;Fellow', 'CLIENTPIDMAP:1;urn:uuid:3df403f4-5924-4bb7-b077-3c711d9eb34b', 'GEO:geo:37.386013,-122.082932', 'KIND:group', 'MEMBER:urn:uuid:03a0e51f', 'END:VCARD']);
     const v3 = prepareForTarget(rfc, 'contacts', { isScheduling: false, vcardVersions: ['3.0'] });

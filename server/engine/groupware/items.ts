@@ -19,6 +19,16 @@ export class ItemFormatError extends Error {}
 // vCard 3's text properties that RFC 6350 dropped (LABEL, MAILER, SORT-STRING, CLASS) still turn
 // up in vCard 4 files: read as the text they are, so a vCard 3 and its vCard 4 copy mean the same.
 for (const name of ['label', 'mailer', 'sort-string', 'class']) (ICAL.design.vcard.property as Record<string, unknown>)[name] ??= { defaultType: 'text' };
+// vCard 3's TZ is an offset unless VALUE=text says otherwise, and ical.js keeps the first seven
+// characters of what it takes for one: TZ:America/New_York (Outlook, Evolution) is the zone's name.
+(ICAL.design.vcard3.property as Record<string, { detectType?: (value: string) => string }>).tz!.detectType = (value) => (/^\s*[+-]\d/.test(value) ? 'utc-offset' : 'text');
+// A vCard 4 REV in the extended form (2026-01-02T03:04:05Z, as vCard 3 writes it) is read as it
+// is; ical.js takes it apart as if it were 20260102T030405Z.
+{
+  const values = ICAL.design.vcard.value as Record<string, { fromICAL?: (value: string) => string }>;
+  const timestamp = values.timestamp!;
+  values.timestamp = { ...timestamp, fromICAL: (value) => (/^\d{4}-\d\d-\d\dT/.test(value) ? value : timestamp.fromICAL!(value)) };
+}
 
 function parse(data: string): ICAL.Component {
   let jcal: unknown;
