@@ -17,6 +17,7 @@ import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-
 import { cancelMigration } from '@/server/migrations/cancel-migration';
 import { createMigration } from '@/server/migrations/create-migration';
 import { openAccounts, type OpenedAccount } from '@/server/migrations/accounts';
+import { acquireLease, DEFAULT_DAV_CONNECTIONS_PER_HOST, releaseLease } from '@/server/migrations/connection-leases';
 import { runGroupwarePass } from '@/server/migrations/groupware-pass';
 import { listFinishedMigrations } from '@/server/migrations/list-migrations';
 import { getMigrationDetail } from '@/server/migrations/migration-detail';
@@ -397,4 +398,39 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     // Every slot is given back at the end.
     expect(await db.connectionLease.count({ where: { host: { in: hosts } } })).toBe(0);
   }, 180_000);
+
+  it('waits while the DAV server is full rather than failing, goes on when a slot comes free, and stops waiting when the migration is cancelled', async () => {
+    const corpus = generateGroupwareCorpus({ seed: 'portal-full', scale: 0.02 });
+    const pair = await groupwareMigration(corpus, null);
+    const base = harness.policy();
+    const options = {
+      ...(await openAccounts(db, await keyRing(), pair.id)),
+      policy: { ...base, allowedPorts: [...base.allowedPorts, sourceDav.port, targetDav.port] },
+      davUrlOf: (_account: OpenedAccount, side: 'source' | 'target') => (side === 'source' ? sourceDav.url : targetDav.url),
+      deadline: Date.now() + 120_000,
+    };
+    // Other workers hold every slot of the target's DAV server.
+    const others = await acquireLease(db, `dav:${new URL(targetDav.url).host}`, DEFAULT_DAV_CONNECTIONS_PER_HOST, 600);
+    expect(others).not.toBeNull();
+
+    let asks = 0;
+    const cancelled = runGroupwarePass(db, pair.id, {
+      ...options,
+      checkpoint: async () => {
+        if (++asks >= 2) throw new Error('the migration was cancelled');
+      },
+    });
+    await expect(cancelled).rejects.toThrow('the migration was cancelled');
+    expect(await rowsOf(pair.id)).toEqual([]);
+
+    const waiting = runGroupwarePass(db, pair.id, { ...options, checkpoint: async () => undefined });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await rowsOf(pair.id)).toEqual([]);
+    await releaseLease(db, others!);
+    const result = await waiting;
+    expect(result.isComplete).toBe(true);
+    expect(result.collections.reduce((n, c) => n + c.copied, 0)).toBe(itemCount(corpus));
+    await expectPerfect(pair.source, pair.target);
+    expect(await db.connectionLease.count({ where: { host: { startsWith: 'dav:' } } })).toBe(0);
+  }, 120_000);
 });
