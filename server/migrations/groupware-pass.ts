@@ -45,7 +45,7 @@ export interface GroupwarePassResult {
 const LEASE_WAIT_MIN_MS = 30_000;
 
 /** A CalDAV/CardDAV server's lease key: its own, apart from the IMAP server of the same name. */
-const davLeaseHost = (url: string) => `dav:${new URL(url).host}`;
+const davLeaseHost = (url: string) => `dav:${URL.canParse(url) ? new URL(url).host : url}`;
 
 /**
  * The groupware part of one pass: every calendar, address book and task list of the source to
