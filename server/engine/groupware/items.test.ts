@@ -286,6 +286,19 @@ describe('vCard 3 and vCard 4 in one common form', () => {
     expect(itemDifferences(revised, revised.replace('REV:2026-01-02T03:04:05Z', 'REV:20260102T030405Z'))).toEqual([]);
   });
 
+  it("writes a birthday without year as Apple's 1604 with X-APPLE-OMIT-YEAR in vCard 3, and sees the two forms, KIND:individual and no KIND, CHARSET and none as the same", () => {
+    const yearless = crlf(['BEGIN:VCARD', 'VERSION:4.0', 'UID:bday-1', 'FN:Bea', 'BDAY:--0412', 'NOTE:hello', 'END:VCARD']);
+    const apple = prepareForTarget(yearless, 'contacts', { isScheduling: false, vcardVersions: ['3.0'] });
+    expect(apple).toMatch(/\r\nBDAY;X-APPLE-OMIT-YEAR=1604(;VALUE=DATE)?:1604-?04-?12\r\n/);
+    expect(itemDifferences(yearless, apple)).toEqual([]);
+    expect(prepareForTarget(apple, 'contacts', { isScheduling: false, vcardVersions: ['4.0'] })).toContain('\r\nBDAY:--0412\r\n');
+    const written = crlf(['BEGIN:VCARD', 'VERSION:3.0', 'UID:bday-1', 'FN:Bea', 'BDAY;X-APPLE-OMIT-YEAR=1604:1604-04-12', 'KIND:individual', 'NOTE;CHARSET=UTF-8:hello', 'END:VCARD']);
+    expect(itemDifferences(yearless, written)).toEqual([]);
+    // A year that is not the omitted one is a year.
+    expect(itemDifferences(yearless, written.replace('1604-04-12', '1985-04-12'))).toEqual(['missing on the target: /VCARD|bday', 'only on the target: /VCARD|bday;x-apple-omit-year="1604"']);
+    expect(itemDifferences(yearless, written.replace('NOTE;CHARSET=UTF-8:hello', 'NOTE;CHARSET=UTF-8:hallo'))).toEqual(['missing on the target: /VCARD|note', 'only on the target: /VCARD|note']);
+  });
+
   it('converts vCard 4 to 3 without losing what vCard 3 has no word for (GENDER, CLIENTPIDMAP) and back to the same contact', () => {
     const rfc = crlf(['BEGIN:VCARD', 'VERSION:4.0', 'UID:rfc-1', 'FN:J. Doe', 'N:Stevenson;John;Philip,Paul;Dr.;Jr.,M.D.,A.C.P.', 'GENDER:M;Fellow', 'CLIENTPIDMAP:1;urn:uuid:3df403f4-5924-4bb7-b077-3c711d9eb34b', 'GEO:geo:37.386013,-122.082932', 'KIND:group', 'MEMBER:urn:uuid:03a0e51f', 'END:VCARD']);
     const v3 = prepareForTarget(rfc, 'contacts', { isScheduling: false, vcardVersions: ['3.0'] });

@@ -205,6 +205,22 @@ function prefAsVcard3(params: Params): Params {
   return { ...rest, type: [...paramValues(rest.type), 'pref'] };
 }
 
+/**
+ * A birthday or anniversary without year: vCard 4 writes --04-12; vCard 3 has no such form, and
+ * Apple (and sabre/dav after it) writes 1604-04-12 with X-APPLE-OMIT-YEAR=1604.
+ */
+const OMIT_YEAR = 'x-apple-omit-year';
+const YEARLESS = new Set(['bday', 'anniversary']);
+
+function withoutOmittedYear(property: JCalProperty): JCalProperty {
+  const [name, params, , ...values] = property;
+  const year = params[OMIT_YEAR];
+  const value = String(values[0] ?? '');
+  if (!YEARLESS.has(name) || year === undefined || !value.startsWith(`${String(year)}-`)) return property;
+  const { [OMIT_YEAR]: _year, ...rest } = params;
+  return [name, rest, 'date-and-or-time', `--${value.slice(String(year).length + 1)}`];
+}
+
 /** One vCard 3 property (as ical.js reads vCard 3) in vCard 4. */
 function propertyAsVcard4(property: JCalProperty): JCalProperty {
   const [name, rawParams, type, ...values] = property;
@@ -212,6 +228,9 @@ function propertyAsVcard4(property: JCalProperty): JCalProperty {
   // Apple's groups (X-ADDRESSBOOKSERVER-KIND:group, -MEMBER:urn:uuid:...) are KIND and MEMBER of vCard 4.
   if (name === 'x-addressbookserver-kind') return ['kind', params, 'text', String(values[0] ?? '').toLowerCase()];
   if (name === 'x-addressbookserver-member') return ['member', params, 'uri', ...values];
+  const tagged: JCalProperty = [name, params, type, ...values];
+  const yearless = withoutOmittedYear(tagged);
+  if (yearless !== tagged) return yearless;
   const encoding = String(params.encoding ?? '').toLowerCase();
   if (name in BINARY_MEDIA && (encoding === 'b' || encoding === 'base64')) {
     const { encoding: _encoding, type: mediaTypes, ...rest } = params;
@@ -235,6 +254,8 @@ function propertyAsVcard3(property: JCalProperty): JCalProperty[] {
   const params = prefAsVcard3(rawParams);
   if (name === 'kind') return [['x-addressbookserver-kind', params, 'unknown', ...values]];
   if (name === 'member') return [['x-addressbookserver-member', params, 'unknown', ...values]];
+  const yearless = YEARLESS.has(name) ? /^--(\d\d)-(\d\d)$/.exec(String(values[0] ?? '')) : null;
+  if (yearless) return [[name, { ...params, [OMIT_YEAR]: '1604' }, 'date', `1604-${yearless[1]}-${yearless[2]}`]];
   const data = name in BINARY_MEDIA && typeof values[0] === 'string' ? dataUri(values[0]) : null;
   if (data) {
     const { mediatype: _mediatype, type: _type, ...rest } = params;
@@ -256,7 +277,8 @@ function propertyAsVcard3(property: JCalProperty): JCalProperty[] {
 /**
  * vCard 3.0 ↔ 4.0 (RFC 6350 appendix A): inline binaries (ENCODING=b ↔ data: URI), groups
  * (Apple's X-ADDRESSBOOKSERVER-KIND/-MEMBER ↔ KIND/MEMBER), TYPE=pref ↔ PREF=1, GEO (lat;lon ↔
- * geo: URI), TEL (text ↔ tel: URI), ADR's LABEL parameter → LABEL; every other property written
+ * geo: URI), TEL (text ↔ tel: URI), ADR's LABEL parameter → LABEL, a date without year (--04-12 ↔
+ * Apple's 1604-04-12;X-APPLE-OMIT-YEAR=1604); every other property written
  * by the rules of the version it was read by and read back by the other's. VERSION comes first,
  * as RFC 6350 wants and as ical.js needs to write vCard 4 by its rules.
  */
@@ -284,7 +306,8 @@ export function convertVcard(card: ICAL.Component, version: '3.0' | '4.0'): ICAL
  * copy (converted by the copy or by a server) compare equal where they mean the same: VERSION
  * left out; TYPE lower-case, split and sorted, TYPE=pref as PREF=1; inline binaries as media
  * type and bytes; N and ADR padded to their five and seven parts; TEL without tel:; GEO as
- * geo:LAT,LON; offsets in seconds; ADR's LABEL parameter as a LABEL of the same TYPE.
+ * geo:LAT,LON; offsets in seconds; ADR's LABEL parameter as a LABEL of the same TYPE; Apple's
+ * year 1604 as no year; KIND:individual as no KIND; CHARSET left out.
  */
 function vcardProperties(card: ICAL.Component): { name: string; params: Params; values: unknown[] }[] {
   const jcal = card.toJSON() as JCalComponent;
@@ -292,8 +315,10 @@ function vcardProperties(card: ICAL.Component): { name: string; params: Params; 
   const out: { name: string; params: Params; values: unknown[] }[] = [];
   for (const original of jcal[1]) {
     if (original[0] === 'version' || IGNORED_PROPERTIES.has(original[0])) continue;
-    const [name, rawParams, type, ...values] = isFour ? original : propertyAsVcard4(original);
+    const [name, rawParams, type, ...values] = isFour ? withoutOmittedYear(original) : propertyAsVcard4(original);
     const params = commonParams(rawParams);
+    // KIND:individual is what a vCard without KIND is (RFC 6350 6.1.4).
+    if (name === 'kind' && String(values[0]).toLowerCase() === 'individual') continue;
     if (name === 'adr' && params.label !== undefined) {
       const { label, group: _group, ...labelParams } = params;
       out.push({ name: 'label', params: labelParams, values: [String(label)] });
@@ -315,7 +340,8 @@ function commonParams(params: Params): Params {
   const out: Params = {};
   let pref = params.pref === undefined ? undefined : String(params.pref).trim();
   for (const [key, value] of Object.entries(params)) {
-    if (key === 'pref') continue;
+    // CHARSET (vCard 2.1's, kept by some vCard 3 writers) says how the text was encoded, not what it is.
+    if (key === 'pref' || key === 'charset') continue;
     if (key === 'type') {
       const types = [...new Set(paramValues(value).map((t) => t.toLowerCase()))];
       if (types.includes('pref')) pref ??= '1';
