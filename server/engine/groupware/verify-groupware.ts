@@ -40,7 +40,8 @@ async function readAll(endpoint: GroupwareSource, collection: GroupwareCollectio
 /**
  * Compares source and target collection by collection, item by item by UID and by normalised
  * content (PRODID, DTSTAMP, scheduling parameters and X- properties only the target has are
- * not differences): every source item present and equal once, nothing duplicated.
+ * not differences; a vCard 3 and its vCard 4 copy, converted by the copy or by the server, are
+ * compared in the vCard 4 model): every source item present and equal once, nothing duplicated.
  * `skip` lists UIDs known not to have been copied (recorded as refused), per source collection name.
  */
 export async function verifyGroupware(source: GroupwareSource, target: GroupwareSource, options: { skip?: Map<string, Set<string>> } = {}): Promise<GroupwareVerdict> {
