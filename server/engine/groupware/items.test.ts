@@ -333,4 +333,11 @@ describe('the real-world vCards', () => {
     }
     expect(converted).toBe(27);
   });
+
+  it('read libical\'s "VERSION: 4.0" card by the vCard 4 rules: its GEO keeps both coordinates in vCard 3', () => {
+    const data = readFileSync(path.join(dir, 'gwacc-7422c4ef828e51e9.vcf'), 'utf8');
+    expect(data).toContain('VERSION: 4.0');
+    expect(prepareForTarget(data, 'contacts', { isScheduling: false, vcardVersions: ['4.0'] })).toBe(data);
+    expect(prepareForTarget(data, 'contacts', { isScheduling: false, vcardVersions: ['3.0'] })).toContain('\r\nGEO;TYPE=WORK:46.772673;-71.282945\r\n');
+  });
 });

@@ -33,7 +33,9 @@ for (const name of ['label', 'mailer', 'sort-string', 'class']) (ICAL.design.vca
 function parse(data: string): ICAL.Component {
   let jcal: unknown;
   try {
-    jcal = ICAL.parse(data);
+    // ical.js reads a vCard by the 4.0 rules only when its first line is exactly VERSION:4.0;
+    // libical's writer puts a space after the colon, and by the 3.0 rules GEO:geo:... reads as 0.
+    jcal = ICAL.parse(data.replace(/^(\s*BEGIN:VCARD\r?\n)VERSION:[ \t]*4\.0[ \t]*(?=\r?\n)/i, '$1VERSION:4.0'));
   } catch (error) {
     throw new ItemFormatError(`not valid ${data.includes('BEGIN:VCARD') ? 'vCard' : 'iCalendar'}: ${(error as Error).message.split('\n')[0]}`);
   }
