@@ -66,12 +66,12 @@ function mailAddress(value: unknown): string {
 }
 
 /** The calendar-level properties: only VERSION belongs to the event; the rest is the calendar's or the writer's. */
-function noteCalendarProperties(root: ICAL.Component, notes: MappingNotes): void {
+export function noteCalendarProperties(root: ICAL.Component, notes: MappingNotes): void {
   for (const property of root.getAllProperties()) {
     const name = property.name.toUpperCase();
     if (name === 'VERSION' || name === 'PRODID') continue;
     if (name === 'CALSCALE' && String(property.getFirstValue()).toUpperCase() === 'GREGORIAN') notes.rewrote('VCALENDAR', name, 'GREGORIAN is the only calendar there is; not written back');
-    else notes.lost('VCALENDAR', name, 'a property of the calendar file, not of the event; Microsoft 365 keeps events');
+    else notes.lost('VCALENDAR', name, 'a property of the calendar file, not of the item; Microsoft 365 keeps items');
   }
   const version = String(root.getFirstPropertyValue('version') ?? '').trim();
   if (version !== '2.0') notes.rewrote('VCALENDAR', 'VERSION', `${version || 'none'}: written as 2.0`);
@@ -212,8 +212,9 @@ export function importanceOf(component: ICAL.Component, notes: MappingNotes, whe
   }
   if (cdo) notes.rewrote(where, 'X-MICROSOFT-CDO-IMPORTANCE', 'the importance is taken from PRIORITY');
   const priority = Number(priorityValue);
+  if (priority === 0) notes.rewrote(where, 'PRIORITY', '0 means none; not written back');
   const importance = priority >= 1 && priority <= 4 ? 'high' : priority >= 6 && priority <= 9 ? 'low' : 'normal';
-  if (![0, 1, 9].includes(priority)) notes.lost(where, 'PRIORITY', `${priority}: Microsoft 365 has only low, normal and high; kept as ${importance}, written back as ${importance === 'high' ? 1 : importance === 'low' ? 9 : 'no priority'}`);
+  if (![0, 1, 9].includes(priority))  notes.lost(where, 'PRIORITY', `${priority}: Microsoft 365 has only low, normal and high; kept as ${importance}, written back as ${importance === 'high' ? 1 : importance === 'low' ? 9 : 'no priority'}`);
   return importance;
 }
 

@@ -256,3 +256,9 @@ export function vtimezones(zonesUsed: Set<string>): ICAL.Component[] {
     return text ? [ICAL.Component.fromString(text)] : [];
   });
 }
+
+/** The instant (unix seconds) of a Graph time; a zone nobody knows counts as UTC. */
+export function graphInstant(time: GraphDateTimeTimeZone): number {
+  const zone = databaseZone(ianaOfGraphZone(time.timeZone) ?? 'UTC') ?? ICAL.Timezone.utcTimezone;
+  return instantOf(parseGraphDateTime(time.dateTime), zone);
+}
