@@ -334,6 +334,47 @@ describe('the real-world vCards', () => {
     expect(converted).toBe(27);
   });
 
+  it('are different from their conversion with any one property lost or changed (but KIND:individual, which is what no KIND means)', () => {
+    type Jcal = [string, [string, Record<string, unknown>, string, ...unknown[]][], []];
+    // The first text or number of a value, changed by one character or one.
+    const changed = (value: unknown): unknown => {
+      if (typeof value === 'string' && value !== '') return `${value.slice(0, -1)}${value.endsWith('Q') ? 'R' : 'Q'}`;
+      if (typeof value === 'number') return value + 1;
+      if (!Array.isArray(value)) return undefined;
+      const index = value.findIndex((part) => changed(part) !== undefined);
+      return index < 0 ? undefined : value.map((part, i) => (i === index ? changed(part) : part));
+    };
+    let lost = 0;
+    let altered = 0;
+    const unseen: string[] = [];
+    for (const name of readdirSync(dir)) {
+      const data = readFileSync(path.join(dir, name), 'utf8');
+      for (const version of ['4.0', '3.0']) {
+        let copy: string;
+        try {
+          copy = prepareForTarget(data, 'contacts', { isScheduling: false, vcardVersions: [version] });
+        } catch {
+          continue;
+        }
+        const [component, props] = ICAL.parse(copy) as unknown as Jcal;
+        props.forEach((property, index) => {
+          if (property[0] === 'version' || property[0] === 'prodid') return;
+          const write = (list: Jcal[1]) => new ICAL.Component([component, list, []]).toString();
+          lost++;
+          if (itemDifferences(data, write(props.filter((_, i) => i !== index))).length === 0) unseen.push(`${name} ${version} without ${JSON.stringify(property).slice(0, 80)}`);
+          const value = changed(property.slice(3));
+          if (value === undefined) return;
+          altered++;
+          const target = write(props.map((p, i) => (i === index ? [...p.slice(0, 3), ...(value as unknown[])] : p) as Jcal[1][number]));
+          if (itemDifferences(data, target).length === 0) unseen.push(`${name} ${version} with ${JSON.stringify(property).slice(0, 80)} changed`);
+        });
+      }
+    }
+    expect(lost).toBeGreaterThan(850);
+    expect(altered).toBeGreaterThan(850);
+    expect(unseen).toEqual(['gwacc-62959f2efc23b961.vcf 4.0 without ["kind",{},"text","individual"]', 'gwacc-62959f2efc23b961.vcf 3.0 without ["x-addressbookserver-kind",{},"unknown","individual"]']);
+  });
+
   it('read libical\'s "VERSION: 4.0" card by the vCard 4 rules: its GEO keeps both coordinates in vCard 3', () => {
     const data = readFileSync(path.join(dir, 'gwacc-7422c4ef828e51e9.vcf'), 'utf8');
     expect(data).toContain('VERSION: 4.0');
