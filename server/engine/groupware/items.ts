@@ -405,7 +405,14 @@ export function normalisedLines(data: string): string[] {
     for (const one of each) lines.push(`${here}|${name}${kept.length ? `;${kept.join(';')}` : ''}:${stableJson(one)}`);
   };
   if (root.name === 'vcard') {
-    for (const property of vcardProperties(root)) add('/VCARD', property.name, property.params, property.values);
+    let properties: ReturnType<typeof vcardProperties>;
+    try {
+      properties = vcardProperties(root);
+    } catch (error) {
+      // What ical.js read but cannot write again by either version's rules is compared as text.
+      throw new ItemFormatError(`this vCard cannot be compared property by property: ${(error as Error).message.split('\n')[0]}`);
+    }
+    for (const property of properties) add('/VCARD', property.name, property.params, property.values);
     return lines.sort();
   }
   const walk = (component: ICAL.Component, path: string) => {
