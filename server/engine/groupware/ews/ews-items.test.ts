@@ -124,7 +124,15 @@ describe('iCalendar / vCard → CreateItem XML', () => {
   it('lists a rule Exchange cannot say, and keeps the first occurrence', () => {
     const { item, notMapped } = toEws(event(['DTSTART:20260105T090000Z', 'DTEND:20260105T100000Z', 'RRULE:FREQ=HOURLY;COUNT=3']), 'calendar');
     expect(item.kind === 'CalendarItem' && item.recurrence).toBeFalsy();
-    expect(notMapped.find((n) => n.property === 'RRULE')?.reason).toMatch(/Recurrence/);
+    expect(notMapped.find((n) => n.property === 'RRULE')?.reason).toBe('no Exchange recurrence for a rule repeating hourly (Exchange repeats daily at the most often): only the first occurrence is kept');
+  });
+
+  it("starts all-day events at midnight of the mailbox's zone, and reads their days back", () => {
+    const written = toEws(event(['DTSTART;VALUE=DATE:20260514', 'DTEND;VALUE=DATE:20260516', 'SUMMARY:holiday']), 'calendar', { allDayZone: 'Europe/Berlin' });
+    expect(written.xml).toContain('<t:Start>2026-05-13T22:00:00Z</t:Start>');
+    expect(written.xml).toContain('<t:IsAllDayEvent>true</t:IsAllDayEvent>');
+    expect(written.xml).toContain('<t:StartTimeZone Id="W. Europe Standard Time"/>');
+    expect(written.notMapped).toEqual([]);
   });
 
   it('counts the instance index of modified and deleted occurrences', () => {

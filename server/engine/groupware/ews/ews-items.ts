@@ -290,12 +290,22 @@ function mailboxOf(property: ICAL.Property): { name?: string; email: string } | 
 
 interface TimeContext {
   zones: Map<string, ICAL.Timezone>;
+  /** IANA zone whose midnights all-day events start at (the mailbox's); null: UTC. */
+  allDayZone: string | null;
+  /** What the conversion knows it drops, with the specific reason (before the measured rest). */
+  explicit: NotMapped[];
 }
 
 /** A DTSTART-like property as EWS has it: a UTC moment, its Windows zone, and the wall date in that zone. */
 function ewsTime(property: ICAL.Property, context: TimeContext): { value: string; epoch: number; windows: string; iana: string | null; isDate: boolean } {
   const time = property.getFirstValue() as ICAL.Time;
   if (time.isDate) {
+    const zone = context.allDayZone;
+    const windows = zone ? windowsOf(zone) : null;
+    if (zone && windows) {
+      const epoch = epochOfWall({ year: time.year, month: time.month, day: time.day, hour: 0, minute: 0, second: 0 }, zone);
+      return { value: ewsDateTime(epoch), epoch, windows, iana: zone, isDate: true };
+    }
     const epoch = Date.UTC(time.year, time.month - 1, time.day) / 1000;
     return { value: ewsDateTime(epoch), epoch, windows: UTC_WINDOWS_ZONE, iana: null, isDate: true };
   }
@@ -325,7 +335,7 @@ function ruleJson(rule: ICAL.Recur): RuleJson {
   return json;
 }
 
-function calendarItemOf(event: ICAL.Component, context: TimeContext, options: { isTask: false }): EwsCalendarItem {
+function calendarItemOf(event: ICAL.Component, context: TimeContext): EwsCalendarItem {
   const dtstart = event.getFirstProperty('dtstart');
   if (!dtstart) throw new EwsMappingError('an event without DTSTART');
   const start = ewsTime(dtstart, context);
@@ -337,7 +347,6 @@ function calendarItemOf(event: ICAL.Component, context: TimeContext, options: { 
     const seconds = duration ? duration.toSeconds() : start.isDate ? 86_400 : 0;
     end = { value: ewsDateTime(start.epoch + seconds), windows: start.windows };
   }
-  void options;
   const alarm = event.getAllSubcomponents('valarm').find((a) => {
     const trigger = a.getFirstProperty('trigger');
     const value = trigger?.getFirstValue();
@@ -388,8 +397,9 @@ function calendarItemOf(event: ICAL.Component, context: TimeContext, options: { 
   };
   if (rrule) {
     const tzid = text(dtstart.getParameter('tzid')) ?? null;
-    const recurrence = recurrenceFromRule(ruleJson(rrule), start.isDate ? anchorOf(start.epoch, null) : anchorOf(start.epoch, start.iana), untilDate(rrule, context, start.iana, tzid));
+    const recurrence = recurrenceFromRule(ruleJson(rrule), anchorOf(start.epoch, start.iana), untilDate(rrule, context, start.iana, tzid));
     if ('pattern' in recurrence) item.recurrence = recurrence;
+    else context.explicit.push({ component: 'VEVENT', property: 'RRULE', reason: `no Exchange recurrence for ${recurrence.reason}: only the first occurrence is kept` });
   }
   return item;
 }
@@ -412,13 +422,16 @@ function instanceIndexOf(master: ICAL.Component, originalStart: ICAL.Time): numb
 function eventToEws(root: ICAL.Component, context: TimeContext): Omit<EwsWrite, 'notMapped' | 'photoXml'> {
   const events = root.getAllSubcomponents('vevent');
   const master = events.find((e) => !e.hasProperty('recurrence-id')) ?? events[0]!;
-  const item = calendarItemOf(master, context, { isTask: false });
+  const item = calendarItemOf(master, context);
   const occurrences: EwsOccurrenceWrite[] = [];
   const deletedOccurrences: EwsWrite['deletedOccurrences'] = [];
+  if (!item.recurrence && events.some((e) => e !== master && e.hasProperty('recurrence-id'))) {
+    context.explicit.push({ component: 'VEVENT', property: 'RECURRENCE-ID', reason: 'overridden instances of a series Exchange cannot repeat are not kept' });
+  }
   if (item.recurrence) {
     for (const override of events.filter((e) => e !== master && e.hasProperty('recurrence-id'))) {
       const recurrenceId = override.getFirstProperty('recurrence-id')!;
-      const occurrence = calendarItemOf(override, context, { isTask: false });
+      const occurrence = calendarItemOf(override, context);
       const originalStart = ewsTime(recurrenceId, context).value;
       const exception: EwsCalendarItem = { ...occurrence, originalStart, calendarItemType: 'Exception', extendedProperties: occurrence.extendedProperties.filter((p) => p.propertyName !== SOURCE_UID_PROPERTY.propertyName) };
       occurrences.push({ originalStart, instanceIndex: instanceIndexOf(master, recurrenceId.getFirstValue() as ICAL.Time), item: exception, xml: writeEwsItem(exception) });
@@ -491,6 +504,7 @@ function taskToEws(root: ICAL.Component, context: TimeContext): Omit<EwsWrite, '
     const at = ewsTime(anchorProperty, context);
     const recurrence = recurrenceFromRule(ruleJson(rrule), anchorOf(at.epoch, at.iana), untilDate(rrule, context, at.iana, text(anchorProperty.getParameter('tzid')) ?? null));
     if ('pattern' in recurrence) item.recurrence = recurrence;
+    else context.explicit.push({ component: 'VTODO', property: 'RRULE', reason: `no Exchange recurrence for ${recurrence.reason}: the task is kept once` });
   }
   return { item, xml: writeEwsItem(item), occurrences: [], deletedOccurrences: [] };
 }
@@ -610,10 +624,10 @@ function contactToEws(card: ICAL.Component): Omit<EwsWrite, 'notMapped'> {
  * The EWS item for a calendar resource or vCard, the occurrences to change and delete after it
  * is created, and what Exchange cannot hold of it (measured by reading the item back).
  */
-export function toEws(data: string, kind: GroupwareKind): EwsWrite {
+export function toEws(data: string, kind: GroupwareKind, options: { allDayZone?: string } = {}): EwsWrite {
   const root = parseText(data);
   try {
-    return convert(root, data, kind);
+    return convert(root, data, kind, options.allDayZone ? ianaOf(options.allDayZone) : null);
   } catch (error) {
     if (error instanceof EwsMappingError) throw error;
     // ical.js reads values lazily: a broken one (DTSTART:20081006 without VALUE=DATE) throws only here.
@@ -621,19 +635,22 @@ export function toEws(data: string, kind: GroupwareKind): EwsWrite {
   }
 }
 
-function convert(root: ICAL.Component, data: string, kind: GroupwareKind): EwsWrite {
+function convert(root: ICAL.Component, data: string, kind: GroupwareKind, allDayZone: string | null): EwsWrite {
   let result: Omit<EwsWrite, 'notMapped'>;
+  const explicit: NotMapped[] = [];
   if (root.name === 'vcard') {
     if (kind !== 'contacts') throw new EwsMappingError('a vCard outside an address book');
     result = contactToEws(convertVcard(root, '4.0'));
   } else {
-    const context: TimeContext = { zones: new Map(root.getAllSubcomponents('vtimezone').map((z) => [String(z.getFirstPropertyValue('tzid')), new ICAL.Timezone({ component: z, tzid: String(z.getFirstPropertyValue('tzid')) })])) };
+    const context: TimeContext = { allDayZone, explicit, zones: new Map(root.getAllSubcomponents('vtimezone').map((z) => [String(z.getFirstPropertyValue('tzid')), new ICAL.Timezone({ component: z, tzid: String(z.getFirstPropertyValue('tzid')) })])) };
     if (root.getFirstSubcomponent('vevent')) result = { ...eventToEws(root, context), photoXml: null };
     else if (root.getFirstSubcomponent('vtodo')) result = { ...taskToEws(root, context), photoXml: null };
     else throw new EwsMappingError('a calendar resource without VEVENT or VTODO');
   }
   const back = fromEws(result.item, result.occurrences.map((o) => o.item));
-  return { ...result, notMapped: [...measureNotMapped(data, back.data), ...back.notMapped.filter((n) => n.component !== 'UID')] };
+  const known = new Set(explicit.map((n) => `${n.component}|${n.property}`));
+  const measured = measureNotMapped(data, back.data).filter((n) => !known.has(`${n.component}|${n.property}`));
+  return { ...result, notMapped: [...explicit, ...measured, ...back.notMapped] };
 }
 
 // ---------------------------------------------------------------------------------------------

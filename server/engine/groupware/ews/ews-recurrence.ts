@@ -167,7 +167,7 @@ export function recurrenceFromRule(rule: RuleJson, anchor: Anchor, endDate: stri
       break;
     }
     default:
-      pattern = `Exchange repeats by days at the least, not ${String(rule.freq).toLowerCase()}`;
+      pattern = `a rule repeating ${String(rule.freq).toLowerCase()} (Exchange repeats daily at the most often)`;
   }
   if (typeof pattern === 'string') return { reason: pattern };
   if (typeof pattern === 'object' && 'interval' in pattern && (pattern.interval < 1 || pattern.interval > 999)) return { reason: 'the interval is out of Exchange\'s range' };
