@@ -393,16 +393,29 @@ const IGNORED_PARAMETERS = new Set(['schedule-agent', 'schedule-status', 'schedu
  * parameters are left out; vCards of either version are compared in the vCard 4 model.
  */
 export function normalisedLines(data: string): string[] {
+  return normalisedEntries(data).map((entry) => entry.line);
+}
+
+/**
+ * Parameters of a vCard whose values a difference names: what kind of address or number it is.
+ * Others (SORT-AS, ADR's GEO, LABEL) can hold the contact's data and are named without value.
+ */
+const NAMED_VCARD_PARAMETERS = new Set(['type', 'pref', 'group', 'value']);
+
+/** Each line with the label a difference shows for it: the path, the property and its parameters, no values. */
+function normalisedEntries(data: string): { line: string; label: string }[] {
   const root = parse(data);
-  const lines: string[] = [];
+  const lines: { line: string; label: string }[] = [];
   const add = (here: string, name: string, params: Params, values: unknown[]) => {
     // EXDATE:a,b and two EXDATE lines are the same (servers split and join them): one line per value.
     const each = MULTI_VALUED.has(name) ? values.map((v) => [v]) : [values];
-    const kept = Object.keys(params)
+    const keys = Object.keys(params)
       .filter((key) => !IGNORED_PARAMETERS.has(key))
-      .sort()
-      .map((key) => `${key}=${JSON.stringify(params[key])}`);
-    for (const one of each) lines.push(`${here}|${name}${kept.length ? `;${kept.join(';')}` : ''}:${stableJson(one)}`);
+      .sort();
+    const kept = keys.map((key) => `${key}=${JSON.stringify(params[key])}`);
+    const shown = root.name === 'vcard' ? keys.map((key) => (NAMED_VCARD_PARAMETERS.has(key) ? `${key}=${JSON.stringify(params[key])}` : key)) : kept;
+    const label = `${here}|${name}${shown.length ? `;${shown.join(';')}` : ''}`;
+    for (const one of each) lines.push({ line: `${here}|${name}${kept.length ? `;${kept.join(';')}` : ''}:${stableJson(one)}`, label });
   };
   if (root.name === 'vcard') {
     let properties: ReturnType<typeof vcardProperties>;
@@ -413,7 +426,7 @@ export function normalisedLines(data: string): string[] {
       throw new ItemFormatError(`this vCard cannot be compared property by property: ${(error as Error).message.split('\n')[0]}`);
     }
     for (const property of properties) add('/VCARD', property.name, property.params, property.values);
-    return lines.sort();
+    return lines.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
   }
   const walk = (component: ICAL.Component, path: string) => {
     const recurrence = component.getFirstProperty('recurrence-id');
@@ -428,7 +441,7 @@ export function normalisedLines(data: string): string[] {
     for (const sub of component.getAllSubcomponents()) walk(sub, here);
   };
   walk(root, '');
-  return lines.sort();
+  return lines.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
 }
 
 function inSeconds(value: unknown): unknown {
@@ -451,17 +464,19 @@ export function isServerProperty(line: string): boolean {
 
 /** Differences between two copies of an item, as short descriptions without values. */
 export function itemDifferences(source: string, target: string): string[] {
-  const a = normalisedLines(source);
-  const b = normalisedLines(target);
-  const count = (lines: string[]) => {
+  const labels = new Map<string, string>();
+  const count = (entries: { line: string; label: string }[]) => {
     const map = new Map<string, number>();
-    for (const line of lines) map.set(line, (map.get(line) ?? 0) + 1);
+    for (const { line, label } of entries) {
+      map.set(line, (map.get(line) ?? 0) + 1);
+      labels.set(line, label);
+    }
     return map;
   };
-  const inA = count(a);
-  const inB = count(b);
+  const inA = count(normalisedEntries(source));
+  const inB = count(normalisedEntries(target));
   const out: string[] = [];
-  const label = (line: string) => line.slice(0, line.indexOf(':', line.indexOf('|')));
+  const label = (line: string) => labels.get(line)!;
   for (const [line, n] of inA) if ((inB.get(line) ?? 0) < n) out.push(`missing on the target: ${label(line)}`);
   for (const [line, n] of inB) if ((inA.get(line) ?? 0) < n && !isServerProperty(line)) out.push(`only on the target: ${label(line)}`);
   return out;
