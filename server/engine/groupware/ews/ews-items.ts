@@ -20,24 +20,32 @@
  *   occurrence with SendMeetingCancellations="SendToNone", and CreateAttachment of the photo.
  * - Throttling: an ErrorServerBusy answer carries MessageXml/Value Name="BackOffMilliseconds";
  *   the request waits that long (bounded) and is sent again; other errors go through
- *   server/accounts/ews/ews-errors.ts. Requests declare Exchange2010_SP1 (FirstDayOfWeek, UID).
+ *   server/accounts/ews/ews-errors.ts. Requests declare Exchange2010_SP1 (FirstDayOfWeek, UID)
+ *   and a TimeZoneContext of UTC, so task days (Exchange keeps them as days) travel as UTC
+ *   midnights; `toEws(text, kind, { allDayZone })` gets the mailbox's zone (OWA user options),
+ *   at whose midnights all-day events start.
  *
  * MimeContent: which items Exchange exports as iCalendar / vCard, and why this mapping works on
  * the properties instead.
- * - CalendarItem: MimeContent is an iCalendar object (text/calendar, Exchange's MS-OXCICAL
- *   conversion); Contact: a vCard (Exchange 2010 SP1 and later); Task: Exchange does not
- *   convert tasks to MIME. (learn.microsoft.com/exchange/client-developer/exchange-web-services/
- *   exporting-and-importing-items-by-using-ews-in-exchange; .../web-service-reference/mimecontent)
- * - Microsoft recommends the typed properties for import and export with other systems, MIME
- *   only for small amounts ("the property set is limited and MIME conversion is costly", same
- *   page); CreateItem takes MimeContent for a calendar item, and with SendToNone saves it
- *   without sending, but the converter drops what its property set lacks and lets nothing be
- *   added beside it that a later UpdateItem would not have to set again.
- * - So every kind goes by properties (the table), for tasks because there is no other way, and
- *   for calendar items and contacts because MimeContent is not enough for: the source UID as an
- *   extended property (idempotency), overridden and deleted occurrences (set by UpdateItem /
- *   DeleteItem on occurrences), the contact photo (an attachment), and Windows time zones.
- *   What the properties cannot hold is measured on every conversion and returned as notMapped.
+ * - The schema puts MimeContent on CalendarItem, Contact, DistributionList and Task alike
+ *   (learn.microsoft.com/exchange/client-developer/web-service-reference/mimecontent). What it
+ *   holds is Exchange's own conversion: a calendar item's is an iCalendar object (text/calendar,
+ *   the [MS-OXCICAL] algorithm), a contact's a vCard ([MS-OXVCARD]; on Exchange 2010 SP1 and
+ *   later). [MS-OXCICAL] converts appointments and meetings only: no Microsoft algorithm turns a
+ *   task into a VTODO, so a task has no iCalendar MimeContent and goes by its properties.
+ * - Microsoft recommends the typed properties for import and export with other systems and MIME
+ *   only for small amounts: "because the property set is limited and MIME conversion is costly"
+ *   (learn.microsoft.com/exchange/client-developer/exchange-web-services/exporting-and-importing-
+ *   items-by-using-ews-in-exchange). CreateItem takes MimeContent for a calendar item and saves
+ *   it without sending anything under SendToNone, but what the converter drops cannot be told
+ *   from what it keeps.
+ * - So every kind goes by properties (the table below): tasks because there is no other way;
+ *   calendar items and contacts because MimeContent is not enough for the source UID as an
+ *   extended property (idempotency), the overridden and deleted occurrences (UpdateItem /
+ *   DeleteItem on occurrences), the contact photo (an attachment), the Windows time zone, and
+ *   for knowing what was lost. What the properties cannot hold is measured on every conversion
+ *   (the text against its own round trip, in the part 1 verifier's normal form) and returned
+ *   as notMapped.
  */
 import { createHash } from 'node:crypto';
 import ICAL from 'ical.js';

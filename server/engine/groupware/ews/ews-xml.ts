@@ -8,7 +8,9 @@ import { EWS_WEEK_INDEXES, type EwsDayOfWeek, type EwsMonth, type EwsPattern, ty
  * written through its DOM, so every value is escaped by the serializer. Children are written in
  * the order of the schema's sequences (Types.xsd: ItemType, then CalendarItemType /
  * ContactItemType / DistributionListType / TaskType): Exchange validates requests against the
- * schema and refuses elements out of order.
+ * schema and refuses elements out of order (learn.microsoft.com/archive/blogs/pcreehan/
+ * mimecontent-vs-mime-content: "Any deviation from the prescribed sequence results in a schema
+ * validation error").
  */
 
 const T = NS.ewsTypes;
