@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ianaZoneOf, isKnownIanaZone, vtimezoneOf, windowsZoneOf } from './time-zones';
+import { canonicalIanaZone, ianaZoneOf, isKnownIanaZone, vtimezoneOf, windowsZoneOf } from './time-zones';
 
 describe('time zone names', () => {
   it.each([
@@ -39,5 +39,14 @@ describe('VTIMEZONE of an IANA zone', () => {
   it('answers null for names that are not IANA zones', () => {
     expect(vtimezoneOf('W. Europe Standard Time')).toBeNull();
     expect(isKnownIanaZone('Mars/Olympus_Mons')).toBe(false);
+  });
+});
+
+describe('canonical IANA names', () => {
+  it('writes a link with the name of its zone, as its VTIMEZONE does', () => {
+    expect(canonicalIanaZone('America/Buenos_Aires')).toBe('America/Argentina/Buenos_Aires');
+    expect(vtimezoneOf('America/Buenos_Aires')).toContain('TZID:America/Argentina/Buenos_Aires');
+    expect(canonicalIanaZone('Europe/Berlin')).toBe('Europe/Berlin');
+    expect(canonicalIanaZone('W. Europe Standard Time')).toBeNull();
   });
 });

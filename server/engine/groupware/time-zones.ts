@@ -40,3 +40,15 @@ export function vtimezoneOf(iana: string): string | null {
   const text = Array.isArray(block) ? block[0] : null;
   return text && text.startsWith('BEGIN:VTIMEZONE') ? text : null;
 }
+
+/**
+ * The tz database's own name of a zone: a link (America/Buenos_Aires, US/Eastern) is written
+ * with its zone's name (America/Argentina/Buenos_Aires, America/New_York), the TZID of its
+ * VTIMEZONE. Null for a name it does not know.
+ */
+export function canonicalIanaZone(iana: string): string | null {
+  if (!IANA_ZONES.has(iana)) return null;
+  const block = tzlib_get_ical_block(iana);
+  const line = Array.isArray(block) ? block[1] : null;
+  return line?.startsWith('TZID=') ? line.slice(5) : null;
+}

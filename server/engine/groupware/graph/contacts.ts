@@ -25,7 +25,7 @@ export interface ContactMapping {
 }
 
 /** vCard properties this mapping reads; any other is reported. */
-const CONTACT_PROPERTIES = new Set(['version', 'prodid', 'uid', 'fn', 'n', 'nickname', 'org', 'title', 'role', 'email', 'tel', 'adr', 'bday', 'note', 'categories', 'impp', 'url', 'related', 'photo', 'kind', 'rev', 'x-ms-manager', 'x-ms-assistant']);
+export const CONTACT_PROPERTIES = new Set(['version', 'prodid', 'uid', 'fn', 'n', 'nickname', 'org', 'title', 'role', 'email', 'tel', 'adr', 'bday', 'note', 'categories', 'impp', 'url', 'related', 'photo', 'kind', 'rev', 'x-ms-manager', 'x-ms-assistant']);
 
 type Params = Record<string, unknown>;
 

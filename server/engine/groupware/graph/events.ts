@@ -41,7 +41,7 @@ const RESPONSE: Record<string, NonNullable<GraphAttendee['status']>['response']>
 const PARTSTAT: Record<NonNullable<GraphAttendee['status']>['response'], string> = { accepted: 'ACCEPTED', declined: 'DECLINED', tentativelyAccepted: 'TENTATIVE', notResponded: 'NEEDS-ACTION', none: 'NEEDS-ACTION', organizer: 'ACCEPTED' };
 
 /** Event properties this mapping reads; any other is reported as not mapped. */
-const EVENT_PROPERTIES = new Set([
+export const EVENT_PROPERTIES = new Set([
   'uid', 'dtstamp', 'summary', 'description', 'x-alt-desc', 'dtstart', 'dtend', 'duration', 'rrule', 'exdate', 'recurrence-id', 'location', 'geo',
   'transp', 'x-microsoft-cdo-busystatus', 'class', 'priority', 'categories', 'organizer', 'attendee', 'attach', 'status', 'sequence', 'created', 'last-modified',
 ]);
@@ -445,7 +445,8 @@ function veventOf(event: GraphEvent, zonesUsed: Set<string>, extra: JCalProperty
   if (event.organizer) props.push(['organizer', organizerParams(event.organizer.emailAddress), 'cal-address', `mailto:${event.organizer.emailAddress.address}`]);
   for (const attendee of event.attendees) props.push(['attendee', attendeeParams(attendee, event.responseRequested ?? false), 'cal-address', `mailto:${attendee.emailAddress.address}`]);
   for (const file of event.attachments ?? []) {
-    const params: Record<string, string> = { fmttype: file.contentType, encoding: 'BASE64', value: 'BINARY' };
+    // VALUE=BINARY comes from the jCal type.
+    const params: Record<string, string> = { fmttype: file.contentType, encoding: 'BASE64' };
     if (file.name !== UNNAMED_ATTACHMENT) params['x-filename'] = file.name;
     props.push(['attach', params, 'binary', file.contentBytes]);
   }

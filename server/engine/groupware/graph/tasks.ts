@@ -22,11 +22,13 @@ export interface TaskMapping {
 }
 
 export const CHECKLIST_PROPERTY = 'x-checklist-item';
+// Its value is text (escaped as TEXT is), so ical.js writes it without VALUE=TEXT.
+(ICAL.design.icalendar.property as Record<string, unknown>)[CHECKLIST_PROPERTY] = { defaultType: 'text' };
 
 const STATUS: Record<string, GraphTodoTask['status']> = { 'NEEDS-ACTION': 'notStarted', 'IN-PROCESS': 'inProgress', COMPLETED: 'completed', CANCELLED: 'deferred' };
 const STATUS_OF: Record<GraphTodoTask['status'], string> = { notStarted: 'NEEDS-ACTION', inProgress: 'IN-PROCESS', completed: 'COMPLETED', waitingOnOthers: 'IN-PROCESS', deferred: 'NEEDS-ACTION' };
 
-const TASK_PROPERTIES = new Set(['uid', 'dtstamp', 'summary', 'description', 'priority', 'x-microsoft-cdo-importance', 'status', 'percent-complete', 'due', 'dtstart', 'duration', 'completed', 'rrule', 'categories', 'url', CHECKLIST_PROPERTY, 'created', 'last-modified', 'sequence', 'related-to']);
+export const TASK_PROPERTIES = new Set(['uid', 'dtstamp', 'summary', 'description', 'priority', 'x-microsoft-cdo-importance', 'status', 'percent-complete', 'due', 'dtstart', 'duration', 'completed', 'rrule', 'categories', 'url', CHECKLIST_PROPERTY, 'created', 'last-modified', 'sequence', 'related-to']);
 
 export interface TaskMappingOptions {
   /** IANA zone for floating times and whole days; UTC when not given. */

@@ -1,5 +1,5 @@
 import ICAL from 'ical.js';
-import { ianaZoneOf, isKnownIanaZone, vtimezoneOf, windowsZoneOf } from '../time-zones';
+import { canonicalIanaZone, ianaZoneOf, isKnownIanaZone, vtimezoneOf, windowsZoneOf } from '../time-zones';
 import type { GraphDateTimeTimeZone } from './graph-types';
 import type { MappingNotes } from './notes';
 
@@ -48,11 +48,15 @@ export function graphZoneName(iana: string): string {
   return windowsZoneOf(iana) ?? iana;
 }
 
-/** The IANA zone of a Graph zone name, or 'UTC'; null for names nobody knows ("Customized Time Zone"). */
+/**
+ * The IANA zone of a Graph zone name, or 'UTC'; null for names nobody knows ("Customized Time
+ * Zone"). A tz database link is written by its zone's name, which its VTIMEZONE carries.
+ */
 export function ianaOfGraphZone(name: string): string | null {
   if (UTC_NAMES.has(name)) return 'UTC';
   const iana = ianaZoneOf(name) ?? (isKnownIanaZone(name) ? name : null);
-  return iana && UTC_NAMES.has(iana) ? 'UTC' : iana;
+  if (!iana || UTC_NAMES.has(iana)) return iana && 'UTC';
+  return canonicalIanaZone(iana) ?? iana;
 }
 
 const TZ_CACHE = new Map<string, ICAL.Timezone | null>();
