@@ -135,6 +135,15 @@ describe('iCalendar / vCard → CreateItem XML', () => {
     expect(written.notMapped).toEqual([]);
   });
 
+  it('writes a group as a distribution list whose members by UID are the target\'s contacts', () => {
+    const group = ['BEGIN:VCARD', 'VERSION:4.0', 'UID:g-1', 'FN:Team', 'KIND:group', 'MEMBER:urn:uuid:c-1', 'MEMBER:urn:uuid:c-2', 'MEMBER:mailto:list@example.com', 'END:VCARD', ''].join('\r\n');
+    const resolved = toEws(group, 'contacts', { contactIdOf: (uid) => (uid === 'c-1' ? 'AAMkC1=' : null) });
+    expect(resolved.memberUids).toEqual(['urn:uuid:c-1', 'urn:uuid:c-2']);
+    expect(resolved.xml).toContain('<t:Member><t:Mailbox><t:MailboxType>Contact</t:MailboxType><t:ItemId Id="AAMkC1="/></t:Mailbox></t:Member>');
+    expect(resolved.xml).toContain('<t:EmailAddress>list@example.com</t:EmailAddress>');
+    expect(resolved.notMapped.map((n) => `${n.component} ${n.property}: ${n.reason}`)).toEqual(['VCARD MEMBER: a member by UID whose contact is not on the target: left out of the group']);
+  });
+
   it('counts the instance index of modified and deleted occurrences', () => {
     const result = toEws(
       ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//t//EN', 'BEGIN:VEVENT', 'UID:s-1', 'DTSTAMP:20260101T000000Z', 'DTSTART:20260105T090000Z', 'DTEND:20260105T100000Z', 'RRULE:FREQ=DAILY;COUNT=10', 'EXDATE:20260107T090000Z', 'SUMMARY:daily', 'END:VEVENT', 'BEGIN:VEVENT', 'UID:s-1', 'DTSTAMP:20260101T000000Z', 'RECURRENCE-ID:20260109T090000Z', 'DTSTART:20260109T120000Z', 'DTEND:20260109T130000Z', 'SUMMARY:daily (late)', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n'),
@@ -149,13 +158,14 @@ describe('iCalendar / vCard → CreateItem XML', () => {
 
 /** Renders the write as Exchange answers GetItem for it (ids, exceptions), and reads it back. */
 function throughExchange(data: string, kind: GroupwareKind): { data: string; notMapped: NotMapped[] } {
-  const written = toEws(data, kind);
+  // Every member contact is taken to be on the target already, with an ItemId made from its UID.
+  const written = toEws(data, kind, { contactIdOf: (uid) => `AAMkContact-${uid}` });
   const master: EwsItem = { ...written.item, itemId: { id: 'AAMkMaster=', changeKey: 'CK' } };
   const exceptions: EwsCalendarItem[] = written.occurrences.map((o, i) => ({ ...o.item, itemId: { id: `AAMkException${i}=`, changeKey: 'CK' } }));
   if (master.kind === 'CalendarItem') master.modifiedOccurrences = exceptions.map((e) => ({ itemId: e.itemId!, start: e.start, end: e.end, originalStart: e.originalStart! }));
   const answer = `<m:Items xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">${[master, ...exceptions].map((item) => writeEwsItem(item, { asServer: true })).join('')}</m:Items>`;
   const [readMaster, ...readExceptions] = readEwsItems(answer);
-  return { data: fromEws(readMaster!, readExceptions as EwsCalendarItem[]).data, notMapped: written.notMapped };
+  return { data: fromEws(readMaster!, readExceptions as EwsCalendarItem[], { contactUidOf: (id) => id.replace(/^AAMkContact-/, '') }).data, notMapped: written.notMapped };
 }
 
 /** Lines of the normal form that differ, leaving out those of properties the conversion listed as not mapped. */
@@ -198,7 +208,7 @@ describe('round trips through the EWS XML', () => {
     const floating = corpus.flatMap((c) => c.items).filter((i) => /^DTSTART:\d{8}T\d{6}\r?$/m.test(i.data.replace(/BEGIN:VTIMEZONE[\s\S]*?END:VTIMEZONE/g, ''))).length;
     expect(floating).toBeGreaterThan(0);
     expect(listed.get('VEVENT DTSTART') ?? 0).toBe(floating);
-    for (const kept of ['VEVENT SUMMARY', 'VEVENT UID', 'VEVENT RRULE', 'VEVENT EXDATE', 'VEVENT RECURRENCE-ID', 'VEVENT LOCATION', 'VEVENT CATEGORIES', 'VEVENT ORGANIZER', 'VCARD FN', 'VCARD PHOTO', 'VCARD UID', 'VTODO SUMMARY', 'VTODO STATUS', 'VTODO COMPLETED', 'VTODO PERCENT-COMPLETE', 'VTODO UID']) {
+    for (const kept of ['VEVENT SUMMARY', 'VEVENT UID', 'VEVENT RRULE', 'VEVENT EXDATE', 'VEVENT RECURRENCE-ID', 'VEVENT LOCATION', 'VEVENT CATEGORIES', 'VEVENT ORGANIZER', 'VCARD FN', 'VCARD PHOTO', 'VCARD UID', 'VCARD MEMBER', 'VTODO SUMMARY', 'VTODO STATUS', 'VTODO COMPLETED', 'VTODO PERCENT-COMPLETE', 'VTODO UID']) {
       expect(listed.get(kept) ?? 0, kept).toBe(0);
     }
   });

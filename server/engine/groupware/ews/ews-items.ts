@@ -119,7 +119,7 @@ import {
  * | VCARD NOTE                 | Body                                              | all |
  * | VCARD CATEGORIES           | Categories                                        | all |
  * | VCARD PHOTO                | FileAttachment IsContactPhoto                     | inline images |
- * | VCARD KIND:group, MEMBER   | DistributionList, Members                         | members by e-mail address (mailto:) |
+ * | VCARD KIND:group, MEMBER   | DistributionList, Members                         | members by address (mailto:) or as contacts (by UID, resolved to their ItemId) |
  * | anything else (X-, ATTACH, GEO, LANG, ...) | —                                 | nothing |
  */
 export const MAPPING: readonly { component: string; property: string | null; ews: string; kept: string }[] = [
@@ -171,7 +171,7 @@ export const MAPPING: readonly { component: string; property: string | null; ews
   { component: 'VCARD', property: 'CATEGORIES', ews: 'Categories', kept: 'all' },
   { component: 'VCARD', property: 'PHOTO', ews: 'FileAttachment IsContactPhoto', kept: 'an inline image, not a link' },
   { component: 'VCARD', property: 'KIND', ews: 'DistributionList', kept: 'groups' },
-  { component: 'VCARD', property: 'MEMBER', ews: 'DistributionList Members', kept: 'members by e-mail address (mailto:), not by UID' },
+  { component: 'VCARD', property: 'MEMBER', ews: 'DistributionList Members', kept: 'members by e-mail address (mailto:), and by UID where the contact is in the same mailbox' },
 ];
 
 export interface NotMapped {
@@ -247,10 +247,17 @@ export interface EwsWrite {
   deletedOccurrences: { originalStart: string; instanceIndex: number | null }[];
   /** The contact photo's t:FileAttachment for CreateAttachment. */
   photoXml: string | null;
+  /** A group's members by UID (MEMBER urn:uuid:...): write their contacts first, then resolve them with `contactIdOf`. */
+  memberUids: string[];
   notMapped: NotMapped[];
 }
 
 export class EwsMappingError extends Error {}
+
+/** The ItemId of the target's contact with this source UID (found by the SourceUid extended property), or null. */
+export type ContactIdOf = (uid: string) => string | null;
+/** The UID (as a MEMBER URI) of the contact with this ItemId, or null. */
+export type ContactUidOf = (contactId: string) => string | null;
 
 function parseText(data: string): ICAL.Component {
   try {
@@ -427,7 +434,7 @@ function instanceIndexOf(master: ICAL.Component, originalStart: ICAL.Time): numb
   return null;
 }
 
-function eventToEws(root: ICAL.Component, context: TimeContext): Omit<EwsWrite, 'notMapped' | 'photoXml'> {
+function eventToEws(root: ICAL.Component, context: TimeContext): Omit<EwsWrite, 'notMapped' | 'photoXml' | 'memberUids'> {
   const events = root.getAllSubcomponents('vevent');
   const master = events.find((e) => !e.hasProperty('recurrence-id')) ?? events[0]!;
   const item = calendarItemOf(master, context);
@@ -470,7 +477,7 @@ function taskDay(property: ICAL.Property | null, context: TimeContext): string |
   return `${isoDate(wall.year, wall.month, wall.day)}T00:00:00Z`;
 }
 
-function taskToEws(root: ICAL.Component, context: TimeContext): Omit<EwsWrite, 'notMapped' | 'photoXml'> {
+function taskToEws(root: ICAL.Component, context: TimeContext): Omit<EwsWrite, 'notMapped' | 'photoXml' | 'memberUids'> {
   const todo = root.getFirstSubcomponent('vtodo')!;
   const uid = text(todo.getFirstPropertyValue('uid'));
   const description = text(todo.getFirstPropertyValue('description'));
@@ -549,7 +556,7 @@ function dateOnly(value: unknown): string | undefined {
   return match ? `${match[1]}-${match[2]}-${match[3]}T00:00:00Z` : undefined;
 }
 
-function contactToEws(card: ICAL.Component): Omit<EwsWrite, 'notMapped'> {
+function contactToEws(card: ICAL.Component, contactIdOf: ContactIdOf, explicit: NotMapped[]): Omit<EwsWrite, 'notMapped'> {
   const uid = text(card.getFirstPropertyValue('uid'));
   const first = (name: string) => {
     const value = card.getFirstPropertyValue(name);
@@ -566,12 +573,22 @@ function contactToEws(card: ICAL.Component): Omit<EwsWrite, 'notMapped'> {
       kind: 'DistributionList',
       ...base,
       ...(first('fn') ? { displayName: first('fn')! } : {}),
-      members: card.getAllProperties('member').flatMap((m) => {
-        const value = String(m.getFirstValue() ?? '');
-        return /^mailto:/i.test(value) ? [{ email: xmlSafe(value.replace(/^mailto:/i, '')) }] : [];
-      }),
+      members: [],
     };
-    return { item: list, xml: writeEwsItem(list), occurrences: [], deletedOccurrences: [], photoXml: null };
+    const memberUids: string[] = [];
+    for (const member of card.getAllProperties('member')) {
+      const value = String(member.getFirstValue() ?? '').trim();
+      if (/^mailto:/i.test(value)) {
+        list.members.push({ email: xmlSafe(value.replace(/^mailto:/i, '')) });
+        continue;
+      }
+      memberUids.push(value);
+      // urn:uuid:X names the contact whose UID is urn:uuid:X or, as Apple and the corpus write it, X.
+      const contactId = contactIdOf(value) ?? contactIdOf(value.replace(/^urn:uuid:/i, ''));
+      if (contactId) list.members.push({ contactId });
+      else if (!explicit.some((n) => n.property === 'MEMBER')) explicit.push({ component: 'VCARD', property: 'MEMBER', reason: 'a member by UID whose contact is not on the target: left out of the group' });
+    }
+    return { item: list, xml: writeEwsItem(list), occurrences: [], deletedOccurrences: [], photoXml: null, memberUids };
   }
   const n = card.getFirstPropertyValue('n') as unknown;
   const parts = (Array.isArray(n) ? n : [n ?? '']).map((p: unknown) => text(Array.isArray(p) ? p.join(' ') : p));
@@ -625,17 +642,17 @@ function contactToEws(card: ICAL.Component): Omit<EwsWrite, 'notMapped'> {
     ...(dateOnly(card.getFirstPropertyValue('anniversary')) ? { weddingAnniversary: dateOnly(card.getFirstPropertyValue('anniversary'))! } : {}),
     ...(photoMatch ? { photo: { contentType: (photoMatch[1] ?? 'image/jpeg').toLowerCase(), content: photoMatch[2]!.replace(/\s+/g, '') } } : {}),
   };
-  return { item: contact, xml: writeEwsItem(contact), occurrences: [], deletedOccurrences: [], photoXml: contact.photo ? writeContactPhoto(contact.photo) : null };
+  return { item: contact, xml: writeEwsItem(contact), occurrences: [], deletedOccurrences: [], photoXml: contact.photo ? writeContactPhoto(contact.photo) : null, memberUids: [] };
 }
 
 /**
  * The EWS item for a calendar resource or vCard, the occurrences to change and delete after it
  * is created, and what Exchange cannot hold of it (measured by reading the item back).
  */
-export function toEws(data: string, kind: GroupwareKind, options: { allDayZone?: string } = {}): EwsWrite {
+export function toEws(data: string, kind: GroupwareKind, options: { allDayZone?: string; contactIdOf?: ContactIdOf } = {}): EwsWrite {
   const root = parseText(data);
   try {
-    return convert(root, data, kind, options.allDayZone ? ianaOf(options.allDayZone) : null);
+    return convert(root, data, kind, options.allDayZone ? ianaOf(options.allDayZone) : null, options.contactIdOf ?? (() => null));
   } catch (error) {
     if (error instanceof EwsMappingError) throw error;
     // ical.js reads values lazily: a broken one (DTSTART:20081006 without VALUE=DATE) throws only here.
@@ -643,19 +660,26 @@ export function toEws(data: string, kind: GroupwareKind, options: { allDayZone?:
   }
 }
 
-function convert(root: ICAL.Component, data: string, kind: GroupwareKind, allDayZone: string | null): EwsWrite {
+function convert(root: ICAL.Component, data: string, kind: GroupwareKind, allDayZone: string | null, contactIdOf: ContactIdOf): EwsWrite {
   let result: Omit<EwsWrite, 'notMapped'>;
   const explicit: NotMapped[] = [];
+  // The members this conversion resolved, so that reading the item back names them as the text did.
+  const members = new Map<string, string>();
+  const resolving: ContactIdOf = (uid) => {
+    const id = contactIdOf(uid);
+    if (id && !members.has(id)) members.set(id, uid);
+    return id;
+  };
   if (root.name === 'vcard') {
     if (kind !== 'contacts') throw new EwsMappingError('a vCard outside an address book');
-    result = contactToEws(convertVcard(root, '4.0'));
+    result = contactToEws(convertVcard(root, '4.0'), resolving, explicit);
   } else {
     const context: TimeContext = { allDayZone, explicit, zones: new Map(root.getAllSubcomponents('vtimezone').map((z) => [String(z.getFirstPropertyValue('tzid')), new ICAL.Timezone({ component: z, tzid: String(z.getFirstPropertyValue('tzid')) })])) };
-    if (root.getFirstSubcomponent('vevent')) result = { ...eventToEws(root, context), photoXml: null };
-    else if (root.getFirstSubcomponent('vtodo')) result = { ...taskToEws(root, context), photoXml: null };
+    if (root.getFirstSubcomponent('vevent')) result = { ...eventToEws(root, context), photoXml: null, memberUids: [] };
+    else if (root.getFirstSubcomponent('vtodo')) result = { ...taskToEws(root, context), photoXml: null, memberUids: [] };
     else throw new EwsMappingError('a calendar resource without VEVENT or VTODO');
   }
-  const back = fromEws(result.item, result.occurrences.map((o) => o.item));
+  const back = fromEws(result.item, result.occurrences.map((o) => o.item), { contactUidOf: (id) => members.get(id) ?? null });
   const known = new Set(explicit.map((n) => `${n.component}|${n.property}`));
   const measured = measureNotMapped(data, back.data).filter((n) => !known.has(`${n.component}|${n.property}`));
   return { ...result, notMapped: [...explicit, ...measured, ...back.notMapped] };
@@ -832,13 +856,18 @@ function taskFromEws(task: EwsTask, uid: string, notMapped: NotMapped[]): string
 
 const PHONE_TYPES = new Map(PHONE_KEYS.map((entry) => [entry.key, entry.types]));
 
-function contactFromEws(item: EwsContact | EwsDistributionList, uid: string, notMapped: NotMapped[]): string {
+function contactFromEws(item: EwsContact | EwsDistributionList, uid: string, notMapped: NotMapped[], contactUidOf: ContactUidOf): string {
   const props: Prop[] = [['version', {}, 'text', '4.0'], ['uid', {}, 'text', uid]];
   const fn = item.displayName ?? item.fileAs ?? (item.kind === 'Contact' ? [item.givenName, item.middleName, item.surname].filter(Boolean).join(' ') : '');
   props.push(['fn', {}, 'text', fn]);
   if (item.kind === 'DistributionList') {
     props.push(['kind', {}, 'text', 'group']);
-    for (const member of item.members) props.push(['member', {}, 'uri', `mailto:${member.email}`]);
+    for (const member of item.members) {
+      const contactUid = member.contactId ? contactUidOf(member.contactId) : null;
+      if (contactUid) props.push(['member', {}, 'uri', /^[a-z][a-z0-9+.-]*:/i.test(contactUid) ? contactUid : `urn:uuid:${contactUid}`]);
+      else if (member.email) props.push(['member', {}, 'uri', `mailto:${member.email}`]);
+      else notMapped.push({ component: 'VCARD', property: 'MEMBER', reason: 'a member contact of another folder or mailbox' });
+    }
   } else {
     const c = item;
     if (c.surname || c.givenName || c.middleName || c.generation) props.push(['n', {}, 'text', [c.surname ?? '', c.givenName ?? '', c.middleName ?? '', '', c.generation ?? '']]);
@@ -874,7 +903,7 @@ function contactFromEws(item: EwsContact | EwsDistributionList, uid: string, not
  * The text of an Exchange item: a calendar item with its exceptions (the items its
  * ModifiedOccurrences name, read by GetItem), a task, a contact or a distribution list.
  */
-export function fromEws(item: EwsItem, exceptions: EwsCalendarItem[] = []): EwsRead {
+export function fromEws(item: EwsItem, exceptions: EwsCalendarItem[] = [], options: { contactUidOf?: ContactUidOf } = {}): EwsRead {
   const uid = uidOf(item);
   const notMapped: NotMapped[] = [];
   let data: string;
@@ -886,7 +915,7 @@ export function fromEws(item: EwsItem, exceptions: EwsCalendarItem[] = []): EwsR
       data = taskFromEws(item, uid, notMapped);
       break;
     default:
-      data = contactFromEws(item, uid, notMapped);
+      data = contactFromEws(item, uid, notMapped, options.contactUidOf ?? (() => null));
   }
   return { uid, data, notMapped };
 }

@@ -139,11 +139,18 @@ export interface EwsContact extends EwsItemBase {
   photo?: EwsPhoto;
 }
 
+/** A member of a distribution list: an address, or a contact of the same mailbox by its ItemId (MailboxType Contact). */
+export interface EwsMember {
+  name?: string;
+  email?: string;
+  contactId?: string;
+}
+
 export interface EwsDistributionList extends EwsItemBase {
   kind: 'DistributionList';
   displayName?: string;
   fileAs?: string;
-  members: EwsMailbox[];
+  members: EwsMember[];
 }
 
 export interface EwsTask extends EwsItemBase {
@@ -190,6 +197,15 @@ function readMailbox(element: Element | undefined): EwsMailbox | undefined {
   if (!mailbox || !email) return undefined;
   const name = text(mailbox, 'Name');
   return { email, ...(name ? { name } : {}) };
+}
+
+function readMember(mailbox: Element | undefined): EwsMember | undefined {
+  if (!mailbox) return undefined;
+  const name = text(mailbox, 'Name');
+  const email = text(mailbox, 'EmailAddress')?.trim();
+  const contactId = text(mailbox, 'MailboxType')?.trim() === 'Contact' ? child(mailbox, 'ItemId')?.getAttribute('Id') || undefined : undefined;
+  if (!email && !contactId) return undefined;
+  return { ...(name ? { name } : {}), ...(email ? { email } : {}), ...(contactId ? { contactId } : {}) };
 }
 
 function readAttendees(parent: Element, name: string): EwsAttendee[] {
@@ -395,7 +411,7 @@ function readDistributionList(element: Element): EwsDistributionList {
     ...readBase(element),
     ...optional('displayName', text(element, 'DisplayName')),
     ...optional('fileAs', text(element, 'FileAs')),
-    members: members ? childElements(members, T, 'Member').flatMap((m) => readMailbox(child(m, 'Mailbox')) ?? []) : [],
+    members: members ? childElements(members, T, 'Member').flatMap((m) => readMember(child(m, 'Mailbox')) ?? []) : [],
   };
 }
 
@@ -650,7 +666,16 @@ export function writeEwsItem(item: EwsItem, options: { asServer?: boolean } = {}
       w.optional(root, 'FileAs', item.fileAs);
       if (item.members.length) {
         const list = w.element(root, 'Members');
-        for (const member of item.members) writeMailbox(w, w.element(list, 'Member'), member);
+        for (const member of item.members) {
+          // EmailAddressType's sequence: Name, EmailAddress, RoutingType, MailboxType, ItemId.
+          const mailbox = w.element(w.element(list, 'Member'), 'Mailbox');
+          w.optional(mailbox, 'Name', member.name);
+          w.optional(mailbox, 'EmailAddress', member.email);
+          if (member.contactId) {
+            w.element(mailbox, 'MailboxType', 'Contact');
+            w.element(mailbox, 'ItemId', undefined, { Id: member.contactId });
+          }
+        }
       }
       break;
     case 'Task':
