@@ -299,6 +299,11 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     const live = await getMigrationDetail(db, pair.organizationId, pair.id, 'UTC');
     expect(live.sentence).toBe('Copying — calendars, contacts and tasks');
     expect(live.groupware).not.toBeNull();
+    // Every collection is known with its count from the start, not only those reached so far.
+    const planned = await rowsOf(pair.id);
+    expect(planned).toHaveLength(corpus.length);
+    expect(total(planned, 'items')).toBe(itemCount(corpus));
+    expect(live.groupware!.calendars.items + live.groupware!.contacts.items + live.groupware!.tasks.items).toBe(itemCount(corpus));
     await cancelMigration(db, { userId: pair.userId, organizationId: pair.organizationId }, pair.id);
     expect(await running).toBe('cancelled');
     const rows = await rowsOf(pair.id);

@@ -97,6 +97,7 @@ export async function runGroupwarePass(db: Db, migrationId: string, options: Gro
       target,
       state,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+      onPlan: (plan) => store.savePlan(plan),
       onProgress: ({ done, total }) => {
         const sourceId = store.current;
         if (!sourceId) return;

@@ -50,6 +50,35 @@ export class DbGroupwareStateStore implements GroupwareStateStore {
     });
   }
 
+  /**
+   * Before the copy begins: every source collection with its item count. A collection seen for
+   * the first time gets its row (nothing of it on the target yet); a known one keeps its
+   * checkpoint and what is on the target, and takes the source's count of now.
+   */
+  async savePlan(plan: { checkpoint: CollectionCheckpoint; items: number }[]): Promise<void> {
+    const rows = await this.db.migrationGroupwareCollection.findMany({ where: { migrationId: this.migrationId }, select: { sourceId: true, present: true } });
+    const present = new Map(rows.map((r) => [r.sourceId, r.present]));
+    for (const { checkpoint: c, items } of plan) {
+      const known = present.get(c.sourceId);
+      if (known !== undefined) {
+        await this.saveProgress(c.sourceId, items, known);
+        continue;
+      }
+      await this.db.migrationGroupwareCollection.create({
+        data: {
+          migrationId: this.migrationId,
+          sourceId: c.sourceId,
+          kind: c.kind,
+          sourceName: c.sourceName,
+          targetName: c.targetName,
+          targetNote: c.targetNote,
+          checkpoint: c as unknown as Prisma.InputJsonValue,
+          items,
+        },
+      });
+    }
+  }
+
   /** A pass that meets the same refusal again (the same item, the same reason) keeps it once. */
   async recordIssues(issues: GroupwareIssue[]): Promise<void> {
     const sourceId = this.current;

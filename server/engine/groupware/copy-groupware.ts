@@ -14,6 +14,12 @@ export interface GroupwareCopyOptions {
   maxItemBytes?: number;
   onProgress?: (progress: { collection: string; done: number; total: number }) => void;
   /**
+   * Told before the first item is copied: every collection of the source with its item count,
+   * so a status shows the whole of what is to be copied from the start (each collection is
+   * then listed once, here, instead of when its turn comes).
+   */
+  onPlan?: (plan: { checkpoint: CollectionCheckpoint; items: number }[]) => Promise<void>;
+  /**
    * When (Date.now() ms) the copy stops at its next checkpoint with work left, reporting
    * `isComplete: false`; a run that starts again goes on from the checkpoints. A run stops
    * only once its checkpoints hold an item more than when it began, so each gets further.
@@ -175,6 +181,12 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
     return summary(false);
   };
 
+  const listings = new Map<string, ItemRef[]>();
+  if (options.onPlan) {
+    for (const pair of pairs) listings.set(pair.source.id, await source.list(pair.source));
+    await options.onPlan(planned.map((checkpoint) => ({ checkpoint, items: listings.get(checkpoint.sourceId)!.length })));
+  }
+
   for (const [index, pair] of pairs.entries()) {
     if (isOverdue()) return stop(index);
     const { source: from, target: to } = pair;
@@ -188,7 +200,8 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
     };
 
     const needs: TargetNeeds = { isScheduling: await target.isScheduling(to), vcardVersions: await target.vcardVersions(to) };
-    const sourceRefs = await source.list(from);
+    const sourceRefs = listings.get(from.id) ?? (await source.list(from));
+    listings.delete(from.id);
     report.items = sourceRefs.length;
     const listed = new Map(sourceRefs.map((r) => [r.id, r]));
     const targetRefs = new Map((await target.list(to)).map((r) => [itemKey(r.id), r]));
