@@ -16,7 +16,7 @@ import { DavEndpoint } from '@/server/engine/groupware/dav-endpoint';
 import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-groupware';
 import { cancelMigration } from '@/server/migrations/cancel-migration';
 import { createMigration } from '@/server/migrations/create-migration';
-import { openAccounts, type OpenedAccount } from '@/server/migrations/accounts';
+import { openAccounts } from '@/server/migrations/accounts';
 import { acquireLease, DEFAULT_DAV_CONNECTIONS_PER_HOST, releaseLease } from '@/server/migrations/connection-leases';
 import { runGroupwarePass } from '@/server/migrations/groupware-pass';
 import { listFinishedMigrations } from '@/server/migrations/list-migrations';
@@ -50,15 +50,11 @@ afterAll(async () => {
   await Promise.all([sourceDav?.stop(), targetDav?.stop()]);
 });
 
-/**
- * One server field names one host: in production a groupware system answers IMAP and
- * CalDAV/CardDAV on the same host; here they are different local servers, so the test says where DAV is.
- */
+/** The test's servers are on loopback ports the policy allows only when named. */
 async function groupwareDeps(overrides: Partial<PhaseDependencies> = {}): Promise<PhaseDependencies> {
   const base = harness.policy();
   return harness.deps({
     policy: { ...base, allowedPorts: [...base.allowedPorts, sourceDav.port, targetDav.port, ...proxies.map((p) => p.port)] },
-    davUrlOf: (_account: OpenedAccount, side) => (side === 'source' ? sourceDav.url : targetDav.url),
     ...overrides,
   });
 }
@@ -133,8 +129,17 @@ interface Pair {
   loaded: Map<string, string>;
 }
 
-/** Mail on Dovecot, groupware on Radicale, the same login for both; a migration due now, run by the test. */
-async function groupwareMigration(corpus: CorpusCollection[], resyncAt: Date | null, options: { targetDavUser?: boolean } = {}): Promise<Pair & { userId: string }> {
+/**
+ * Mail on Dovecot, groupware on Radicale, the same login for both; a migration due now, run by
+ * the test. Each account's groupware address says where its CalDAV/CardDAV is (the Radicale, or
+ * a proxy in front of it), as a customer gives it when the groupware is not on the mail host.
+ */
+async function groupwareMigration(
+  corpus: CorpusCollection[],
+  resyncAt: Date | null,
+  options: { targetDavUser?: boolean; davUrls?: { source: string; target: string } } = {},
+): Promise<Pair & { userId: string }> {
+  const davUrls = options.davUrls ?? { source: sourceDav.url, target: targetDav.url };
   const { organization, user } = await seedOrganization(db, 'customer');
   const source = await harness.newUser(harness.dovecot, 'gw-src');
   const target = await harness.newUser(harness.dovecot, 'gw-tgt');
@@ -147,12 +152,12 @@ async function groupwareMigration(corpus: CorpusCollection[], resyncAt: Date | n
   // Zimbra shows its calendar over IMAP too, empty: it moves as groupware, not as mail.
   await client.mailboxCreate('Calendar');
   const loaded = await loadCorpus({ serverUrl: sourceDav.url, username: source, password }, corpus);
-  const mailAccount = (email: string, type: 'zimbra' | 'openxchange') => ({ ...harness.account(email, harness.dovecot), type });
+  const mailAccount = (email: string, type: 'zimbra' | 'openxchange', groupwareUrl: string) => ({ ...harness.account(email, harness.dovecot), type, groupwareUrl });
   const { id } = await createMigration(db, await keyRing(), {
     organizationId: organization.id,
     createdByUserId: null,
-    source: mailAccount(source, 'zimbra'),
-    target: mailAccount(target, 'openxchange'),
+    source: mailAccount(source, 'zimbra', davUrls.source),
+    target: mailAccount(target, 'openxchange', davUrls.target),
     startAt: new Date(Date.now() - 1000),
     resyncAt,
   });
@@ -317,8 +322,8 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     const source = await harness.newUser(harness.dovecot, 'mail-src');
     const target = await harness.newUser(harness.dovecot, 'mail-tgt');
     const id = await harness.migrationOf(organization.id, { user: source, server: harness.dovecot }, { user: target, server: harness.dovecot }, null);
-    // The DAV servers are not even reachable for this pair: a DAV connection would fail it.
-    expect(await runMigrationPhase(db, id, 'run', await harness.deps({ davUrlOf: () => 'http://127.0.0.1:1/' }))).toBe('finished');
+    // Nothing answers CalDAV/CardDAV on the mail host: a DAV connection would fail this pair.
+    expect(await runMigrationPhase(db, id, 'run', await harness.deps())).toBe('finished');
     expect(await rowsOf(id)).toEqual([]);
     const detail = await getMigrationDetail(db, organization.id, id, 'UTC');
     expect(detail.groupware).toBeNull();
@@ -329,9 +334,9 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     const count = itemCount(corpus);
     // The largest collection takes more than one batch: the copy also stops inside a collection.
     expect(Math.max(...corpus.map((c) => c.items.length))).toBeGreaterThan(50);
-    const pair = await groupwareMigration(corpus, null);
     const target = await countingProxy(targetDav);
-    const deps = await groupwareDeps({ timeBudgetMs: 1, davUrlOf: (_account, side) => (side === 'source' ? sourceDav.url : target.url) });
+    const pair = await groupwareMigration(corpus, null, { davUrls: { source: sourceDav.url, target: target.url } });
+    const deps = await groupwareDeps({ timeBudgetMs: 1 });
 
     const outcomes: string[] = [];
     /** What the target held of the source's items at each hand-over. */
@@ -365,8 +370,9 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
   it('keeps two passes to the same DAV servers within one limit of requests over all workers: the second waits for the first', async () => {
     const corpus = generateGroupwareCorpus({ seed: 'portal-lease', scale: 0.05 });
     const count = itemCount(corpus);
-    const [first, second] = [await groupwareMigration(corpus, null), await groupwareMigration(corpus, null)];
     const [source, target] = [await countingProxy(sourceDav), await countingProxy(targetDav)];
+    const davUrls = { source: source.url, target: target.url };
+    const [first, second] = [await groupwareMigration(corpus, null, { davUrls }), await groupwareMigration(corpus, null, { davUrls })];
     const base = harness.policy();
     const policy = { ...base, allowedPorts: [...base.allowedPorts, source.port, target.port] };
     const limit = 4;
@@ -386,7 +392,6 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
         ...(await openAccounts(db, await keyRing(), pair.id)),
         policy,
         checkpoint: async () => undefined,
-        davUrlOf: (_account, side) => (side === 'source' ? source.url : target.url),
         connectionsPerHost: limit,
         deadline: Date.now() + 120_000,
       });
@@ -411,7 +416,6 @@ describe('groupware in a portal migration (zimbra → openxchange)', () => {
     const options = {
       ...(await openAccounts(db, await keyRing(), pair.id)),
       policy: { ...base, allowedPorts: [...base.allowedPorts, sourceDav.port, targetDav.port] },
-      davUrlOf: (_account: OpenedAccount, side: 'source' | 'target') => (side === 'source' ? sourceDav.url : targetDav.url),
       deadline: Date.now() + 120_000,
     };
     // Other workers hold every slot of the target's DAV server.

@@ -25,8 +25,6 @@ export interface GroupwarePassOptions {
   policy: NetworkPolicy;
   /** Called at every checkpoint: throws to stop the copy (the migration was cancelled). */
   checkpoint: () => Promise<void>;
-  /** Where each account's CalDAV/CardDAV discovery starts; davDiscoveryUrl of its server unless a test points elsewhere. */
-  davUrlOf?: (account: OpenedAccount, side: 'source' | 'target') => string;
   /** When (Date.now() ms) the job's time budget is spent: the copy stops at its next checkpoint and the pass is not complete. */
   deadline?: number;
   /** DAV requests at once to one server over all workers and migrations (connection leases). */
@@ -54,9 +52,9 @@ const davLeaseHost = (url: string) => `dav:${URL.canParse(url) ? new URL(url).ho
  * over; attendees are never told (the copy keeps a scheduling target from sending anything).
  */
 export async function runGroupwarePass(db: Db, migrationId: string, options: GroupwarePassOptions): Promise<GroupwarePassResult> {
-  const urlOf = options.davUrlOf ?? ((account: OpenedAccount) => davDiscoveryUrl(account.server, account.groupwareUrl));
-  const sourceUrl = urlOf(options.source, 'source');
-  const targetUrl = urlOf(options.target, 'target');
+  const urlOf = (account: OpenedAccount) => davDiscoveryUrl(account.server, account.groupwareUrl);
+  const sourceUrl = urlOf(options.source);
+  const targetUrl = urlOf(options.target);
   // Every worker's DAV requests to a server count against one limit: the pass leases as many as
   // its fetch sends to that host at once (one lease where both sides are on the same server).
   const perHost = Math.min(DAV_REQUESTS_PER_HOST, options.connectionsPerHost ?? DEFAULT_DAV_CONNECTIONS_PER_HOST);

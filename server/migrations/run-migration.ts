@@ -48,8 +48,6 @@ export interface PhaseDependencies {
   connectionsPerHost?: number;
   /** Messages above this size are reported, not copied (the engine's default otherwise). */
   maxMessageBytes?: number;
-  /** Where an account's CalDAV/CardDAV discovery starts; otherwise from its server field, as the login check does. */
-  davUrlOf?: (account: OpenedAccount, side: 'source' | 'target') => string;
 }
 
 const FOLDERS_AT_ONCE = 2;
@@ -328,7 +326,6 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
         source: accounts.source,
         target: accounts.target,
         policy,
-        davUrlOf: deps.davUrlOf,
         deadline: startedAt + deps.timeBudgetMs,
         checkpoint: async () => {
           const row = await db.migration.findUnique({ where: { id: migrationId }, select: { state: true } });
