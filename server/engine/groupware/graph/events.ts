@@ -4,7 +4,7 @@ import type { GraphAttendee, GraphEvent, GraphEventInput, GraphFileAttachment, G
 import { MappingNotes } from './notes';
 import { graphToRrule, isoDate, rruleToGraph } from './recurrence';
 import { completeNotes } from './round-trip';
-import { databaseZone, graphDateTime, icalInstantProperty, icalTimeProperty, ianaOfGraphZone, instantOf, instantOfValue, localIn, parseGraphDateTime, toGraphTime, utcString, vtimezones, ZoneBook, type GraphTime, type IcalZone, type JCalProperty } from './times';
+import { databaseZone, graphDateTime, icalInstantProperty, inZone, icalTimeProperty, ianaOfGraphZone, instantOf, instantOfValue, localIn, parseGraphDateTime, toGraphTime, utcString, vtimezones, ZoneBook, type GraphTime, type IcalZone, type JCalProperty } from './times';
 
 /**
  * Calendar events between iCalendar (one resource: the master VEVENT with RRULE / EXDATE and one
@@ -462,13 +462,28 @@ function veventOf(event: GraphEvent, zonesUsed: Set<string>, extra: JCalProperty
 type JCalComponent = [string, JCalProperty[], JCalComponent[]];
 
 /**
+ * An event in the zones its organizer made it in. Graph lists times in UTC unless the request
+ * says otherwise (Prefer: outlook.timezone); a weekly 9:00 in Berlin written as 08:00 UTC would
+ * move by an hour in summer, so the times go back to originalStartTimeZone / originalEndTimeZone.
+ * All-day events keep their days as they are.
+ */
+function inOwnZone(event: GraphEvent): GraphEvent {
+  if (event.isAllDay) return event;
+  const start = event.originalStartTimeZone ? inZone(event.start, event.originalStartTimeZone) : event.start;
+  const end = event.originalEndTimeZone ? inZone(event.end, event.originalEndTimeZone) : event.originalStartTimeZone ? inZone(event.end, event.originalStartTimeZone) : event.end;
+  return { ...event, start, end };
+}
+
+/**
  * Graph events (a series master with its exceptions and cancelled occurrences, or a single
  * event) as one iCalendar resource: UID = iCalUId, times in the IANA zone of Graph's zone name
  * with its VTIMEZONE, an EXDATE per cancelled occurrence, a VEVENT with RECURRENCE-ID per
  * exception. The source endpoint asks Graph for text bodies (Prefer: outlook.body-content-type);
  * an HTML body is written as X-ALT-DESC.
  */
-export function graphEventToICalendar(master: GraphEvent, exceptions: GraphEvent[], cancelledOccurrenceStarts: string[]): string {
+export function graphEventToICalendar(graphMaster: GraphEvent, graphExceptions: GraphEvent[], cancelledOccurrenceStarts: string[]): string {
+  const master = inOwnZone(graphMaster);
+  const exceptions = graphExceptions.map(inOwnZone);
   const zonesUsed = new Set<string>();
   const masterParts: JCalProperty[] = [];
   const startLike = icalTimeProperty('dtstart', master.start, master.isAllDay, new Set());

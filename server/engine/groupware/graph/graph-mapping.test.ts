@@ -280,6 +280,25 @@ describe('events', () => {
     expect(again.exceptions.map((e) => e.originalStart)).toEqual(['2017-09-11T19:00:00Z']);
   });
 
+  it('a series Graph lists in UTC goes back to the zone it was made in, so summer time does not move it', () => {
+    const base = {
+      subject: 'Weekly', body: { contentType: 'text' as const, content: '' }, isAllDay: false, location: { displayName: '' }, locations: [], showAs: 'busy' as const, sensitivity: 'normal' as const,
+      importance: 'normal' as const, categories: [], isReminderOn: false, reminderMinutesBeforeStart: 0, attendees: [], attachments: [], iCalUId: 'utc-listed',
+      originalStartTimeZone: 'W. Europe Standard Time', originalEndTimeZone: 'W. Europe Standard Time',
+    };
+    const master = {
+      ...base, type: 'seriesMaster' as const,
+      start: { dateTime: '2026-03-02T08:00:00.0000000', timeZone: 'UTC' }, end: { dateTime: '2026-03-02T09:00:00.0000000', timeZone: 'UTC' },
+      recurrence: { pattern: { type: 'weekly' as const, interval: 1, daysOfWeek: ['monday' as const], firstDayOfWeek: 'sunday' as const }, range: { type: 'numbered' as const, startDate: '2026-03-02', numberOfOccurrences: 10 } },
+    };
+    const summer = { ...base, recurrence: null, type: 'exception' as const, originalStart: '2026-04-06T07:00:00Z', start: { dateTime: '2026-04-06T08:00:00.0000000', timeZone: 'UTC' }, end: { dateTime: '2026-04-06T09:00:00.0000000', timeZone: 'UTC' } };
+    const text = graphEventToICalendar(master, [summer], []);
+    expect(text).toContain('DTSTART;TZID=Europe/Berlin:20260302T090000');
+    expect(text).toContain('RECURRENCE-ID;TZID=Europe/Berlin:20260406T090000');
+    expect(text).toContain('DTSTART;TZID=Europe/Berlin:20260406T100000');
+    expect(text).toContain('TZID:Europe/Berlin');
+  });
+
   it('an all-day event of Graph is a day event', () => {
     const text = graphEventToICalendar(
       {

@@ -99,6 +99,9 @@ export interface GraphEvent extends GraphEventInput {
   type?: 'singleInstance' | 'occurrence' | 'exception' | 'seriesMaster';
   /** DateTimeOffset (UTC, "2017-10-01T07:00:00Z") of the occurrence an exception replaces. */
   originalStart?: string;
+  /** The zones the organizer made the event in; Graph lists start and end in UTC unless asked otherwise. */
+  originalStartTimeZone?: string;
+  originalEndTimeZone?: string;
   isCancelled?: boolean;
   createdDateTime?: string;
   lastModifiedDateTime?: string;

@@ -15,7 +15,8 @@ import type { MappingNotes } from './notes';
 
 export type JCalProperty = [string, Record<string, unknown>, string, ...unknown[]];
 
-const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu']);
+// tzone://Microsoft/Utc: what Graph gives as originalStartTimeZone for UTC.
+const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'tzone://Microsoft/Utc']);
 
 export interface LocalFields {
   year: number;
@@ -265,4 +266,12 @@ export function vtimezones(zonesUsed: Set<string>): ICAL.Component[] {
 export function graphInstant(time: GraphDateTimeTimeZone): number {
   const zone = databaseZone(ianaOfGraphZone(time.timeZone) ?? 'UTC') ?? ICAL.Timezone.utcTimezone;
   return instantOf(parseGraphDateTime(time.dateTime), zone);
+}
+
+/** A Graph time in another zone (the same instant); as it is when either zone is unknown. */
+export function inZone(time: GraphDateTimeTimeZone, graphZone: string): GraphDateTimeTimeZone {
+  const target = ianaOfGraphZone(graphZone);
+  const zone = target ? databaseZone(target) : null;
+  if (!zone || ianaOfGraphZone(time.timeZone) === null || ianaOfGraphZone(time.timeZone) === target) return time;
+  return { dateTime: graphDateTime(localIn(graphInstant(time), zone)), timeZone: graphZone };
 }
