@@ -51,6 +51,10 @@ export const GRAPH_MAPPING: readonly MappingRow[] = [
   { kind: 'event', ical: 'DTSTAMP', graph: null, how: 'not compared (servers rewrite it)' },
   { kind: 'event', ical: 'URL, COMMENT, CONTACT, RESOURCES, RELATED-TO, CONFERENCE, IMAGE, X-*', graph: null, how: 'Graph events have no such property' },
   { kind: 'event', ical: 'METHOD, X-WR-CALNAME and other VCALENDAR properties', graph: null, how: 'properties of the calendar file, not of the item' },
+  { kind: 'event', ical: '(none) locations beyond the first', graph: 'locations', how: 'Graph-only: iCalendar has one LOCATION; the first is kept' },
+  { kind: 'event', ical: '(none) onlineMeeting', graph: 'onlineMeeting, isOnlineMeeting, onlineMeetingProvider', how: 'Graph-only: the join link is in the body Graph gives; the meeting itself is not recreated' },
+  { kind: 'event', ical: '(none) hideAttendees, allowNewTimeProposals', graph: 'hideAttendees, allowNewTimeProposals', how: 'Graph-only: not written' },
+  { kind: 'contact', ical: '(none) emailAddress.name', graph: 'emailAddresses[].name', how: 'Graph-only: vCard EMAIL has no name; not written' },
   // Contacts (VCARD ↔ contact)
   { kind: 'contact', ical: 'VERSION, PRODID', graph: null, how: 'written as 4.0 (3.0 where the address book takes only that); PRODID not compared' },
   { kind: 'contact', ical: 'UID', graph: null, how: 'kept by the target in a single-value extended property' },
@@ -75,6 +79,7 @@ export const GRAPH_MAPPING: readonly MappingRow[] = [
   { kind: 'contact', ical: 'X-MS-ASSISTANT', graph: 'assistantName', how: "Outlook's vCard property" },
   { kind: 'contact', ical: 'KIND', graph: null, how: 'individual is the default; KIND:group cannot be a Graph contact (reported with the item), org / location not mapped' },
   { kind: 'contact', ical: 'REV', graph: 'lastModifiedDateTime', how: 'read from Graph; set by Graph on the target' },
+  { kind: 'contact', ical: '(none) fileAs, initials, officeLocation, yomi names', graph: 'fileAs, initials, officeLocation, yomiGivenName, yomiSurname, yomiCompanyName', how: 'Graph-only: not written' },
   { kind: 'contact', ical: 'GENDER, ANNIVERSARY, GEO, TZ, LANG, KEY, LOGO, SOUND, MEMBER, property groups (item1.), X-*', graph: null, how: 'Graph contacts have no such property' },
   // Tasks (VTODO ↔ todoTask)
   { kind: 'task', ical: 'UID', graph: null, how: 'kept by the target in a single-value extended property' },
@@ -97,6 +102,8 @@ export const GRAPH_MAPPING: readonly MappingRow[] = [
   { kind: 'task', ical: 'RELATED-TO', graph: null, how: 'To Do has no subtasks: every VTODO stays a task of its own' },
   { kind: 'task', ical: 'CREATED, LAST-MODIFIED', graph: 'createdDateTime, lastModifiedDateTime', how: 'read from Graph; set by Graph on the target' },
   { kind: 'task', ical: 'SEQUENCE', graph: null, how: 'Graph counts versions itself' },
+  { kind: 'task', ical: '(none) linkedResources beyond the first web link', graph: 'linkedResources', how: 'each webUrl is a URL; applicationName and displayName are not written' },
+  { kind: 'task', ical: '(none) waitingOnOthers, deferred', graph: 'status', how: 'Graph-only states: written as IN-PROCESS and NEEDS-ACTION' },
   { kind: 'task', ical: 'CLASS, LOCATION, GEO, ORGANIZER, ATTENDEE, ATTACH, X-*', graph: null, how: 'To Do tasks have no such property' },
 ];
 
