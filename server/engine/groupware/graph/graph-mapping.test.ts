@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,9 @@ import { graphTaskToICalendar, icalendarToGraphTask } from './tasks';
  * named by the mapping itself, not only by the round-trip guard.
  */
 
-const REAL_WORLD = path.resolve(import.meta.dirname, '../../../../../shared/corpora/dav-real-world');
+// shared/ sits beside the repository (here and in CI's clone).
+const BESIDE = path.resolve(import.meta.dirname, '../../../../../shared/corpora/dav-real-world');
+const REAL_WORLD = existsSync(BESIDE) ? BESIDE : '/work/shared/corpora/dav-real-world';
 
 interface RoundTrip {
   back: string;
