@@ -252,7 +252,8 @@ function compareParams(property: ICAL.Property, back: Record<string, string>, no
   for (const [key, value] of Object.entries(original)) {
     if (key.startsWith('schedule-')) continue;
     if (back[key] === undefined) notes.lost(where, key.toUpperCase(), `Microsoft 365 keeps of an ${name.toLowerCase()} only the name, address, type and response`);
-    else if (String(value).toUpperCase() !== back[key].toUpperCase() || (key === 'cn' && String(value) !== back[key])) notes.rewrote(where, key.toUpperCase(), `${String(value)} is kept as ${back[key]}`);
+    // No values in the line: a name is personal data, and the report says what, not whose.
+    else if (String(value).toUpperCase() !== back[key].toUpperCase() || (key === 'cn' && String(value) !== back[key])) notes.rewrote(where, key.toUpperCase(), "kept in Microsoft 365's form of it");
   }
   for (const key of Object.keys(back)) if (original[key] === undefined) notes.rewrote(where, key.toUpperCase(), 'written out (RFC 5545 default)');
   const value = String((property.toJSON() as JCalProperty)[3] ?? '');

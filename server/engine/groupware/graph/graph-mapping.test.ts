@@ -82,6 +82,10 @@ describe('round trips through Graph', () => {
         if (trip.notMapped.some((l) => l.endsWith(UNNAMED_DIFFERENCE))) problems.push(`${item.uid}: the guard had to name a difference`);
         const missing = tzidsWithoutVtimezone(trip.back);
         if (missing.length) problems.push(`${item.uid}: no VTIMEZONE for ${missing.join(',')}`);
+        // The report says what was not kept, never whose or what it said.
+        const summary = /^(?:SUMMARY|FN):(.+)$/m.exec(item.data)?.[1]?.trim();
+        const told = [...trip.notMapped, ...trip.rewritten].filter((l) => l.includes('@') || (summary && l.includes(summary)));
+        if (told.length) problems.push(`${item.uid}: content in the notes: ${told.join(' | ')}`);
         if (collection.kind === 'calendar' && item.data.includes('RRULE')) {
           const mapped = icalendarToGraphEvent(item.data);
           if (mapped.master.recurrence && mapped.exceptions.length > 0 && mapped.cancelled.length > 0) recurring++;
