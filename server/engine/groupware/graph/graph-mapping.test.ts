@@ -409,6 +409,12 @@ describe('tasks', () => {
     expect(again.reminderDateTime).toEqual({ dateTime: '2026-03-31T07:00:00.0000000', timeZone: 'UTC' });
   });
 
+  it('keeps the day of a due time, which is all To Do keeps, and says so', () => {
+    const mapped = icalendarToGraphTask('BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:due\r\nSUMMARY:Report\r\nSTATUS:NEEDS-ACTION\r\nDUE:20260401T170000Z\r\nEND:VTODO\r\nEND:VCALENDAR\r\n');
+    expect(mapped.task.dueDateTime).toEqual({ dateTime: '2026-04-01T00:00:00.0000000', timeZone: 'UTC' });
+    expect(mapped.notMapped).toEqual(['VTODO DUE time of day: Microsoft To Do keeps the day, not the hour']);
+  });
+
   it('keeps a subtask a task of its own and lists its parent link and percent', () => {
     const mapped = icalendarToGraphTask('BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTODO\r\nUID:child\r\nSUMMARY:Sub\r\nRELATED-TO:parent\r\nSTATUS:IN-PROCESS\r\nPERCENT-COMPLETE:40\r\nEND:VTODO\r\nEND:VCALENDAR\r\n');
     expect(mapped.task).toMatchObject({ title: 'Sub', status: 'inProgress' });

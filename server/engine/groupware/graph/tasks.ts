@@ -120,14 +120,24 @@ export function icalendarToGraphTask(data: string, options: TaskMappingOptions =
   }
   if (alarms.length > 0 && !reminder) notes.lost('VALARM', '*', 'no alarm Microsoft To Do can hold as a reminder');
 
+  // To Do keeps start, due and completion as days: Graph ignores their time of day.
+  const day = (time: GraphTime | null, name: string) => {
+    if (!time) return null;
+    const local = parseGraphDateTime(time.value.dateTime);
+    if (!time.isDate && (local.hour || local.minute || local.second)) notes.lost(`${where} ${name}`, 'time of day', 'Microsoft To Do keeps the day, not the hour');
+    return { dateTime: graphDateTime(local, true), timeZone: time.value.timeZone };
+  };
+  const dueDay = day(due, 'DUE');
+  const startDay = day(start, 'DTSTART');
+  const completedDay = day(completed, 'COMPLETED');
   const task: GraphTodoTask = {
     title: text('summary'),
     ...(text('description') ? { body: { contentType: 'text' as const, content: text('description') } } : {}),
     importance: importanceOf(todo, notes, where),
     status,
-    ...(due ? { dueDateTime: due.value } : {}),
-    ...(start ? { startDateTime: start.value } : {}),
-    ...(completed ? { completedDateTime: completed.value } : {}),
+    ...(dueDay ? { dueDateTime: dueDay } : {}),
+    ...(startDay ? { startDateTime: startDay } : {}),
+    ...(completedDay ? { completedDateTime: completedDay } : {}),
     ...(reminder ? { reminderDateTime: { dateTime: graphDateTime(parseGraphDateTime(reminder)), timeZone: 'UTC' } } : {}),
     isReminderOn: reminder !== null,
     categories: todo.getAllProperties('categories').flatMap((p) => p.getValues().map(String)),
@@ -180,8 +190,9 @@ function isMidnight(time: { dateTime: string }): boolean {
 }
 
 /**
- * A To Do task as a VTODO resource. A due or start time at midnight is written as a day
- * (VALUE=DATE): To Do's due dates are days; the reminder is an alarm at its time.
+ * A To Do task as a VTODO resource. Start and due are days in To Do (Graph ignores their time):
+ * written as VALUE=DATE; COMPLETED, which RFC 5545 wants as a UTC time, is the start of its day.
+ * The reminder is an alarm at its time.
  */
 export function graphTaskToICalendar(task: GraphTodoTask, uid: string | null): string {
   const zonesUsed = new Set<string>();
