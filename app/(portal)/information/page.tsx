@@ -308,7 +308,7 @@ async function CustomerInformation({ user, zone }: { user: SessionUser; zone: st
             </tbody>
           </table>
           <p className="px-6 py-4 text-xs text-slate-500">
-            The login check signs in to calendars and contacts too, so a wrong groupware address shows before the migration starts. CalDAV / CardDAV is looked for on the server's host; where a provider has it elsewhere (dav.example.com), enter that address as the account's groupware address in the form. Between two CalDAV / CardDAV accounts they are copied with the mail; over EWS and Microsoft Graph they are not copied yet.
+            The login check signs in to calendars and contacts too, so a wrong groupware address shows before the migration starts. CalDAV / CardDAV is looked for on the server’s host; where a provider has it elsewhere (dav.example.com), enter that address as the account’s groupware address in the form. Between two CalDAV / CardDAV accounts they are copied with the mail; over EWS and Microsoft Graph they are not copied yet.
           </p>
         </Card>
         {user.role === 'customer' ? <Microsoft365Card /> : null}
