@@ -52,3 +52,27 @@ export function canonicalIanaZone(iana: string): string | null {
   const line = Array.isArray(block) ? block[1] : null;
   return line?.startsWith('TZID=') ? line.slice(5) : null;
 }
+
+/** Names of UTC itself; tzone://Microsoft/Utc is what Graph gives as originalStartTimeZone for UTC. */
+export const UTC_ZONE_NAMES: ReadonlySet<string> = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'tzone://Microsoft/Utc']);
+
+/**
+ * The IANA zone an iCalendar TZID stands for: 'UTC', an IANA name itself, a Windows name
+ * (Outlook writes those), the VTIMEZONE's X-LIC-LOCATION, or the IANA name at the end of a
+ * vendor TZID (/mozilla.org/20050126_1/Europe/Berlin, /citadel.org/...). Null for a zone of the
+ * item's own making.
+ */
+export function ianaZoneOfTzid(tzid: string, location?: string | null): string | null {
+  const clean = tzid.replace(/^"|"$/g, '').trim();
+  if (UTC_ZONE_NAMES.has(clean)) return 'UTC';
+  if (isKnownIanaZone(clean)) return clean;
+  const windows = ianaZoneOf(clean);
+  if (windows) return windows;
+  if (location && isKnownIanaZone(location)) return location;
+  const segments = clean.split('/');
+  for (let n = Math.min(3, segments.length - 1); n >= 2; n--) {
+    const tail = segments.slice(-n).join('/');
+    if (isKnownIanaZone(tail)) return tail;
+  }
+  return null;
+}

@@ -1,5 +1,5 @@
 import ICAL from 'ical.js';
-import { ianaZoneOf, windowsZoneOf } from '../time-zones';
+import { ianaZoneOf, ianaZoneOfTzid, windowsZoneOf } from '../time-zones';
 
 /**
  * Times between iCalendar and Exchange. EWS answers every dateTime in UTC and names the item's
@@ -94,12 +94,8 @@ export function epochOfTime(time: ICAL.Time, tzid: string | null, zones: Map<str
  * one with a vendor prefix (/mozilla.org/20050126_1/Europe/Berlin, /citadel.org/...).
  */
 export function ianaOf(tzid: string): string | null {
-  const trimmed = tzid.trim().replace(/^"|"$/g, '');
-  if (windowsZoneOf(trimmed) && isKnownZone(trimmed)) return trimmed;
-  const fromWindows = ianaZoneOf(trimmed);
-  if (fromWindows && isKnownZone(fromWindows)) return fromWindows;
-  const tail = /([A-Za-z_]+\/[A-Za-z_+-]+(?:\/[A-Za-z_+-]+)?)$/.exec(trimmed)?.[1];
-  return tail && windowsZoneOf(tail) && isKnownZone(tail) ? tail : null;
+  const iana = ianaZoneOfTzid(tzid);
+  return iana && isKnownZone(iana) ? iana : null;
 }
 
 /** The Windows zone Exchange is told for a TZID, or null when CLDR has none for it. */

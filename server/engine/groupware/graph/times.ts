@@ -1,5 +1,5 @@
 import ICAL from 'ical.js';
-import { canonicalIanaZone, ianaZoneOf, isKnownIanaZone, vtimezoneOf, windowsZoneOf } from '../time-zones';
+import { canonicalIanaZone, ianaZoneOf, ianaZoneOfTzid, isKnownIanaZone, UTC_ZONE_NAMES, vtimezoneOf, windowsZoneOf } from '../time-zones';
 import type { GraphDateTimeTimeZone } from './graph-types';
 import type { MappingNotes } from './notes';
 
@@ -15,8 +15,7 @@ import type { MappingNotes } from './notes';
 
 export type JCalProperty = [string, Record<string, unknown>, string, ...unknown[]];
 
-// tzone://Microsoft/Utc: what Graph gives as originalStartTimeZone for UTC.
-const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z', 'Etc/UCT', 'Etc/Universal', 'Etc/Zulu', 'tzone://Microsoft/Utc']);
+const UTC_NAMES = UTC_ZONE_NAMES;
 
 export interface LocalFields {
   year: number;
@@ -118,19 +117,7 @@ export class ZoneBook {
 
   /** The IANA zone a TZID stands for, or null for a zone of the item's own making. */
   ianaOf(tzid: string): string | null {
-    const clean = tzid.replace(/^"|"$/g, '').trim();
-    if (UTC_NAMES.has(clean)) return 'UTC';
-    if (isKnownIanaZone(clean)) return clean;
-    const windows = ianaZoneOf(clean);
-    if (windows) return windows;
-    const location = this.location.get(tzid);
-    if (location && isKnownIanaZone(location)) return location;
-    const segments = clean.split('/');
-    for (let n = Math.min(3, segments.length - 1); n >= 2; n--) {
-      const tail = segments.slice(-n).join('/');
-      if (isKnownIanaZone(tail)) return tail;
-    }
-    return null;
+    return ianaZoneOfTzid(tzid, this.location.get(tzid));
   }
 
   /** The zone of a TZID; null when the item neither defines it nor names a known zone. */
