@@ -5,9 +5,10 @@
  * - the identity platform's v2.0 token endpoint, client-credentials grant only
  *   (learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow), with
  *   AAD's error JSON and status codes (learn.microsoft.com/entra/identity-platform/reference-error-codes);
- * - the Microsoft Graph v1.0 lists a credential check reads: /users/{id}/calendars,
- *   /contactFolders, /contacts, /todo/lists, with OData paging and Graph's error JSON
- *   (learn.microsoft.com/graph/errors, learn.microsoft.com/graph/paging);
+ * - Microsoft Graph v1.0 for mailboxes: calendars and events (recurrence, exceptions,
+ *   attachments, time zones), contact folders and contacts (+ photo), To Do lists and tasks,
+ *   extended properties, $batch, OData paging, Graph's error JSON and the Outlook service's
+ *   throttling (microsoft-server/graph.ts, where every behaviour names its documentation page);
  * - startExchangeImap(): Exchange Online's IMAP endpoint, played by a private Dovecot whose
  *   oauth2 passdb asks this server whether a token may open a mailbox.
  *
@@ -15,7 +16,7 @@
  * a throw-away CA. Tokens are RS256 JWTs shaped like AAD's v1 app-only tokens; clients must
  * treat them as opaque, the server checks signature, audience, lifetime and roles.
  */
-import { createHash, generateKeyPair, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import { generateKeyPair, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,6 +28,10 @@ import { connect as tlsConnect } from 'node:tls';
 import { ensureDebianPackage, spawnDaemon, tail, type Daemon } from './child-process';
 import { mailOwner, type MailOwner } from './dovecot';
 import { freePorts } from './free-port';
+import { GraphApi, type GroupwareSeed, type RequestCounts, type SeededIds, type SentMail, type ThrottleSwitch } from './microsoft-server/graph';
+import { stableGuid } from './microsoft-server/ids';
+
+export type { GroupwareSeed, RequestCounts, SeededIds, SentMail, ThrottleSwitch } from './microsoft-server/graph';
 import { createTestCertificates } from './test-certificates';
 
 /** Resources an app can ask a token for, by application id URI and by first-party app id. */
@@ -96,6 +101,12 @@ export interface MicrosoftServerConfig {
   pageSize?: number;
   /** expires_in of issued tokens. AAD issues 3599 (60-90 minutes with its own jitter). */
   tokenLifetimeSeconds?: number;
+  /** Delay of every Graph mailbox request while it holds its concurrency slot. Default 0. */
+  graphLatencyMs?: number;
+  /** Concurrent requests per app per mailbox (graph/throttling-limits, Outlook service: 4). */
+  mailboxConcurrency?: number;
+  /** Requests per app per mailbox in 10 minutes (graph/throttling-limits, Outlook service: 10,000). */
+  mailboxRequestLimit?: number;
 }
 
 export interface RecordedRequest {
@@ -148,6 +159,18 @@ export interface MicrosoftServer {
   injectFault(fault: Fault): void;
   /** A token as the token endpoint would mint it, or a deliberately wrong one (expired, other audience). */
   issueToken(options: IssueTokenOptions): string;
+  /** Meeting requests, updates and cancellations Exchange would have sent from this mailbox. */
+  sentMail(user: string): SentMail[];
+  /** Graph requests that reached this mailbox (batched ones each count), by kind. */
+  requestsFor(user: string): RequestCounts;
+  /** Graph requests now holding one of the mailbox's concurrency slots. */
+  inFlight(user: string): number;
+  /** The next N mailbox requests answer 429 (or 503) with Retry-After and Graph's error JSON. */
+  throttle(options: ThrottleSwitch): void;
+  /** Admitted mailbox requests wait until the returned function is called (to hold slots in a test). */
+  holdGraph(): () => void;
+  /** Puts calendars, events, contacts and tasks straight into a mailbox (no mail is sent, no request counted). */
+  seed(user: string, data: GroupwareSeed): SeededIds;
   stop(): Promise<void>;
 }
 
@@ -169,6 +192,7 @@ interface TokenClaims {
 
 interface Context {
   config: MicrosoftServerConfig;
+  graph?: GraphApi;
   requests: RecordedRequest[];
   faults: (Fault & { left: number })[];
   authorityHost: string;
@@ -201,6 +225,13 @@ export async function startMicrosoftServer(config: MicrosoftServerConfig): Promi
     graph.server = createServer(tls, (req, res) => void respond(context, 'graph', req, res));
     context.authorityHost = `https://127.0.0.1:${await listen(login.server)}`;
     context.graphBaseUrl = `https://127.0.0.1:${await listen(graph.server)}`;
+    const graphApi = new GraphApi({
+      config,
+      graphBaseUrl: () => context.graphBaseUrl,
+      checkToken: (token) => checkToken(context, token, 'graph'),
+      findTenant: (id) => findTenant(config, id),
+    });
+    context.graph = graphApi;
 
     let stopping: Promise<void> | undefined;
     return {
@@ -218,6 +249,12 @@ export async function startMicrosoftServer(config: MicrosoftServerConfig): Promi
         if (!tenant || !app) throw new Error(`no app ${options.clientId} in tenant ${options.tenantId}`);
         return mintToken(context, tenant, app, options.resource, options.roles, options.lifetimeSeconds);
       },
+      sentMail: (user) => graphApi.sentMail(user),
+      requestsFor: (user) => graphApi.requestsFor(user),
+      inFlight: (user) => graphApi.inFlight(user),
+      throttle: (options) => graphApi.throttle(options),
+      holdGraph: () => graphApi.hold(),
+      seed: (user, data) => graphApi.seed(user, data),
       stop() {
         stopping ??= (async () => {
           await Promise.all([close(login.server), close(graph.server)]);
@@ -262,17 +299,6 @@ function findTenant(config: MicrosoftServerConfig, idOrDomain: string): Microsof
   return config.tenants.find((t) => t.id.toLowerCase() === key || t.domains.some((d) => d.toLowerCase() === key));
 }
 
-/** A GUID derived from a name, so that object ids stay the same between runs. */
-function stableGuid(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** Exchange item ids are long base64 strings; this keeps that shape and stays stable. */
-function exchangeId(...parts: string[]): string {
-  return `AAMkA${createHash('sha256').update(parts.join('\n')).digest('base64').replace(/=+$/, '')}AAA=`;
-}
-
 async function readRequestBody(req: IncomingMessage, limit = 64 * 1024): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -300,7 +326,7 @@ async function respond(context: Context, origin: 'login' | 'graph', req: Incomin
       return;
     }
     if (origin === 'login') await handleLogin(context, req, res, record);
-    else handleGraph(context, req, res);
+    else await context.graph!.handle(req, res);
   } catch (error) {
     if (!res.headersSent) {
       res.writeHead(500, { 'content-type': 'text/plain' });
@@ -558,9 +584,7 @@ async function handleIntrospection(context: Context, req: IncomingMessage, res: 
   });
 }
 
-// ----- Microsoft Graph -------------------------------------------------------------------
-
-const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+// ----- Microsoft Graph (faults only; the API is microsoft-server/graph.ts) ----------------
 
 function graphError(res: ServerResponse, req: IncomingMessage, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   const requestId = randomUUID();
@@ -572,165 +596,6 @@ function graphError(res: ServerResponse, req: IncomingMessage, status: number, c
     { ...headers, 'request-id': requestId, 'client-request-id': clientRequestId },
     'application/json',
   );
-}
-
-type GraphList = 'calendars' | 'contactFolders' | 'contacts' | 'todo/lists';
-
-const LIST_ROLES: Record<GraphList, AppRole[]> = {
-  calendars: ['Calendars.Read', 'Calendars.ReadWrite'],
-  contactFolders: ['Contacts.Read', 'Contacts.ReadWrite'],
-  contacts: ['Contacts.Read', 'Contacts.ReadWrite'],
-  'todo/lists': ['Tasks.Read.All', 'Tasks.ReadWrite.All'],
-};
-
-function handleGraph(context: Context, req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', context.graphBaseUrl);
-  const match = /^\/v1\.0\/users\/([^/]+)\/(calendars|contactfolders|contacts|todo\/lists)$/i.exec(url.pathname);
-  if (!match?.[1] || !match[2]) {
-    const segment = url.pathname.split('/').filter(Boolean).at(-1) ?? '';
-    graphError(res, req, 400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
-    return;
-  }
-  if (req.method !== 'GET') {
-    graphError(res, req, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
-    return;
-  }
-  const list = (['calendars', 'contactFolders', 'contacts', 'todo/lists'] as const).find((l) => l.toLowerCase() === match[2]!.toLowerCase())!;
-
-  const authorization = headerValue(req, 'authorization') ?? '';
-  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-  const unauthorized = (message: string) =>
-    graphError(res, req, 401, 'InvalidAuthenticationToken', message, {
-      'www-authenticate': `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${MICROSOFT_RESOURCES.graph.appId}"`,
-    });
-  if (!bearer) return unauthorized('Access token is empty.');
-  const check = checkToken(context, bearer, 'graph');
-  if (!check.ok) return unauthorized(check.message);
-  const roles = check.claims.roles ?? [];
-  if (!LIST_ROLES[list].some((role) => roles.includes(role))) {
-    graphError(res, req, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
-    return;
-  }
-
-  const tenant = findTenant(context.config, check.claims.tid);
-  const userSegment = decodeURIComponent(match[1]);
-  const user = tenant?.users.find((u) => u.userPrincipalName.toLowerCase() === userSegment.toLowerCase() || userId(u) === userSegment.toLowerCase());
-  if (!user) {
-    if (list === 'todo/lists') graphError(res, req, 404, 'ResourceNotFound', `User not found: '${userSegment}'.`);
-    else graphError(res, req, 404, 'ErrorInvalidUser', `The requested user '${userSegment}' is invalid.`);
-    return;
-  }
-  if (user.mailbox === 'none') {
-    graphError(res, req, 404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
-    return;
-  }
-
-  const items = listItems(user, list);
-  const pageSize = context.config.pageSize ?? 10;
-  const topParam = url.searchParams.get('$top');
-  const top = topParam === null ? pageSize : Number(topParam);
-  if (!Number.isInteger(top) || top < 1 || top > 1000) {
-    graphError(res, req, 400, 'ErrorInvalidParameter', `Invalid value '${topParam ?? ''}' for parameter $top.`);
-    return;
-  }
-  // Exchange-backed lists page with $skip; To Do hands out an opaque $skiptoken.
-  const skipToken = url.searchParams.get('$skiptoken');
-  const skip = list === 'todo/lists' ? (skipToken ? Number(Buffer.from(skipToken, 'base64url').toString()) : 0) : Number(url.searchParams.get('$skip') ?? '0');
-  if (!Number.isInteger(skip) || skip < 0) {
-    graphError(res, req, 400, 'ErrorInvalidParameter', 'Invalid paging parameter.');
-    return;
-  }
-  const select = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
-  const slice = items.slice(skip, skip + top).map((item) => project(item, select));
-
-  const body: Record<string, unknown> = {
-    '@odata.context': `${context.graphBaseUrl}/v1.0/$metadata#users('${encodeURIComponent(userSegment)}')/${list}${select ? `(${select.join(',')})` : ''}`,
-    value: slice,
-  };
-  if (skip + top < items.length) {
-    const next = new URL(url.pathname, context.graphBaseUrl);
-    for (const [name, value] of url.searchParams) if (name !== '$skip' && name !== '$skiptoken') next.searchParams.append(name, value);
-    if (list === 'todo/lists') next.searchParams.set('$skiptoken', Buffer.from(String(skip + top)).toString('base64url'));
-    else next.searchParams.set('$skip', String(skip + top));
-    // Graph's nextLinks keep $ unescaped.
-    body['@odata.nextLink'] = next.href.replace(/%24/g, '$');
-  }
-  const requestId = randomUUID();
-  sendJson(res, 200, body, { 'request-id': requestId, 'client-request-id': headerValue(req, 'client-request-id') ?? requestId, 'odata-version': '4.0' }, GRAPH_JSON);
-}
-
-function userId(user: MicrosoftUser): string {
-  return (user.id ?? stableGuid(user.userPrincipalName.toLowerCase())).toLowerCase();
-}
-
-function project(item: Record<string, unknown>, select: string[] | undefined): Record<string, unknown> {
-  if (!select) return item;
-  // Outlook entities keep their etag and id whatever $select says.
-  return Object.fromEntries(Object.entries(item).filter(([key]) => key === 'id' || key === '@odata.etag' || select.includes(key)));
-}
-
-function listItems(user: MicrosoftUser, list: GraphList): Record<string, unknown>[] {
-  const owner = { name: user.displayName ?? user.userPrincipalName, address: user.userPrincipalName };
-  const uid = userId(user);
-  const etag = (id: string) => `W/"${createHash('sha1').update(id).digest('base64').slice(0, 24)}"`;
-  const defaultContactsId = exchangeId(uid, 'contacts');
-  switch (list) {
-    case 'calendars':
-      return ['Calendar', ...(user.calendars ?? [])].map((name, index) => {
-        const id = exchangeId(uid, 'calendar', String(index));
-        return {
-          id,
-          name,
-          color: 'auto',
-          hexColor: '',
-          isDefaultCalendar: index === 0,
-          changeKey: etag(id).slice(3, -1),
-          canShare: true,
-          canViewPrivateItems: true,
-          canEdit: true,
-          allowedOnlineMeetingProviders: ['teamsForBusiness'],
-          defaultOnlineMeetingProvider: 'teamsForBusiness',
-          isTallyingResponses: true,
-          isRemovable: index !== 0,
-          owner,
-        };
-      });
-    case 'contactFolders':
-      return (user.contactFolders ?? []).map((displayName, index) => ({
-        id: exchangeId(uid, 'contactFolder', String(index)),
-        displayName,
-        parentFolderId: defaultContactsId,
-      }));
-    case 'contacts':
-      return (user.contacts ?? []).map((displayName, index) => {
-        const id = exchangeId(uid, 'contact', String(index));
-        return {
-          '@odata.etag': etag(id),
-          id,
-          createdDateTime: '2026-01-05T09:00:00Z',
-          lastModifiedDateTime: '2026-01-05T09:00:00Z',
-          changeKey: etag(id).slice(3, -1),
-          categories: [],
-          parentFolderId: defaultContactsId,
-          displayName,
-          givenName: displayName.split(' ')[0] ?? displayName,
-          surname: displayName.split(' ').slice(1).join(' ') || null,
-          emailAddresses: [],
-        };
-      });
-    case 'todo/lists':
-      return ['Tasks', ...(user.todoLists ?? [])].map((displayName, index) => {
-        const id = exchangeId(uid, 'todo', String(index));
-        return {
-          '@odata.etag': etag(id),
-          displayName,
-          isOwner: true,
-          isShared: false,
-          wellknownListName: index === 0 ? 'defaultList' : 'none',
-          id,
-        };
-      });
-  }
 }
 
 // ----- Exchange Online IMAP stand-in -------------------------------------------------------
