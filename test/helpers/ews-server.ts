@@ -1,11 +1,16 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DOMParser } from 'ews-javascript-api';
+import { distinguishedFolderId, EwsError, MailboxStore, SchemaError, type DistinguishedFolder, type SentMeetingMessage } from './ews-server/mailbox';
+import { challengeMessage, ntlmMessageType, parseAuthenticate, verifyNtlmV2 } from './ews-server/ntlm';
+import { OPERATIONS } from './ews-server/operations';
+import { child, children, escapeXml, is, NS, parseXml, tElement } from './ews-server/xml';
 import { createTestCertificates } from './test-certificates';
+
+export type { DistinguishedFolder, SentMeetingMessage } from './ews-server/mailbox';
 
 /**
  * A protocol-faithful stand-in for Exchange's EWS and Autodiscover endpoints, written from
@@ -16,23 +21,19 @@ import { createTestCertificates } from './test-certificates';
  * - SOAP Autodiscover: https://learn.microsoft.com/exchange/client-developer/web-service-reference/getusersettings-operation-soap
  * - POX Autodiscover: https://learn.microsoft.com/exchange/client-developer/web-service-reference/pox-autodiscover-request-and-response-for-exchange
  *
- * It implements GetFolder only, authenticates with Basic like an on-premise Exchange with
- * Basic enabled, and validates requests strictly enough that a malformed request fails the
- * way Exchange fails it (schema validation fault, 415, 401, ...).
+ * Groupware: GetFolder, FindFolder, CreateFolder, FindItem, GetItem, CreateItem, UpdateItem,
+ * DeleteItem, CreateAttachment and GetAttachment on calendars, contacts and tasks, with the
+ * recurrence model (masters, modified and deleted occurrences, OccurrenceItemId), extended
+ * properties and the meeting messages Exchange would send (ews-server/operations.ts,
+ * ews-server/mailbox.ts, ews-server/recurrence.ts).
+ *
+ * It authenticates with Basic and with NTLM (ews-server/ntlm.ts) like an on-premise Exchange,
+ * answers throttled requests with ErrorServerBusy and its BackOffMilliseconds
+ * (learn.microsoft.com/exchange/client-developer/exchange-web-services/ews-throttling-in-exchange),
+ * and validates requests strictly enough that a malformed request fails the way Exchange fails
+ * it (schema validation fault, 415, 401, ...).
  */
 
-const NS = {
-  soap: 'http://schemas.xmlsoap.org/soap/envelope/',
-  soap12: 'http://www.w3.org/2003/05/soap-envelope',
-  messages: 'http://schemas.microsoft.com/exchange/services/2006/messages',
-  types: 'http://schemas.microsoft.com/exchange/services/2006/types',
-  errors: 'http://schemas.microsoft.com/exchange/services/2006/errors',
-  autodiscover: 'http://schemas.microsoft.com/exchange/2010/Autodiscover',
-  addressing: 'http://www.w3.org/2005/08/addressing',
-  poxRequest: 'http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006',
-  poxResponse: 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006',
-  poxOutlook: 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a',
-} as const;
 
 export interface EwsUser {
   email: string;
@@ -42,7 +43,6 @@ export interface EwsUser {
   displayName?: string;
 }
 
-export type DistinguishedFolder = 'calendar' | 'contacts' | 'tasks' | 'inbox' | 'msgfolderroot';
 
 export interface EwsSimulation {
   /**
@@ -67,6 +67,11 @@ export interface EwsSimulation {
   externalEwsUrl?: string;
   /** The internal EWS URL; by default a host that does not exist, as seen from outside. */
   internalEwsUrl: string;
+  /** Which schemes EWS accepts: both (default), 'ntlm' only (Basic refused), or 'basic' only. */
+  authentication?: 'basic+ntlm' | 'ntlm' | 'basic';
+  /** The next this many EWS requests are answered ErrorServerBusy with `backOffMilliseconds`. */
+  busyRequests?: number;
+  backOffMilliseconds?: number;
 }
 
 export interface EwsServerOptions {
@@ -105,6 +110,23 @@ export interface EwsServer {
   simulate(simulation: Partial<EwsSimulation>): void;
   /** Stable FolderId of a user's distinguished folder, as GetFolder returns it. */
   folderId(email: string, folder: DistinguishedFolder): string;
+  /** EWS requests per operation of a user (username as configured), throttled ones included. */
+  requestCounts(user: string): Record<string, number>;
+  /** Meeting requests, updates and cancellations the server would have sent for the mailbox of `email`. */
+  sentMail(email: string): SentMeetingMessage[];
+  /** Puts a folder straight into a mailbox; `parent` is a folder id or a distinguished name. Returns its FolderId. */
+  seedFolder(email: string, folder: { parent: string; displayName: string; element?: 'Folder' | 'CalendarFolder' | 'ContactsFolder' | 'TasksFolder'; folderClass?: string }): string;
+  /**
+   * Puts an item straight into a folder, from the item element as CreateItem takes it (t:
+   * prefix bound to the types namespace by the helper). Returns its ItemId.
+   */
+  seedItem(email: string, folder: string, itemXml: string, options?: { timeZone?: string }): string;
+  /** Marks an occurrence (1-based InstanceIndex) of a seeded master deleted, or modified with the given property elements. */
+  seedOccurrence(email: string, masterId: string, index: number, change: { deleted: true } | { propertiesXml: string }): void;
+  /** Adds a contact photo to a seeded contact. */
+  seedPhoto(email: string, contactId: string, photo: { contentType: string; content: Buffer }): void;
+  /** The mailbox state, for assertions. */
+  store: MailboxStore;
   stop(): Promise<void>;
 }
 
@@ -113,13 +135,6 @@ const REQUEST_SERVER_VERSIONS = new Set([
   'Exchange2007', 'Exchange2007_SP1', 'Exchange2010', 'Exchange2010_SP1', 'Exchange2010_SP2',
   'Exchange2013', 'Exchange2013_SP1', 'Exchange2015', 'Exchange2016', 'V2015_10_05', 'V2016_01_06', 'V2016_04_13', 'V2016_07_13', 'V2016_10_10', 'V2017_01_07', 'V2017_04_14', 'V2017_07_11',
 ]);
-const FOLDERS: Record<DistinguishedFolder, { element: string; folderClass: string; displayName: string }> = {
-  calendar: { element: 'CalendarFolder', folderClass: 'IPF.Appointment', displayName: 'Calendar' },
-  contacts: { element: 'ContactsFolder', folderClass: 'IPF.Contact', displayName: 'Contacts' },
-  tasks: { element: 'TasksFolder', folderClass: 'IPF.Task', displayName: 'Tasks' },
-  inbox: { element: 'Folder', folderClass: 'IPF.Note', displayName: 'Inbox' },
-  msgfolderroot: { element: 'Folder', folderClass: 'IPF.Note', displayName: 'Top of Information Store' },
-};
 const GET_USER_SETTINGS_ACTION = 'http://schemas.microsoft.com/exchange/2010/Autodiscover/Autodiscover/GetUserSettings';
 const MAX_BODY = 1024 * 1024;
 
@@ -132,10 +147,17 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
     redirectAddresses: {},
     redirectServers: {},
     internalEwsUrl: 'https://exchange01.corp.invalid/EWS/Exchange.asmx',
+    authentication: 'basic+ntlm',
+    busyRequests: 0,
+    backOffMilliseconds: 5000,
     ...options.simulation,
   };
   const tls = options.tls ?? true;
   const requests: RecordedRequest[] = [];
+  const store = new MailboxStore();
+  const counts = new Map<string, Record<string, number>>();
+  /** NTLM is connection-bound: the pending challenge, then the authenticated user, per socket. */
+  const ntlmState = new WeakMap<Socket, { challenge?: Buffer; scheme?: string; user?: string }>();
 
   let certDir: string | undefined;
   let caCertPem: string | undefined;
@@ -163,8 +185,7 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
   const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const ewsUrl = `${url}/EWS/Exchange.asmx`;
 
-  const folderId = (email: string, folder: DistinguishedFolder) =>
-    Buffer.from(`AAMkAD:${email.toLowerCase()}:${folder}`).toString('base64');
+  const folderId = (email: string, folder: DistinguishedFolder) => distinguishedFolderId(email, folder);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
@@ -195,10 +216,43 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
     if (endpoint === 'ews' && simulation.ews === 'login-redirect') {
       return reply(302, { location: `${url}/owa/auth/logon.aspx?url=${encodeURIComponent(ewsUrl)}&reason=0`, 'content-type': 'text/html' }, '<html><body>Object moved</body></html>');
     }
-    const user = authenticate(req.headers.authorization);
-    if (!user) {
-      return reply(401, { 'www-authenticate': ['Negotiate', 'NTLM', `Basic realm="${req.headers.host ?? '127.0.0.1'}"`], 'content-type': 'text/html' }, iisError(401, 'Unauthorized'));
+    const challenges = endpoint === 'ews' && simulation.authentication === 'ntlm' ? ['Negotiate', 'NTLM']
+      : endpoint === 'ews' && simulation.authentication === 'basic' ? [`Basic realm="${req.headers.host ?? '127.0.0.1'}"`]
+      : ['Negotiate', 'NTLM', `Basic realm="${req.headers.host ?? '127.0.0.1'}"`];
+    const unauthorized = () => reply(401, { 'www-authenticate': challenges, 'content-type': 'text/html' }, iisError(401, 'Unauthorized'));
+    let user: (EwsUser & { email: string }) | undefined;
+    const ntlm = /^(NTLM|Negotiate)\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (ntlm && simulation.authentication !== 'basic') {
+      const state = ntlmState.get(req.socket) ?? {};
+      ntlmState.set(req.socket, state);
+      const token = Buffer.from(ntlm[2] ?? '', 'base64');
+      const type = ntlmMessageType(token);
+      if (type === 1) {
+        const { message, serverChallenge } = challengeMessage(token, { domain: 'CONTOSO', computer: 'EXCHANGE01', dnsDomain: 'contoso.test', dnsComputer: 'exchange01.contoso.test' });
+        state.challenge = serverChallenge;
+        state.scheme = ntlm[1];
+        state.user = undefined;
+        return reply(401, { 'www-authenticate': `${ntlm[1]} ${message.toString('base64')}`, 'content-type': 'text/html' }, iisError(401, 'Unauthorized'));
+      }
+      const auth = type === 3 ? parseAuthenticate(token) : undefined;
+      const challenge = state.challenge;
+      state.challenge = undefined;
+      if (!auth || !challenge) return unauthorized();
+      const candidate = users.find((entry) => {
+        const name = entry.username.toLowerCase();
+        return name === `${auth.domain}\\${auth.user}`.toLowerCase() || (name === auth.user.toLowerCase() && !name.includes('\\')) || entry.email === auth.user.toLowerCase();
+      });
+      if (!candidate || !verifyNtlmV2(auth, challenge, candidate.password)) return unauthorized();
+      state.user = candidate.username;
+      user = candidate;
+    } else if (!req.headers.authorization && ntlmState.get(req.socket)?.user) {
+      // IIS keeps an NTLM-authenticated keep-alive connection authenticated.
+      const name = ntlmState.get(req.socket)?.user;
+      user = users.find((entry) => entry.username === name);
+    } else if (endpoint !== 'ews' || simulation.authentication !== 'ntlm') {
+      user = authenticate(req.headers.authorization);
     }
+    if (!user) return unauthorized();
     record.user = user.username;
 
     if (endpoint === 'pox' && req.method === 'GET') {
@@ -218,7 +272,12 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
     }
     const document = parseXml(record.body);
     if (endpoint === 'ews') {
-      record.operation = 'GetFolder';
+      const operationElement = document?.documentElement && child(document.documentElement, NS.soap, 'Body');
+      const name = (operationElement && children(operationElement)[0]?.localName) ?? 'unknown';
+      record.operation = name;
+      const perUser = counts.get(user.username) ?? {};
+      perUser[name] = (perUser[name] ?? 0) + 1;
+      counts.set(user.username, perUser);
       const [status, xml] = handleEws(document, user);
       return reply(status, { 'content-type': 'text/xml; charset=utf-8' }, xml);
     }
@@ -247,6 +306,10 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
   function handleEws(document: Document | undefined, user: EwsUser & { email: string }): [number, string] {
     if (simulation.ews === 'soap-fault') return [500, ewsFault('ErrorInternalServerError', 'An internal server error occurred. The operation failed.')];
     if (simulation.ews === 'busy') return [500, ewsFault('ErrorServerBusy', 'The server cannot service this request right now. Try again later.', '<t:Value Name="BackOffMilliseconds">5000</t:Value>')];
+    if ((simulation.busyRequests ?? 0) > 0) {
+      simulation.busyRequests = (simulation.busyRequests ?? 0) - 1;
+      return [500, ewsFault('ErrorServerBusy', 'The server cannot service this request right now. Try again later.', `<t:Value Name="BackOffMilliseconds">${simulation.backOffMilliseconds ?? 5000}</t:Value>`)];
+    }
 
     const envelope = document?.documentElement;
     if (!envelope || !is(envelope, NS.soap, 'Envelope')) return [500, schemaFault('The root element is not a SOAP 1.1 Envelope.')];
@@ -258,83 +321,22 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
     const body = child(envelope, NS.soap, 'Body');
     const operation = body && children(body)[0];
     if (!operation) return [500, schemaFault('The SOAP Body is empty.')];
-    if (!is(operation, NS.messages, 'GetFolder')) {
-      return [500, ewsFault('ErrorInvalidRequest', `This test server implements GetFolder only, not ${operation.namespaceURI ?? ''}:${operation.localName}.`)];
+    const run = operation.namespaceURI === NS.messages ? OPERATIONS[operation.localName] : undefined;
+    if (!run) {
+      return [500, ewsFault('ErrorInvalidRequest', `This test server does not implement ${operation.namespaceURI ?? ''}:${operation.localName}.`)];
     }
-
-    const shape = child(operation, NS.messages, 'FolderShape');
-    const baseShape = shape && child(shape, NS.types, 'BaseShape')?.textContent?.trim();
-    if (!baseShape || !['IdOnly', 'Default', 'AllProperties'].includes(baseShape)) {
-      return [500, schemaFault("The element 'GetFolder' requires m:FolderShape with t:BaseShape IdOnly, Default or AllProperties.")];
+    const timeZone = header && child(header, NS.types, 'TimeZoneContext');
+    const timeZoneId = timeZone && child(timeZone, NS.types, 'TimeZoneDefinition')?.getAttribute('Id');
+    try {
+      const messages = run(
+        { store, mailbox: store.mailbox(user.email), ...(timeZoneId ? { timeZoneContext: timeZoneId } : {}), missingFolders: simulation.missingFolders, knownAddresses: users.map((entry) => entry.email) },
+        operation,
+      );
+      return [200, ewsEnvelope(`<m:${operation.localName}Response xmlns:m="${NS.messages}" xmlns:t="${NS.types}"><m:ResponseMessages>${messages}</m:ResponseMessages></m:${operation.localName}Response>`)];
+    } catch (error) {
+      if (error instanceof SchemaError) return [500, schemaFault(error.message)];
+      throw error;
     }
-    const additional = (shape && child(shape, NS.types, 'AdditionalProperties')) ?? undefined;
-    const fieldUris: string[] = [];
-    for (const property of additional ? children(additional) : []) {
-      const uri = property.getAttribute('FieldURI') ?? '';
-      if (!is(property, NS.types, 'FieldURI') || !/^folder:\w+$/.test(uri)) {
-        return [500, schemaFault(`The AdditionalProperties entry ${property.localName} ${uri} is invalid for GetFolder.`)];
-      }
-      fieldUris.push(uri.slice('folder:'.length));
-    }
-    const folderIds = child(operation, NS.messages, 'FolderIds');
-    const ids = folderIds ? children(folderIds) : [];
-    if (ids.length === 0) return [500, schemaFault("The element 'GetFolder' requires m:FolderIds with at least one folder id.")];
-
-    const messages: string[] = [];
-    for (const id of ids) {
-      if (is(id, NS.types, 'DistinguishedFolderId')) {
-        const name = id.getAttribute('Id') ?? '';
-        if (!(name in FOLDERS)) return [500, schemaFault(`The DistinguishedFolderId Id '${name}' is not supported by this test server.`)];
-        const mailbox = child(id, NS.types, 'Mailbox');
-        const address = mailbox ? child(mailbox, NS.types, 'EmailAddress')?.textContent?.trim().toLowerCase() : user.email;
-        if (!address) return [500, schemaFault('t:Mailbox requires t:EmailAddress.')];
-        if (address !== user.email) {
-          messages.push(
-            users.some((other) => other.email === address)
-              ? errorMessage('ErrorAccessDenied', 'Access is denied. Check credentials and try again.')
-              : errorMessage('ErrorNonExistentMailbox', 'No mailbox with such guid.'),
-          );
-          continue;
-        }
-        messages.push(folderMessage(user, name as DistinguishedFolder, baseShape, fieldUris));
-      } else if (is(id, NS.types, 'FolderId')) {
-        const wanted = id.getAttribute('Id') ?? '';
-        const folder = (Object.keys(FOLDERS) as DistinguishedFolder[]).find((name) => folderId(user.email, name) === wanted);
-        messages.push(folder ? folderMessage(user, folder, baseShape, fieldUris) : errorMessage('ErrorItemNotFound', 'The specified object was not found in the store.'));
-      } else {
-        return [500, schemaFault(`Unexpected element ${id.localName} in m:FolderIds.`)];
-      }
-    }
-    return [200, ewsEnvelope(`<m:GetFolderResponse xmlns:m="${NS.messages}" xmlns:t="${NS.types}"><m:ResponseMessages>${messages.join('')}</m:ResponseMessages></m:GetFolderResponse>`)];
-  }
-
-  function folderMessage(user: EwsUser & { email: string }, name: DistinguishedFolder, baseShape: string, fieldUris: string[]): string {
-    if (simulation.missingFolders.includes(name)) {
-      return errorMessage('ErrorFolderNotFound', 'The specified folder could not be found in the store.');
-    }
-    const folder = FOLDERS[name];
-    const id = folderId(user.email, name);
-    const values: Record<string, string> = {
-      FolderClass: folder.folderClass,
-      DisplayName: folder.displayName,
-      TotalCount: '0',
-      ChildFolderCount: '0',
-      UnreadCount: '0',
-    };
-    const wanted = new Set(baseShape === 'IdOnly' ? fieldUris : [...Object.keys(values), ...fieldUris]);
-    if (folder.element !== 'Folder') wanted.delete('UnreadCount');
-    // Schema order of the Folder type; the managed API reads in any order, strict clients do not.
-    const order = ['FolderClass', 'DisplayName', 'TotalCount', 'ChildFolderCount', 'UnreadCount'];
-    const properties = order
-      .filter((property) => wanted.has(property))
-      .map((property) => `<t:${property}>${escapeXml(values[property] ?? '')}</t:${property}>`)
-      .join('');
-    const changeKey = Buffer.from(`CK:${name}`).toString('base64');
-    return (
-      '<m:GetFolderResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode><m:Folders>' +
-      `<t:${folder.element}><t:FolderId Id="${id}" ChangeKey="${changeKey}"/>${properties}</t:${folder.element}>` +
-      '</m:Folders></m:GetFolderResponseMessage>'
-    );
   }
 
   // --- SOAP Autodiscover -----------------------------------------------------------------
@@ -439,6 +441,51 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
       Object.assign(simulation, update);
     },
     folderId,
+    requestCounts(user) {
+      return { ...(counts.get(user) ?? {}) };
+    },
+    sentMail(email) {
+      return [...store.mailbox(email).sent];
+    },
+    seedFolder(email, folder) {
+      const mailbox = store.mailbox(email);
+      const parent = store.folder(mailbox, folder.parent) ?? store.folder(mailbox, distinguishedFolderId(email, folder.parent as DistinguishedFolder));
+      if (!parent) throw new Error(`no folder ${folder.parent}`);
+      return store.createFolder(mailbox, parent.id, folder.displayName, folder.element ?? 'Folder', folder.folderClass).id;
+    },
+    seedItem(email, folder, itemXml, seedOptions = {}) {
+      const mailbox = store.mailbox(email);
+      const target = store.folder(mailbox, folder) ?? store.folder(mailbox, distinguishedFolderId(email, folder as DistinguishedFolder));
+      if (!target) throw new Error(`no folder ${folder}`);
+      const element = parseXml(itemXml.replace(/^<t:(\w+)/, `<t:$1 xmlns:t="${NS.types}"`))?.documentElement;
+      if (!element) throw new Error('seedItem: the item XML does not parse');
+      try {
+        return store.createItem(mailbox, target.id, element, seedOptions.timeZone, { allowReadOnly: false }).id;
+      } catch (error) {
+        if (error instanceof EwsError || error instanceof SchemaError) throw new Error(`seedItem: ${error.message}`);
+        throw error;
+      }
+    },
+    seedOccurrence(email, masterId, index, change) {
+      const mailbox = store.mailbox(email);
+      const { item, occurrence } = store.resolve(mailbox, tElement('OccurrenceItemId', undefined, { RecurringMasterId: masterId, InstanceIndex: String(index) }));
+      if (!occurrence) throw new Error('seedOccurrence: not an occurrence');
+      if ('deleted' in change) {
+        item.deleted.add(occurrence.originalStart);
+        item.exceptions.delete(occurrence.originalStart);
+      } else {
+        const holder = parseXml(`<r xmlns:t="${NS.types}">${change.propertiesXml}</r>`)?.documentElement;
+        if (!holder) throw new Error('seedOccurrence: the properties do not parse');
+        item.exceptions.set(occurrence.originalStart, new Map(children(holder).map((element) => [element.localName, element])));
+      }
+    },
+    seedPhoto(email, contactId, photo) {
+      const mailbox = store.mailbox(email);
+      const item = store.item(mailbox, contactId);
+      if (!item || item.kind !== 'Contact') throw new Error('seedPhoto: not a contact');
+      item.attachments.push({ id: store.nextId(mailbox, 'a'), name: 'ContactPicture.jpg', contentType: photo.contentType, content: photo.content.toString('base64'), isContactPhoto: true });
+    },
+    store,
     stop() {
       stopped ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -463,41 +510,6 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-type XmlDomParser = new (options: { errorHandler: Record<'warning' | 'error' | 'fatalError', (message: string) => void> }) => {
-  parseFromString(text: string, mimeType: string): Document | undefined;
-};
-
-function parseXml(text: string): Document | undefined {
-  let broken = false;
-  const flag = () => {
-    broken = true;
-  };
-  try {
-    const document = new (DOMParser as XmlDomParser)({ errorHandler: { warning: () => {}, error: flag, fatalError: flag } }).parseFromString(text, 'text/xml');
-    return !broken && document?.documentElement ? document : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function is(element: Element, namespace: string, localName: string): boolean {
-  return element.namespaceURI === namespace && element.localName === localName;
-}
-
-function children(parent: Element): Element[] {
-  const result: Element[] = [];
-  for (let node = parent.firstChild; node; node = node.nextSibling) if (node.nodeType === 1) result.push(node as Element);
-  return result;
-}
-
-function child(parent: Element, namespace: string, localName: string): Element | undefined {
-  return children(parent).find((element) => is(element, namespace, localName));
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[char] ?? char);
-}
-
 function serverVersionInfo(): string {
   const { major, minor, majorBuild, minorBuild, version } = SERVER_VERSION;
   return (
@@ -514,9 +526,6 @@ function ewsEnvelope(body: string): string {
   );
 }
 
-function errorMessage(code: string, text: string): string {
-  return `<m:GetFolderResponseMessage ResponseClass="Error"><m:MessageText>${escapeXml(text)}</m:MessageText><m:ResponseCode>${code}</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Folders/></m:GetFolderResponseMessage>`;
-}
 
 function ewsFault(code: string, text: string, messageXml = ''): string {
   return (
