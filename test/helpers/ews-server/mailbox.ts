@@ -342,7 +342,7 @@ export class MailboxStore {
       }
       props.set(property.localName, property);
     }
-    const zoneId = props.get('StartTimeZone')?.getAttribute('Id') ?? timeZoneContext ?? 'UTC';
+    const zoneId = props.get('StartTimeZone')?.getAttribute('Id') || timeZoneContext || 'UTC';
     const zone = ianaOfWindows(zoneId);
     if (!zone) throw new EwsError('ErrorTimeZone', `The time zone '${zoneId}' is not known.`);
     const item: ItemRecord = { id: this.nextId(mailbox, 'i'), changeKey: '', version: 0, folderId, kind, props, extended, attachments: [], exceptions: new Map(), deleted: new Set(), zone, created: mailbox.counter };

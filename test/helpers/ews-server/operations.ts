@@ -1,8 +1,8 @@
 import {
   attendeeEmails, bump, checkExtendedUri, defaultFolderOf, distinguishedFolderId, EwsError, FIND_COUNT_LIMIT, extendedKey, fieldApplies, fieldName, indexedField, isNotInFind, isReadOnly,
-  kindOrder, occurrencesOf, SchemaError, type DistinguishedFolder, type FolderRecord, type ItemKind, type ItemRecord, type Mailbox, type MailboxStore, type SentMeetingMessage, type Shape,
+  ewsDateTime, kindOrder, occurrencesOf, SchemaError, type DistinguishedFolder, type FolderRecord, type ItemKind, type ItemRecord, type Mailbox, type MailboxStore, type SentMeetingMessage, type Shape,
 } from './mailbox';
-import { children, escapeXml, is, NS, render, tChild, tElement, tText } from './xml';
+import { attr, children, escapeXml, is, NS, render, tChild, tElement, tText } from './xml';
 
 /**
  * The EWS operations on groupware folders and items. Each answers like Exchange: one
@@ -52,7 +52,7 @@ function required(parent: Element, localName: string, namespace: string = NS.mes
 
 function resolveFolder(context: OperationContext, idElement: Element): FolderRecord {
   if (is(idElement, NS.types, 'DistinguishedFolderId')) {
-    const name = idElement.getAttribute('Id') ?? '';
+    const name = attr(idElement, 'Id') ?? '';
     if (!DISTINGUISHED.includes(name as DistinguishedFolder)) throw new SchemaError(`The DistinguishedFolderId Id '${name}' is not supported by this test server.`);
     const mailboxElement = tChild(idElement, 'Mailbox');
     const address = mailboxElement ? tText(mailboxElement, 'EmailAddress')?.trim().toLowerCase() : context.mailbox.email;
@@ -64,7 +64,7 @@ function resolveFolder(context: OperationContext, idElement: Element): FolderRec
     return context.store.folder(context.mailbox, distinguishedFolderId(context.mailbox.email, name as DistinguishedFolder))!;
   }
   if (is(idElement, NS.types, 'FolderId')) {
-    const folder = context.store.folder(context.mailbox, idElement.getAttribute('Id') ?? '');
+    const folder = context.store.folder(context.mailbox, attr(idElement, 'Id') ?? '');
     if (!folder) throw new EwsError('ErrorItemNotFound', 'The specified object was not found in the store.');
     if (folder.distinguished && context.missingFolders.includes(folder.distinguished)) throw new EwsError('ErrorFolderNotFound', 'The specified folder could not be found in the store.');
     return folder;
@@ -78,7 +78,7 @@ function folderShape(operation: Element): { baseShape: string; fields: string[] 
   if (!baseShape || !['IdOnly', 'Default', 'AllProperties'].includes(baseShape)) throw new SchemaError(`The element '${operation.localName}' requires m:FolderShape with t:BaseShape IdOnly, Default or AllProperties.`);
   const fields: string[] = [];
   for (const property of children(tChild(shape, 'AdditionalProperties') ?? tElement('X'))) {
-    const uri = property.getAttribute('FieldURI') ?? '';
+    const uri = attr(property, 'FieldURI') ?? '';
     if (!is(property, NS.types, 'FieldURI') || !/^folder:\w+$/.test(uri)) throw new SchemaError(`The AdditionalProperties entry ${property.localName} ${uri} is invalid for ${operation.localName}.`);
     fields.push(uri.slice('folder:'.length));
   }
@@ -119,11 +119,11 @@ export function getFolder(context: OperationContext, operation: Element): string
 function paging(view: Element | undefined, total: number): { start: number; end: number; attributes: string } {
   if (!view) return { start: 0, end: total, attributes: `TotalItemsInView="${total}" IncludesLastItemInRange="true"` };
   // ref:indexedpageitemview: Offset and BasePoint are required, MaxEntriesReturned optional.
-  const offsetText = view.getAttribute('Offset');
-  const basePoint = view.getAttribute('BasePoint');
+  const offsetText = attr(view, 'Offset');
+  const basePoint = attr(view, 'BasePoint');
   if (offsetText === null || !/^-?\d+$/.test(offsetText)) throw new SchemaError("The required attribute 'Offset' is missing or not an xs:int.");
   if (basePoint !== 'Beginning' && basePoint !== 'End') throw new SchemaError("The required attribute 'BasePoint' must be Beginning or End.");
-  const maxText = view.getAttribute('MaxEntriesReturned');
+  const maxText = attr(view, 'MaxEntriesReturned');
   if (maxText !== null && !/^\d+$/.test(maxText)) throw new SchemaError('MaxEntriesReturned is not an xs:int.');
   const offset = Number(offsetText);
   if (offset < 0) throw new EwsError('ErrorInvalidIndexedPagingParameters', 'Invalid indexed paging parameters.');
@@ -142,7 +142,7 @@ function paging(view: Element | undefined, total: number): { start: number; end:
 }
 
 export function findFolder(context: OperationContext, operation: Element): string {
-  const traversal = operation.getAttribute('Traversal');
+  const traversal = attr(operation, 'Traversal');
   if (traversal !== 'Shallow' && traversal !== 'Deep' && traversal !== 'SoftDeleted') throw new SchemaError("The required attribute 'Traversal' must be Shallow, Deep or SoftDeleted.");
   const shape = folderShape(operation);
   const view = children(operation).find((element) => is(element, NS.messages, 'IndexedPageFolderView'));
@@ -187,13 +187,13 @@ function evaluate(expression: Element | undefined, valueOf: (uri: Record<string,
   const [uri, constantHolder, ...rest] = children(expression);
   if (!uri || !constantHolder || rest.length || !is(constantHolder, NS.types, 'FieldURIOrConstant')) throw new SchemaError(`t:${name} requires a property path followed by t:FieldURIOrConstant.`);
   const constant = tChild(constantHolder, 'Constant');
-  if (!constant || constant.getAttribute('Value') === null) throw new SchemaError('t:FieldURIOrConstant must hold t:Constant with a Value attribute.');
+  if (!constant || attr(constant, 'Value') === null) throw new SchemaError('t:FieldURIOrConstant must hold t:Constant with a Value attribute.');
   const actual = valueOf(uriAttributes(uri), uri);
   // A missing property matches no comparison, not even IsNotEqualTo (MAPI restriction semantics).
   if (actual === undefined) return false;
   // silent on case: Exchange compares strings ignoring case; so does this server.
   const left = actual.toLowerCase();
-  const right = (constant.getAttribute('Value') ?? '').toLowerCase();
+  const right = (attr(constant, 'Value') ?? '').toLowerCase();
   switch (name) {
     case 'IsEqualTo':
       return left === right;
@@ -248,7 +248,7 @@ function itemShape(operation: Element, mode: 'get' | 'find'): Shape {
   const extended: Record<string, string>[] = [];
   for (const property of children(tChild(shape, 'AdditionalProperties') ?? tElement('X'))) {
     if (is(property, NS.types, 'FieldURI')) {
-      const uri = property.getAttribute('FieldURI') ?? '';
+      const uri = attr(property, 'FieldURI') ?? '';
       if (fieldApplies(uri, 'CalendarItem') === undefined) throw new SchemaError(`The FieldURI '${uri}' is not valid.`);
       const name = fieldName(uri);
       if (mode === 'find' && isNotInFind(name)) throw new EwsError('ErrorInvalidPropertyRequest', `The property ${uri} can't be used in FindItem requests.`);
@@ -258,8 +258,8 @@ function itemShape(operation: Element, mode: 'get' | 'find'): Shape {
       checkExtendedUri(uri);
       extended.push(uri);
     } else if (is(property, NS.types, 'IndexedFieldURI')) {
-      const field = indexedField(property.getAttribute('FieldURI') ?? '');
-      if (!field) throw new SchemaError(`The IndexedFieldURI '${property.getAttribute('FieldURI') ?? ''}' is not valid.`);
+      const field = indexedField(attr(property, 'FieldURI') ?? '');
+      if (!field) throw new SchemaError(`The IndexedFieldURI '${attr(property, 'FieldURI') ?? ''}' is not valid.`);
       fields.push(field.list);
     } else {
       throw new SchemaError(`Unexpected element ${property.localName} in t:AdditionalProperties.`);
@@ -271,7 +271,7 @@ function itemShape(operation: Element, mode: 'get' | 'find'): Shape {
 // --- FindItem (ref:finditem-operation, ref:indexedpageitemview) -------------------------------
 
 export function findItem(context: OperationContext, operation: Element): string {
-  const traversal = operation.getAttribute('Traversal');
+  const traversal = attr(operation, 'Traversal');
   if (traversal !== 'Shallow' && traversal !== 'Deep' && traversal !== 'SoftDeleted' && traversal !== 'Associated') throw new SchemaError("The required attribute 'Traversal' is missing or invalid.");
   // Deep traversal of items is for search folders only (ref:finditem: "Deep ... only for search folders").
   if (traversal === 'Deep') throw new EwsError('ErrorInvalidRequest', 'Deep traversal is only supported for search folders.');
@@ -337,8 +337,8 @@ function record(context: OperationContext, sent: SentMeetingMessage): void {
 // --- CreateItem (ref:createitem; SendMeetingInvitations "is required for calendar items") -------
 
 export function createItem(context: OperationContext, operation: Element): string {
-  const sendInvitations = operation.getAttribute('SendMeetingInvitations');
-  const disposition = operation.getAttribute('MessageDisposition');
+  const sendInvitations = attr(operation, 'SendMeetingInvitations');
+  const disposition = attr(operation, 'MessageDisposition');
   if (disposition !== null && !['SaveOnly', 'SendOnly', 'SendAndSaveCopy'].includes(disposition)) throw new SchemaError(`MessageDisposition '${disposition}' is invalid.`);
   if (sendInvitations !== null && !['SendToNone', 'SendOnlyToAll', 'SendToAllAndSaveCopy'].includes(sendInvitations)) throw new SchemaError(`SendMeetingInvitations '${sendInvitations}' is invalid.`);
   const savedHolder = children(operation).find((element) => is(element, NS.messages, 'SavedItemFolderId'));
@@ -359,9 +359,9 @@ export function createItem(context: OperationContext, operation: Element): strin
 // --- UpdateItem (ref:updateitem, ref:setitemfield, ref:deleteitemfield, ref:conflictresolution) --
 
 export function updateItem(context: OperationContext, operation: Element): string {
-  const conflict = operation.getAttribute('ConflictResolution');
+  const conflict = attr(operation, 'ConflictResolution');
   if (!conflict || !['NeverOverwrite', 'AutoResolve', 'AlwaysOverwrite'].includes(conflict)) throw new SchemaError("The required attribute 'ConflictResolution' is missing or invalid.");
-  const send = operation.getAttribute('SendMeetingInvitationsOrCancellations');
+  const send = attr(operation, 'SendMeetingInvitationsOrCancellations');
   if (send !== null && !['SendToNone', 'SendOnlyToAll', 'SendOnlyToChanged', 'SendToAllAndSaveCopy', 'SendToChangedAndSaveCopy'].includes(send)) throw new SchemaError(`SendMeetingInvitationsOrCancellations '${send}' is invalid.`);
   const changes = children(required(operation, 'ItemChanges'));
   return each('UpdateItem', changes, 'Items', (change) => {
@@ -376,9 +376,11 @@ export function updateItem(context: OperationContext, operation: Element): strin
     const extended = new Map(item.extended);
     for (const update of children(updates)) applyUpdate(update, item.kind, target, extended, Boolean(occurrence));
     if (occurrence) {
-      const candidate = { ...item, props: new Map([...item.props, ...target]) };
-      context.store.validate({ ...candidate, props: new Map([...[...candidate.props].filter(([name]) => name !== 'Recurrence')]) });
       checkCrossing(item, occurrence, target);
+      // The occurrence's own times, then what the change sets, without the series' pattern.
+      const times = new Map<string, Element>([['Start', tElement('Start', ewsDateTime(occurrence.start))], ['End', tElement('End', ewsDateTime(occurrence.end))]]);
+      const props = new Map([...[...item.props].filter(([name]) => name !== 'Recurrence'), ...times, ...target]);
+      context.store.validate({ ...item, props });
       item.exceptions.set(occurrence.originalStart, target);
     } else {
       context.store.validate({ ...item, props: target });
@@ -446,15 +448,15 @@ function applyUpdate(update: Element, kind: ItemKind, target: Map<string, Elemen
     extended.set(extendedKey(uri), { uri, value: text });
     return;
   }
-  const uri = path.getAttribute('FieldURI') ?? '';
+  const uri = attr(path, 'FieldURI') ?? '';
   if (is(path, NS.types, 'IndexedFieldURI')) {
     const field = indexedField(uri);
-    const key = path.getAttribute('FieldIndex') ?? '';
+    const key = attr(path, 'FieldIndex') ?? '';
     if (!field || !key) throw new SchemaError(`The IndexedFieldURI '${uri}' is not valid.`);
     if (kind !== 'Contact') throw new EwsError('ErrorInvalidPropertySet', `The property ${uri} is not valid for ${kind}.`);
     const list = target.get(field.list) ?? tElement(field.list);
-    const entries = children(list).filter((entry) => entry.getAttribute('Key') !== key);
-    const existing = children(list).find((entry) => entry.getAttribute('Key') === key);
+    const entries = children(list).filter((entry) => attr(entry, 'Key') !== key);
+    const existing = children(list).find((entry) => attr(entry, 'Key') === key);
     let replacement: string | undefined;
     if (action === 'DeleteItemField') {
       if (field.member && existing) {
@@ -463,7 +465,7 @@ function applyUpdate(update: Element, kind: ItemKind, target: Map<string, Elemen
       }
     } else {
       const newList = value && tChild(value, field.list);
-      const newEntry = newList && children(newList).find((entry) => entry.getAttribute('Key') === key);
+      const newEntry = newList && children(newList).find((entry) => attr(entry, 'Key') === key);
       if (!newEntry) throw new SchemaError(`SetItemField of ${uri} requires the item with its t:${field.list}/t:Entry Key="${key}".`);
       if (field.member && existing) {
         const members = new Map(children(existing).map((member) => [member.localName, render(member)]));
@@ -514,11 +516,11 @@ function applyUpdate(update: Element, kind: ItemKind, target: Map<string, Elemen
 // --- DeleteItem (ref:deleteitem; SendMeetingCancellations "required for calendar items") -------
 
 export function deleteItem(context: OperationContext, operation: Element): string {
-  const deleteType = operation.getAttribute('DeleteType');
+  const deleteType = attr(operation, 'DeleteType');
   if (!deleteType || !['HardDelete', 'SoftDelete', 'MoveToDeletedItems'].includes(deleteType)) throw new SchemaError("The required attribute 'DeleteType' is missing or invalid.");
-  const cancellations = operation.getAttribute('SendMeetingCancellations');
+  const cancellations = attr(operation, 'SendMeetingCancellations');
   if (cancellations !== null && !['SendToNone', 'SendOnlyToAll', 'SendToAllAndSaveCopy'].includes(cancellations)) throw new SchemaError(`SendMeetingCancellations '${cancellations}' is invalid.`);
-  const affected = operation.getAttribute('AffectedTaskOccurrences');
+  const affected = attr(operation, 'AffectedTaskOccurrences');
   const ids = children(required(operation, 'ItemIds'));
   return each('DeleteItem', ids, '', (idElement) => {
     const { item, occurrence } = context.store.resolve(context.mailbox, idElement);
@@ -544,7 +546,7 @@ export function createAttachment(context: OperationContext, operation: Element):
   const parentId = required(operation, 'ParentItemId');
   const attachments = children(required(operation, 'Attachments'));
   return each('CreateAttachment', attachments, 'Attachments', (element) => {
-    const { item } = context.store.resolve(context.mailbox, tElement('ItemId', undefined, { Id: parentId.getAttribute('Id') ?? '' }));
+    const { item } = context.store.resolve(context.mailbox, tElement('ItemId', undefined, { Id: attr(parentId, 'Id') ?? '' }));
     if (!is(element, NS.types, 'FileAttachment')) throw new EwsError('ErrorInvalidAttachmentType', 'Only file attachments are supported by this test server.');
     const name = tText(element, 'Name') ?? '';
     const content = (tText(element, 'Content') ?? '').replace(/\s+/g, '');
@@ -563,7 +565,7 @@ export function createAttachment(context: OperationContext, operation: Element):
 export function getAttachment(context: OperationContext, operation: Element): string {
   const ids = children(required(operation, 'AttachmentIds'));
   return each('GetAttachment', ids, 'Attachments', (element) => {
-    const id = element.getAttribute('Id') ?? '';
+    const id = attr(element, 'Id') ?? '';
     for (const item of context.mailbox.items) {
       const attachment = item.attachments.find((candidate) => candidate.id === id);
       if (attachment) {

@@ -32,6 +32,11 @@ export function parseXml(text: string): Document | undefined {
   }
 }
 
+/** An attribute's value, or null when absent (xmldom's getAttribute answers '' for a missing one). */
+export function attr(element: Element, name: string): string | null {
+  return element.hasAttribute(name) ? element.getAttribute(name) : null;
+}
+
 export function is(element: Element, namespace: string, localName: string): boolean {
   return element.namespaceURI === namespace && element.localName === localName;
 }
