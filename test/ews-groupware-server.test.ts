@@ -287,6 +287,41 @@ describe('EWS test server: groupware (https, plain SOAP)', () => {
     expect(first(attachment.doc, 'Content')?.textContent).toBe(photo);
   });
 
+  it('keeps a regenerating task recurrence and completion, and a distribution list with its members', async () => {
+    const created = await createItems(
+      '<t:Task><t:Subject>Water the plants</t:Subject><t:CompleteDate>2026-04-02T00:00:00Z</t:CompleteDate><t:DueDate>2026-04-01T00:00:00Z</t:DueDate><t:PercentComplete>100</t:PercentComplete>' +
+        '<t:Recurrence><t:DailyRegeneration><t:Interval>3</t:Interval></t:DailyRegeneration><t:NoEndRecurrence><t:StartDate>2026-03-01</t:StartDate></t:NoEndRecurrence></t:Recurrence>' +
+        '<t:StartDate>2026-03-01T00:00:00Z</t:StartDate><t:Status>Completed</t:Status></t:Task>',
+      'MessageDisposition="SaveOnly"',
+      '<t:DistinguishedFolderId Id="tasks"/>',
+    );
+    expect(codes(created)).toEqual(['NoError']);
+    const task = first((await getItems(`<t:ItemId Id="${first(created.doc, 'ItemId')?.getAttribute('Id')}"/>`)).doc, 'Task');
+    expect([first(task, 'IsComplete')?.textContent, first(task, 'IsRecurring')?.textContent, first(first(task, 'DailyRegeneration'), 'Interval')?.textContent, first(task, 'Status')?.textContent]).toEqual(['true', 'true', '3', 'Completed']);
+    // A regenerating pattern is for tasks only.
+    const regeneratingMeeting = await createItems('<t:CalendarItem><t:Start>2026-05-04T10:00:00Z</t:Start><t:End>2026-05-04T11:00:00Z</t:End><t:Recurrence><t:DailyRegeneration><t:Interval>3</t:Interval></t:DailyRegeneration><t:NoEndRecurrence><t:StartDate>2026-05-04</t:StartDate></t:NoEndRecurrence></t:Recurrence></t:CalendarItem>');
+    expect(regeneratingMeeting.text).toContain('ErrorSchemaValidation');
+
+    const contactId = server.seedItem(alice.email, 'contacts', '<t:Contact><t:DisplayName>Member</t:DisplayName><t:EmailAddresses><t:Entry Key="EmailAddress1">m@example.test</t:Entry><t:Entry Key="EmailAddress2">m2@example.test</t:Entry></t:EmailAddresses><t:PhysicalAddresses><t:Entry Key="Home"><t:Street>Hauptstr. 1</t:Street><t:City>Köln</t:City></t:Entry></t:PhysicalAddresses><t:PhoneNumbers><t:Entry Key="MobilePhone">+49 170 1</t:Entry></t:PhoneNumbers></t:Contact>');
+    const list = await createItems(
+      `<t:DistributionList><t:DisplayName>Team</t:DisplayName><t:Members><t:Member><t:Mailbox><t:Name>Member</t:Name><t:MailboxType>Contact</t:MailboxType><t:ItemId Id="${contactId}"/></t:Mailbox></t:Member>` +
+        '<t:Member><t:Mailbox><t:EmailAddress>outside@example.test</t:EmailAddress></t:Mailbox></t:Member></t:Members></t:DistributionList>',
+      'MessageDisposition="SaveOnly"',
+      '<t:DistinguishedFolderId Id="contacts"/>',
+    );
+    const read = await getItems(`<t:ItemId Id="${first(list.doc, 'ItemId')?.getAttribute('Id')}"/>`);
+    expect(all(read.doc, 'Member').map((member) => first(member, 'ItemId')?.getAttribute('Id') ?? first(member, 'EmailAddress')?.textContent)).toEqual([contactId, 'outside@example.test']);
+    const updated = await soap(
+      '<m:UpdateItem ConflictResolution="AutoResolve"><m:ItemChanges><t:ItemChange>' +
+        `<t:ItemId Id="${contactId}"/><t:Updates><t:SetItemField><t:IndexedFieldURI FieldURI="contacts:PhysicalAddress:PostalCode" FieldIndex="Home"/><t:Contact><t:PhysicalAddresses><t:Entry Key="Home"><t:PostalCode>50667</t:PostalCode></t:Entry></t:PhysicalAddresses></t:Contact></t:SetItemField>` +
+        '<t:DeleteItemField><t:IndexedFieldURI FieldURI="contacts:EmailAddress" FieldIndex="EmailAddress2"/></t:DeleteItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>',
+    );
+    expect(codes(updated)).toEqual(['NoError']);
+    const contact = first((await getItems(`<t:ItemId Id="${contactId}"/>`)).doc, 'Contact');
+    expect(all(first(contact, 'EmailAddresses'), 'Entry').map((entry) => entry.textContent)).toEqual(['m@example.test']);
+    expect(['Street', 'City', 'PostalCode'].map((name) => first(first(contact, 'PhysicalAddresses'), name)?.textContent)).toEqual(['Hauptstr. 1', 'Köln', '50667']);
+  });
+
   it('answers ErrorServerBusy with BackOffMilliseconds for the next N requests and counts requests per user and operation', async () => {
     const before = server.requestCounts(alice.username).GetFolder ?? 0;
     server.simulate({ busyRequests: 2, backOffMilliseconds: 1234 });

@@ -70,14 +70,6 @@ export interface Mailbox {
   counter: number;
 }
 
-/** Seed shape: a property name → the inner XML of that element (e.g. `{ Subject: 'Hi', Start: '2026-03-02T09:00:00Z' }`), or raw XML with `xml`. */
-export interface SeedItem {
-  kind: ItemKind;
-  /** Full item element XML (t:CalendarItem ...), as a client would send it in CreateItem. */
-  xml: string;
-  extendedProperties?: { propertySetId?: string; propertyName?: string; propertyTag?: string; propertyType: string; value: string }[];
-}
-
 const ITEM_ORDER = [
   'MimeContent', 'ItemId', 'ParentFolderId', 'ItemClass', 'Subject', 'Sensitivity', 'Body', 'Attachments', 'DateTimeReceived', 'Size', 'Categories', 'Importance',
   'InReplyTo', 'IsSubmitted', 'IsDraft', 'IsFromMe', 'IsResend', 'IsUnmodified', 'InternetMessageHeaders', 'DateTimeSent', 'DateTimeCreated', 'ResponseObjects',
