@@ -88,7 +88,7 @@ export interface RecordedRequest {
   /** Lower-case names, as received (Authorization included). */
   headers: Record<string, string>;
   body: string;
-  /** 'GetFolder', 'GetUserSettings', 'pox', or undefined when refused before dispatch. */
+  /** The EWS operation (GetFolder, FindItem, ...), 'GetUserSettings', 'pox', or undefined when refused before dispatch. */
   operation?: string;
   /** Username of the matched credentials. */
   user?: string;
