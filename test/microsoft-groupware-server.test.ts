@@ -164,6 +164,9 @@ describe('events', () => {
     expect(Object.keys(selected.items[0]!).sort()).toEqual(['@odata.etag', 'id', 'subject']);
 
     expect((await graph('GET', `${u(BOB)}/calendars/${calendar}/events`)).json.value).toEqual([]);
+    // /calendar/events is the default calendar's; the seeded calendar's events are not in it.
+    const inDefault = await all(`${u(BOB)}/calendar/events`);
+    expect(inDefault.items.some((e) => String(e.subject).startsWith('Event '))).toBe(false);
     expect((await graph('GET', `${u(BOB)}/events?$top=0`)).status).toBe(400);
   });
 
@@ -466,7 +469,10 @@ describe('$batch and throttling', () => {
     try {
       for (let i = 0; i < 200 && microsoft.inFlight(ALICE) < 4; i++) await new Promise((r) => setTimeout(r, 10));
       expect(microsoft.inFlight(ALICE)).toBe(4);
-      const fifth = await graph('GET', `${u(ALICE)}/contacts`);
+      const fifth = await Promise.race([
+        graph('GET', `${u(ALICE)}/contacts`),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the fifth concurrent request was let in')), 3_000)),
+      ]);
       expect(fifth.status).toBe(429);
       expect(fifth.json.error).toMatchObject({ code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' });
       expect(fifth.headers.get('retry-after')).toBe('1');
@@ -481,6 +487,28 @@ describe('$batch and throttling', () => {
     }
     expect((await Promise.all(pending)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(microsoft.inFlight(ALICE)).toBe(0);
+  });
+
+  it('refuses requests past the mailbox request limit in ten minutes', async () => {
+    const limited = await startMicrosoftServer({ tenants: [tenant], mailboxRequestLimit: 3 });
+    const agent = new Agent({ connect: { ca: limited.caCertPem } });
+    try {
+      const bearer = limited.issueToken({ tenantId: TENANT_ID, clientId: APP.clientId, resource: 'graph' });
+      const statuses: (number | string | null)[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await undiciFetch(`${limited.graphBaseUrl}/v1.0${u(ALICE)}/calendars`, { dispatcher: agent, headers: { authorization: `Bearer ${bearer}` } });
+        statuses.push(response.status);
+        if (response.status === 429) statuses.push(((await response.json()) as { error: { code: string } }).error.code, response.headers.get('retry-after'));
+        else await response.arrayBuffer();
+      }
+      expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 429, 'ApplicationThrottled']);
+      expect(Number(statuses[5])).toBeGreaterThan(500);
+      // Another mailbox has its own budget.
+      expect((await undiciFetch(`${limited.graphBaseUrl}/v1.0${u(BOB)}/calendars`, { dispatcher: agent, headers: { authorization: `Bearer ${bearer}` } })).status).toBe(200);
+    } finally {
+      await agent.close();
+      await limited.stop();
+    }
   });
 
   it('answers the next N requests 429 with Retry-After when switched on', async () => {

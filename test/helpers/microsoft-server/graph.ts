@@ -725,7 +725,7 @@ export class GraphApi {
       const eventsAt = lower[0] === 'calendar' ? 1 : 2;
       if (lower[0] === 'calendars' && n === 1) {
         if (method === 'GET') return this.list(url, mb.calendars.map((c) => ({ rec: c, rendered: renderCalendar(mb, c) })), 'skip', 'calendars', mb);
-        if (method === 'POST') return created(this.renderWithExpand(renderCalendar(mb, this.createCalendar(mb, body())), undefined, url));
+        if (method === 'POST') return created(renderCalendar(mb, this.createCalendar(mb, body())));
         return notAllowed();
       }
       if (!calendar) throw notFound();
@@ -827,7 +827,7 @@ export class GraphApi {
       if (method === 'GET') {
         // graph/api/user-list-events: single instances and series masters, not occurrences.
         const events = mb.events.filter((e) => !calendar || e.calendarId === calendar.id);
-        return withHeaders(this.list(url, events.map((e) => ({ rec: e, rendered: this.renderEvent(mb, e, undefined, outZone) })), 'skip', 'events', mb, (item, rec) => this.expandEvent(mb, item, rec as EventRec, url, outZone)), extra);
+        return withHeaders(this.list(url, events.map((e) => ({ rec: e, rendered: this.renderEvent(mb, e, outZone) })), 'skip', 'events', mb, (item, rec) => this.expandEvent(mb, item, rec as EventRec, url, outZone)), extra);
       }
       if (method === 'POST') {
         const input = parseBody(request);
@@ -838,16 +838,16 @@ export class GraphApi {
         // differing body changes that is not documented: the existing event is returned unchanged.
         const transactionId = typeof input.transactionId === 'string' ? input.transactionId : undefined;
         const existing = transactionId ? mb.events.find((e) => e.fields.transactionId === transactionId) : undefined;
-        if (existing) return withHeaders(created(this.renderEvent(mb, existing, undefined, outZone)), extra);
+        if (existing) return withHeaders(created(this.renderEvent(mb, existing, outZone)), extra);
         const rec = this.createEvent(mb, calendar ?? mb.calendars[0]!, input, { silent: false });
-        return withHeaders(created(this.renderEvent(mb, rec, undefined, outZone)), extra);
+        return withHeaders(created(this.renderEvent(mb, rec, outZone)), extra);
       }
       return notAllowed();
     }
     const target = this.resolveEvent(mb, id, calendar);
     if (!sub) {
       if (method === 'GET') {
-        const item = target.occurrence ? this.renderOccurrence(mb, target.master, target.occurrence.originalStartMs, outZone) : this.renderEvent(mb, target.master, undefined, outZone);
+        const item = target.occurrence ? this.renderOccurrence(mb, target.master, target.occurrence.originalStartMs, outZone) : this.renderEvent(mb, target.master, outZone);
         return withHeaders(ok(project(this.expandEvent(mb, item, target.master, url, outZone), selectOf(url))), extra);
       }
       if (method === 'PATCH') {
@@ -857,7 +857,7 @@ export class GraphApi {
           return withHeaders(ok(this.renderOccurrence(mb, target.master, target.occurrence.originalStartMs, outZone)), extra);
         }
         this.patchEvent(mb, target.master, input);
-        return withHeaders(ok(this.renderEvent(mb, target.master, undefined, outZone)), extra);
+        return withHeaders(ok(this.renderEvent(mb, target.master, outZone)), extra);
       }
       if (method === 'DELETE') {
         if (target.occurrence) this.cancelOccurrence(mb, target.master, target.occurrence.originalStartMs);
@@ -1066,10 +1066,6 @@ export class GraphApi {
 
   private context(mb: Mailbox, name: string): string {
     return `${this.host.graphBaseUrl()}/v1.0/$metadata#users('${encodeURIComponent(mb.user.userPrincipalName)}')/${name}`;
-  }
-
-  private renderWithExpand(item: Json, rec: Stored | undefined, url: URL): Json {
-    return rec ? this.expandExt(item, rec, url) : item;
   }
 
   /** $expand=singleValueExtendedProperties($filter=id eq '...'): only the named properties come back. */
@@ -1364,7 +1360,7 @@ export class GraphApi {
     return rec;
   }
 
-  private renderEvent(mb: Mailbox, rec: EventRec, _unused: undefined, outZone: Zone | undefined): Json {
+  private renderEvent(mb: Mailbox, rec: EventRec, outZone: Zone | undefined): Json {
     const isMaster = rec.recurrence !== undefined;
     return this.eventJson(mb, rec, rec.fields, rec.startMs, rec.endMs, {
       id: rec.id,
@@ -1419,7 +1415,8 @@ export class GraphApi {
       originalStartTimeZone: startZoneName,
       originalEndTimeZone: endZoneName,
       iCalUId: meta.iCalUId,
-      uid: rec.goid.replace(/^(.{32})(.{8})/, '$100000000'),
+      // event resource, uid: the same for the series master and all of its occurrences.
+      uid: rec.goid,
       reminderMinutesBeforeStart: fields.reminderMinutesBeforeStart ?? 15,
       isReminderOn: fields.isReminderOn ?? true,
       hasAttachments: rec.attachments.length > 0,
