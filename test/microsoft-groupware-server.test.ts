@@ -232,6 +232,16 @@ describe('events', () => {
     ]);
   });
 
+  it('moves a series master to its first occurrence when the start day is not in the pattern', async () => {
+    const master = await graph('POST', `${u(BOB)}/events`, {
+      subject: 'Gym', start: at('2027-01-05T18:00:00'), end: at('2027-01-05T19:00:00'),
+      recurrence: { pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday', 'wednesday'] }, range: { type: 'endDate', startDate: '2027-01-05', endDate: '2027-01-11' } },
+    }, { prefer: 'outlook.timezone="W. Europe Standard Time"' });
+    expect(master.json.start).toEqual({ dateTime: '2027-01-06T18:00:00.0000000', timeZone: 'W. Europe Standard Time' });
+    const { items } = await all(`${u(BOB)}/events/${master.json.id as string}/instances?startDateTime=2027-01-01T00:00:00Z&endDateTime=2027-02-01T00:00:00Z`);
+    expect(startsOf(items)).toEqual(['2027-01-06T17:00:00.0000000', '2027-01-11T17:00:00.0000000']);
+  });
+
   it('falls a yearly February 29 series of 5 on February 28 in common years', async () => {
     const master = await graph('POST', `${u(BOB)}/events`, {
       subject: 'Leap day',

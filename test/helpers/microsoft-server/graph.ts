@@ -1137,6 +1137,8 @@ export class GraphApi {
   }
 
   // ----- events -----
+  // What Exchange sends when events change, and why a migration cannot keep it from sending
+  // through Graph: see "Invitations" at the top of this file.
 
   private createEvent(mb: Mailbox, calendar: CalendarRec, input: Json, options: { silent: boolean }): EventRec {
     const fields = checkProperties(input, EVENT_WRITABLE, EVENT_READONLY, 'event');
