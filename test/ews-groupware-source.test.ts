@@ -12,6 +12,7 @@ import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-
 import { generateGroupwareCorpus, type CorpusCollection } from '@/scripts/groupware-corpus/corpus';
 import { startEwsServer, type DistinguishedFolder, type EwsServer, type EwsUser } from './helpers/ews-server';
 import { startRadicale, type RadicaleServer } from './helpers/radicale';
+import { startXandikos, type XandikosServer } from './helpers/xandikos';
 
 const alice: EwsUser = { email: 'alice@example.test', username: 'CONTOSO\\alice', password: 'Al:ice "pässwörd" 7' };
 const ntlmOnly: EwsUser = { email: 'nora@example.test', username: 'CONTOSO\\nora', password: 'nora-Secret-4411' };
@@ -152,6 +153,7 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 describe('Exchange (EWS) as a groupware source', () => {
   let server: EwsServer;
   let radicale: RadicaleServer;
+  let xandikos: XandikosServer;
   let agent: Agent;
   let fetchTls: FetchLike;
   let seeded: ReturnType<typeof seedCorpus>;
@@ -162,7 +164,7 @@ describe('Exchange (EWS) as a groupware source', () => {
   const target = () => DavEndpoint.open({ serverUrl: radicale.url, username: 'bob', password: davPassword, fetch: plainFetch });
 
   beforeAll(async () => {
-    [server, radicale] = await Promise.all([startEwsServer({ users: [alice, ntlmOnly] }), startRadicale({ users: [{ username: 'bob', password: davPassword }] })]);
+    [server, radicale, xandikos] = await Promise.all([startEwsServer({ users: [alice, ntlmOnly] }), startRadicale({ users: [{ username: 'bob', password: davPassword }] }), startXandikos()]);
     agent = new Agent({ connect: { ca: server.caCertPem } });
     fetchTls = (input, init) => undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent }) as unknown as Promise<Response>;
     const corpus = generateGroupwareCorpus({ seed: 'ews-source', scale: 0.1 });
@@ -172,7 +174,7 @@ describe('Exchange (EWS) as a groupware source', () => {
 
   afterAll(async () => {
     await agent?.close();
-    await Promise.all([server?.stop(), radicale?.stop()]);
+    await Promise.all([server?.stop(), radicale?.stop(), xandikos?.stop()]);
   });
 
   it('finds every calendar, contacts and tasks folder, subfolders too, the distinguished ones as defaults', async () => {
@@ -187,7 +189,7 @@ describe('Exchange (EWS) as a groupware source', () => {
     expect(collections.map((c) => c.displayName)).not.toContain('Inbox');
   });
 
-  it('copies the corpus into Radicale: PERFECT, equal to the corpus but for what the mapping lists, and a rerun copies nothing', async () => {
+  it('copies the corpus into Radicale: every item once, equal but for what Radicale changes (named, counted) and what the mapping lists; a rerun copies nothing', async () => {
     const beforeCounts = server.requestCounts(alice.username);
     const before = total(beforeCounts);
     const ews = source();
@@ -257,6 +259,19 @@ describe('Exchange (EWS) as a groupware source', () => {
     expect(again.collections.map((c) => [c.copied, c.updated])).toEqual(again.collections.map(() => [0, 0]));
     expect(again.collections.reduce((n, c) => n + c.skipped, 0)).toBe(items);
   }, 120_000);
+
+  it('copies the corpus into Xandikos, which keeps the text as sent: PERFECT as it is, attendees kept from being told', async () => {
+    const xandikosTarget = () => DavEndpoint.open({ serverUrl: xandikos.url, username: 'gina', password: davPassword, fetch: plainFetch });
+    const copied = await copyGroupware({ source: source(), target: await xandikosTarget(), state: new MemoryGroupwareStateStore() });
+    expect(copied.issues).toEqual([]);
+    expect(copied.collections.reduce((n, c) => n + c.copied, 0)).toBe(items);
+    const verdict = await verifyGroupware(source(), await xandikosTarget());
+    expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
+    // Xandikos schedules implicitly: every organizer and attendee went with SCHEDULE-AGENT=CLIENT.
+    const participants = [...(await textsByUid(await xandikosTarget())).values()].flatMap((text) => text.replace(/\r\n[ \t]/g, '').split(/\r?\n/)).filter((line) => /^(ATTENDEE|ORGANIZER)[;:]/.test(line));
+    expect(participants.length).toBeGreaterThan(5);
+    for (const line of participants) expect(line).toMatch(/;SCHEDULE-AGENT=(CLIENT|"CLIENT")[;:]/);
+  }, 60_000);
 
   it('pages a folder of 230 items 100 at a time, and reads a distribution list alone with its members by UID', async () => {
     const folder = server.seedFolder(alice.email, { parent: 'tasks', displayName: 'Paged', element: 'TasksFolder' });
