@@ -223,7 +223,7 @@ let state: MemoryGroupwareStateStore;
 
 beforeAll(async () => {
   [microsoft, radicale] = await Promise.all([
-    startMicrosoftServer({ tenants: [tenant], pageSize: 10 }),
+    startMicrosoftServer({ tenants: [tenant], pageSize: 10, graphLatencyMs: 5 }),
     startRadicale({ users: [{ username: 'alice', password }] }),
   ]);
   dispatcher = new Agent({ connect: { ca: microsoft.caCertPem }, connections: 16 });
@@ -321,6 +321,42 @@ describe('Microsoft 365 as a groupware source', () => {
     expect(summary.collections.reduce((n, c) => n + c.skipped, 0)).toBe(seeded.events + seeded.contacts + seeded.tasks);
     const kinds = microsoft.requestsFor(ALICE).list.slice(before).map((r) => r.kind);
     expect(kinds.filter((k) => k === 'photo' || k === 'instances')).toEqual([]);
+  }, 60_000);
+
+  it('carries a series changed since, and a new photo, over on the next run', async () => {
+    const [seriesId] = [...seeded.series.keys()];
+    const master = await graph('GET', `events/${seriesId}`);
+    const start = Date.parse(`${String((master.json.start as Json).dateTime).slice(0, 19)}Z`);
+    const window = `startDateTime=${new Date(start).toISOString()}&endDateTime=${new Date(start + 400 * day).toISOString()}&$top=100`;
+    const occurrences = ((await graph('GET', `events/${seriesId}/instances?${window}`)).json.value ?? []) as Json[];
+    const plain = occurrences.filter((o) => o.type === 'occurrence');
+    expect(plain.length).toBeGreaterThan(1);
+    expect((await graph('PATCH', `events/${String(plain[0]!.id)}`, { subject: 'Moved to the big room' })).status).toBe(200);
+    expect((await graph('DELETE', `events/${String(plain[1]!.id)}`)).status).toBe(204);
+    const contacts = ((await graph('GET', 'contacts?$top=100')).json.value ?? []) as Json[];
+    const bare = contacts.find((c) => !seeded.photos.has(String(c.id)))!;
+    const picture = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==', 'base64');
+    expect((await graph('PUT', `contacts/${String(bare.id)}/photo/$value`, picture, { 'content-type': 'image/jpeg' })).status).toBe(200);
+
+    const target = await DavEndpoint.open({ serverUrl: radicale.url, username: 'alice', password, fetch: plainFetch });
+    const summary = await copyGroupware({ source: source(ALICE), target, state });
+    expect(summary.collections.reduce((n, c) => n + c.updated, 0)).toBe(2);
+    expect(summary.collections.reduce((n, c) => n + c.copied + c.failed, 0)).toBe(0);
+    const verdict = await verifyGroupware(source(ALICE), target);
+    expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
+
+    const from = source(ALICE);
+    let calendar;
+    for (const c of await from.collections()) if (c.kind === 'calendar' && (await from.list(c)).some((r) => r.id === seriesId)) calendar = c;
+    const [read] = await from.read(calendar!, [{ id: seriesId!, version: null, size: null }]);
+    const made = seeded.series.get(seriesId!)!;
+    expect(seriesOf(read!.data)).toEqual({
+      exceptions: [...made.exceptions, String(plain[0]!.originalStart)].sort(),
+      cancelled: [...made.cancelled, String(plain[1]!.originalStart)].sort(),
+    });
+    expect(read!.data).toContain('SUMMARY:Moved to the big room');
+    seeded.series.set(seriesId!, { exceptions: [...made.exceptions, String(plain[0]!.originalStart)], cancelled: [...made.cancelled, String(plain[1]!.originalStart)] });
+    seeded.photos.set(String(bare.id), picture);
   }, 60_000);
 
   it('waits for a throttled mailbox as Retry-After says, inside a batch too, and gives up on a wait over 120 s', async () => {
