@@ -401,6 +401,21 @@ describe('Microsoft 365 as a groupware source', () => {
     expect(peak).toBeLessThanOrEqual(4);
   }, 60_000);
 
+  it('asks for a new token once when Graph says the one it holds has expired, and never puts a token in an error', async () => {
+    const asked: boolean[] = [];
+    const expired = microsoft.issueToken({ tenantId: TENANT_ID, clientId: APP.clientId, resource: 'graph', lifetimeSeconds: -60 });
+    const fresh = microsoft.issueToken({ tenantId: TENANT_ID, clientId: APP.clientId, resource: 'graph' });
+    const from = (tokens: (renewed: boolean) => string) =>
+      new GraphSource({ graphBaseUrl: microsoft.graphBaseUrl, user: ALICE, fetch: fetchTls, token: async ({ renewed }) => (asked.push(renewed), tokens(renewed)) });
+    expect((await from((renewed) => (renewed ? fresh : expired)).collections()).length).toBeGreaterThan(3);
+    expect(asked).toEqual([false, true]);
+
+    const failure = await from(() => expired).collections().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ConnectorError);
+    expect((failure as ConnectorError).reason).toBe('not_configured');
+    expect((failure as ConnectorError).detail).not.toContain(expired);
+  });
+
   it('says plainly when the user is not in the tenant', async () => {
     const failure = await source('nobody@fabrikam.test').collections().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ConnectorError);
