@@ -102,6 +102,23 @@ describe('prepareForTarget', () => {
   });
 });
 
+describe('semicolons in vCard text', () => {
+  const card = (version: string, note: string) => `BEGIN:VCARD\r\nVERSION:${version}\r\nUID:semi-1\r\nFN:Ana Ruiz\r\nN:Ruiz;Ana;;;\r\nNOTE:${note}\r\nEND:VCARD\r\n`;
+
+  it('writes them escaped in vCard 3 (RFC 2426) and reads \\; as ; in both versions', () => {
+    const v3 = convertVcard(new ICAL.Component(ICAL.parse(card('4.0', 'room 4; desk 2\\, window'))), '3.0').toString();
+    expect(v3).toContain('NOTE:room 4\\; desk 2\\, window');
+    expect(new ICAL.Component(ICAL.parse(v3)).getFirstPropertyValue('note')).toBe('room 4; desk 2, window');
+    expect(new ICAL.Component(ICAL.parse(card('4.0', 'room 4\\; desk 2'))).getFirstPropertyValue('note')).toBe('room 4; desk 2');
+  });
+
+  it('finds a note a server wrote back with \\; the same, and one with a semicolon lost different', () => {
+    expect(itemDifferences(card('4.0', 'room 4; desk 2'), card('4.0', 'room 4\\; desk 2'))).toEqual([]);
+    expect(itemDifferences(card('4.0', 'room 4; desk 2'), card('3.0', 'room 4\\; desk 2'))).toEqual([]);
+    expect(itemDifferences(card('4.0', 'room 4; desk 2'), card('4.0', 'room 4 desk 2'))).not.toEqual([]);
+  });
+});
+
 describe('itemDifferences', () => {
   it('sees no difference in what servers legitimately rewrite: folding, order, line ends, PRODID, DTSTAMP, RRULE part order, offset and duration spellings', () => {
     const rewritten = meeting

@@ -30,6 +30,22 @@ for (const name of ['label', 'mailer', 'sort-string', 'class']) (ICAL.design.vca
   values.timestamp = { ...timestamp, fromICAL: (value) => (/^\d{4}-\d\d-\d\dT/.test(value) ? value : timestamp.fromICAL!(value)) };
 }
 
+// Text in a vCard: RFC 2426 (3.0) escapes `;` in every text value, RFC 6350 (4.0) only in
+// compound ones, and writers of both put `\;` in NOTE or TITLE. ical.js reads `\;` in a plain
+// text value as it is and writes a bare `;` in vCard 3: read `\;` as `;` in both, and write it
+// escaped in 3.0.
+{
+  type TextType = { fromICAL?: (value: string, structuredEscape?: string) => string; toICAL?: (value: string, structuredEscape?: string) => string };
+  const UNESCAPED: Record<string, string> = { '\\\\': '\\', '\\;': ';', '\\,': ',', '\\n': '\n', '\\N': '\n' };
+  const ESCAPED: Record<string, string> = { '\\': '\\\\', ';': '\\;', ',': '\\,', '\n': '\\n' };
+  const read = (value: string) => (value.includes('\\') ? value.replace(/\\\\|\\;|\\,|\\[Nn]/g, (m) => UNESCAPED[m]!) : value);
+  const v4 = ICAL.design.vcard.value as Record<string, TextType>;
+  const v3 = ICAL.design.vcard3.value as Record<string, TextType>;
+  const text = v4.text!;
+  v4.text = { ...text, fromICAL: read };
+  v3.text = { ...text, fromICAL: read, toICAL: (value) => value.replace(/\\|;|,|\n/g, (m) => ESCAPED[m]!) };
+}
+
 function parse(data: string): ICAL.Component {
   let jcal: unknown;
   try {

@@ -177,7 +177,7 @@ export class GraphSource implements GroupwareSource {
         photo = { contentType: (photoAnswer.headers['content-type'] ?? 'image/jpeg').split(';')[0]!.trim(), bytes: photoAnswer.bytes };
       } else if (photoAnswer && photoAnswer.status !== 404 && photoAnswer.status !== 200) throw this.client.failure(photoAnswer, `the photo of a contact in "${collection.displayName}"`);
       const uid = sourceUidOf(contact) ?? derivedUid('contact', ref.id);
-      return [{ id: ref.id, version: versionOf(contact) ?? ref.version, data: escapeTextSemicolons(graphContactToVcard(contact as GraphContact, { uid, photo, version: '3.0' })) }];
+      return [{ id: ref.id, version: versionOf(contact) ?? ref.version, data: graphContactToVcard(contact as GraphContact, { uid, photo, version: '3.0' }) }];
     });
   }
 
@@ -238,41 +238,6 @@ export class GraphSource implements GroupwareSource {
     }
     return out;
   }
-}
-
-/** vCard 3 text properties of one value each, whose value the mapping can fill with free text. */
-const SINGLE_TEXT = new Set(['FN', 'NOTE', 'TITLE', 'ROLE', 'X-MS-MANAGER', 'X-MS-ASSISTANT']);
-
-/**
- * RFC 2426 section 5: in vCard 3.0 text "semicolons ... must be escaped" (`\;`). The mapping's
- * writer (ical.js) escapes commas only, and a CardDAV server that re-serialises the card escapes
- * the semicolon, so the copy would read back as changed. The card is written as vCard 3.0 (whose
- * PHOTO is inline base64, which every CardDAV server keeps) with its text escaped in full.
- */
-function escapeTextSemicolons(card: string): string {
-  const lines = card.replace(/\r?\n[ \t]/g, '').split(/\r?\n/);
-  return lines
-    .map((line) => {
-      const name = /^[A-Za-z0-9-]+/.exec(line)?.[0]?.toUpperCase();
-      if (!name || !SINGLE_TEXT.has(name)) return line;
-      let quoted = false;
-      let colon = -1;
-      for (let i = 0; i < line.length && colon < 0; i++) {
-        if (line[i] === '"') quoted = !quoted;
-        else if (line[i] === ':' && !quoted) colon = i;
-      }
-      if (colon < 0) return line;
-      let value = '';
-      const raw = line.slice(colon + 1);
-      for (let i = 0; i < raw.length; i++) {
-        if (raw[i] === '\\') {
-          value += raw.slice(i, i + 2);
-          i++;
-        } else value += raw[i] === ';' ? '\\;' : raw[i];
-      }
-      return `${line.slice(0, colon + 1)}${value}`;
-    })
-    .join('\r\n');
 }
 
 function itemsPath(collection: GroupwareCollection): string {
