@@ -20,10 +20,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basicAuthorization } from '../../../accounts/ews/autodiscover';
+import type { EwsConnectionOptions } from '../../../accounts/ews/ews-client';
 import { describeUrl, httpFailure, redactError, serviceErrorReason, soapFault } from '../../../accounts/ews/ews-errors';
 import { FetchXhrApi, type RecordedResponse } from '../../../accounts/ews/fetch-xhr-api';
 import { childElements, NS, parseXml } from '../../../accounts/ews/xml';
-import { ConnectorError, type FetchLike } from '../../../accounts/types';
+import { ConnectorError } from '../../../accounts/types';
 import type { GroupwareCollection, GroupwareKind, GroupwareSource, ItemRef } from '../model';
 import { fromEws, SOURCE_UID_PROPERTY, type NotMapped } from './ews-items';
 import { readEwsItem, type EwsCalendarItem, type EwsContact, type EwsItem } from './ews-xml';
@@ -50,16 +51,8 @@ const COMPONENTS: Record<GroupwareKind, string[]> = { calendar: ['VEVENT'], cont
 /** PidTagSentRepresentingName / -EmailAddress: the organizer of an imported meeting, which the mapping reads. */
 const ORGANIZER_TAGS = ['0x0042', '0x0065'];
 
-export interface EwsSourceOptions {
-  /** The EWS endpoint, e.g. https://mail.example.com/EWS/Exchange.asmx. */
-  url: string;
-  username: string;
-  password: string;
-  /** The mailbox; sent as X-AnchorMailbox so Exchange 2013+ front ends route to its server. */
-  email?: string;
-  /** The pinned fetch of the host policy. */
-  fetch: FetchLike;
-  signal?: AbortSignal;
+/** The login check's connection options (url, Basic credentials, anchor mailbox, pinned fetch, signal). */
+export interface EwsSourceOptions extends Omit<EwsConnectionOptions, 'version'> {
   /** Told before each ErrorServerBusy back-off is waited for (no secrets in it). */
   onBackOff?: (milliseconds: number) => void;
 }
