@@ -11,7 +11,7 @@ import {
 import { ConnectorError, type FetchLike } from '../types';
 import { describeUrl, explainFailure, httpFailure } from './ews-errors';
 import { FetchXhrApi } from './fetch-xhr-api';
-import { childElements, NS, parseXml, textOf } from './xml';
+import { childElements, escapeXml, NS, parseXml, textOf } from './xml';
 
 /** One autodiscover answer: the EWS URL, or where to ask next. */
 export type AutodiscoverAnswer =
@@ -168,6 +168,3 @@ export function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}

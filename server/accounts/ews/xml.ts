@@ -61,3 +61,8 @@ export function childElements(parent: Element, namespace: string | null, localNa
   }
   return result;
 }
+
+/** A value for an XML attribute or text in a SOAP request written as text: the five special characters as character references. */
+export function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}

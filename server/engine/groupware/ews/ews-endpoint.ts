@@ -23,7 +23,7 @@ import { basicAuthorization } from '../../../accounts/ews/autodiscover';
 import type { EwsConnectionOptions } from '../../../accounts/ews/ews-client';
 import { describeUrl, httpFailure, redactError, serviceErrorReason, soapFault } from '../../../accounts/ews/ews-errors';
 import { FetchXhrApi, type RecordedResponse } from '../../../accounts/ews/fetch-xhr-api';
-import { childElements, NS, parseXml } from '../../../accounts/ews/xml';
+import { childElements, escapeXml, NS, parseXml } from '../../../accounts/ews/xml';
 import { ConnectorError } from '../../../accounts/types';
 import type { GroupwareCollection, GroupwareKind, GroupwareSource, ItemRef } from '../model';
 import { fromEws, SOURCE_UID_PROPERTY, type NotMapped } from './ews-items';
@@ -56,8 +56,6 @@ export interface EwsSourceOptions extends Omit<EwsConnectionOptions, 'version'> 
   /** Told before each ErrorServerBusy back-off is waited for (no secrets in it). */
   onBackOff?: (milliseconds: number) => void;
 }
-
-const escapeXml = (text: string) => text.replace(/[<>&"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 function extendedUri(property: { propertySetId?: string; propertyName?: string; propertyTag?: string; propertyType: string }): string {
   const attributes = [
