@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConnectorError, type Collection, type FetchLike, type ProtocolReport } from '../types';
-import { delay, fetchFailure, httpsBase, parseJson, readBody, retryAfterSeconds, scrub } from './http';
+import { delay, fetchFailure, graphNextLink, httpsBase, odataPage, parseJson, readBody, retryAfterSeconds, scrub } from './http';
 
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com';
 
@@ -143,24 +143,10 @@ async function listAll(session: Session, area: Area): Promise<{ items: GraphItem
     if ('denied' in result) return result;
     items.push(...result.items);
     if (result.nextLink === undefined) return { items, truncated: false };
-    url = checkNextLink(session, result.nextLink, area);
+    url = graphNextLink(result.nextLink, session.origin, `Graph ${area.what} of ${session.user}`);
     if (seen.has(url)) throw new ConnectorError('protocol_error', `Graph ${area.what} of ${session.user}: @odata.nextLink repeats an earlier page`);
   }
   return { items, truncated: true };
-}
-
-/** The bearer token goes along with the nextLink, so it may only point back into the same Graph. */
-function checkNextLink(session: Session, link: string, area: Area): string {
-  let url: URL;
-  try {
-    url = new URL(link);
-  } catch {
-    throw new ConnectorError('protocol_error', `Graph ${area.what} of ${session.user}: @odata.nextLink is not a URL`);
-  }
-  if (url.origin !== session.origin || !url.pathname.startsWith('/v1.0/')) {
-    throw new ConnectorError('protocol_error', `Graph ${area.what} of ${session.user}: @odata.nextLink leaves ${session.origin} (${url.origin})`);
-  }
-  return url.href;
 }
 
 async function getPage(session: Session, url: string, area: Area): Promise<Page | Denied> {
@@ -214,15 +200,8 @@ async function getPage(session: Session, url: string, area: Area): Promise<Page 
 }
 
 function page(json: unknown, what: string): Page {
-  const body = json as { value?: unknown; '@odata.nextLink'?: unknown } | undefined;
-  if (!body || typeof body !== 'object' || !Array.isArray(body.value)) {
-    throw new ConnectorError('protocol_error', `${what}: answer is not an OData collection`);
-  }
-  const items = body.value.filter((item): item is GraphItem => !!item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string');
-  if (items.length !== body.value.length) throw new ConnectorError('protocol_error', `${what}: an entry has no id`);
-  const next = body['@odata.nextLink'];
-  if (next !== undefined && typeof next !== 'string') throw new ConnectorError('protocol_error', `${what}: @odata.nextLink is not a string`);
-  return { items, nextLink: next };
+  const { value, nextLink } = odataPage(json, what);
+  return { items: value, nextLink };
 }
 
 function graphError(json: unknown, text: string, token: string): { code: string; message: string } {

@@ -163,3 +163,31 @@ export function httpsBase(value: string, what: string): string {
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
+
+/**
+ * An @odata.nextLink to follow: the bearer token goes along with it, so it may only point back
+ * into the same Graph (`origin`, v1.0). `what` names the list ("Graph calendars of anna@…").
+ */
+export function graphNextLink(link: string, origin: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    throw new ConnectorError('protocol_error', `${what}: @odata.nextLink is not a URL`);
+  }
+  if (url.origin !== origin || !url.pathname.startsWith('/v1.0/')) {
+    throw new ConnectorError('protocol_error', `${what}: @odata.nextLink leaves ${origin} (${url.origin})`);
+  }
+  return url.href;
+}
+
+/** One page of an OData collection whose entries all have an id, and the link to the next page. */
+export function odataPage(json: unknown, what: string): { value: ({ id: string } & Record<string, unknown>)[]; nextLink: string | undefined } {
+  const body = json as { value?: unknown; '@odata.nextLink'?: unknown } | undefined;
+  if (!body || typeof body !== 'object' || !Array.isArray(body.value)) throw new ConnectorError('protocol_error', `${what}: answer is not an OData collection`);
+  const value = body.value.filter((item): item is { id: string } & Record<string, unknown> => !!item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string');
+  if (value.length !== body.value.length) throw new ConnectorError('protocol_error', `${what}: an entry has no id`);
+  const next = body['@odata.nextLink'];
+  if (next !== undefined && typeof next !== 'string') throw new ConnectorError('protocol_error', `${what}: @odata.nextLink is not a string`);
+  return { value, nextLink: next };
+}

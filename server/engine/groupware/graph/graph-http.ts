@@ -10,7 +10,7 @@
  * https://learn.microsoft.com/graph/paging
  */
 import { randomUUID } from 'node:crypto';
-import { delay, fetchFailure, httpsBase, parseJson, readBody, retryAfterSeconds, scrub } from '@/server/accounts/m365/http';
+import { delay, fetchFailure, graphNextLink, httpsBase, odataPage, parseJson, readBody, retryAfterSeconds, scrub } from '@/server/accounts/m365/http';
 import { ConnectorError, type FetchLike } from '@/server/accounts/types';
 
 /** graph/throttling-limits, Outlook service: 4 concurrent requests per app per mailbox. */
@@ -126,7 +126,7 @@ export class GraphClient {
 
   /** GET of a path below the user (or a nextLink); 404 is answered, other failures thrown. */
   async get(pathOrUrl: string, what: string, headers: Record<string, string> = {}): Promise<GraphAnswer> {
-    const url = pathOrUrl.startsWith('https://') ? this.checkLink(pathOrUrl, what) : `${this.userUrl}/${pathOrUrl}`;
+    const url = pathOrUrl.startsWith('https://') ? graphNextLink(pathOrUrl, this.origin, `Graph ${what} of ${this.user}`) : `${this.userUrl}/${pathOrUrl}`;
     return this.send('GET', url, what, headers, undefined, 1);
   }
 
@@ -139,7 +139,7 @@ export class GraphClient {
       if (page >= MAX_PAGES) throw new ConnectorError('protocol_error', `Graph ${what} of ${this.user}: more than ${MAX_PAGES} pages`);
       const answer = await this.get(next, what, headers);
       if (answer.status !== 200) throw this.failure(answer, what);
-      const { value, nextLink } = collectionOf(answer.json, `Graph ${what} of ${this.user}`);
+      const { value, nextLink } = odataPage(answer.json, `Graph ${what} of ${this.user}`);
       items.push(...value);
       if (nextLink !== undefined) {
         if (seen.has(nextLink)) throw new ConnectorError('protocol_error', `Graph ${what} of ${this.user}: @odata.nextLink repeats an earlier page`);
@@ -216,20 +216,6 @@ export class GraphClient {
     });
   }
 
-  /** The bearer token goes along with a nextLink, so it may only point back into the same Graph. */
-  private checkLink(link: string, what: string): string {
-    let url: URL;
-    try {
-      url = new URL(link);
-    } catch {
-      throw new ConnectorError('protocol_error', `Graph ${what} of ${this.user}: @odata.nextLink is not a URL`);
-    }
-    if (url.origin !== this.origin || !url.pathname.startsWith('/v1.0/')) {
-      throw new ConnectorError('protocol_error', `Graph ${what} of ${this.user}: @odata.nextLink leaves ${this.origin} (${url.origin})`);
-    }
-    return url.href;
-  }
-
   private async send(method: string, url: string, what: string, headers: Record<string, string>, body: string | undefined, weight: number): Promise<GraphAnswer> {
     const where = `Graph ${what} of ${this.user}`;
     let renewed = false;
@@ -284,12 +270,3 @@ function batchAnswer(status: number, headers: Record<string, string>, body: unkn
   return { status, headers, json: body, bytes: null };
 }
 
-export function collectionOf(json: unknown, what: string): { value: Record<string, unknown>[]; nextLink: string | undefined } {
-  const body = json as { value?: unknown; '@odata.nextLink'?: unknown } | undefined;
-  if (!body || typeof body !== 'object' || !Array.isArray(body.value)) throw new ConnectorError('protocol_error', `${what}: answer is not an OData collection`);
-  const value = body.value.filter((item): item is Record<string, unknown> => !!item && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string');
-  if (value.length !== body.value.length) throw new ConnectorError('protocol_error', `${what}: an entry has no id`);
-  const next = body['@odata.nextLink'];
-  if (next !== undefined && typeof next !== 'string') throw new ConnectorError('protocol_error', `${what}: @odata.nextLink is not a string`);
-  return { value, nextLink: next };
-}
