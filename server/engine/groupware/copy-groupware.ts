@@ -1,6 +1,6 @@
 import { componentNames, isSameItem, ItemFormatError, itemUid, prepareForTarget, type TargetNeeds } from './items';
 import { holdsKind, type GroupwareCollection, type GroupwareKind, type GroupwareSource, type GroupwareTarget, type ItemRef } from './model';
-import type { CollectionCheckpoint, GroupwareIssue, GroupwareStateStore, ItemCheckpoint } from './state';
+import type { CollectionCheckpoint, GroupwareChange, GroupwareIssue, GroupwareStateStore, ItemCheckpoint } from './state';
 
 export interface GroupwareCopyOptions {
   source: GroupwareSource;
@@ -49,6 +49,8 @@ export interface GroupwareCopySummary {
   collections: CollectionReport[];
   /** Items not copied, of the collections gone through completely. */
   issues: GroupwareIssue[];
+  /** Items this run copied without something the target has no place for (recorded with each checkpoint). */
+  changes: GroupwareChange[];
   seconds: number;
   /** False when the copy stopped at its deadline with work left. */
   isComplete: boolean;
@@ -156,10 +158,11 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
   const pairs = await mapCollections(await source.collections(), target, checkpoints);
   const reports: CollectionReport[] = [];
   const allIssues: GroupwareIssue[] = [];
+  const allChanges: GroupwareChange[] = [];
   /** Whether a checkpoint of this run holds an item more: until then the deadline waits, so a run never ends where the last one did. */
   let hasWritten = false;
   const isOverdue = () => hasWritten && options.deadline !== undefined && Date.now() >= options.deadline;
-  const summary = (isComplete: boolean): GroupwareCopySummary => ({ collections: reports, issues: allIssues, seconds: (performance.now() - started) / 1000, isComplete });
+  const summary = (isComplete: boolean): GroupwareCopySummary => ({ collections: reports, issues: allIssues, changes: allChanges, seconds: (performance.now() - started) / 1000, isComplete });
   const planned = pairs.map((pair): CollectionCheckpoint => {
     const earlier = checkpoints.get(pair.source.id);
     return {
@@ -194,6 +197,7 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
     await state.saveCollection(checkpoint);
     const report: CollectionReport = { kind: from.kind, source: from.displayName, target: to.displayName, items: 0, copied: 0, updated: 0, skipped: 0, failed: 0, note: pair.note };
     const issues: GroupwareIssue[] = [];
+    const changes: GroupwareChange[] = [];
     const fail = (uid: string | null, size: number | null, reason: string) => {
       report.failed++;
       issues.push({ kind: from.kind, collection: from.displayName, uid, size, reason });
@@ -270,6 +274,9 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
           return fail(uid, size, `the target ${KIND_WORD[to.kind]} does not take ${componentNames(data).filter((c) => !to.components.includes(c)).join(', ')}`);
         }
 
+        const noteChanges = (written: { notMapped?: GroupwareChange['notMapped'] }) => {
+          if (written.notMapped && written.notMapped.length > 0) changes.push({ kind: from.kind, collection: from.displayName, uid, notMapped: written.notMapped });
+        };
         const save = (targetId: string, targetVersion: string | null) => {
           // The listing's ETag is what the next run compares with.
           const item: ItemCheckpoint = { identity, sourceVersion: listed.get(object.id)?.version ?? object.version, targetId, targetVersion };
@@ -284,7 +291,8 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
           const written = await target.write(to, id, data, { create: true });
           if (written.ok) {
             report.copied++;
-            return save(id, written.version);
+            noteChanges(written);
+            return save(written.id ?? id, written.version);
           }
           if (!written.isConflict) return fail(uid, size, written.reason);
           // Written by a run that was killed before its checkpoint: compare, as below.
@@ -300,9 +308,16 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
         const written = await target.write(to, existing.id, data, { version: existing.version });
         if (!written.ok) return fail(uid, size, written.reason);
         report.updated++;
-        save(existing.id, written.version);
+        noteChanges(written);
+        save(written.id ?? existing.id, written.version);
       });
       await state.saveCollection(checkpoint);
+      // With the checkpoint that skips these items next time: what the target left out of them.
+      if (changes.length > 0) {
+        const recorded = changes.splice(0);
+        await state.recordChanges?.(recorded);
+        allChanges.push(...recorded);
+      }
       done += objects.length;
       options.onProgress?.({ collection: from.displayName, done: Math.min(done, report.items), total: report.items });
       // Stopped here, the checkpoint just saved is where the next run goes on. The refusals met

@@ -38,8 +38,25 @@ export interface GroupwareItem extends ItemRef {
   data: string;
 }
 
+/** Something of an item the target has no place for, or keeps in another form (never the item's values). */
+export interface NotMappedNote {
+  /** VEVENT, VTODO, VALARM, VTIMEZONE, VCARD. */
+  component: string;
+  /** The property, upper-case; null for a whole component. */
+  property: string | null;
+  /** In words, without the item's values. */
+  reason: string;
+}
+
 export type WriteResult =
-  | { ok: true; version: string | null }
+  | {
+      ok: true;
+      version: string | null;
+      /** The id the target gave the item, where it chooses ids itself (Exchange, Microsoft 365); else the id written to. */
+      id?: string;
+      /** What the target could not keep of this item: the copy reports it with the item. */
+      notMapped?: NotMappedNote[];
+    }
   | { ok: false; isConflict: boolean; reason: string };
 
 /** What the copy reads from. */
@@ -56,9 +73,16 @@ export interface GroupwareTarget extends GroupwareSource {
   /** vCard versions the address book takes; empty: any. */
   vcardVersions(collection: GroupwareCollection): Promise<string[]>;
   create(spec: Omit<GroupwareCollection, 'id' | 'isDefault'>): Promise<GroupwareCollection>;
-  /** The id a new item with this identity gets: the same on every run. */
+  /**
+   * The id a new item with this identity gets: the same on every run. A target that chooses ids
+   * itself answers a placeholder, and `write` with `create` gives the real id in its result.
+   */
   itemId(collection: GroupwareCollection, identity: string): string;
-  /** `create`: only if nothing is there; else only if the item still has `version`. */
+  /**
+   * `create`: only if nothing is there; else only if the item still has `version`. A target that
+   * cannot tell whether an item with this identity exists (no ids of its own to write to) finds
+   * it before it creates, so a retry never writes it twice.
+   */
   write(collection: GroupwareCollection, id: string, data: string, condition: { create: true } | { version: string | null }): Promise<WriteResult>;
 }
 

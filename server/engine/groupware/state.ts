@@ -1,5 +1,5 @@
 import { JsonStateFile } from '../json-state-file';
-import type { GroupwareKind } from './model';
+import type { GroupwareKind, NotMappedNote } from './model';
 
 /** What the copy knows of one item it carried over. */
 export interface ItemCheckpoint {
@@ -34,11 +34,22 @@ export interface GroupwareIssue {
   reason: string;
 }
 
+/** An item copied without something the target has no place for (an Exchange or Microsoft 365 target). */
+export interface GroupwareChange {
+  kind: GroupwareKind;
+  /** The source collection's name. */
+  collection: string;
+  uid: string | null;
+  notMapped: NotMappedNote[];
+}
+
 /** Checkpoints and issues of one groupware copy: in the database for the portal, in a file for the CLI. */
 export interface GroupwareStateStore {
   loadCollections(): Promise<Map<string, CollectionCheckpoint>>;
   saveCollection(checkpoint: CollectionCheckpoint): Promise<void>;
   recordIssues(issues: GroupwareIssue[]): Promise<void>;
+  /** The items of a collection copied with something left out, when the collection is done. */
+  recordChanges?(changes: GroupwareChange[]): Promise<void>;
 }
 
 interface StateFile {

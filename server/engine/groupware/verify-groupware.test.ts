@@ -9,7 +9,7 @@ import type { GroupwareSource } from './model';
 import { startXandikos, type XandikosServer } from '@/test/helpers/xandikos';
 import { DavEndpoint } from './dav-endpoint';
 import { ItemFormatError, itemUid, prepareForTarget } from './items';
-import { verdictLines, verifyGroupware, type GroupwareVerdict } from './verify-groupware';
+import { isNotedDifference, verdictLines, verifyGroupware, type GroupwareVerdict } from './verify-groupware';
 
 /**
  * The real-world vCards (Google, Apple, Evolution, Thunderbird, ez-vcard's and RFC examples) on
@@ -195,5 +195,18 @@ describe('verifyGroupware on vCard 3 and vCard 4 copies of the real-world contac
     expect(different['gwacc-62959f2efc23b961']).toEqual(['missing on the target: /VCARD|member']);
     expect(different['gwacc-160a93610c7b3d58']).toEqual(['missing on the target: /VCARD|email;type=["other"]', 'only on the target: /VCARD|email;type=["work"]']);
     expect(different['gwacc-84c7272d3663c1fb']).toEqual(['missing on the target: /VCARD|tel;pref="1";type=["voice","work"]', 'only on the target: /VCARD|tel;pref="1";type=["voice","work"]']);
+  });
+});
+
+describe('isNotedDifference', () => {
+  it('matches a reported property, or a whole component, and nothing else', () => {
+    const attendee = 'missing on the target: /VCALENDAR/VEVENT|attendee;cn;partstat';
+    expect(isNotedDifference(attendee, { component: 'VEVENT', property: 'ATTENDEE', reason: 'x' })).toBe(true);
+    expect(isNotedDifference(attendee, { component: 'VEVENT', property: 'ORGANIZER', reason: 'x' })).toBe(false);
+    expect(isNotedDifference(attendee, { component: 'VTODO', property: 'ATTENDEE', reason: 'x' })).toBe(false);
+    const alarm = 'only on the target: /VCALENDAR/VEVENT[2026-01-05T10:00:00]/VALARM|trigger';
+    expect(isNotedDifference(alarm, { component: 'VALARM', property: null, reason: 'x' })).toBe(true);
+    expect(isNotedDifference(alarm, { component: 'VEVENT', property: 'TRIGGER', reason: 'x' })).toBe(false);
+    expect(isNotedDifference('only on the target: /VCARD|tel;type="fax"', { component: 'VCARD', property: 'TEL', reason: 'x' })).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { ItemFormatError, itemDifferences, itemUid, rawForm } from './items';
-import { holdsKind, type GroupwareCollection, type GroupwareSource } from './model';
+import { holdsKind, type GroupwareCollection, type GroupwareSource, type NotMappedNote } from './model';
 
 export interface CollectionVerdict {
   kind: GroupwareCollection['kind'];
@@ -43,8 +43,14 @@ async function readAll(endpoint: GroupwareSource, collection: GroupwareCollectio
  * not differences; a vCard 3 and its vCard 4 copy, converted by the copy or by the server, are
  * compared in the vCard 4 model): every source item present and equal once, nothing duplicated.
  * `skip` lists UIDs known not to have been copied (recorded as refused), per source collection name.
+ * `notMapped` lists, by UID, what the copy reported the target has no place for (an Exchange or
+ * Microsoft 365 target): differences in those components and properties are not counted.
  */
-export async function verifyGroupware(source: GroupwareSource, target: GroupwareSource, options: { skip?: Map<string, Set<string>> } = {}): Promise<GroupwareVerdict> {
+export async function verifyGroupware(
+  source: GroupwareSource,
+  target: GroupwareSource,
+  options: { skip?: Map<string, Set<string>>; notMapped?: Map<string, NotMappedNote[]> } = {},
+): Promise<GroupwareVerdict> {
   const targets = await target.collections();
   const used = new Set<string>();
   const verdicts: CollectionVerdict[] = [];
@@ -82,7 +88,8 @@ export async function verifyGroupware(source: GroupwareSource, target: Groupware
       const there = byUid.get(uid);
       if (there === undefined) verdict.missing.push(uid);
       else {
-        const differences = safeDifferences(item.data, there);
+        const notes = options.notMapped?.get(uid) ?? [];
+        const differences = safeDifferences(item.data, there).filter((difference) => !notes.some((note) => isNotedDifference(difference, note)));
         if (differences.length === 0) verdict.equal++;
         else verdict.different.push({ uid, differences });
       }
@@ -90,6 +97,25 @@ export async function verifyGroupware(source: GroupwareSource, target: Groupware
     verdicts.push(verdict);
   }
   return { isPerfect: verdicts.every((v) => v.target !== null && v.missing.length === 0 && v.different.length === 0 && v.duplicates.length === 0), collections: verdicts };
+}
+
+/**
+ * Does a reported note speak of this difference ("missing on the target: /VCALENDAR/VEVENT|summary",
+ * "only on the target: /VCARD|tel;type=..."): the same component and property, or the whole
+ * component (property null; VALARM and VTIMEZONE are named as whole components).
+ */
+export function isNotedDifference(difference: string, note: NotMappedNote): boolean {
+  const label = difference.replace(/^(missing on the target|only on the target): /, '');
+  const bar = label.indexOf('|');
+  if (bar < 0) return false;
+  const components = label
+    .slice(0, bar)
+    .split('/')
+    .filter(Boolean)
+    .map((c) => c.replace(/\[.*$/, '').toUpperCase());
+  const property = (/^[^;:]+/.exec(label.slice(bar + 1))?.[0] ?? '').toUpperCase();
+  if (note.property === null) return components.includes(note.component.toUpperCase());
+  return components[components.length - 1] === note.component.toUpperCase() && property === note.property.toUpperCase();
 }
 
 function safeDifferences(source: string, target: string): string[] {
