@@ -7,6 +7,8 @@ import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSessionUser, type SessionUser } from '@/server/auth/session-user';
 import type { MigrationState } from '@/server/generated/prisma/enums';
+import { DbGroupwareStateStore } from '@/server/migrations/groupware-state';
+import { getMigrationDetail } from '@/server/migrations/migration-detail';
 import { REPORT_CSV_COLUMNS, reportResponse, type MigrationReport } from '@/server/migrations/report';
 import { seedOrganization, testDb } from './helpers/database';
 
@@ -195,5 +197,38 @@ describe('migration report', () => {
     const ended = await seedMigration(customer.organization!.id, 'cancelled');
     expect((await reportResponse(db, customer, ended, 'xlsx', zone)).status).toBe(400);
     expect((await reportResponse(db, customer, ended, null, zone)).headers.get('content-type')).toBe('text/csv; charset=utf-8');
+  });
+});
+
+describe('groupware copied with changes', () => {
+  it('the detail groups them by property with distinct items, the report and the CSV list each item once', async () => {
+    const id = await seedMigration(customer.organization!.id, 'finished');
+    const store = new DbGroupwareStateStore(db, id);
+    const attendees = { component: 'VEVENT', property: 'ATTENDEE', reason: "kept in the event's text: Microsoft 365 would send invitations" };
+    const fax = { component: 'VCARD', property: 'TEL', reason: 'fax numbers have no place in a Microsoft 365 contact' };
+    await store.recordChanges([
+      { kind: 'calendar', collection: 'Calendar', uid: 'meeting-1', notMapped: [attendees, { component: 'VEVENT', property: 'ORGANIZER', reason: 'kept in the text' }] },
+      { kind: 'calendar', collection: 'Calendar', uid: 'meeting-2', notMapped: [attendees] },
+      { kind: 'contacts', collection: 'Contacts', uid: null, notMapped: [fax, { component: 'VALARM', property: null, reason: 'no reminders on contacts' }] },
+    ]);
+    // An item written again (updated by a later pass) keeps its rows once.
+    await store.recordChanges([{ kind: 'calendar', collection: 'Calendar', uid: 'meeting-2', notMapped: [attendees] }]);
+
+    const detail = await getMigrationDetail(db, customer.organization!.id, id, zone);
+    expect(detail.groupwareChangedItems).toBe(3);
+    expect(detail.groupwareChanged[0]).toEqual({ kind: 'calendar', ...attendees, items: 2 });
+    expect(detail.groupwareChanged).toHaveLength(4);
+
+    const report = JSON.parse(await (await reportResponse(db, customer, id, 'json', zone)).text()) as MigrationReport;
+    expect(report.groupware.changed).toHaveLength(5);
+    expect(report.groupware.changed).toContainEqual({ kind: 'contacts', collection: 'Contacts', uid: null, component: 'VALARM', property: null, reason: 'no reminders on contacts' });
+    const csv = Papa.parse<string[]>((await (await reportResponse(db, customer, id, 'csv', zone)).text()).replace(/^\uFEFF/, ''), { skipEmptyLines: true }).data;
+    const header = csv[0]!;
+    const changed = csv.filter((row) => row[header.indexOf('section')] === 'groupware_changed');
+    expect(changed).toHaveLength(5);
+    expect(changed.map((row) => row[header.indexOf('field')])).toContain('VEVENT ATTENDEE');
+
+    // Another organization sees nothing of it.
+    await expect(getMigrationDetail(db, stranger.organization!.id, id, zone)).rejects.toThrow();
   });
 });

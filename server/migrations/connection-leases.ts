@@ -36,7 +36,8 @@ export const DEFAULT_DAV_CONNECTIONS_PER_HOST = 8;
 
 export interface LeaseWait {
   ttlSeconds: number;
-  limit?: number;
+  /** Slots a host has over all workers: one figure for all, or per host (absent there: the default). */
+  limit?: number | ReadonlyMap<string, number>;
   /** Until when (Date.now() ms) to wait for full hosts; then the answer is null. */
   until: number;
   /** Between two asks; a little is added at random, so waiting workers do not ask in step. */
@@ -56,7 +57,8 @@ export async function acquireLeasesWhenFree(db: Db, hosts: Map<string, number>, 
   for (;;) {
     const leases: string[] = [];
     for (const [host, connections] of ordered) {
-      const lease = await acquireLease(db, host, connections, wait.ttlSeconds, wait.limit);
+      const limit = typeof wait.limit === 'number' ? wait.limit : wait.limit?.get(host);
+      const lease = await acquireLease(db, host, connections, wait.ttlSeconds, limit);
       if (!lease) break;
       leases.push(lease);
     }

@@ -1,7 +1,7 @@
 import type { Db } from '../db';
 import type { Prisma } from '../generated/prisma/client';
 import type { CollectionReport } from '../engine/groupware/copy-groupware';
-import type { CollectionCheckpoint, GroupwareIssue, GroupwareStateStore } from '../engine/groupware/state';
+import type { CollectionCheckpoint, GroupwareChange, GroupwareIssue, GroupwareStateStore } from '../engine/groupware/state';
 
 const issueKey = (i: { collection: string; uid: string | null; reason: string }) => `${i.collection}\u0000${i.uid ?? ''}\u0000${i.reason}`;
 
@@ -100,6 +100,22 @@ export class DbGroupwareStateStore implements GroupwareStateStore {
     await this.db.migrationGroupwareIssue.createMany({
       data: fresh.map((i) => ({ migrationId: this.migrationId, kind: i.kind, collection: i.collection, uid: i.uid, size: i.size, reason: i.reason })),
     });
+  }
+
+  /** What a target had no place for, per item and property; an item written again keeps its rows once. */
+  async recordChanges(changes: GroupwareChange[]): Promise<void> {
+    const data = changes.flatMap((change) =>
+      change.notMapped.map((note) => ({
+        migrationId: this.migrationId,
+        kind: change.kind,
+        collection: change.collection,
+        uid: change.uid ?? '',
+        component: note.component,
+        property: note.property ?? '',
+        reason: note.reason,
+      })),
+    );
+    if (data.length > 0) await this.db.migrationGroupwareChange.createMany({ data, skipDuplicates: true });
   }
 
   /** While a collection is copied: how many items the source has and how many of them are on the target. */

@@ -59,6 +59,18 @@ export interface NotCopiedItem {
 export const NOT_COPIED_SHOWN = 1000;
 
 /** A calendar, contact or task item the target refused: its collection, UID, size and the server's reason; never its summary or content. */
+/** What a target had no place for, counted over the items it concerns (an Exchange or Microsoft 365 target). */
+export interface GroupwareChangedGroup {
+  kind: string;
+  /** VEVENT, VTODO, VALARM, VTIMEZONE, VCARD. */
+  component: string;
+  /** Upper-case; empty for a whole component. */
+  property: string;
+  reason: string;
+  /** Items copied without it. */
+  items: number;
+}
+
 export interface GroupwareNotCopiedItem {
   kind: string;
   /** The source collection's name. */
@@ -104,6 +116,10 @@ export interface MigrationDetail extends MigrationListItem {
   groupwareCollections: GroupwareCollectionResult[];
   /** Calendar, contact and task items the target refused, each once, in the order they were met (at most NOT_COPIED_SHOWN). */
   groupwareNotCopied: GroupwareNotCopiedItem[];
+  /** Copied, but without something the target has no place for: per property and reason, with the number of items (the report lists each item). */
+  groupwareChanged: GroupwareChangedGroup[];
+  /** Items copied with changes, each once. */
+  groupwareChangedItems: number;
   renamed: { sourcePath: string; targetPath: string; note: string }[];
   notices: { folder: string | null; text: string }[];
   /** "12 messages copied earlier are no longer in the target", else null. */
@@ -151,7 +167,7 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     }),
     loadTimeline(db, id),
   ]);
-  const [shown, groupwareRows, groupwareIssues] = await Promise.all([
+  const [shown, groupwareRows, groupwareIssues, changedGroups, changedItems] = await Promise.all([
     listNotCopied(db, organizationId, { id, limit: NOT_COPIED_SHOWN }),
     db.migrationGroupwareCollection.findMany({
       where: { migrationId: id },
@@ -159,6 +175,8 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
       orderBy: [{ kind: 'asc' }, { sourceName: 'asc' }],
     }),
     db.migrationGroupwareIssue.findMany({ where: { migrationId: id }, select: { kind: true, collection: true, uid: true, size: true, reason: true }, orderBy: { id: 'asc' }, take: NOT_COPIED_SHOWN }),
+    db.migrationGroupwareChange.groupBy({ by: ['kind', 'component', 'property', 'reason'], where: { migrationId: id }, _count: { _all: true } }),
+    db.$queryRaw<{ count: bigint }[]>`SELECT count(DISTINCT (collection, uid)) AS count FROM migration_groupware_changes WHERE migration_id = ${id}::uuid`,
   ]);
   if (!row) throw new MigrationNotFoundError();
 
@@ -243,6 +261,10 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
     groupware: groupware.counts,
     groupwareCollections: groupwareRows.map((r) => ({ kind: r.kind, source: r.sourceName, target: r.targetName, note: r.targetNote, items: r.items, copied: r.present })),
     groupwareNotCopied: groupwareIssues,
+    groupwareChanged: changedGroups
+      .map((g) => ({ kind: g.kind, component: g.component, property: g.property, reason: g.reason, items: g._count._all }))
+      .sort((a, b) => b.items - a.items || a.kind.localeCompare(b.kind) || a.component.localeCompare(b.component) || a.property.localeCompare(b.property)),
+    groupwareChangedItems: Number(changedItems[0]?.count ?? 0),
     renamed: folders.filter((f) => f.note).map((f) => ({ sourcePath: f.sourcePath, targetPath: f.targetPath, note: f.note! })),
     notices,
     goneLine: describeGone(totals.gone),

@@ -22,8 +22,10 @@ import { allNotCopied } from './not-copied';
  *   message's date on the source, UTC ISO 8601, or null where it is not known), reason
  * - `groupware`: `collections[]` {kind (calendar, contacts, tasks), source, target, note (why
  *   the target's name differs, or null), items (on the source), copied (of those, on the
- *   target)} and `notCopied[]` {kind, collection, uid (or null), size (bytes, or null), reason};
- *   both empty for e-mail-only migrations. Never an item's summary or content.
+ *   target)}, `notCopied[]` {kind, collection, uid (or null), size (bytes, or null), reason}
+ *   and `changed[]` {kind, collection, uid (or null), component, property (or null), reason}:
+ *   items copied without something the target has no place for (Exchange, Microsoft 365);
+ *   all empty for e-mail-only migrations. Never an item's summary or content.
  */
 export interface MigrationReport {
   reportVersion: 1;
@@ -56,6 +58,7 @@ export interface MigrationReport {
   groupware: {
     collections: { kind: string; source: string; target: string; note: string | null; items: number; copied: number }[];
     notCopied: { kind: string; collection: string; uid: string | null; size: number | null; reason: string }[];
+    changed: { kind: string; collection: string; uid: string | null; component: string; property: string | null; reason: string }[];
   };
 }
 
@@ -70,7 +73,7 @@ export class MigrationNotEndedError extends Error {
 export async function getMigrationReport(db: Db, organizationId: string, id: string, zone: string, now = new Date()): Promise<MigrationReport> {
   const detail = await getMigrationDetail(db, organizationId, id, zone);
   if (detail.isActive) throw new MigrationNotEndedError();
-  const [row, notCopied, verifiedAt, groupwareNotCopied] = await Promise.all([
+  const [row, notCopied, verifiedAt, groupwareNotCopied, groupwareChanged] = await Promise.all([
     db.migration.findFirst({
       where: { id, organizationId },
       select: { startAt: true, resyncAt: true, startedAt: true, finishedAt: true, totalBytes: true, copiedBytes: true },
@@ -80,6 +83,7 @@ export async function getMigrationReport(db: Db, organizationId: string, id: str
     db.migrationVerification.aggregate({ where: { migrationId: id }, _max: { verifiedAt: true } }),
     // All of them, not only the first the page shows.
     db.migrationGroupwareIssue.findMany({ where: { migrationId: id }, select: { kind: true, collection: true, uid: true, size: true, reason: true }, orderBy: { id: 'asc' } }),
+    db.migrationGroupwareChange.findMany({ where: { migrationId: id }, select: { kind: true, collection: true, uid: true, component: true, property: true, reason: true }, orderBy: { id: 'asc' } }),
   ]);
   if (!row) throw new MigrationNotFoundError();
 
@@ -135,7 +139,11 @@ export async function getMigrationReport(db: Db, organizationId: string, id: str
           }
         : null,
     notCopied,
-    groupware: { collections: detail.groupwareCollections, notCopied: groupwareNotCopied },
+    groupware: {
+      collections: detail.groupwareCollections,
+      notCopied: groupwareNotCopied,
+      changed: groupwareChanged.map((c) => ({ kind: c.kind, collection: c.collection, uid: c.uid || null, component: c.component, property: c.property || null, reason: c.reason })),
+    },
   };
 }
 
@@ -229,6 +237,8 @@ export function reportCsv(report: MigrationReport): string {
     // Calendars, address books and task lists: the collection's names in the folder columns.
     ...report.groupware.collections.map((c): CsvRow => ({ section: 'groupware', kind: c.kind, source_folder: c.source, target_folder: c.target, total: c.items, copied: c.copied, note: c.note })),
     ...report.groupware.notCopied.map((i): CsvRow => ({ section: 'groupware_not_copied', kind: i.kind, source_folder: i.collection, uid: i.uid, size: i.size, reason: i.reason })),
+    // Copied, but without what the target has no place for: the component and property in `field`.
+    ...report.groupware.changed.map((c): CsvRow => ({ section: 'groupware_changed', kind: c.kind, source_folder: c.collection, uid: c.uid, field: c.property ? `${c.component} ${c.property}` : c.component, reason: c.reason })),
   ];
   const data = rows.map((row) => REPORT_CSV_COLUMNS.map((column) => row[column] ?? ''));
   const csv = Papa.unparse({ fields: [...REPORT_CSV_COLUMNS], data }, { newline: '\r\n', escapeFormulae: true });

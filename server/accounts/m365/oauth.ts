@@ -73,7 +73,12 @@ export function clearAppTokenCache(): void {
   pending.clear();
 }
 
-function cacheKey(authority: string, request: AppTokenRequest): string {
+/** Forgets the cached token of one app and scope: a service refused it (revoked, or expired early), the next ask gets a new one. */
+export function forgetAppToken(request: Pick<AppTokenRequest, 'tenantId' | 'clientId' | 'clientSecret' | 'scope' | 'authorityHost'>): void {
+  cache.delete(cacheKey(httpsBase(request.authorityHost ?? DEFAULT_AUTHORITY_HOST, 'Microsoft authority host'), request));
+}
+
+function cacheKey(authority: string, request: Pick<AppTokenRequest, 'tenantId' | 'clientId' | 'clientSecret' | 'scope'>): string {
   // The secret is part of the identity (a rotated secret must not reuse the old token), but a
   // heap dump or a debugger should not show it as a map key.
   const secretHash = createHash('sha256').update(request.clientSecret, 'utf8').digest('base64url');

@@ -238,6 +238,30 @@ function Groupware({ m }: { m: MigrationDetail }) {
 
 const KIND_LABELS: Record<string, string> = { calendar: 'Calendar', contacts: 'Address book', tasks: 'Task list' };
 
+const COMPONENT_LABELS: Record<string, string> = { VEVENT: 'Events', VTODO: 'Tasks', VCARD: 'Contacts', VALARM: 'Reminders', VTIMEZONE: 'Time zones', VCALENDAR: 'Calendar files' };
+
+/** What the target had no place for, per property and reason, with how many items it concerns. */
+function GroupwareChanged({ groups }: { groups: MigrationDetail['groupwareChanged'] }) {
+  return (
+    <ul data-testid="groupware-changed-list" className="divide-y divide-slate-100 border-t border-slate-200">
+      {groups.map((g) => (
+        <li key={`${g.kind}-${g.component}-${g.property}-${g.reason}`} data-testid="groupware-changed-item" className="flex items-start justify-between gap-4 px-5 py-3 text-sm sm:px-6">
+          <div className="min-w-0">
+            <p className="font-medium text-slate-900">
+              {COMPONENT_LABELS[g.component] ?? g.component}
+              {g.property ? <span className="ml-1.5 font-mono text-xs font-normal text-slate-500">{g.property}</span> : null}
+            </p>
+            <p className="mt-0.5 text-slate-700 [overflow-wrap:anywhere]">{g.reason}</p>
+          </div>
+          <span className="shrink-0 whitespace-nowrap tabular-nums text-slate-600">
+            {number(g.items)} {g.items === 1 ? 'item' : 'items'}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** Calendar, contact and task items the target refused: collection, UID, size, reason; never a summary or content. */
 function GroupwareNotCopied({ items }: { items: MigrationDetail['groupwareNotCopied'] }) {
   const th = 'px-3 py-2.5 text-left text-xs font-medium uppercase tracking-wide text-slate-500 first:pl-5 last:pr-5 sm:first:pl-6 sm:last:pr-6';
@@ -502,6 +526,17 @@ export function MigrationDetailView({
               description="Each item with the reason the target server gave. Never its title, description or content."
             >
               <GroupwareNotCopied items={m.groupwareNotCopied} />
+            </Section>
+          ) : null}
+
+          {m.groupwareChanged.length > 0 ? (
+            <Section
+              title="Copied with changes"
+              count={m.groupwareChangedItems}
+              testId="groupware-changed"
+              description="These items are on the target, but the target has no place for what is named here. The report lists every item by UID."
+            >
+              <GroupwareChanged groups={m.groupwareChanged} />
             </Section>
           ) : null}
 
