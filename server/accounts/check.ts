@@ -11,7 +11,7 @@ import type { Microsoft365Credentials } from './microsoft365-connection';
 import type { Lookup, NetworkPolicy } from './network/host-policy';
 import { createPinnedFetch } from './network/pinned-fetch';
 import type { AccountInput } from './schemas';
-import { davDiscoveryUrl, parseServer, type MailServer } from './server-address';
+import { davDiscoveryUrl, ewsDiscoveryStart, parseServer, type MailServer } from './server-address';
 import { ConnectorError, type AccountType, type FailureReason, type ProtocolReport } from './types';
 
 const log = createLogger('account-check');
@@ -78,8 +78,7 @@ async function checkGroupware(account: AccountInput, environment: CheckEnvironme
       return checkDav({ serverUrl: davDiscoveryUrl(account.server, account.groupwareUrl), username: account.username, password: account.password, fetch });
     }
     case 'ews': {
-      const parsed = parseServer(account.server);
-      const url = await discoverEwsUrl({ email: account.email, username: account.username, password: account.password, server: parsed.url?.href ?? parsed.host, fetch });
+      const url = await discoverEwsUrl({ email: account.email, username: account.username, password: account.password, server: ewsDiscoveryStart(account.server, account.groupwareUrl), fetch });
       return [await checkEws({ url, email: account.email, username: account.username, password: account.password, fetch, signal })];
     }
     case 'graph':

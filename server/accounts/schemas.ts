@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseGroupwareUrl, parseServer, ServerAddressError } from './server-address';
-import { ACCOUNT_TYPES, DAV_ACCOUNT_TYPES } from './types';
+import { ACCOUNT_TYPES, GROUPWARE_ADDRESS_TYPES } from './types';
 
 /** One side of a migration as a customer enters it; shared by the forms and the procedures. */
 export const accountSchema = z
@@ -17,8 +17,8 @@ export const accountSchema = z
   })
   .superRefine((account, ctx) => {
     if (account.groupwareUrl) {
-      if (!(DAV_ACCOUNT_TYPES as readonly string[]).includes(account.type)) {
-        ctx.addIssue({ code: 'custom', path: ['groupwareUrl'], message: 'A groupware address is used only for Zimbra, Kolab and Open-Xchange accounts.' });
+      if (!(GROUPWARE_ADDRESS_TYPES as readonly string[]).includes(account.type)) {
+        ctx.addIssue({ code: 'custom', path: ['groupwareUrl'], message: 'A groupware address is used only for Zimbra, Kolab, Open-Xchange and Exchange accounts.' });
       } else {
         try {
           parseGroupwareUrl(account.groupwareUrl);

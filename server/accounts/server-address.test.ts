@@ -58,11 +58,12 @@ describe('groupware address', () => {
     expect(problem({})).toBeNull();
     expect(problem({ groupwareUrl: '' })).toBeNull();
     for (const type of ['zimbra', 'kolab', 'openxchange']) expect(problem({ type, groupwareUrl: 'https://dav.example.com/' })).toBeNull();
+    expect(problem({ type: 'exchange', groupwareUrl: 'https://mail.example.com/EWS/Exchange.asmx' })).toBeNull();
   });
 
   it.each([
-    [{ type: 'imap', groupwareUrl: 'https://dav.example.com/' }, 'groupwareUrl: A groupware address is used only for Zimbra, Kolab and Open-Xchange accounts.'],
-    [{ type: 'exchange', groupwareUrl: 'https://dav.example.com/' }, 'groupwareUrl: A groupware address is used only for Zimbra, Kolab and Open-Xchange accounts.'],
+    [{ type: 'imap', groupwareUrl: 'https://dav.example.com/' }, 'groupwareUrl: A groupware address is used only for Zimbra, Kolab, Open-Xchange and Exchange accounts.'],
+    [{ type: 'office365', groupwareUrl: 'https://dav.example.com/' }, 'groupwareUrl: A groupware address is used only for Zimbra, Kolab, Open-Xchange and Exchange accounts.'],
     [{ groupwareUrl: 'dav.example.com' }, 'groupwareUrl: The groupware address must start with https://.'],
     [{ groupwareUrl: 'ftp://dav.example.com/' }, 'groupwareUrl: The groupware address must start with https://.'],
     [{ groupwareUrl: 'https://anna:secret@dav.example.com/' }, 'groupwareUrl: Do not put credentials in the groupware address.'],

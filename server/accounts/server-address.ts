@@ -119,6 +119,16 @@ export function parseGroupwareUrl(input: string): URL {
 }
 
 /**
+ * Where an Exchange account's EWS is looked for: its groupware address when given (the EWS URL,
+ * or a host whose autodiscover answers), else its server field (a URL, or the host).
+ */
+export function ewsDiscoveryStart(server: string, groupwareUrl?: string | null): string {
+  if (groupwareUrl) return parseGroupwareUrl(groupwareUrl).href;
+  const parsed = parseServer(server);
+  return parsed.url?.href ?? parsed.host;
+}
+
+/**
  * Where CalDAV/CardDAV discovery starts for an account: its groupware address when given, else
  * the https:// URL of its server field, else that server's host (RFC 6764).
  */

@@ -9,6 +9,8 @@ export const ACCOUNT_TYPES = ['imap', 'zimbra', 'kolab', 'openxchange', 'exchang
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
 /** The groupware types whose calendars, contacts and tasks are reached over CalDAV/CardDAV. */
 export const DAV_ACCOUNT_TYPES = ['zimbra', 'kolab', 'openxchange'] as const satisfies readonly AccountType[];
+/** The types that take a groupware address: a CalDAV/CardDAV URL, or for Exchange its EWS URL. */
+export const GROUPWARE_ADDRESS_TYPES = [...DAV_ACCOUNT_TYPES, 'exchange'] as const satisfies readonly AccountType[];
 
 export type FailureReason =
   | 'unknown_host'

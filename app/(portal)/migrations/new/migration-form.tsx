@@ -7,7 +7,7 @@ import { ACCOUNT_TYPE_LABELS } from '@/components/account-types';
 import { Button, Field, TextInput } from '@/components/form';
 import { AlertIcon, CheckCircleIcon, InfoIcon } from '@/components/icons';
 import { useTRPC } from '@/components/trpc-provider';
-import { ACCOUNT_TYPES, DAV_ACCOUNT_TYPES, type AccountType } from '@/server/accounts/types';
+import { ACCOUNT_TYPES, GROUPWARE_ADDRESS_TYPES, type AccountType } from '@/server/accounts/types';
 import { migrationInputSchema } from '@/server/migrations/schemas';
 import type { SideCheck } from '@/server/migrations/submit-migration';
 import { resolveTiming } from '@/server/migrations/timing';
@@ -27,10 +27,10 @@ interface AccountValues {
 
 const emptyAccount: AccountValues = { type: 'imap', email: '', username: '', password: '', server: '', groupwareUrl: '' };
 
-const isDavType = (type: AccountType) => (DAV_ACCOUNT_TYPES as readonly AccountType[]).includes(type);
+const takesGroupwareAddress = (type: AccountType) => (GROUPWARE_ADDRESS_TYPES as readonly AccountType[]).includes(type);
 
 /** What the form sends for one side: the groupware address only where the type has one. */
-const accountInput = ({ groupwareUrl, ...account }: AccountValues) => (isDavType(account.type) && groupwareUrl.trim() ? { ...account, groupwareUrl } : account);
+const accountInput = ({ groupwareUrl, ...account }: AccountValues) => (takesGroupwareAddress(account.type) && groupwareUrl.trim() ? { ...account, groupwareUrl } : account);
 
 type Errors = Record<string, string>;
 
@@ -282,19 +282,23 @@ function AccountSection({
             />
           </Field>
         </div>
-        {isDavType(values.type) ? (
+        {takesGroupwareAddress(values.type) ? (
           <div className="sm:col-span-2 xl:col-span-1">
             <Field
               label="Groupware address (optional)"
               error={error('groupwareUrl')}
-              hint="Only if calendars, contacts and tasks are not on the server above: its CalDAV/CardDAV address."
+              hint={
+                values.type === 'exchange'
+                  ? 'Only if Exchange Web Services are not found from the server above: the EWS address.'
+                  : 'Only if calendars, contacts and tasks are not on the server above: its CalDAV/CardDAV address.'
+              }
             >
               <TextInput
                 name={`${side}.groupwareUrl`}
                 type="url"
                 autoComplete="off"
                 spellCheck={false}
-                placeholder="https://dav.example.com/"
+                placeholder={values.type === 'exchange' ? 'https://mail.example.com/EWS/Exchange.asmx' : 'https://dav.example.com/'}
                 value={values.groupwareUrl}
                 invalid={!!error('groupwareUrl')}
                 onChange={(e) => onChange({ groupwareUrl: e.target.value })}
