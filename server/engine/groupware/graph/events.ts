@@ -1,6 +1,7 @@
 import ICAL from 'ical.js';
 import { ItemFormatError } from '../items';
 import type { GraphAttendee, GraphEvent, GraphEventInput, GraphFileAttachment, GraphLocation } from './graph-types';
+import { keptProperties, withoutMeetingBlock, type KeptMeeting } from './meeting';
 import { MappingNotes } from './notes';
 import { graphToRrule, isoDate, rruleToGraph } from './recurrence';
 import { completeNotes } from './round-trip';
@@ -423,7 +424,8 @@ function graphEventToICalendarOf(mapping: EventMapping): string {
   return graphEventToICalendar(listed.master, listed.exceptions, listed.cancelled);
 }
 
-function veventOf(event: GraphEvent, zonesUsed: Set<string>, extra: JCalProperty[]): { component: JCalComponent; start: JCalProperty } {
+/** `people`: the ORGANIZER and ATTENDEE properties to write instead of Graph's organizer and attendees (a meeting kept by the target). */
+function veventOf(event: GraphEvent, zonesUsed: Set<string>, extra: JCalProperty[], people?: JCalProperty[]): { component: JCalComponent; start: JCalProperty } {
   const props: JCalProperty[] = [['uid', {}, 'text', event.iCalUId]];
   const start = icalTimeProperty('dtstart', event.start, event.isAllDay, zonesUsed);
   props.push(...extra, start, icalTimeProperty('dtend', event.end, event.isAllDay, zonesUsed));
@@ -443,8 +445,9 @@ function veventOf(event: GraphEvent, zonesUsed: Set<string>, extra: JCalProperty
   if (event.importance === 'high') props.push(['priority', {}, 'integer', 1]);
   if (event.importance === 'low') props.push(['priority', {}, 'integer', 9]);
   if (event.categories.length) props.push(['categories', {}, 'text', ...event.categories]);
-  if (event.organizer) props.push(['organizer', organizerParams(event.organizer.emailAddress), 'cal-address', `mailto:${event.organizer.emailAddress.address}`]);
-  for (const attendee of event.attendees) props.push(['attendee', attendeeParams(attendee, event.responseRequested ?? false), 'cal-address', `mailto:${attendee.emailAddress.address}`]);
+  if (people) props.push(...people);
+  else if (event.organizer) props.push(['organizer', organizerParams(event.organizer.emailAddress), 'cal-address', `mailto:${event.organizer.emailAddress.address}`]);
+  for (const attendee of people ? [] : event.attendees) props.push(['attendee', attendeeParams(attendee, event.responseRequested ?? false), 'cal-address', `mailto:${attendee.emailAddress.address}`]);
   for (const file of event.attachments ?? []) {
     // VALUE=BINARY comes from the jCal type.
     const params: Record<string, string> = { fmttype: file.contentType, encoding: 'BASE64' };
@@ -482,9 +485,11 @@ function inOwnZone(event: GraphEvent): GraphEvent {
  * exception. The source endpoint asks Graph for text bodies (Prefer: outlook.body-content-type);
  * an HTML body is written as X-ALT-DESC.
  */
-export function graphEventToICalendar(graphMaster: GraphEvent, graphExceptions: GraphEvent[], cancelledOccurrenceStarts: string[]): string {
-  const master = inOwnZone(graphMaster);
-  const exceptions = graphExceptions.map(inOwnZone);
+export function graphEventToICalendar(graphMaster: GraphEvent, graphExceptions: GraphEvent[], cancelledOccurrenceStarts: string[], kept?: KeptMeeting): string {
+  // A meeting the target wrote without attendees: its text without the block, its people as they were.
+  const unblocked = (e: GraphEvent): GraphEvent => (kept ? { ...e, body: withoutMeetingBlock(e.body) } : e);
+  const master = inOwnZone(unblocked(graphMaster));
+  const exceptions = graphExceptions.map((e) => inOwnZone(unblocked(e)));
   const zonesUsed = new Set<string>();
   const masterParts: JCalProperty[] = [];
   const startLike = icalTimeProperty('dtstart', master.start, master.isAllDay, new Set());
@@ -505,11 +510,11 @@ export function graphEventToICalendar(graphMaster: GraphEvent, graphExceptions: 
       masterParts.push(exdate);
     }
   }
-  const components: JCalComponent[] = [veventOf(master, zonesUsed, masterParts).component];
+  const components: JCalComponent[] = [veventOf(master, zonesUsed, masterParts, kept ? keptProperties(kept) : undefined).component];
   for (const exception of exceptions) {
     if (exception.isCancelled || !exception.originalStart) continue;
     const recurrenceId = icalInstantProperty('recurrence-id', exception.originalStart, startLike, master.start);
-    components.push(veventOf({ ...exception, iCalUId: master.iCalUId }, zonesUsed, [recurrenceId]).component);
+    components.push(veventOf({ ...exception, iCalUId: master.iCalUId }, zonesUsed, [recurrenceId], kept ? keptProperties(kept, exception.originalStart) : undefined).component);
   }
   const calendar = new ICAL.Component([
     'vcalendar',

@@ -15,8 +15,10 @@
  *   checklist items and linked resources, both through $batch.
  * - Bodies are asked for as text (Prefer: outlook.body-content-type="text").
  * - Graph gives contacts and tasks no UID: an item the target step wrote keeps its source UID
- *   in SOURCE_UID_PROPERTY (events and contacts); otherwise the UID is derived from the item id,
- *   so it is the same on every run.
+ *   in SOURCE_UID_PROPERTY (events and contacts) or TASK_SOURCE_EXTENSION (tasks); otherwise
+ *   the UID is derived from the item id, so it is the same on every run.
+ * - A meeting the target wrote without its attendees (meeting.ts) gets its organizer and
+ *   attendees back from MEETING_PROPERTY, and its text without the block that names them.
  */
 import { createHash } from 'node:crypto';
 import ICAL from 'ical.js';
@@ -24,6 +26,7 @@ import { ConnectorError } from '@/server/accounts/types';
 import type { GroupwareCollection, GroupwareKind, GroupwareSource, ItemRef } from '../model';
 import { graphContactToVcard } from './contacts';
 import { graphEventToICalendar } from './events';
+import { MEETING_PROPERTY, parseKeptMeeting } from './meeting';
 import { GraphClient, MAX_BATCH, type BatchRequest, type GraphAnswer, type GraphConnection } from './graph-http';
 import type { GraphContact, GraphEvent, GraphPhoto, GraphTodoTask } from './graph-types';
 import { graphToRrule } from './recurrence';
@@ -32,14 +35,27 @@ import { databaseZone, ianaOfGraphZone, inZone, instantOf, localIn, parseGraphDa
 
 export type { GraphConnection } from './graph-http';
 
-/** A single-value extended property (a named MAPI string) holding the UID an item had on its source. */
-export const SOURCE_UID_PROPERTY = 'String {66f5a359-4659-4830-9070-00047ec6ac6e} Name SourceUid';
+/**
+ * A single-value extended property (a named MAPI string) holding the UID an item had on its
+ * source. The property set is the one the Exchange (EWS) target uses, so an item written over
+ * EWS is found over Graph in the same mailbox, and the other way round.
+ */
+export const SOURCE_UID_PROPERTY = 'String {5c0e5a3e-8a57-4c1d-9f0b-6b4f5e1d2a90} Name SourceUid';
+
+/**
+ * todoTask has no extended properties, only open extensions (graph/api/resources/todotask,
+ * graph/api/opentypeextension-post-opentypeextension): a task the target wrote keeps its source
+ * UID in this one, as `uid`.
+ */
+export const TASK_SOURCE_EXTENSION = 'com.mailferry.source';
 
 /** Id of the default contacts folder: its contacts are at /users/{user}/contacts, and no folder id names it. */
 const DEFAULT_CONTACTS = 'contacts';
 const PAGE = '$top=100';
 const TEXT_BODY = { prefer: 'outlook.body-content-type="text"' };
-const EXPAND_SOURCE_UID = `singleValueExtendedProperties($filter=id eq '${SOURCE_UID_PROPERTY}')`;
+export const EXPAND_SOURCE_UID = `singleValueExtendedProperties($filter=id eq '${SOURCE_UID_PROPERTY}')`;
+const EXPAND_EVENT_PROPERTIES = `singleValueExtendedProperties($filter=id eq '${SOURCE_UID_PROPERTY}' or id eq '${MEETING_PROPERTY}')`;
+export const EXPAND_TASK_SOURCE = `extensions($filter=id eq '${TASK_SOURCE_EXTENSION}')`;
 // Contact folders nest; deeper than this is a loop or a server mistake.
 const MAX_FOLDER_DEPTH = 10;
 const NO_END_YEARS = 2;
@@ -67,14 +83,27 @@ function derivedUid(kind: string, id: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-function sourceUidOf(item: Json): string | null {
+function extendedProperty(item: Json, id: string): string | null {
   const props = item.singleValueExtendedProperties;
   if (!Array.isArray(props)) return null;
-  const found = (props as Json[]).find((p) => typeof p?.id === 'string' && p.id.toLowerCase() === SOURCE_UID_PROPERTY.toLowerCase());
+  const found = (props as Json[]).find((p) => typeof p?.id === 'string' && p.id.toLowerCase() === id.toLowerCase());
   return typeof found?.value === 'string' && found.value !== '' ? found.value : null;
 }
 
-function versionOf(item: Json): string | null {
+export function sourceUidOf(item: Json): string | null {
+  return extendedProperty(item, SOURCE_UID_PROPERTY);
+}
+
+/** The source UID of a task the target wrote, from its open extension. */
+export function taskSourceUidOf(task: Json): string | null {
+  const extensions = task.extensions;
+  if (!Array.isArray(extensions)) return null;
+  const name = TASK_SOURCE_EXTENSION.toLowerCase();
+  const found = (extensions as Json[]).find((e) => [e?.id, e?.extensionName].some((v) => typeof v === 'string' && (v.toLowerCase() === name || v.toLowerCase().endsWith(`.${name}`))));
+  return typeof found?.uid === 'string' && found.uid !== '' ? found.uid : null;
+}
+
+export function versionOf(item: Json): string | null {
   if (typeof item.changeKey === 'string') return item.changeKey;
   return typeof item['@odata.etag'] === 'string' ? item['@odata.etag'] : null;
 }
@@ -84,7 +113,7 @@ const text = (value: unknown, fallback: string) => (typeof value === 'string' &&
 export class GraphSource implements GroupwareSource {
   readonly client: GraphClient;
 
-  constructor(connection: GraphConnection) {
+  constructor(protected readonly connection: GraphConnection) {
     this.client = new GraphClient(connection);
   }
 
@@ -184,22 +213,22 @@ export class GraphSource implements GroupwareSource {
   private async readTasks(collection: GroupwareCollection, refs: ItemRef[]) {
     const what = `tasks of "${collection.displayName}"`;
     const answers = await this.client.batch(
-      refs.map((ref, n) => ({ id: `t${n}`, path: `${this.itemPath(collection, ref.id)}?$expand=checklistItems,linkedResources`, headers: TEXT_BODY })),
+      refs.map((ref, n) => ({ id: `t${n}`, path: `${this.itemPath(collection, ref.id)}?$expand=checklistItems,linkedResources,${EXPAND_TASK_SOURCE}`, headers: TEXT_BODY })),
       what,
     );
     return refs.flatMap((ref, n) => {
       const task = this.itemAnswer(answers, `t${n}`, what);
       if (!task) return [];
       const shaped = { categories: [], checklistItems: [], linkedResources: [], ...task } as unknown as GraphTodoTask;
-      // todoTask has no singleValueExtendedProperties: the UID comes from the id.
-      return [{ id: ref.id, version: versionOf(task) ?? ref.version, data: graphTaskToICalendar(shaped, derivedUid('task', ref.id)) }];
+      // todoTask has no singleValueExtendedProperties: the UID is the one the target kept in an open extension, or comes from the id.
+      return [{ id: ref.id, version: versionOf(task) ?? ref.version, data: graphTaskToICalendar(shaped, taskSourceUidOf(task) ?? derivedUid('task', ref.id)) }];
     });
   }
 
   private async readEvents(collection: GroupwareCollection, refs: ItemRef[]) {
     const what = `events of "${collection.displayName}"`;
     const answers = await this.client.batch(
-      refs.map((ref, n) => ({ id: `e${n}`, path: `${this.itemPath(collection, ref.id)}?$expand=exceptionOccurrences,attachments,${EXPAND_SOURCE_UID}`, headers: TEXT_BODY })),
+      refs.map((ref, n) => ({ id: `e${n}`, path: `${this.itemPath(collection, ref.id)}?$expand=exceptionOccurrences,attachments,${EXPAND_EVENT_PROPERTIES}`, headers: TEXT_BODY })),
       what,
     );
     const events = refs.flatMap((ref, n) => {
@@ -234,13 +263,15 @@ export class GraphSource implements GroupwareSource {
         cancelled = cancelledStarts(event, present, windows.get(ref.id)!);
       }
       const master: GraphEvent = { ...event, attachments: event.attachments ?? [], iCalUId: sourceUidOf(event) ?? event.iCalUId };
-      out.push({ id: ref.id, version: versionOf(event) ?? ref.version, data: graphEventToICalendar(master, exceptions, cancelled) });
+      const kept = parseKeptMeeting(extendedProperty(event, MEETING_PROPERTY));
+      out.push({ id: ref.id, version: versionOf(event) ?? ref.version, data: graphEventToICalendar(master, exceptions, cancelled, kept ?? undefined) });
     }
     return out;
   }
 }
 
-function itemsPath(collection: GroupwareCollection): string {
+/** Where the items of a collection are, below the user. */
+export function itemsPath(collection: GroupwareCollection): string {
   const [head, ...rest] = collection.id.split('/');
   const id = (n: number) => encodeURIComponent(rest.slice(n).join('/'));
   if (collection.kind === 'calendar' && head === 'calendars') return `calendars/${id(0)}/events`;

@@ -53,6 +53,20 @@ export interface BatchRequest {
   /** Below /v1.0/users/{user}, e.g. `contacts/{id}/photo/$value`. */
   path: string;
   headers?: Record<string, string>;
+  /** GET unless named. */
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** A JSON body (content-type application/json is added). */
+  body?: unknown;
+}
+
+/** A write outside a batch. */
+export interface WriteOptions {
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as they are, with `contentType` (a photo). */
+  bytes?: Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
 }
 
 /** A counting semaphore per mailbox (shared by every endpoint of this process for that mailbox). */
@@ -108,6 +122,10 @@ export class GraphClient {
   private readonly slots: MailboxSlots;
   private readonly maxWait: number;
   private token: string | null = null;
+  /** HTTP requests sent (a $batch is one; a request sent again after a 429 counts again). */
+  requestCount = 0;
+  /** Requests carried inside $batch requests. */
+  subRequestCount = 0;
 
   constructor(private readonly connection: GraphConnection) {
     const base = httpsBase(connection.graphBaseUrl, 'Microsoft Graph base URL');
@@ -128,6 +146,25 @@ export class GraphClient {
   async get(pathOrUrl: string, what: string, headers: Record<string, string> = {}): Promise<GraphAnswer> {
     const url = pathOrUrl.startsWith('https://') ? graphNextLink(pathOrUrl, this.origin, `Graph ${what} of ${this.user}`) : `${this.userUrl}/${pathOrUrl}`;
     return this.send('GET', url, what, headers, undefined, 1);
+  }
+
+  /**
+   * POST / PATCH / PUT / DELETE of a path below the user. Throttled answers (429 / 503) are
+   * waited for and sent again, as Graph did not carry them out; a dropped connection is not:
+   * whether a POST was carried out is then unknown, and the caller decides. Answers of 400 and
+   * above other than 401 / 403 / 429 / 503 are returned, for the caller to judge.
+   */
+  async write(method: 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, what: string, options: WriteOptions = {}): Promise<GraphAnswer> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | Buffer | undefined;
+    if (options.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.json);
+    } else if (options.bytes) {
+      headers['content-type'] = options.contentType ?? 'application/octet-stream';
+      body = options.bytes;
+    }
+    return this.send(method, `${this.userUrl}/${path}`, what, headers, body, 1, true);
   }
 
   /** Every entry of an OData collection, following @odata.nextLink. */
@@ -155,7 +192,8 @@ export class GraphClient {
    * Graph runs a batch's independent requests at once, and batching does not lift the mailbox's
    * 4 concurrent requests (graph/throttling, "Throttling and batching"), so a batch holds all four
    * of the mailbox's slots. A request answered 429 / 503 inside the batch goes again after its
-   * Retry-After. Answers by id; a 404 is an answer, not a failure.
+   * Retry-After (a throttled write was not carried out, so it goes again too). Answers by id;
+   * a 404 is an answer, not a failure, and so is any other status of a sub-request.
    */
   async batch(requests: BatchRequest[], what: string): Promise<Map<string, GraphAnswer>> {
     const answers = new Map<string, GraphAnswer>();
@@ -167,8 +205,15 @@ export class GraphClient {
       let wait = 0;
       for (const chunk of chunks) {
         const body = JSON.stringify({
-          requests: chunk.map((r) => ({ id: r.id, method: 'GET', url: `/users/${encodeURIComponent(this.user)}/${r.path}`, headers: r.headers ?? {} })),
+          requests: chunk.map((r) => ({
+            id: r.id,
+            method: r.method ?? 'GET',
+            url: `/users/${encodeURIComponent(this.user)}/${r.path}`,
+            headers: { ...(r.headers ?? {}), ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+            ...(r.body !== undefined ? { body: r.body } : {}),
+          })),
         });
+        this.subRequestCount += chunk.length;
         const answer = await this.send('POST', `${this.origin}/v1.0/$batch`, what, { 'content-type': 'application/json' }, body, MAILBOX_CONCURRENCY);
         if (answer.status !== 200) throw this.failure(answer, what);
         const responses = (answer.json as { responses?: unknown } | undefined)?.responses;
@@ -216,18 +261,19 @@ export class GraphClient {
     });
   }
 
-  private async send(method: string, url: string, what: string, headers: Record<string, string>, body: string | undefined, weight: number): Promise<GraphAnswer> {
+  private async send(method: string, url: string, what: string, headers: Record<string, string>, body: string | Buffer | undefined, weight: number, answerFailures = false): Promise<GraphAnswer> {
     const where = `Graph ${what} of ${this.user}`;
     let renewed = false;
     for (let attempt = 1; ; attempt++) {
       this.token ??= await this.connection.token({ renewed });
       const release = await this.slots.acquire(weight);
       let answer: GraphAnswer;
+      this.requestCount++;
       try {
         const response = await this.connection.fetch(url, {
           method,
           headers: { accept: 'application/json', ...headers, authorization: `Bearer ${this.token}`, 'client-request-id': randomUUID() },
-          body,
+          body: body as BodyInit | undefined,
           // fetch would replay the Authorization header on a redirect; Graph does not redirect these.
           redirect: 'manual',
           signal: this.connection.signal,
@@ -257,7 +303,7 @@ export class GraphClient {
         await this.pause(seconds, what);
         continue;
       }
-      if (answer.status >= 400 && answer.status !== 404) throw this.failure(answer, what);
+      if (answer.status >= 400 && answer.status !== 404 && (!answerFailures || answer.status === 401 || answer.status === 403)) throw this.failure(answer, what);
       return answer;
     }
   }
