@@ -410,6 +410,21 @@ function parseFilter(filter: string | null): Predicate | undefined {
   throw new GraphFailure(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes.');
 }
 
+/**
+ * If-Match on PATCH / DELETE (graph/api/resources/event and the Outlook resources: the
+ * @odata.etag is W/"{changeKey}"; conditional requests per OData 4.01 11.4.1.1): an etag that
+ * is not the item's current one is refused with 412 and nothing is changed. `*` matches any.
+ */
+function checkIfMatch(request: GraphRequest, current: Json): void {
+  const header = request.headers['if-match'];
+  if (header === undefined || header.trim() === '*') return;
+  const etag = String(current['@odata.etag'] ?? '');
+  const bare = (t: string) => t.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+  if (!header.split(',').some((t) => bare(t) === bare(etag))) {
+    throw new GraphFailure(412, 'ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
+  }
+}
+
 function project(item: Json, select: string[] | undefined): Json {
   if (!select) return item;
   // Outlook entities keep their etag and id whatever $select says.
@@ -850,6 +865,10 @@ export class GraphApi {
         const item = target.occurrence ? this.renderOccurrence(mb, target.master, target.occurrence.originalStartMs, outZone) : this.renderEvent(mb, target.master, outZone);
         return withHeaders(ok(project(this.expandEvent(mb, item, target.master, url, outZone), selectOf(url))), extra);
       }
+      if (method === 'PATCH' || method === 'DELETE') {
+        const current = target.occurrence ? this.renderOccurrence(mb, target.master, target.occurrence.originalStartMs, outZone) : this.renderEvent(mb, target.master, outZone);
+        checkIfMatch(request, current);
+      }
       if (method === 'PATCH') {
         const input = parseBody(request);
         if (target.occurrence) {
@@ -910,6 +929,7 @@ export class GraphApi {
     if (!contact) throw notFound();
     if (!sub) {
       if (method === 'GET') return ok(project(this.expandExt(renderContact(contact), contact, url), selectOf(url)));
+      if (method === 'PATCH' || method === 'DELETE') checkIfMatch(request, renderContact(contact));
       if (method === 'PATCH') {
         const input = checkProperties(parseBody(request), CONTACT_WRITABLE, CONTACT_READONLY, 'contact');
         const { singleValueExtendedProperties, ...fields } = input;
@@ -965,6 +985,7 @@ export class GraphApi {
     if (!task) throw new GraphFailure(404, 'ResourceNotFound', 'The requested task was not found.');
     if (!sub) {
       if (method === 'GET') return ok(project(expandTask(renderTask(task), task, url), selectOf(url)));
+      if (method === 'PATCH' || method === 'DELETE') checkIfMatch(request, renderTask(task));
       if (method === 'PATCH') {
         const input = checkProperties(parseBody(request), TASK_WRITABLE, TASK_READONLY, 'todoTask');
         const { checklistItems, linkedResources, extensions, ...fields } = input;
