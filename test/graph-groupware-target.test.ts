@@ -279,6 +279,44 @@ describe('Microsoft 365 as a groupware target', () => {
     expect(after.map((r) => r.id)).toContain(written.ok ? written.id : '');
   }, 60_000);
 
+  it('a task POST whose answer was lost is looked up by the source UID in its open extension, not sent twice', async () => {
+    let dropped = 0;
+    const losing: FetchLike = async (input, init) => {
+      const response = await fetchTls(input, init);
+      if (init?.method === 'POST' && /\/tasks$/.test(new URL(String(input)).pathname) && dropped === 0) {
+        dropped++;
+        await response.text();
+        throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+      }
+      return response;
+    };
+    const graph = office365({ fetch: losing });
+    const list = (await graph.collections()).find((c) => c.kind === 'tasks' && c.isDefault)!;
+    const before = (await graph.list(list)).length;
+    const uid = 'task-lost-answer@example.test';
+    const todo = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Test//EN', 'BEGIN:VTODO', `UID:${uid}`, 'DTSTAMP:20261201T090000Z', 'SUMMARY:Call the printer', 'STATUS:NEEDS-ACTION', 'X-CHECKLIST-ITEM:paper', 'END:VTODO', 'END:VCALENDAR', ''].join('\r\n');
+    const written = await graph.write(list, graph.itemId(list, uid), todo, { create: true });
+    expect(dropped).toBe(1);
+    expect(written.ok).toBe(true);
+    const after = await graph.list(list);
+    expect(after.length).toBe(before + 1);
+    const [read] = await graph.read(list, after.filter((r) => written.ok && r.id === written.id));
+    expect(read!.data).toContain(`UID:${uid}`);
+    expect(read!.data).toContain('X-CHECKLIST-ITEM:paper');
+  }, 60_000);
+
+  it('does not write over an item changed on Microsoft 365 since it was read: a conflict', async () => {
+    const graph = office365();
+    const contacts = (await graph.collections()).find((c) => c.kind === 'contacts' && c.isDefault)!;
+    const [ref] = await graph.list(contacts);
+    const [read] = await graph.read(contacts, [ref!]);
+    const changed = await graph.client.write('PATCH', `contacts/${encodeURIComponent(ref!.id)}`, 'a contact', { json: { jobTitle: 'Changed in Outlook' } });
+    expect(changed.status).toBe(200);
+    const written = await graph.write(contacts, ref!.id, read!.data, { version: ref!.version });
+    expect(written).toMatchObject({ ok: false, isConflict: true });
+    expect((await graph.list(contacts)).map((r) => r.id)).toContain(ref!.id);
+  }, 60_000);
+
   it('waits for a throttled mailbox as Retry-After says, writes too', async () => {
     const graph = office365();
     const calendar: GroupwareCollection = (await graph.collections()).find((c) => c.displayName === 'Retries')!;

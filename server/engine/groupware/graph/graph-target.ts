@@ -62,21 +62,39 @@ const CALENDAR_COLORS: [string, [number, number, number]][] = [
   ['lightBrown', [0xdf, 0xc0, 0x9e]],
   ['lightRed', [0xf4, 0x9c, 0x9c]],
 ];
-// Farther than this (in RGB) from every Outlook colour: Outlook chooses (auto).
-const MAX_COLOR_DISTANCE = 120;
+// Outlook's colours are pale; a colour is matched by its hue (a dark red is still red). Farther than this from every hue: Outlook chooses (auto).
+const MAX_HUE_DISTANCE = 30;
+const GRAY_SATURATION = 0.15;
+
+function hsl([r, g, b]: number[]): { hue: number; saturation: number } {
+  const [rn, gn, bn] = [r! / 255, g! / 255, b! / 255];
+  const max = Math.max(rn, gn, bn);
+  const min = Math.min(rn, gn, bn);
+  const lightness = (max + min) / 2;
+  const delta = max - min;
+  if (delta === 0) return { hue: 0, saturation: 0 };
+  const saturation = delta / (1 - Math.abs(2 * lightness - 1));
+  const hue = max === rn ? ((gn - bn) / delta + 6) % 6 : max === gn ? (bn - rn) / delta + 2 : (rn - gn) / delta + 4;
+  return { hue: hue * 60, saturation };
+}
 
 /** The Outlook calendar colour nearest to a #rrggbb colour, or auto. */
 export function calendarColorOf(hex: string | null): string {
   const match = hex ? /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(hex) : null;
   if (!match) return 'auto';
-  const rgb = [match[1], match[2], match[3]].map((h) => parseInt(h!, 16));
+  const own = hsl([match[1], match[2], match[3]].map((h) => parseInt(h!, 16)));
+  if (own.saturation < GRAY_SATURATION) return 'lightGray';
   let best = 'auto';
-  let bestDistance = MAX_COLOR_DISTANCE;
-  for (const [name, color] of CALENDAR_COLORS) {
-    const distance = Math.hypot(...color.map((c, i) => c - rgb[i]!));
-    if (distance < bestDistance) {
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const [name, rgb] of CALENDAR_COLORS) {
+    const color = hsl(rgb);
+    if (color.saturation < GRAY_SATURATION) continue;
+    const hueDistance = Math.min(Math.abs(color.hue - own.hue), 360 - Math.abs(color.hue - own.hue));
+    if (hueDistance > MAX_HUE_DISTANCE) continue;
+    const score = hueDistance + 60 * Math.abs(color.saturation - own.saturation);
+    if (score < bestScore) {
       best = name;
-      bestDistance = distance;
+      bestScore = score;
     }
   }
   return best;
@@ -97,8 +115,11 @@ const SET_BY_GRAPH: Record<'VEVENT' | 'VTODO' | 'VCARD', NotMappedNote[]> = {
 export function noteOf(line: string): NotMappedNote {
   const colon = line.indexOf(': ');
   const head = colon >= 0 ? line.slice(0, colon) : line;
-  const reason = colon >= 0 ? line.slice(colon + 2) : 'Microsoft 365 does not keep it as it is';
+  let reason = colon >= 0 ? line.slice(colon + 2) : 'Microsoft 365 does not keep it as it is';
   const [component = 'VCALENDAR', what = '*'] = head.split(' ');
+  // "63%: Microsoft To Do has no progress figure": the item's own value leads some reasons; a
+  // report says what was not kept, not what it was (NotMappedNote), and one loss is one row.
+  reason = reason.replace(/^[^\s:]{1,40}: (?=\S)/, '');
   const property = what === '*' ? null : what.replace(/[;=(].*$/, '').toUpperCase() || null;
   return { component: component.replace(/\[.*$/, '').toUpperCase(), property, reason };
 }
