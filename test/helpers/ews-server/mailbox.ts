@@ -411,7 +411,13 @@ export class MailboxStore {
       if (xml !== undefined) props.set(name, xml);
     };
     const source = new Map(item.props);
-    if (occurrence) for (const [name, element] of item.exceptions.get(occurrence.originalStart) ?? []) source.set(name, element);
+    if (occurrence) {
+      // A field deleted on the occurrence (operations.ts REMOVED) is not shown from the series.
+      for (const [name, element] of item.exceptions.get(occurrence.originalStart) ?? []) {
+        if (element.localName === 'RemovedFromOccurrence') source.delete(name);
+        else source.set(name, element);
+      }
+    }
     for (const [name, element] of source) put(name, render(element));
     put('ItemClass', `<t:ItemClass>${ITEM_CLASS[item.kind]}</t:ItemClass>`);
     put('ParentFolderId', `<t:ParentFolderId Id="${item.folderId}" ChangeKey="${this.folder(mailbox, item.folderId)?.changeKey ?? ''}"/>`);

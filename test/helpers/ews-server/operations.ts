@@ -21,6 +21,9 @@ export interface OperationContext {
   knownAddresses: string[];
 }
 
+/** What an occurrence holds for a field of its series deleted on it (DeleteItemField on an OccurrenceItemId). */
+export const REMOVED = 'RemovedFromOccurrence';
+
 const DISTINGUISHED: DistinguishedFolder[] = ['calendar', 'contacts', 'tasks', 'inbox', 'msgfolderroot'];
 
 function message(operation: string, body: string): string {
@@ -380,6 +383,7 @@ export function updateItem(context: OperationContext, operation: Element): strin
       // The occurrence's own times, then what the change sets, without the series' pattern.
       const times = new Map<string, Element>([['Start', tElement('Start', ewsDateTime(occurrence.start))], ['End', tElement('End', ewsDateTime(occurrence.end))]]);
       const props = new Map([...[...item.props].filter(([name]) => name !== 'Recurrence'), ...times, ...target]);
+      for (const [name, element] of target) if (element.localName === REMOVED) props.delete(name);
       context.store.validate({ ...item, props });
       item.exceptions.set(occurrence.originalStart, target);
     } else {
@@ -490,7 +494,9 @@ function applyUpdate(update: Element, kind: ItemKind, target: Map<string, Elemen
   // An occurrence takes no recurrence of its own (ref:updateitem-operation-calendar-item).
   if (isOccurrence && (name === 'Recurrence' || name === 'UID')) throw new EwsError('ErrorInvalidPropertySet', `Set action is invalid for property ${name} on an occurrence.`);
   if (action === 'DeleteItemField') {
-    target.delete(name);
+    // An occurrence's field deleted is gone from that occurrence, not shown from its series (an exception is an item of its own).
+    if (isOccurrence) target.set(name, tElement(REMOVED));
+    else target.delete(name);
     return;
   }
   if (!value || value.namespaceURI !== NS.types || value.localName !== kind) throw new SchemaError(`t:${action} of ${uri} requires a t:${kind} holding the property.`);

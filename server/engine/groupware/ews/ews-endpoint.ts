@@ -29,7 +29,7 @@ import type { GroupwareCollection, GroupwareKind, GroupwareSource, ItemRef } fro
 import { fromEws, SOURCE_UID_PROPERTY, type NotMapped } from './ews-items';
 import { readEwsItem, type EwsCalendarItem, type EwsContact, type EwsItem } from './ews-xml';
 
-const M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
+export const M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
 const T = NS.ewsTypes;
 
 /** FindItem / FindFolder page size. */
@@ -44,9 +44,9 @@ const MAX_BUSY_RETRIES = 10;
 const DEFAULT_BACK_OFF_MS = 5_000;
 
 /** Folder classes of groupware folders; subclasses (IPF.Contact.RecipientCache, IPF.Appointment.Birthday, ...) are Exchange's own. */
-const FOLDER_KINDS: Record<string, GroupwareKind> = { 'IPF.Appointment': 'calendar', 'IPF.Contact': 'contacts', 'IPF.Task': 'tasks' };
-const DISTINGUISHED: Record<GroupwareKind, string> = { calendar: 'calendar', contacts: 'contacts', tasks: 'tasks' };
-const COMPONENTS: Record<GroupwareKind, string[]> = { calendar: ['VEVENT'], contacts: [], tasks: ['VTODO'] };
+export const FOLDER_KINDS: Record<string, GroupwareKind> = { 'IPF.Appointment': 'calendar', 'IPF.Contact': 'contacts', 'IPF.Task': 'tasks' };
+export const DISTINGUISHED: Record<GroupwareKind, string> = { calendar: 'calendar', contacts: 'contacts', tasks: 'tasks' };
+export const COMPONENTS: Record<GroupwareKind, string[]> = { calendar: ['VEVENT'], contacts: [], tasks: ['VTODO'] };
 
 /** PidTagSentRepresentingName / -EmailAddress: the organizer of an imported meeting, which the mapping reads. */
 const ORGANIZER_TAGS = ['0x0042', '0x0065'];
@@ -67,7 +67,7 @@ function extendedUri(property: { propertySetId?: string; propertyName?: string; 
   return `<t:ExtendedFieldURI ${attributes.join(' ')}/>`;
 }
 
-const SOURCE_UID_URI = extendedUri(SOURCE_UID_PROPERTY);
+export const SOURCE_UID_URI = extendedUri(SOURCE_UID_PROPERTY);
 const ORGANIZER_URIS = ORGANIZER_TAGS.map((tag) => extendedUri({ propertyTag: tag, propertyType: 'String' })).join('');
 
 /** What GetItem asks for, per folder kind: the schema's properties plus what AllProperties leaves out. */
@@ -85,21 +85,21 @@ function normaliseTags(item: EwsItem): EwsItem {
   return item;
 }
 
-interface ResponseMessage {
+export interface ResponseMessage {
   isSuccess: boolean;
   code: string;
   element: Element;
 }
 
-function attribute(element: Element | undefined, name: string): string | undefined {
+export function attribute(element: Element | undefined, name: string): string | undefined {
   return element?.getAttribute(name) || undefined;
 }
 
-function firstChild(parent: Element | undefined, namespace: string, name: string): Element | undefined {
+export function firstChild(parent: Element | undefined, namespace: string, name: string): Element | undefined {
   return parent ? childElements(parent, namespace, name)[0] : undefined;
 }
 
-function elementChildren(parent: Element | undefined): Element[] {
+export function elementChildren(parent: Element | undefined): Element[] {
   const out: Element[] = [];
   for (let node = parent?.firstChild; node; node = node.nextSibling) if (node.nodeType === 1) out.push(node as Element);
   return out;
@@ -124,13 +124,13 @@ export class EwsSource implements GroupwareSource {
   requestCount = 0;
 
   private readonly xhr: FetchXhrApi;
-  private readonly url: string;
+  protected readonly url: string;
   private readonly authorization: string;
   private readonly secrets: string[];
   /** UID (as the contact's text has it) of each contact read, by ItemId, for the members of distribution lists. */
-  private readonly contactUids = new Map<string, string | null>();
+  protected readonly contactUids = new Map<string, string | null>();
 
-  constructor(private readonly options: EwsSourceOptions) {
+  constructor(protected readonly options: EwsSourceOptions) {
     let url: URL;
     try {
       url = new URL(options.url.trim());
@@ -322,17 +322,17 @@ export class EwsSource implements GroupwareSource {
     }
   }
 
-  private getItems(ids: string[], shape: string): Promise<ResponseMessage[]> {
+  protected getItems(ids: string[], shape: string): Promise<ResponseMessage[]> {
     const idXml = ids.map((id) => `<t:ItemId Id="${escapeXml(id)}"/>`).join('');
     return this.call('GetItem', `<m:GetItem>${shape}<m:ItemIds>${idXml}</m:ItemIds></m:GetItem>`);
   }
 
-  private serviceError(operation: string, code: string): ConnectorError {
+  protected serviceError(operation: string, code: string): ConnectorError {
     return new ConnectorError(serviceErrorReason(code), `EWS ${operation} ${describeUrl(this.url)}: ${code}`);
   }
 
   /** One EWS request: its response messages, in the order of what it asked for. ErrorServerBusy is waited for. */
-  private async call(operation: string, body: string): Promise<ResponseMessage[]> {
+  protected async call(operation: string, body: string): Promise<ResponseMessage[]> {
     try {
       for (let attempt = 0; ; attempt++) {
         const answer = await this.send(operation, body);
