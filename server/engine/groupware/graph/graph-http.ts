@@ -54,9 +54,12 @@ export interface BatchRequest {
   path: string;
   headers?: Record<string, string>;
   /** GET unless named. */
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** A JSON body (content-type application/json is added). */
   body?: unknown;
+  /** A body that is not JSON (a photo), with its content type; sent base64-encoded (graph/json-batching). */
+  bytes?: Buffer;
+  contentType?: string;
 }
 
 /** A write outside a batch. */
@@ -188,10 +191,10 @@ export class GraphClient {
   }
 
   /**
-   * GET requests below the user through $batch, at most 4 in one batch and without dependsOn:
-   * Graph runs a batch's independent requests at once, and batching does not lift the mailbox's
-   * 4 concurrent requests (graph/throttling, "Throttling and batching"), so a batch holds all four
-   * of the mailbox's slots. A request answered 429 / 503 inside the batch goes again after its
+   * Requests below the user through $batch, at most 4 in one batch and without dependsOn: Graph
+   * runs a batch's independent requests at once, and batching does not lift the mailbox's 4
+   * concurrent requests (graph/throttling, "Throttling and batching"), so a batch holds as many
+   * of the mailbox's slots as it carries requests. A request answered 429 / 503 inside the batch goes again after its
    * Retry-After (a throttled write was not carried out, so it goes again too). Answers by id;
    * a 404 is an answer, not a failure, and so is any other status of a sub-request.
    */
@@ -209,12 +212,12 @@ export class GraphClient {
             id: r.id,
             method: r.method ?? 'GET',
             url: `/users/${encodeURIComponent(this.user)}/${r.path}`,
-            headers: { ...(r.headers ?? {}), ...(r.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-            ...(r.body !== undefined ? { body: r.body } : {}),
+            headers: { ...(r.headers ?? {}), ...(r.body !== undefined ? { 'content-type': 'application/json' } : r.bytes ? { 'content-type': r.contentType ?? 'application/octet-stream' } : {}) },
+            ...(r.body !== undefined ? { body: r.body } : r.bytes ? { body: r.bytes.toString('base64') } : {}),
           })),
         });
         this.subRequestCount += chunk.length;
-        const answer = await this.send('POST', `${this.origin}/v1.0/$batch`, what, { 'content-type': 'application/json' }, body, MAILBOX_CONCURRENCY);
+        const answer = await this.send('POST', `${this.origin}/v1.0/$batch`, what, { 'content-type': 'application/json' }, body, chunk.length);
         if (answer.status !== 200) throw this.failure(answer, what);
         const responses = (answer.json as { responses?: unknown } | undefined)?.responses;
         if (!Array.isArray(responses)) throw new ConnectorError('protocol_error', `Graph ${what} of ${this.user}: the batch answer has no responses`);
