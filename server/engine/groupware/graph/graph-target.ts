@@ -22,7 +22,8 @@
  *   source UID first, and sent once more only when it is not there.
  * - Changes: the item is deleted (If-Match: its change key; 412 is a conflict) and written again
  *   under a new id, so overridden instances, checklists and photos are exactly the source's. The
- *   events written here have no attendees: deleting one sends nothing.
+ *   events written here have no attendees: deleting one sends nothing. An event with attendees
+ *   (made on Microsoft 365, with the source's UID) is never deleted or changed: it is refused.
  */
 import { createHash } from 'node:crypto';
 import { odataPage } from '@/server/accounts/m365/http';
@@ -264,6 +265,16 @@ export class GraphEndpoint extends GraphSource implements GroupwareTarget {
   /** Deletes an item as it was at `version`; a failed result, or null when it is gone. */
   private async remove(collection: GroupwareCollection, id: string, version: string | null): Promise<WriteResult | null> {
     const headers: Record<string, string> = version ? { 'if-match': etagOf(version) } : {};
+    if (collection.kind === 'calendar') {
+      // An event with attendees was not written here (the target writes none): one that has the
+      // source's UID already (a meeting made in Outlook, an invitation received) would tell its
+      // attendees when deleted or changed. It is left as it is.
+      const there = await this.submit({ path: `${itemsPath(collection)}/${encodeURIComponent(id)}?$select=attendees` }, `an event of "${collection.displayName}"`);
+      const attendees = (there.json as { attendees?: unknown } | undefined)?.attendees;
+      if (there.status === 200 && Array.isArray(attendees) && attendees.length > 0) {
+        return { ok: false, isConflict: false, reason: 'an event with attendees is on Microsoft 365 with this UID already; changing it would notify them, so it is left as it is' };
+      }
+    }
     const answer = await this.submit({ method: 'DELETE', path: `${itemsPath(collection)}/${encodeURIComponent(id)}`, headers }, `an item of "${collection.displayName}"`);
     if (answer.status === 204 || answer.status === 200 || answer.status === 404) return null;
     // 412: If-Match did not match; Exchange says ErrorIrresolvableConflict (409) for a stale change key.
