@@ -18,7 +18,7 @@ export interface MappingRow {
 
 export const GRAPH_MAPPING: readonly MappingRow[] = [
   // Events (VEVENT ↔ event)
-  { kind: 'event', ical: 'UID', graph: 'iCalUId', how: 'Graph sets iCalUId itself on create: the target keeps the UID in a single-value extended property too' },
+  { kind: 'event', ical: 'UID', graph: 'iCalUId', how: 'Graph sets iCalUId itself on create: the target keeps the UID in the single-value extended property SourceUid (the property set the Exchange target uses too), read back first' },
   { kind: 'event', ical: 'SUMMARY', graph: 'subject', how: 'text; LANGUAGE and ALTREP not kept' },
   { kind: 'event', ical: 'DESCRIPTION', graph: 'body (text)', how: 'text body; an HTML body is written as X-ALT-DESC;FMTTYPE=text/html' },
   { kind: 'event', ical: 'X-ALT-DESC', graph: 'body (html)', how: 'only when there is no DESCRIPTION: Graph keeps one body' },
@@ -67,7 +67,7 @@ export const GRAPH_MAPPING: readonly MappingRow[] = [
   { kind: 'contact', ical: '(none) emailAddress.name', graph: 'emailAddresses[].name', how: 'Graph-only: vCard EMAIL has no name; not written' },
   // Contacts (VCARD ↔ contact)
   { kind: 'contact', ical: 'VERSION, PRODID', graph: null, how: 'written as 4.0 (3.0 where the address book takes only that); PRODID not compared' },
-  { kind: 'contact', ical: 'UID', graph: null, how: 'kept by the target in a single-value extended property' },
+  { kind: 'contact', ical: 'UID', graph: null, how: 'kept by the target in the single-value extended property SourceUid; a contact without it gets a UID derived from its id' },
   { kind: 'contact', ical: 'FN', graph: 'displayName', how: 'one' },
   { kind: 'contact', ical: 'N', graph: 'surname, givenName, middleName, title, generation', how: 'family; given; additional; prefix; suffix' },
   { kind: 'contact', ical: 'NICKNAME', graph: 'nickName', how: 'one; further nicknames not mapped' },
@@ -92,7 +92,7 @@ export const GRAPH_MAPPING: readonly MappingRow[] = [
   { kind: 'contact', ical: '(none) fileAs, initials, officeLocation, yomi names', graph: 'fileAs, initials, officeLocation, yomiGivenName, yomiSurname, yomiCompanyName', how: 'Graph-only: not written' },
   { kind: 'contact', ical: 'GENDER, ANNIVERSARY, GEO, TZ, LANG, KEY, LOGO, SOUND, MEMBER, property groups (item1.), X-*', graph: null, how: 'Graph contacts have no such property' },
   // Tasks (VTODO ↔ todoTask)
-  { kind: 'task', ical: 'UID', graph: null, how: 'kept by the target in a single-value extended property' },
+  { kind: 'task', ical: 'UID', graph: null, how: 'todoTask has no extended properties: kept by the target in the open extension com.mailferry.source (uid); a task without it gets a UID derived from its id' },
   { kind: 'task', ical: 'DTSTAMP', graph: null, how: 'not compared (servers rewrite it)' },
   { kind: 'task', ical: 'X-MICROSOFT-CDO-IMPORTANCE', graph: 'importance', how: 'as for events' },
   { kind: 'task', ical: 'SUMMARY', graph: 'title', how: 'text' },
