@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPH_MAPPING } from '@/server/engine/groupware/graph/mapping-table';
 import type { GroupwareSource } from '@/server/engine/groupware/model';
 import { FileGroupwareStateStore, MemoryGroupwareStateStore } from '@/server/engine/groupware/state';
 import { verdictLines, verifyGroupware } from '@/server/engine/groupware/verify-groupware';
@@ -152,6 +153,11 @@ describe('groupware chain: zimbra → exchange → office365 → openxchange', (
       expect(issue.uid, issue.reason).not.toBeNull();
       expect(issue.reason.trim(), issue.uid ?? '').not.toBe('');
     }
+    // Only contact groups, by Microsoft 365, as its mapping table says (KIND:group cannot be a Graph contact).
+    const groups = new Set(corpus.flatMap((c) => c.items).filter((i) => /^(KIND:group|X-ADDRESSBOOKSERVER-KIND:group)\r?$/im.test(i.data)).map((i) => i.uid));
+    expect(groups.size).toBeGreaterThan(0);
+    expect(issues.map((i) => [i.stage, i.uid]).sort()).toEqual([...groups].map((uid) => ['exchange → office365', uid]).sort());
+    expect(GRAPH_MAPPING.some((row) => row.kind === 'contact' && row.ical === 'KIND' && /group cannot be a Graph contact/.test(row.how))).toBe(true);
     const refusedUids = new Set(issues.map((i) => i.uid!));
     const skip = new Map<string, Set<string>>();
     for (const collection of corpus) {
