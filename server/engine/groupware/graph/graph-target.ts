@@ -251,6 +251,10 @@ export class GraphEndpoint extends GraphSource implements GroupwareTarget {
         const identity = id.startsWith(PLACEHOLDER) ? id.slice(PLACEHOLDER.length) : id;
         return await this.createItem(collection, identity, data, [collection.id, identity]);
       }
+      // What cannot be written is refused before the copy there is deleted.
+      if (collection.kind === 'calendar') icalendarToGraphEvent(data);
+      else if (collection.kind === 'tasks') icalendarToGraphTask(data);
+      else if (!vcardToGraphContact(data).contact) throw new Refused(vcardToGraphContact(data).notMapped.map((l) => noteOf(l).reason).join('; '));
       const removed = await this.remove(collection, id, condition.version);
       if (removed) return removed;
       const identity = uidOf(data) ?? id;
