@@ -447,7 +447,10 @@ function veventOf(event: GraphEvent, zonesUsed: Set<string>, extra: JCalProperty
   if (event.categories.length) props.push(['categories', {}, 'text', ...event.categories]);
   if (people) props.push(...people);
   else if (event.organizer) props.push(['organizer', organizerParams(event.organizer.emailAddress), 'cal-address', `mailto:${event.organizer.emailAddress.address}`]);
-  for (const attendee of people ? [] : event.attendees) props.push(['attendee', attendeeParams(attendee, event.responseRequested ?? false), 'cal-address', `mailto:${attendee.emailAddress.address}`]);
+  // Attendees added in Outlook after the copy (Outlook invited them) come along beside the kept ones.
+  const keptAddresses = new Set((people ?? []).filter((p) => p[0] === 'attendee').map((p) => mailAddress(p[3]).toLowerCase()));
+  const added = people ? event.attendees.filter((a) => !keptAddresses.has(a.emailAddress.address.toLowerCase())) : event.attendees;
+  for (const attendee of added) props.push(['attendee', attendeeParams(attendee, event.responseRequested ?? false), 'cal-address', `mailto:${attendee.emailAddress.address}`]);
   for (const file of event.attachments ?? []) {
     // VALUE=BINARY comes from the jCal type.
     const params: Record<string, string> = { fmttype: file.contentType, encoding: 'BASE64' };

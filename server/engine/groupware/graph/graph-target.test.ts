@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { graphEventToICalendar } from './events';
 import { calendarColorOf, noteOf } from './graph-target';
+import type { GraphEvent } from './graph-types';
 import { keptMeetingValue, keptProperties, meetingBlock, parseKeptMeeting, withMeetingBlock, withoutMeetingBlock } from './meeting';
 
 const lines = ['ORGANIZER;CN="Doe, Jane":mailto:jane@example.test', 'ATTENDEE;CN=Bob;ROLE=OPT-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:bob@example.test', 'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:eve@example.test'];
@@ -30,6 +32,45 @@ describe('a meeting written without attendees', () => {
     expect(keptProperties(kept, '2027-03-02T08:45:00.000Z')).toHaveLength(2);
     expect(keptProperties(kept, '2027-03-09T08:45:00Z')).toEqual([]);
     for (const other of [null, '', 'not json', '{"version":2,"lines":[],"instances":{}}', '{"version":1,"lines":[1],"instances":{}}']) expect(parseKeptMeeting(other)).toBeNull();
+  });
+});
+
+describe('a meeting read back from Microsoft 365', () => {
+  const event = (attendees: GraphEvent['attendees'], content: string): GraphEvent => ({
+    subject: 'Planning',
+    body: { contentType: 'text', content },
+    start: { dateTime: '2027-01-12T10:00:00.0000000', timeZone: 'UTC' },
+    end: { dateTime: '2027-01-12T11:00:00.0000000', timeZone: 'UTC' },
+    isAllDay: false,
+    location: { displayName: '' },
+    locations: [],
+    showAs: 'busy',
+    sensitivity: 'normal',
+    importance: 'normal',
+    categories: [],
+    isReminderOn: false,
+    reminderMinutesBeforeStart: 15,
+    attendees,
+    organizer: { emailAddress: { name: 'Mailbox Owner', address: 'owner@example.test' } },
+    recurrence: null,
+    attachments: [],
+    iCalUId: 'planning@example.test',
+    type: 'singleInstance',
+  });
+  const kept = parseKeptMeeting(keptMeetingValue({ version: 1, lines, instances: {} }))!;
+
+  it('has the kept organizer and attendees instead of the mailbox owner, and its text without the block', () => {
+    const written = withMeetingBlock({ contentType: 'text', content: 'Agenda' }, lines);
+    const data = graphEventToICalendar(event([], written.content), [], [], kept).replace(/\r\n[ \t]/g, '');
+    expect(data.match(/^(ORGANIZER|ATTENDEE)[;:].*$/gm)).toEqual(lines.map((l) => l.replace(/\r\n[ \t]/g, '')));
+    expect(data).toMatch(/^DESCRIPTION:Agenda\r?$/m);
+    expect(data).not.toContain('owner@example.test');
+  });
+
+  it('keeps attendees added in Outlook after the copy beside the kept ones', () => {
+    const added = graphEventToICalendar(event([{ type: 'required', emailAddress: { address: 'new@example.test' }, status: { response: 'none' } }, { type: 'optional', emailAddress: { address: 'BOB@example.test' } }], 'Agenda'), [], [], kept);
+    expect(added.match(/^ATTENDEE.*$/gm)?.length).toBe(3);
+    expect(added).toMatch(/^ATTENDEE.*mailto:new@example\.test\r?$/m);
   });
 });
 
