@@ -325,7 +325,7 @@ describe('Exchange (EWS) as a groupware source', () => {
     expect((aborted as ConnectorError).reason).toBe('timed_out');
   });
 
-  it('names a wrong password and an NTLM-only server as auth_failed, without the password', async () => {
+  it('names a wrong password auth_failed without the password; reads a server that allows only NTLM with NTLM', async () => {
     const wrong = await source({ password: 'wrong-Passw0rd' }).collections().then(
       () => undefined,
       (rejection: unknown) => rejection,
@@ -333,15 +333,21 @@ describe('Exchange (EWS) as a groupware source', () => {
     expect(wrong).toBeInstanceOf(ConnectorError);
     expect((wrong as ConnectorError).reason).toBe('auth_failed');
     server.simulate({ authentication: 'ntlm' });
+    // NTLM authenticates a connection: one connection, as the pinned fetch's single() gives.
+    const single = new Agent({ connect: { ca: server.caCertPem }, connections: 1 });
+    const singleFetch: FetchLike = (input, init) => undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: single }) as unknown as Promise<Response>;
     try {
-      const refused = await source({ username: ntlmOnly.username, password: ntlmOnly.password, email: ntlmOnly.email }).collections().then(
+      const collections = await source({ username: ntlmOnly.username, password: ntlmOnly.password, email: ntlmOnly.email, fetch: singleFetch }).collections();
+      expect(collections.filter((c) => c.isDefault).map((c) => c.kind).sort()).toEqual(['calendar', 'contacts', 'tasks']);
+      const refused = await source({ username: ntlmOnly.username, password: 'wrong-Passw0rd', email: ntlmOnly.email, fetch: singleFetch }).collections().then(
         () => undefined,
         (rejection: unknown) => rejection,
       );
       expect((refused as ConnectorError).reason).toBe('auth_failed');
-      expect((refused as ConnectorError).message).not.toContain(ntlmOnly.password);
+      expect((refused as ConnectorError).message).not.toContain('wrong-Passw0rd');
     } finally {
       server.simulate({ authentication: 'basic+ntlm' });
+      await single.close();
     }
   });
 });

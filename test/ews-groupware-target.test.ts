@@ -1,6 +1,10 @@
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FetchLike } from '@/server/accounts/types';
+import { checkEws } from '@/server/accounts/ews/ews-client';
+import { createPinnedFetch, type PinnedFetch } from '@/server/accounts/network/pinned-fetch';
+import { DEFAULT_ALLOWED_PORTS } from '@/server/accounts/network/host-policy';
+import { parseHostRules } from '@/server/accounts/network/host-rules';
+import { ConnectorError, type FetchLike } from '@/server/accounts/types';
 import { copyGroupware, type GroupwareCopySummary } from '@/server/engine/groupware/copy-groupware';
 import { DavEndpoint } from '@/server/engine/groupware/dav-endpoint';
 import { EwsEndpoint } from '@/server/engine/groupware/ews/ews-target';
@@ -14,6 +18,7 @@ import { startEwsServer, type EwsServer, type EwsUser } from './helpers/ews-serv
 import { startRadicale, type RadicaleServer } from './helpers/radicale';
 
 const alice: EwsUser = { email: 'alice@example.test', username: 'CONTOSO\\alice', password: 'Al:ice "pässwörd" 7' };
+const nora: EwsUser = { email: 'nora@example.test', username: 'CONTOSO\\nora', password: 'nora-Secret-4411' };
 const davPassword = 'correct horse battery';
 const plainFetch = (input: string | URL, init?: RequestInit) => fetch(input, init);
 
@@ -116,9 +121,143 @@ describe('Exchange (EWS) as a groupware target', () => {
     expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
   }, 60_000);
 
+  it('waits for ErrorServerBusy on writes as long as Exchange says, and writes each item once', async () => {
+    const [added] = generateGroupwareCorpus({ seed: 'ews-busy', scale: 0.01 });
+    const account = await DavAccount.open({ serverUrl: radicale.url, username: 'zed', password: davPassword, fetch: plainFetch });
+    const calendar = corpus.find((c) => c.kind === 'calendar')!;
+    const fresh = added!.items.slice(0, 2);
+    await putItems(account, loaded.get(calendar.slug)!, 'calendar', fresh);
+    let isTriggered = false;
+    const busyOnCreate: FetchLike = (input, init) => {
+      if (!isTriggered && typeof init?.body === 'string' && init.body.includes('<m:CreateItem')) {
+        isTriggered = true;
+        server.simulate({ busyRequests: 2, backOffMilliseconds: 300 });
+      }
+      return fetchTls(input, init);
+    };
+    const waits: number[] = [];
+    const creates = server.requestCounts(alice.username).CreateItem ?? 0;
+    const started = Date.now();
+    const copied = await copyGroupware({ source: await zimbra(), target: endpoint({ fetch: busyOnCreate, onBackOff: (ms) => waits.push(ms) }), state, concurrency: 1 });
+    summaries.push(copied);
+    calendar.items.push(...fresh);
+    expect(waits).toEqual([300, 300]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect([sum(copied, 'copied'), sum(copied, 'failed')]).toEqual([2, 0]);
+    // Two busy answers to the first CreateItem, then the two creates.
+    expect((server.requestCounts(alice.username).CreateItem ?? 0) - creates).toBe(4);
+    const verdict = await verifyGroupware(await zimbra(), endpoint(), { notMapped: notMappedOf(summaries) });
+    expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
+  }, 60_000);
+
+  it('never writes an item twice when the answer to its CreateItem is lost: it is found by its source UID first', async () => {
+    const [added] = generateGroupwareCorpus({ seed: 'ews-lost', scale: 0.01 });
+    const account = await DavAccount.open({ serverUrl: radicale.url, username: 'zed', password: davPassword, fetch: plainFetch });
+    const calendar = corpus.find((c) => c.kind === 'calendar')!;
+    const item = added!.items[0]!;
+    await putItems(account, loaded.get(calendar.slug)!, 'calendar', [item]);
+    let lost = 0;
+    const losing: FetchLike = async (input, init) => {
+      const response = await fetchTls(input, init);
+      if (lost === 0 && typeof init?.body === 'string' && init.body.includes('<m:CreateItem')) {
+        lost++;
+        await response.arrayBuffer();
+        throw Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+      }
+      return response;
+    };
+    const copied = await copyGroupware({ source: await zimbra(), target: endpoint({ fetch: losing }), state });
+    summaries.push(copied);
+    calendar.items.push(item);
+    expect(lost).toBe(1);
+    expect([sum(copied, 'copied'), sum(copied, 'failed')]).toEqual([1, 0]);
+    const target = endpoint();
+    const folder = (await target.collections()).find((c) => c.kind === 'calendar' && c.isDefault)!;
+    const copies = (await target.read(folder, await target.list(folder))).filter((t) => t.data.includes(`UID:${item.uid}`));
+    expect(copies).toHaveLength(1);
+    const verdict = await verifyGroupware(await zimbra(), endpoint(), { notMapped: notMappedOf(summaries) });
+    expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
+  }, 60_000);
+
   it('sent no invitation, update or cancellation for anything it wrote, though the corpus has meetings', () => {
     const meetings = corpus.flatMap((c) => c.items).filter((item) => /^ATTENDEE[;:]/m.test(item.data));
     expect(meetings.length).toBeGreaterThan(3);
     expect(server.sentMail(alice.email)).toEqual([]);
+  });
+});
+
+describe('Exchange (EWS) that allows only NTLM', () => {
+  let server: EwsServer;
+  let radicale: RadicaleServer;
+  let pinned: PinnedFetch;
+  let items = 0;
+
+  beforeAll(async () => {
+    [server, radicale] = await Promise.all([startEwsServer({ users: [nora], simulation: { authentication: 'ntlm' } }), startRadicale({ users: [{ username: 'nina', password: davPassword }] })]);
+    pinned = createPinnedFetch(
+      { allow: parseHostRules('127.0.0.0/8').rules, insecure: [], extraCaPem: server.caCertPem ?? null, allowedPorts: [...DEFAULT_ALLOWED_PORTS, server.port] },
+      { timeoutMs: 20_000 },
+    );
+    const corpus = generateGroupwareCorpus({ seed: 'ews-ntlm', scale: 0.03 });
+    items = corpus.reduce((n, c) => n + c.items.length, 0);
+    await loadCorpus({ serverUrl: radicale.url, username: 'nina', password: davPassword }, corpus, { concurrency: 8 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await pinned?.close();
+    await Promise.all([server?.stop(), radicale?.stop()]);
+  });
+
+  const endpoint = (overrides: Partial<ConstructorParameters<typeof EwsEndpoint>[0]> = {}) =>
+    new EwsEndpoint({ url: server.ewsUrl, username: nora.username, password: nora.password, email: nora.email, fetch: pinned, ...overrides });
+  const dav = () => DavEndpoint.open({ serverUrl: radicale.url, username: 'nina', password: davPassword, fetch: plainFetch });
+
+  it('copies with NTLM when Basic is answered 401 with only NTLM offered: one handshake on one kept-alive connection', async () => {
+    const target = endpoint();
+    const from = server.requests.length;
+    const copied = await copyGroupware({ source: await dav(), target, state: new MemoryGroupwareStateStore() });
+    expect(copied.issues).toEqual([]);
+    expect(sum(copied, 'copied')).toBe(items);
+    const requests = server.requests.slice(from);
+    // Basic once, refused; then NEGOTIATE, AUTHENTICATE, and everything after on that connection without a header.
+    expect(requests[0]!.headers.authorization).toMatch(/^Basic /);
+    expect(requests[0]!.status).toBe(401);
+    const legs = requests.filter((r) => /^(NTLM|Negotiate) /.test(r.headers.authorization ?? ''));
+    console.info(`NTLM copy: ${requests.length} requests for ${items} items, ${legs.length} handshake legs`);
+    expect(legs.length).toBeGreaterThanOrEqual(2);
+    expect(legs.length).toBeLessThanOrEqual(6);
+    expect(requests.filter((r) => r.status === 401).length).toBe(1 + legs.length / 2);
+    expect(requests.filter((r) => r.headers.authorization?.startsWith('Basic ')).length).toBe(1);
+    expect(target.requestCount).toBe(requests.length);
+    const verdict = await verifyGroupware(await dav(), endpoint({ authentication: 'ntlm' }), { notMapped: notMappedOf([copied]) });
+    expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
+    expect(server.sentMail(nora.email)).toEqual([]);
+  }, 60_000);
+
+  it("speaks NTLM from the first request when told to, also as user@domain, and the login check passes", async () => {
+    const from = server.requests.length;
+    const collections = await endpoint({ authentication: 'ntlm', username: nora.email }).collections();
+    expect(collections.filter((c) => c.isDefault).map((c) => c.kind).sort()).toEqual(['calendar', 'contacts', 'tasks']);
+    expect(server.requests.slice(from).some((r) => r.headers.authorization?.startsWith('Basic '))).toBe(false);
+    const report = await checkEws({ url: server.ewsUrl, username: nora.username, password: nora.password, email: nora.email, fetch: pinned });
+    expect(report.collections.map((c) => c.kind).sort()).toEqual(['calendar', 'contacts', 'tasks']);
+  });
+
+  it('names a wrong password auth_failed, in plain words and without the password, for the copy and the login check', async () => {
+    const wrong = 'Wrong-Passw0rd-99';
+    for (const attempt of [
+      () => endpoint({ password: wrong }).collections(),
+      () => endpoint({ password: wrong, authentication: 'ntlm' }).collections(),
+      () => checkEws({ url: server.ewsUrl, username: nora.username, password: wrong, email: nora.email, fetch: pinned }),
+    ]) {
+      const error = await attempt().then(
+        () => undefined,
+        (rejection: unknown) => rejection,
+      );
+      expect(error).toBeInstanceOf(ConnectorError);
+      expect((error as ConnectorError).reason).toBe('auth_failed');
+      expect((error as ConnectorError).message).toMatch(/user name or password/);
+      expect((error as ConnectorError).message).not.toContain(wrong);
+    }
   });
 });

@@ -39,7 +39,7 @@ export interface AutodiscoverRequestOptions {
 export async function soapAutodiscover(options: AutodiscoverRequestOptions): Promise<AutodiscoverAnswer> {
   // The library follows a service-level RedirectUrl itself (up to 10 times); two extra
   // requests are all we let it have.
-  const xhr = new FetchXhrApi({ fetch: options.fetch, signal: options.signal, maxRequests: 3 });
+  const xhr = new FetchXhrApi({ fetch: options.fetch, signal: options.signal, maxRequests: 3, credentials: { username: options.username, password: options.password } });
   const service = new AutodiscoverService(new Uri(options.url), ExchangeVersion.Exchange2010);
   service.Credentials = new WebCredentials(options.username, options.password);
   service.XHRApi = xhr;
@@ -85,7 +85,7 @@ const POX_RESPONSE_SCHEMA = NS.poxOutlookResponse;
  * sent through the same XHR layer as everything else.
  */
 export async function poxAutodiscover(options: AutodiscoverRequestOptions): Promise<AutodiscoverAnswer> {
-  const xhr = new FetchXhrApi({ fetch: options.fetch, signal: options.signal, maxRequests: 1 });
+  const xhr = new FetchXhrApi({ fetch: options.fetch, signal: options.signal, maxRequests: 1, credentials: { username: options.username, password: options.password } });
   const where = `autodiscover ${describeUrl(options.url)}`;
   const body =
     '<?xml version="1.0" encoding="utf-8"?>' +

@@ -41,6 +41,11 @@ export interface EwsConnectionOptions {
   signal?: AbortSignal;
   /** Schema version requested from the server. Default Exchange2010, which every on-premise Exchange still serves. */
   version?: ExchangeVersion;
+  /**
+   * 'ntlm': Windows authentication (NTLMv2) from the first request; absent: Basic, and NTLM
+   * when the server answers Basic with a 401 that offers only NTLM / Negotiate; 'basic': never NTLM.
+   */
+  authentication?: 'basic' | 'ntlm';
 }
 
 /**
@@ -51,7 +56,12 @@ export function createEwsService(options: EwsConnectionOptions): { service: Exch
   const url = ewsEndpoint(options.url);
   // WebCredentials throws a plain Error on an empty value; a blank password is a failed login.
   if (!options.username || !options.password) throw new ConnectorError('auth_failed', 'username or password is empty');
-  const xhr = new FetchXhrApi({ fetch: options.fetch, signal: options.signal });
+  const xhr = new FetchXhrApi({
+    fetch: options.fetch,
+    signal: options.signal,
+    credentials: { username: options.username, password: options.password },
+    ...(options.authentication ? { authentication: options.authentication } : {}),
+  });
   const service = new ExchangeService(options.version ?? ExchangeVersion.Exchange2010);
   service.XHRApi = xhr;
   service.Url = new Uri(url);
@@ -68,6 +78,8 @@ export interface CheckEwsOptions {
   email: string;
   fetch: FetchLike;
   signal?: AbortSignal;
+  /** As EwsConnectionOptions has it. */
+  authentication?: 'basic' | 'ntlm';
 }
 
 const GROUPWARE_FOLDERS = [

@@ -1,6 +1,7 @@
 import type { IXHRApi, IXHROptions } from 'ews-javascript-api';
 import { ConnectorError, type FetchLike } from '../types';
 import { transportError } from './ews-errors';
+import { NtlmSession, offersOnlyNtlm } from './ntlm';
 
 /** What the last HTTP exchange answered, kept so failures can be explained by status code. */
 export interface RecordedResponse {
@@ -21,7 +22,21 @@ export interface FetchXhrApiOptions {
   maxRequests?: number;
   /** Default 32 MiB; a response bigger than this fails with protocol_error. */
   maxResponseBytes?: number;
+  /**
+   * For NTLM: 'ntlm' authenticates every request with NTLM (the Basic header the caller sets
+   * is not sent); absent, a request is sent as the caller made it and, answered 401 by a
+   * server that offers NTLM / Negotiate and not Basic, sent again with NTLM, as are all after it.
+   * 'basic' never switches.
+   */
+  authentication?: 'basic' | 'ntlm';
+  /** What NTLM logs in with (DOMAIN\user or user@domain). */
+  credentials?: { username: string; password: string };
+  /** Told of every HTTP request sent, NTLM's handshake legs included. */
+  onRequest?: () => void;
 }
+
+/** A fetch that can give one with a single connection per origin (the pinned fetch's `single()`). */
+type MaybeSingle = FetchLike & { single?: () => FetchLike };
 
 /** The shape ews-javascript-api reads from its XHR layer (@ewsjs/xhr builds the same). */
 interface XhrLikeResponse {
@@ -57,8 +72,24 @@ export class FetchXhrApi implements IXHRApi {
   requestCount = 0;
 
   private readonly controller = new AbortController();
+  private ntlm: NtlmSession | undefined;
 
-  constructor(private readonly options: FetchXhrApiOptions) {}
+  constructor(private readonly options: FetchXhrApiOptions) {
+    if (options.authentication === 'ntlm') this.ntlm = this.ntlmSession();
+  }
+
+  /** Whether requests go with NTLM (asked for, or the server offered nothing else). */
+  get isNtlm(): boolean {
+    return this.ntlm !== undefined;
+  }
+
+  private ntlmSession(): NtlmSession {
+    const credentials = this.options.credentials;
+    if (!credentials) throw new ConnectorError('auth_failed', 'NTLM without a user name and password');
+    // NTLM authenticates the connection: the legs and the requests after go over one.
+    const fetch = this.options.fetch as MaybeSingle;
+    return new NtlmSession({ fetch: fetch.single?.() ?? fetch, username: credentials.username, password: credentials.password, ...(this.options.onRequest ? { onRequest: this.options.onRequest } : {}) });
+  }
 
   async xhr(xhrOptions: IXHROptions): Promise<XMLHttpRequest> {
     const maxRequests = this.options.maxRequests ?? Infinity;
@@ -71,7 +102,7 @@ export class FetchXhrApi implements IXHRApi {
     let response: Response;
     let body: string;
     try {
-      response = await this.options.fetch(xhrOptions.url, {
+      const init: RequestInit = {
         method: xhrOptions.type ?? 'GET',
         headers: requestHeaders(xhrOptions.headers),
         body: typeof xhrOptions.data === 'string' ? xhrOptions.data : undefined,
@@ -79,7 +110,18 @@ export class FetchXhrApi implements IXHRApi {
         // itself, and an EWS POST answered with a redirect usually points at an OWA login form.
         redirect: 'manual',
         signal,
-      });
+      };
+      if (this.ntlm) {
+        response = await this.ntlm.fetch(xhrOptions.url, init);
+      } else {
+        this.options.onRequest?.();
+        response = await this.options.fetch(xhrOptions.url, init);
+        if (response.status === 401 && this.options.credentials && this.options.authentication !== 'basic' && offersOnlyNtlm(response.headers.get('www-authenticate'))) {
+          await response.body?.cancel();
+          this.ntlm = this.ntlmSession();
+          response = await this.ntlm.fetch(xhrOptions.url, init);
+        }
+      }
       body = await readLimited(response, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     } catch (error) {
       throw this.fail(transportError(error, xhrOptions.url));

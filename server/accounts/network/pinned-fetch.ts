@@ -12,10 +12,16 @@ export interface PinnedFetchOptions {
   /** Until the response headers of the last hop arrive, and as inactivity limit of the body. */
   timeoutMs?: number;
   maxRedirects?: number;
+  /** Connections per origin and address; default unlimited (undici's pool). */
+  connections?: number;
 }
 
-/** fetch that only reaches what the policy allows; `close()` drops its connections. */
-export type PinnedFetch = FetchLike & { close(): Promise<void> };
+/**
+ * fetch that only reaches what the policy allows; `close()` drops its connections (also those
+ * of the fetch `single()` gave). `single()`: the same fetch with one connection per origin and
+ * address, for authentication bound to the connection (NTLM); made once, on first use.
+ */
+export type PinnedFetch = FetchLike & { close(): Promise<void>; single(): PinnedFetch };
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_POOLS = 32;
@@ -119,6 +125,7 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
       },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
+      ...(options.connections ? { connections: options.connections } : {}),
     });
     // Large providers rotate addresses, so one long migration meets many; keep the newest.
     if (pools.size >= MAX_POOLS) {
@@ -226,9 +233,16 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
     }
   };
 
-  return Object.assign(pinnedFetch, {
+  let single: PinnedFetch | undefined;
+  const fetchWithClose: PinnedFetch = Object.assign(pinnedFetch, {
+    single(): PinnedFetch {
+      if (options.connections === 1) return fetchWithClose;
+      single ??= createPinnedFetch(policy, { ...options, connections: 1 });
+      return single;
+    },
     async close() {
       isClosed = true;
+      await single?.close();
       const open = [...pools.values()];
       pools.clear();
       // destroy, not close: close() would wait for any response body a caller never read.
@@ -237,6 +251,7 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
       sockets.clear();
     },
   });
+  return fetchWithClose;
 }
 
 function plaintextRefused(url: URL): ConnectorError {

@@ -10,8 +10,10 @@
  * library would first turn them into its own objects and back. Failures are explained by the
  * same code as the login check (server/accounts/ews/ews-errors.ts).
  *
- * Authentication is Basic, as the product's EWS client has it; a server that allows only NTLM
- * answers 401 and the source fails with auth_failed.
+ * Authentication is Basic, or NTLM (server/accounts/ews/ntlm.ts) when asked for
+ * (`authentication: 'ntlm'`) or when the server answers Basic with a 401 that offers only
+ * NTLM / Negotiate; NTLM's requests go one at a time over one connection (the pinned fetch's
+ * `single()`).
  *
  * Requests per item: one FindItem per 100 items listed, one GetItem per 50 items read, and per
  * batch at most one GetItem for the modified occurrences of its recurring masters, one
@@ -120,7 +122,7 @@ export class EwsSource implements GroupwareSource {
   readonly notMapped = new Map<string, { uid: string; notMapped: NotMapped[] }>();
   /** Items Exchange refused to give, by item id: the EWS response code. */
   readonly unreadable = new Map<string, string>();
-  /** EWS requests sent, busy answers included. */
+  /** HTTP requests sent: EWS requests, busy answers and NTLM's handshake legs included. */
   requestCount = 0;
 
   private readonly xhr: FetchXhrApi;
@@ -143,7 +145,13 @@ export class EwsSource implements GroupwareSource {
     this.url = url.href;
     this.authorization = basicAuthorization(options.username, options.password);
     this.secrets = [options.password, this.authorization.slice('Basic '.length)];
-    this.xhr = new FetchXhrApi({ fetch: options.fetch, signal: options.signal });
+    this.xhr = new FetchXhrApi({
+      fetch: options.fetch,
+      signal: options.signal,
+      credentials: { username: options.username, password: options.password },
+      ...(options.authentication ? { authentication: options.authentication } : {}),
+      onRequest: () => this.requestCount++,
+    });
   }
 
   async collections(): Promise<GroupwareCollection[]> {
@@ -361,7 +369,6 @@ export class EwsSource implements GroupwareSource {
       `<soap:Body>${body}</soap:Body></soap:Envelope>`;
     const headers: Record<string, string> = { 'Content-Type': 'text/xml; charset=utf-8', Accept: 'text/xml', Authorization: this.authorization };
     if (this.options.email) headers['X-AnchorMailbox'] = this.options.email;
-    this.requestCount++;
     let text: string;
     try {
       const xhr = await this.xhr.xhr({ url: this.url, type: 'POST', headers, data: envelope });
