@@ -98,7 +98,8 @@ export class FetchXhrApi implements IXHRApi {
     }
     this.requestCount++;
 
-    const signal = this.options.signal ? AbortSignal.any([this.options.signal, this.controller.signal]) : this.controller.signal;
+    // A signal per request: undici adds an abort listener to the signal of each, kept as long as the signal lives.
+    const signal = AbortSignal.any(this.options.signal ? [this.options.signal, this.controller.signal] : [this.controller.signal]);
     let response: Response;
     let body: string;
     try {

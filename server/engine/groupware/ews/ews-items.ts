@@ -89,6 +89,8 @@ import {
  * | VEVENT EXDATE              | DeletedOccurrences                                | all |
  * | VEVENT RECURRENCE-ID       | ModifiedOccurrences (exceptions)                  | all that the mapping keeps of an event |
  * | VEVENT RDATE               | —                                                 | nothing |
+ * | VEVENT / VTODO SEQUENCE    | —                                                 | nothing: Exchange counts versions itself |
+ * | VEVENT / VTODO ATTACH      | —                                                 | nothing: attachments are not copied |
  * | VEVENT ORGANIZER           | ExtendedProperty 0x0042 / 0x0065 (sent representing name / address) | name and address |
  * | VEVENT ATTENDEE            | RequiredAttendees / OptionalAttendees / Resources | address, name, role, answer (PARTSTAT) |
  * | VEVENT CATEGORIES          | Categories                                        | all |
@@ -120,7 +122,7 @@ import {
  * | VCARD CATEGORIES           | Categories                                        | all |
  * | VCARD PHOTO                | FileAttachment IsContactPhoto                     | inline images |
  * | VCARD KIND:group, MEMBER   | DistributionList, Members                         | members by address (mailto:) or as contacts (by UID, resolved to their ItemId) |
- * | anything else (X-, ATTACH, GEO, LANG, ...) | —                                 | nothing |
+ * | anything else (X-, GEO, LANG, ...)         | —                                 | nothing |
  */
 export const MAPPING: readonly { component: string; property: string | null; ews: string; kept: string }[] = [
   { component: 'VEVENT', property: 'SUMMARY', ews: 'Subject', kept: 'all' },
@@ -141,6 +143,8 @@ export const MAPPING: readonly { component: string; property: string | null; ews
   { component: 'VEVENT', property: 'TRANSP', ews: 'LegacyFreeBusyStatus', kept: 'free (TRANSPARENT) or busy (the default)' },
   { component: 'VEVENT', property: 'STATUS', ews: '—', kept: 'nothing: a cancelled meeting is a state Exchange sets itself' },
   { component: 'VEVENT', property: 'UID', ews: 'UID, ExtendedProperty SourceUid', kept: 'all' },
+  { component: 'VEVENT', property: 'SEQUENCE', ews: '—', kept: 'nothing: Exchange counts versions itself' },
+  { component: 'VEVENT', property: 'ATTACH', ews: '—', kept: 'nothing: attachments of events are not copied' },
   { component: 'VALARM', property: null, ews: 'ReminderIsSet, ReminderMinutesBeforeStart (events) / ReminderDueBy (tasks)', kept: 'one display reminder, before the start (events) or at a moment (tasks)' },
   { component: 'VTIMEZONE', property: null, ews: 'StartTimeZone Id', kept: "the zone by name: its rules come back from the zone database, not the source's text" },
   { component: 'VTODO', property: 'SUMMARY', ews: 'Subject', kept: 'all' },
@@ -154,6 +158,8 @@ export const MAPPING: readonly { component: string; property: string | null; ews
   { component: 'VTODO', property: 'PRIORITY', ews: 'Importance', kept: 'high (1), normal (none) or low (9)' },
   { component: 'VTODO', property: 'RELATED-TO', ews: '—', kept: 'nothing: Exchange tasks have no parent task' },
   { component: 'VTODO', property: 'CATEGORIES', ews: 'Categories', kept: 'all' },
+  { component: 'VTODO', property: 'SEQUENCE', ews: '—', kept: 'nothing: Exchange counts versions itself' },
+  { component: 'VTODO', property: 'ATTACH', ews: '—', kept: 'nothing: attachments of tasks are not copied' },
   { component: 'VCARD', property: 'FN', ews: 'DisplayName', kept: 'all' },
   { component: 'VCARD', property: 'N', ews: 'Surname, GivenName, MiddleName, Generation', kept: 'all but the honorific prefix' },
   { component: 'VCARD', property: 'NICKNAME', ews: 'Nickname', kept: 'the first' },
