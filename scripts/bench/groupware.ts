@@ -5,6 +5,9 @@
  * both on loopback. Each run is a first pass into its own empty account, verified item by item
  * with the engine's verifier, then a rerun with the same state (nothing new: 0 copied).
  * Figures are the median run's.
+ *
+ * The same corpus then goes Exchange → Microsoft 365 between the EWS and Graph test servers
+ * (groupware-microsoft.ts), where requests per item is the figure that matters.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -16,6 +19,7 @@ import { generateGroupwareCorpus } from '../groupware-corpus/corpus';
 import { loadCorpus } from '../groupware-corpus/load';
 import { DEFAULT_PASS_TIMEOUT_MS, failureReason, ferryArgs, writeSecretFile } from './copier';
 import { lastLines, runMeasured } from './measure';
+import { formatMicrosoftTable, runMicrosoftBench, type MicrosoftBenchResult } from './groupware-microsoft';
 import type { GroupwareBenchResult, GroupwarePass, GroupwareRun } from './report';
 
 export interface GroupwareBenchOptions {
@@ -93,7 +97,10 @@ export async function detectGroupwareCommand(repoRoot: string): Promise<string |
   return run.exitCode === 0 ? null : `\`ferry groupware copy --help\` failed (${lastLines(run.stderr || run.stdout, 1) || `exit ${run.exitCode}`})`;
 }
 
-export async function runGroupwareBench(options: GroupwareBenchOptions): Promise<GroupwareBenchResult> {
+/** The Radicale line, and the Exchange → Microsoft 365 line (or why it did not run). */
+export type GroupwareBenchLines = GroupwareBenchResult & { exchangeToMicrosoft365: MicrosoftBenchResult | { error: string } };
+
+export async function runGroupwareBench(options: GroupwareBenchOptions): Promise<GroupwareBenchLines> {
   const { say } = options;
   const tag = '[groupware]';
   const generated = performance.now();
@@ -228,6 +235,17 @@ export async function runGroupwareBench(options: GroupwareBenchOptions): Promise
   const perfect = runs.every((r) => r.first.verdict === 'PERFECT' && r.rerun.verdict === 'PERFECT');
   // Items that verifiably arrived, over the median first pass.
   const arrived = median(runs.map((r) => r.first.equal));
+
+  let exchangeToMicrosoft365: MicrosoftBenchResult | { error: string };
+  try {
+    exchangeToMicrosoft365 = await runMicrosoftBench({ corpus, runs: options.runs, onStarted: options.onStarted, say, verbose: options.verbose });
+    say(formatMicrosoftTable(exchangeToMicrosoft365));
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    say(`[groupware exchange → office365] FAILED: ${why}`);
+    exchangeToMicrosoft365 = { error: why };
+  }
+  const microsoftOk = 'summary' in exchangeToMicrosoft365 && exchangeToMicrosoft365.summary.ok;
   return {
     server: `Radicale ${await radicaleVersion()}`,
     corpus: { seed: options.seed, scale: options.scale, items, bytes, kinds, collections: corpus.length, generateSeconds, loadSeconds },
@@ -238,8 +256,9 @@ export async function runGroupwareBench(options: GroupwareBenchOptions): Promise
       first,
       rerun: { ...rerun, copied: Math.max(...runs.map((r) => r.rerun.copied + r.rerun.updated)) },
       verdict: perfect ? 'PERFECT' : 'differences',
-      ok: runs.every((r) => r.first.ok && r.rerun.ok && [...r.first.checks, ...r.rerun.checks].every((c) => c.ok)),
+      ok: microsoftOk && runs.every((r) => r.first.ok && r.rerun.ok && [...r.first.checks, ...r.rerun.checks].every((c) => c.ok)),
     },
+    exchangeToMicrosoft365,
   };
 }
 
