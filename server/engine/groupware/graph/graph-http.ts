@@ -279,7 +279,9 @@ export class GraphClient {
           body: body as BodyInit | undefined,
           // fetch would replay the Authorization header on a redirect; Graph does not redirect these.
           redirect: 'manual',
-          signal: this.connection.signal,
+          // A signal of its own per request: fetch leaves an abort listener on the signal it is
+          // given, and thousands of requests on the copy's one signal would pile them up.
+          signal: this.connection.signal ? AbortSignal.any([this.connection.signal]) : undefined,
         });
         const text = await readBody(response, BODY_LIMIT, where);
         const type = response.headers.get('content-type') ?? '';
