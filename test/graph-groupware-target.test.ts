@@ -46,10 +46,11 @@ let loaded: LoadedCollections;
 const plainFetch = (input: string | URL, init?: RequestInit) => fetch(input, init);
 const dav = (username: string) => DavEndpoint.open({ serverUrl: radicale.url, username, password, fetch: plainFetch });
 
-function office365(options: { fetch?: FetchLike } = {}): GraphEndpoint {
+function office365(options: { fetch?: FetchLike; signal?: AbortSignal } = {}): GraphEndpoint {
   return new GraphEndpoint({
     graphBaseUrl: microsoft.graphBaseUrl,
     user: ALICE,
+    signal: options.signal,
     fetch: options.fetch ?? fetchTls,
     token: async ({ renewed }) => {
       if (renewed) clearAppTokenCache();
@@ -367,6 +368,19 @@ describe('Microsoft 365 as a groupware target', () => {
     const ids = (await graph.list(calendar)).map((r) => r.id);
     expect(ids.filter((id) => written.ok && id === written.id)).toHaveLength(1);
   }, 60_000);
+
+  it('stops at once when the copy is stopped during a Retry-After wait', async () => {
+    const controller = new AbortController();
+    const graph = office365({ signal: controller.signal });
+    const calendar = (await graph.collections()).find((c) => c.displayName === 'Retries')!;
+    const item = corpusItems().filter((i) => i.kind === 'calendar' && !meetings().includes(i))[1]!;
+    microsoft.throttle({ requests: 1, retryAfterSeconds: 60, user: ALICE });
+    const started = Date.now();
+    const writing = graph.write(calendar, graph.itemId(calendar, item.uid), item.data, { create: true });
+    setTimeout(() => controller.abort(new Error('stopped')), 300);
+    await expect(writing).rejects.toThrow(/stopped/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 30_000);
 
   it('sent no invitation, update or cancellation at all', () => {
     expect(meetings().length).toBeGreaterThan(2);
