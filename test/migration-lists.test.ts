@@ -275,7 +275,7 @@ describe('groupware counts on list rows', () => {
       }),
       waiting: await seedMigration(db, organization.id, { state: 'scheduled', types: ['zimbra', 'kolab'], createdAt: at(4) }),
       imap: await seedMigration(db, organization.id, { state: 'running', createdAt: at(3) }),
-      // Exchange-side groupware is not copied yet: nothing to count.
+      // Groupware to Microsoft 365, not begun yet: waiting.
       office365: await seedMigration(db, organization.id, { state: 'running', types: ['zimbra', 'office365'], createdAt: at(2) }),
       failedEarly: await seedMigration(db, organization.id, { state: 'failed', types: ['openxchange', 'zimbra'], createdAt: at(1) }),
     };
@@ -290,7 +290,7 @@ describe('groupware counts on list rows', () => {
     });
     expect(active.get(ids.waiting)).toEqual({ parts: ['Calendars, contacts and tasks: waiting'], hasCounts: false, notCopied: 0, line: 'Calendars, contacts and tasks: waiting' });
     expect(active.get(ids.imap)).toBeNull();
-    expect(active.get(ids.office365)).toBeNull();
+    expect(active.get(ids.office365)).toEqual({ parts: ['Calendars, contacts and tasks: waiting'], hasCounts: false, notCopied: 0, line: 'Calendars, contacts and tasks: waiting' });
 
     const finished = await caller.migrations.finished({});
     const ended = finished.items.find((m) => m.id === ids.ended)!;

@@ -1,11 +1,20 @@
-import { GROUPWARE } from '../accounts/check';
 import { createDavFetch, DAV_REQUESTS_PER_HOST } from '../accounts/dav/dav-fetch';
 import type { NetworkPolicy } from '../accounts/network/host-policy';
-import { createPinnedFetch } from '../accounts/network/pinned-fetch';
-import { davDiscoveryUrl } from '../accounts/server-address';
+import { discoverEwsUrl } from '../accounts/ews/ews-client';
+import { acquireAppToken, forgetAppToken, GRAPH_SCOPE } from '../accounts/m365/oauth';
+import type { Microsoft365Credentials } from '../accounts/microsoft365-connection';
+import { GROUPWARE, microsoftEndpoints, type MicrosoftEndpoints } from '../accounts/check';
+import { env } from '../env';
+import { createPinnedFetch, type PinnedFetch } from '../accounts/network/pinned-fetch';
+import { davDiscoveryUrl, ewsDiscoveryStart } from '../accounts/server-address';
+import { ConnectorError } from '../accounts/types';
 import type { Db } from '../db';
 import { copyGroupware, type CollectionReport } from '../engine/groupware/copy-groupware';
 import { DavEndpoint } from '../engine/groupware/dav-endpoint';
+import { EwsEndpoint } from '../engine/groupware/ews/ews-target';
+import { MAILBOX_CONCURRENCY } from '../engine/groupware/graph/graph-http';
+import { GraphEndpoint } from '../engine/groupware/graph/graph-target';
+import type { GroupwareTarget } from '../engine/groupware/model';
 import type { CollectionCheckpoint, GroupwareIssue, GroupwareStateStore } from '../engine/groupware/state';
 import { createLogger } from '../logger';
 import type { OpenedAccount } from './accounts';
@@ -14,9 +23,12 @@ import { DbGroupwareStateStore } from './groupware-state';
 
 const log = createLogger('migration');
 
-/** Whether a migration between these account types copies calendars, address books and task lists (CalDAV/CardDAV on both sides). */
+/**
+ * Whether a migration between these account types copies calendars, address books and task
+ * lists: groupware on both sides (CalDAV/CardDAV, Exchange's EWS or Microsoft Graph), any pair.
+ */
 export function movesGroupware(sourceType: OpenedAccount['type'], targetType: OpenedAccount['type']): boolean {
-  return GROUPWARE[sourceType] === 'dav' && GROUPWARE[targetType] === 'dav';
+  return GROUPWARE[sourceType] !== null && GROUPWARE[targetType] !== null;
 }
 
 export interface GroupwarePassOptions {
@@ -29,6 +41,10 @@ export interface GroupwarePassOptions {
   deadline?: number;
   /** DAV requests at once to one server over all workers and migrations (connection leases). */
   connectionsPerHost?: number;
+  /** The organization's Microsoft 365 app, for office365 accounts (null: none connected). */
+  microsoft365?: Microsoft365Credentials | null;
+  /** Default: the installation's (MAILFERRY_MICROSOFT_*). */
+  microsoftEndpoints?: MicrosoftEndpoints;
 }
 
 export interface GroupwarePassResult {
@@ -42,8 +58,65 @@ export interface GroupwarePassResult {
 /** However short the budget left, a pass waits this long for a full DAV server before it hands over. */
 const LEASE_WAIT_MIN_MS = 30_000;
 
-/** A CalDAV/CardDAV server's lease key: its own, apart from the IMAP server of the same name. */
-const davLeaseHost = (url: string) => `dav:${URL.canParse(url) ? new URL(url).host : url}`;
+
+interface GroupwareSide {
+  /** The lease of the server (or, for Microsoft 365, of the mailbox) over all workers. */
+  lease: { key: string; connections: number; limit: number };
+  open(pinned: PinnedFetch): Promise<GroupwareTarget>;
+}
+
+/** A CalDAV/CardDAV server's, an EWS server's and a Microsoft 365 mailbox's lease keys, apart from the IMAP server of the same name. */
+const hostOf = (url: string) => (URL.canParse(url) ? new URL(url).host : url);
+
+/** One side's groupware endpoint and what it leases: CalDAV/CardDAV, Exchange (EWS) or Microsoft 365 (Graph). */
+function openSide(account: OpenedAccount, options: GroupwarePassOptions): GroupwareSide {
+  const kind = GROUPWARE[account.type];
+  const limit = options.connectionsPerHost ?? DEFAULT_DAV_CONNECTIONS_PER_HOST;
+  switch (kind) {
+    case 'dav': {
+      const serverUrl = davDiscoveryUrl(account.server, account.groupwareUrl);
+      const perHost = Math.min(DAV_REQUESTS_PER_HOST, limit);
+      return {
+        lease: { key: `dav:${hostOf(serverUrl)}`, connections: perHost, limit },
+        open: (pinned) => DavEndpoint.open({ serverUrl, username: account.username, password: account.password, fetch: createDavFetch(pinned, { connectionsPerHost: perHost }) }),
+      };
+    }
+    case 'ews': {
+      const start = ewsDiscoveryStart(account.server, account.groupwareUrl);
+      return {
+        lease: { key: `ews:${hostOf(/^https?:\/\//i.test(start) ? start : `https://${start}/`)}`, connections: Math.min(DAV_REQUESTS_PER_HOST, limit), limit },
+        open: async (pinned) => {
+          const url = await discoverEwsUrl({ email: account.email, username: account.username, password: account.password, server: start, fetch: pinned });
+          return new EwsEndpoint({ url, email: account.email, username: account.username, password: account.password, fetch: pinned });
+        },
+      };
+    }
+    case 'graph': {
+      const user = account.email;
+      // Graph allows 4 requests at once per mailbox and app, over every worker.
+      return {
+        lease: { key: `graph:${user.toLowerCase()}`, connections: MAILBOX_CONCURRENCY, limit: MAILBOX_CONCURRENCY },
+        open: async (pinned) => {
+          const app = options.microsoft365;
+          if (!app) throw new ConnectorError('not_configured', 'the organization has no Microsoft 365 connection');
+          const endpoints = options.microsoftEndpoints ?? microsoftEndpoints(env());
+          const request = { ...app, scope: GRAPH_SCOPE, authorityHost: endpoints.authorityHost, fetch: pinned };
+          return new GraphEndpoint({
+            graphBaseUrl: endpoints.graphBaseUrl,
+            user,
+            fetch: pinned,
+            token: async ({ renewed }: { renewed: boolean }) => {
+              if (renewed) forgetAppToken(request);
+              return (await acquireAppToken(request)).accessToken;
+            },
+          });
+        },
+      };
+    }
+    case null:
+      throw new Error(`${account.type} accounts have no groupware`);
+  }
+}
 
 /**
  * The groupware part of one pass: every calendar, address book and task list of the source to
@@ -52,17 +125,19 @@ const davLeaseHost = (url: string) => `dav:${URL.canParse(url) ? new URL(url).ho
  * over; attendees are never told (the copy keeps a scheduling target from sending anything).
  */
 export async function runGroupwarePass(db: Db, migrationId: string, options: GroupwarePassOptions): Promise<GroupwarePassResult> {
-  const urlOf = (account: OpenedAccount) => davDiscoveryUrl(account.server, account.groupwareUrl);
-  const sourceUrl = urlOf(options.source);
-  const targetUrl = urlOf(options.target);
-  // Every worker's DAV requests to a server count against one limit: the pass leases as many as
-  // its fetch sends to that host at once (one lease where both sides are on the same server).
-  const perHost = Math.min(DAV_REQUESTS_PER_HOST, options.connectionsPerHost ?? DEFAULT_DAV_CONNECTIONS_PER_HOST);
-  const hosts = new Map([sourceUrl, targetUrl].map((url) => [davLeaseHost(url), perHost]));
+  const sides = [openSide(options.source, options), openSide(options.target, options)] as const;
+  // Every worker's requests to a server count against one limit: the pass leases as many as it
+  // sends to that server at once (one lease where both sides are on the same server).
+  const hosts = new Map<string, number>();
+  const limits = new Map<string, number>();
+  for (const side of sides) {
+    hosts.set(side.lease.key, side.lease.connections);
+    limits.set(side.lease.key, side.lease.limit);
+  }
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   const leases = await acquireLeasesWhenFree(db, hosts, {
     ttlSeconds: Math.ceil(Math.max(0, Math.min(deadline - Date.now(), 86_400_000)) / 1000) + 300,
-    limit: options.connectionsPerHost ?? DEFAULT_DAV_CONNECTIONS_PER_HOST,
+    limit: limits,
     until: Math.max(deadline, Date.now() + LEASE_WAIT_MIN_MS),
     onWait: options.checkpoint,
   });
@@ -71,7 +146,6 @@ export async function runGroupwarePass(db: Db, migrationId: string, options: Gro
     return { collections: [], issues: [], isComplete: false };
   }
   const pinned = createPinnedFetch(options.policy, { timeoutMs: 60_000 });
-  const fetch = createDavFetch(pinned, { connectionsPerHost: perHost });
   const store = new DbGroupwareStateStore(db, migrationId);
   let pendingSave: Promise<void> = Promise.resolve();
   const state: GroupwareStateStore = {
@@ -84,12 +158,10 @@ export async function runGroupwarePass(db: Db, migrationId: string, options: Gro
       await pendingSave;
       await store.recordIssues(issues);
     },
+    recordChanges: (changes) => store.recordChanges(changes),
   };
   try {
-    const [source, target] = await Promise.all([
-      DavEndpoint.open({ serverUrl: sourceUrl, username: options.source.username, password: options.source.password, fetch }),
-      DavEndpoint.open({ serverUrl: targetUrl, username: options.target.username, password: options.target.password, fetch }),
-    ]);
+    const [source, target] = await Promise.all([sides[0].open(pinned), sides[1].open(pinned)]);
     const summary = await copyGroupware({
       source,
       target,

@@ -326,6 +326,8 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
         source: accounts.source,
         target: accounts.target,
         policy,
+        microsoft365,
+        microsoftEndpoints: endpoints,
         deadline: startedAt + deps.timeBudgetMs,
         checkpoint: async () => {
           const row = await db.migration.findUnique({ where: { id: migrationId }, select: { state: true } });

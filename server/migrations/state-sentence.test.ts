@@ -132,7 +132,8 @@ describe('groupware line', () => {
     expect(groupwareOf('imap', 'imap')).toEqual({ line: 'Both accounts are e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null, isCopied: false });
     expect(groupwareOf('imap', 'office365').line).toMatch(/source account is e-mail only/);
     expect(groupwareOf('zimbra', 'imap').line).toMatch(/target account is e-mail only/);
-    expect(groupwareOf('zimbra', 'office365')).toEqual({ line: expect.stringMatching(/not part of this migration yet/), counts: null, isCopied: false });
+    expect(groupwareOf('zimbra', 'office365')).toEqual({ line: expect.stringMatching(/copied after the e-mail.*without attendees: they are kept in the event's text/), counts: null, isCopied: true });
+    expect(groupwareOf('office365', 'exchange')).toEqual({ line: expect.stringMatching(/copied after the e-mail.*no attendee is notified\.$/), counts: null, isCopied: true });
   });
 
   it('says when the calendars, contacts and tasks of a pass are being copied', () => {
@@ -196,6 +197,10 @@ describe('groupware line of a list row', () => {
   it('is null where calendars, contacts and tasks are not copied', () => {
     expect(groupwareRowOf('imap', 'imap', 'running', [], 0)).toBeNull();
     expect(groupwareRowOf('zimbra', 'imap', 'running', [], 0)).toBeNull();
-    expect(groupwareRowOf('exchange', 'office365', 'finished', [{ kind: 'calendar', items: 3, present: 3 }], 0)).toBeNull();
+    expect(groupwareRowOf('office365', 'imap', 'finished', [{ kind: 'calendar', items: 3, present: 3 }], 0)).toBeNull();
+  });
+
+  it('counts Exchange and Microsoft 365 pairs like any other groupware pair', () => {
+    expect(groupwareRowOf('exchange', 'office365', 'finished', [{ kind: 'calendar', items: 3, present: 3 }], 0)).toMatchObject({ parts: ['Calendars 1/1 · events 3/3'], hasCounts: true });
   });
 });

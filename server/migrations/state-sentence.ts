@@ -188,12 +188,9 @@ export interface GroupwareView {
   line: string;
   /** Counts once the groupware copy exists; null until then and for e-mail-only pairs. */
   counts: null | { calendars: GroupwareCounts; contacts: GroupwareCounts; tasks: GroupwareCounts };
-  /** The migration copies calendars, contacts and tasks (CalDAV/CardDAV on both sides). */
+  /** The migration copies calendars, contacts and tasks (groupware on both sides). */
   isCopied: boolean;
 }
-
-/** Types whose calendars and contacts are reached by CalDAV/CardDAV: copied with the mail. */
-const DAV_TYPES: readonly string[] = ['zimbra', 'kolab', 'openxchange'];
 
 /** One collection of the groupware copy as its row counts it. */
 export interface GroupwareCollectionCount {
@@ -234,14 +231,14 @@ export function groupwareOf(sourceType: string, targetType: string, collections:
   if (!source && !target) return { line: 'Both accounts are e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null, isCopied: false };
   if (!source) return { line: 'The source account is e-mail only (IMAP): there are no calendars, contacts or tasks to move.', counts: null, isCopied: false };
   if (!target) return { line: 'The target account is e-mail only (IMAP): it has no place for calendars, contacts or tasks, so only e-mail is moved.', counts: null, isCopied: false };
-  if (DAV_TYPES.includes(sourceType) && DAV_TYPES.includes(targetType)) {
-    return {
-      line: 'Calendars, address books and task lists are copied after the e-mail, in the first pass and again at the resync (new and changed items). Items deleted on the source are not deleted on the target, and no attendee is notified.',
-      counts: collections.length > 0 ? pageCounts(countsOf(collections)) : null,
-      isCopied: true,
-    };
-  }
-  return { line: 'Calendars, contacts and tasks are not part of this migration yet: only e-mail is moved. They stay untouched on the source.', counts: null, isCopied: false };
+  const toMicrosoft365 = targetType === 'office365'
+    ? ' Microsoft 365 would invite the attendees of a meeting it is given, so meetings go there without attendees: they are kept in the event\'s text, and the page lists them.'
+    : '';
+  return {
+    line: `Calendars, address books and task lists are copied after the e-mail, in the first pass and again at the resync (new and changed items). Items deleted on the source are not deleted on the target, and no attendee is notified.${toMicrosoft365}`,
+    counts: collections.length > 0 ? pageCounts(countsOf(collections)) : null,
+    isCopied: true,
+  };
 }
 
 /** A list row's groupware line: per kind the collections and items on the target of the source's, and the items not copied. */
