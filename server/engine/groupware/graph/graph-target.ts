@@ -24,6 +24,8 @@
  *   under a new id, so overridden instances, checklists and photos are exactly the source's. The
  *   events written here have no attendees: deleting one sends nothing. An event with attendees
  *   (made on Microsoft 365, with the source's UID) is never deleted or changed: it is refused.
+ * - The requests of the items the copy writes at once go together in $batch requests (graph/
+ *   json-batching); the mailbox's 4 concurrent requests hold as for every other request.
  */
 import { createHash } from 'node:crypto';
 import { odataPage } from '@/server/accounts/m365/http';
