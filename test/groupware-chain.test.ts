@@ -21,6 +21,7 @@ import {
   runStage,
   seriesShape,
   startChain,
+  type SeriesShape,
   textsByUid,
   total,
   type Chain,
@@ -215,6 +216,35 @@ describe('groupware chain: zimbra → exchange → office365 → openxchange', (
     console.info(`recurring series with a left-out and a moved occurrence: ${series}, ${meetings} of them meetings`);
     expect(series).toBeGreaterThanOrEqual(5);
     expect(meetings).toBeGreaterThanOrEqual(3);
+  });
+
+  it('holds each recurring series in Microsoft 365 as a Graph series: its instances where the source has them, the moved one moved, none with attendees', async () => {
+    const shapes = new Map<string, SeriesShape>();
+    for (const [uid, [a]] of await textsByUid(await chain.zimbra())) {
+      const shape = a && /^RRULE/m.test(a.data.replace(/BEGIN:VTIMEZONE[\s\S]*?END:VTIMEZONE\r?\n/g, '')) ? seriesShape(a.data) : null;
+      if (shape && shape.exdates.length > 0 && Object.keys(shape.instances).length > 0) shapes.set(uid, shape);
+    }
+    const office365 = chain.office365(CHAIN_USER);
+    let checked = 0;
+    for (const collection of (await office365.collections()).filter((c) => c.kind === 'calendar')) {
+      for (const object of await office365.read(collection, await office365.list(collection))) {
+        const uid = /^UID:(.*)$/m.exec(object.data)?.[1]?.trim() ?? '';
+        const shape = shapes.get(uid);
+        if (!shape) continue;
+        checked++;
+        const master = await chain.graphGet(CHAIN_USER, `${collection.id}/events/${encodeURIComponent(object.id)}?$select=type,recurrence,attendees`);
+        expect(master.type, uid).toBe('seriesMaster');
+        expect(master.attendees, uid).toEqual([]);
+        const window = `startDateTime=${shape.occurrences[0]}&endDateTime=${new Date(Date.parse(shape.occurrences.at(-1)!) + 86_400_000).toISOString()}`;
+        const instances = ((await chain.graphGet(CHAIN_USER, `${collection.id}/events/${encodeURIComponent(object.id)}/instances?${window}&$top=100`)).value ?? []) as { type: string; originalStart: string; start: { dateTime: string; timeZone: string } }[];
+        const utc = (value: string) => new Date(Date.parse(value.endsWith('Z') ? value : `${value}Z`)).toISOString().replace(/\.000Z$/, 'Z');
+        expect(instances.map((i) => utc(i.originalStart)).sort(), uid).toEqual([...shape.occurrences].sort());
+        const moved = instances.filter((i) => i.type === 'exception');
+        expect(Object.fromEntries(moved.map((i) => [utc(i.originalStart), utc(i.start.dateTime)])), uid).toEqual(Object.fromEntries(Object.entries(shape.instances).map(([at, instance]) => [at, instance.start])));
+      }
+    }
+    expect(shapes.size).toBeGreaterThanOrEqual(5);
+    expect(checked).toBe(shapes.size);
   });
 
   it('copies nothing on a rerun of any stage', async () => {

@@ -62,6 +62,8 @@ export interface Chain {
   openxchange(): Promise<DavEndpoint>;
   exchange(options?: { onBackOff?: (ms: number) => void }): EwsEndpoint;
   office365(user?: string): GraphEndpoint;
+  /** A GET straight to the Graph test server for a mailbox (path below /v1.0/users/{user}/), to look at what Microsoft 365 holds. */
+  graphGet(user: string, path: string): Promise<Record<string, unknown>>;
   /** What a process of its own needs to reach the same mailboxes (no secrets of the product, only the test servers'). */
   childConnection(user: string, stateFile: string, dir: string): Promise<ChainChildConnection>;
   stop(): Promise<void>;
@@ -144,6 +146,12 @@ export async function startChain(): Promise<Chain> {
     openxchange: dav(openxchangeServer, 'openxchange'),
     exchange: (options = {}) => new EwsEndpoint({ url: ews.ewsUrl, username: EXCHANGE_USER.username, password: EXCHANGE_USER.password, email: EXCHANGE_USER.email, fetch: recorded, ...options }),
     office365: (user = OFFICE365_USERS[0]) => new GraphEndpoint({ graphBaseUrl: microsoft.graphBaseUrl, user, token, fetch: recorded }),
+    async graphGet(user, path) {
+      const bearer = microsoft.issueToken({ tenantId: TENANT_ID, clientId: APP.clientId, resource: 'graph' });
+      const response = await fetchTls(`${microsoft.graphBaseUrl}/v1.0/users/${encodeURIComponent(user)}/${path}`, { headers: { authorization: `Bearer ${bearer}` } });
+      if (response.status !== 200) throw new Error(`GET ${path}: HTTP ${response.status}`);
+      return (await response.json()) as Record<string, unknown>;
+    },
     async childConnection(user, stateFile, dir) {
       const caFiles = [path.join(dir, 'ews-ca.pem'), path.join(dir, 'microsoft-ca.pem')];
       await writeFile(caFiles[0]!, ews.caCertPem!);
