@@ -179,6 +179,39 @@ describe('Exchange (EWS) as a groupware target', () => {
     expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
   }, 60_000);
 
+  it('keeps a group whole when one of its contacts changes: the group names the contact written again', async () => {
+    const book = corpus.find((c) => c.kind === 'contacts' && c.items.some((item) => /^(MEMBER|X-ADDRESSBOOKSERVER-MEMBER):/m.test(item.data)))!;
+    const group = book.items.find((item) => /^(MEMBER|X-ADDRESSBOOKSERVER-MEMBER):/m.test(item.data))!;
+    const memberUid = /^(?:MEMBER|X-ADDRESSBOOKSERVER-MEMBER):urn:uuid:(.*?)\r?$/m.exec(group.data)![1]!;
+    const member = book.items.find((item) => item.uid === memberUid)!;
+    const changed = member.data.replace(/^FN:.*$/m, 'FN:Renamed Member');
+    expect(changed).not.toBe(member.data);
+    const account = await DavAccount.open({ serverUrl: radicale.url, username: 'zed', password: davPassword, fetch: plainFetch });
+    await putItems(account, loaded.get(book.slug)!, 'contacts', [{ ...member, data: changed }]);
+    const again = await copyGroupware({ source: await zimbra(), target: endpoint(), state });
+    summaries.push(again);
+    member.data = changed;
+    expect([sum(again, 'copied'), sum(again, 'updated'), sum(again, 'failed')]).toEqual([0, 1, 0]);
+    // Checked without the notes of the group: all its members are there.
+    const notes = new Map([...notMappedOf(summaries)].map(([uid, list]) => [uid, list.filter((n) => n.property !== 'MEMBER')]));
+    const verdict = await verifyGroupware(await zimbra(), endpoint(), { notMapped: notes });
+    expect(verdictLines(verdict).join('\n')).toMatch(/^PERFECT/);
+  }, 60_000);
+
+  it('names a folder whose name its parent holds already with a number, and reports an item Exchange refuses in words', async () => {
+    const target = endpoint();
+    const spec = { kind: 'tasks' as const, displayName: 'Errands', color: null, description: null, components: ['VTODO'], slug: 'errands' };
+    const first = await target.create(spec);
+    const second = await target.create(spec);
+    expect([first.displayName, second.displayName]).toEqual(['Errands', 'Errands (2)']);
+    expect(second.id).not.toBe(first.id);
+    const calendar = (await target.collections()).find((c) => c.kind === 'calendar' && c.isDefault)!;
+    const backwards = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VEVENT', 'UID:backwards-1', 'DTSTAMP:20260101T000000Z', 'DTSTART:20260105T100000Z', 'DTEND:20260105T090000Z', 'SUMMARY:Ends before it starts', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+    const refused = await target.write(calendar, target.itemId(calendar, 'backwards-1'), backwards, { create: true });
+    expect(refused).toEqual({ ok: false, isConflict: false, reason: expect.stringMatching(/^Exchange refused the calendar item \(ErrorCalendarEndDateIsEarlierThanStartDate\): it ends before it starts$/) });
+    expect(JSON.stringify(refused)).not.toContain('Ends before it starts');
+  });
+
   it('sent no invitation, update or cancellation for anything it wrote, though the corpus has meetings', () => {
     const meetings = corpus.flatMap((c) => c.items).filter((item) => /^ATTENDEE[;:]/m.test(item.data));
     expect(meetings.length).toBeGreaterThan(3);

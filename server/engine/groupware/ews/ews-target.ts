@@ -31,7 +31,7 @@
 import { ConnectorError } from '../../../accounts/types';
 import { escapeXml, NS, parseXml } from '../../../accounts/ews/xml';
 import type { GroupwareCollection, GroupwareKind, GroupwareTarget, NotMappedNote, WriteResult } from '../model';
-import { attribute, COMPONENTS, DISTINGUISHED, elementChildren, EwsSource, firstChild, M, SOURCE_UID_URI, type ResponseMessage } from './ews-endpoint';
+import { attribute, COMPONENTS, DISTINGUISHED, elementChildren, EWS_BATCH_SIZE, EwsSource, firstChild, M, SOURCE_UID_URI, type ResponseMessage } from './ews-endpoint';
 import { EwsMappingError, SOURCE_UID_PROPERTY, toEws, type EwsWrite } from './ews-items';
 
 const T = NS.ewsTypes;
@@ -170,8 +170,59 @@ export class EwsEndpoint extends EwsSource implements GroupwareTarget {
       if (condition.version !== null && current !== condition.version) return { ok: false, isConflict: true, reason: 'the item was changed on Exchange since it was read' };
       await this.deleteItems(collection.kind, [`<t:ItemId Id="${escapeXml(id)}"/>`]);
       this.forgetContact(collection, id);
+      const written = await this.createItem(collection, converted);
+      // The groups that named the contact by its old ItemId name the new one.
+      if (written.ok && written.id && converted.item.kind === 'Contact') await this.relinkMember(collection, id, written.id);
+      return written;
     }
     return this.createItem(collection, converted);
+  }
+
+  /** Groups of the folder whose members name `oldId`: their member list with `newId` instead (SetItemField). */
+  private async relinkMember(collection: GroupwareCollection, oldId: string, newId: string): Promise<void> {
+    const groups: string[] = [];
+    for (let offset = 0; ; ) {
+      const [message] = await this.call(
+        'FindItem',
+        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>' +
+          `<m:IndexedPageItemView MaxEntriesReturned="100" Offset="${offset}" BasePoint="Beginning"/>` +
+          '<m:Restriction><t:IsEqualTo><t:FieldURI FieldURI="item:ItemClass"/><t:FieldURIOrConstant><t:Constant Value="IPM.DistList"/></t:FieldURIOrConstant></t:IsEqualTo></m:Restriction>' +
+          `<m:ParentFolderIds><t:FolderId Id="${escapeXml(collection.id)}"/></m:ParentFolderIds></m:FindItem>`,
+      );
+      if (!message?.isSuccess) throw this.serviceError('FindItem', message?.code ?? 'no answer');
+      const root = firstChild(message.element, M, 'RootFolder');
+      for (const item of elementChildren(firstChild(root, T, 'Items'))) {
+        const id = attribute(firstChild(item, T, 'ItemId'), 'Id');
+        if (id) groups.push(id);
+      }
+      const next = Number(attribute(root, 'IndexedPagingOffset'));
+      if (attribute(root, 'IncludesLastItemInRange') !== 'false' || !Number.isFinite(next) || next <= offset) break;
+      offset = next;
+    }
+    for (let i = 0; i < groups.length; i += EWS_BATCH_SIZE) {
+      const batch = groups.slice(i, i + EWS_BATCH_SIZE);
+      const messages = await this.getItems(batch, '<m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="distributionlist:Members"/></t:AdditionalProperties></m:ItemShape>');
+      const changes: string[] = [];
+      for (const message of messages) {
+        const list = message.isSuccess ? elementChildren(firstChild(message.element, M, 'Items'))[0] : undefined;
+        const members = firstChild(list, T, 'Members');
+        const groupId = attribute(firstChild(list, T, 'ItemId'), 'Id');
+        if (!members || !groupId) continue;
+        const mailboxes = elementChildren(members).map((member) => firstChild(member, T, 'Mailbox'));
+        if (!mailboxes.some((mailbox) => attribute(firstChild(mailbox, T, 'ItemId'), 'Id') === oldId)) continue;
+        for (const mailbox of mailboxes) {
+          const itemId = firstChild(mailbox, T, 'ItemId');
+          if (attribute(itemId, 'Id') === oldId) {
+            itemId!.setAttribute('Id', newId);
+            itemId!.removeAttribute('ChangeKey');
+          }
+        }
+        // What GetItem adds to a member that UpdateItem does not take.
+        for (const member of elementChildren(members)) member.removeAttribute('Key');
+        changes.push(`<t:ItemChange><t:ItemId Id="${escapeXml(groupId)}"/><t:Updates><t:SetItemField><t:FieldURI FieldURI="distributionlist:Members"/><t:DistributionList>${stripNs(members)}</t:DistributionList></t:SetItemField></t:Updates></t:ItemChange>`);
+      }
+      if (changes.length > 0) await this.call('UpdateItem', `<m:UpdateItem ConflictResolution="AutoResolve"><m:ItemChanges>${changes.join('')}</m:ItemChanges></m:UpdateItem>`);
+    }
   }
 
   /** The mapping, with a group's members resolved to the ItemIds of their contacts in this folder. */
