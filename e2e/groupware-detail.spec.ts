@@ -73,3 +73,66 @@ test('a groupware migration shows calendars, contacts and tasks copied of the so
   await expect(moves.nth(4)).toContainText('DeletionsNot carried over');
   await page.screenshot({ path: path.join(shots, 'groupware-information.png'), fullPage: true });
 });
+
+test('an Exchange → Microsoft 365 migration lists what was copied with changes, grouped by what the target has no place for', async ({ page, seed, db }) => {
+  const customer = await seed.customer({ name: 'Praxis Lindqvist' });
+  const source = seed.email('jonas-old');
+  const target = seed.email('jonas-new');
+  const changed = (uid: string, component: string, property: string, reason: string, collection = 'Calendar') => ({ kind: component === 'VCARD' ? 'contacts' : 'calendar', collection, uid, component, property, reason });
+  const meetings = Array.from({ length: 14 }, (_, i) => changed(`meeting-${i}@contoso.example`, 'VEVENT', 'ATTENDEE', "Kept in the event's text: Microsoft 365 would send invitations to the attendees"));
+  const { id } = await db.migration.create({
+    data: {
+      organizationId: customer.organization.id,
+      state: 'finished',
+      startAt: new Date('2027-02-03T08:00:00.000Z'),
+      startedAt: new Date('2027-02-03T08:00:03.000Z'),
+      finishedAt: new Date('2027-02-03T08:21:00.000Z'),
+      totalMessages: 12,
+      copiedMessages: 12,
+      totalBytes: 40_000n,
+      copiedBytes: 40_000n,
+      accounts: {
+        create: [
+          { side: 'source', type: 'exchange', email: source, username: 'CONTOSO\\jonas', server: 'mail.contoso.example', passwordSealed: null },
+          { side: 'target', type: 'office365', email: target, username: target, server: '', passwordSealed: null },
+        ],
+      },
+      folders: { create: [{ sourcePath: 'INBOX', targetPath: 'INBOX', messagesCopied: 12, bytesCopied: 40_000n }] },
+      groupwareCollections: {
+        create: [
+          { sourceId: 'AAMkCal', kind: 'calendar', sourceName: 'Calendar', targetName: 'Calendar', checkpoint: {}, items: 380, present: 380, copied: 380 },
+          { sourceId: 'AAMkCon', kind: 'contacts', sourceName: 'Contacts', targetName: 'Contacts', checkpoint: {}, items: 912, present: 912, copied: 912 },
+          { sourceId: 'AAMkTsk', kind: 'tasks', sourceName: 'Tasks', targetName: 'Tasks', checkpoint: {}, items: 41, present: 41, copied: 41 },
+        ],
+      },
+      groupwareChanges: {
+        create: [
+          ...meetings,
+          changed('meeting-0@contoso.example', 'VEVENT', 'ORGANIZER', "Kept in the event's text: Microsoft 365 makes the mailbox the organizer"),
+          changed('card-7@contoso.example', 'VCARD', 'EMAIL', 'Microsoft 365 keeps three e-mail addresses per contact; the fourth is left out', 'Contacts'),
+          changed('card-9@contoso.example', 'VCARD', 'TEL', 'Fax numbers have no place in a Microsoft 365 contact', 'Contacts'),
+        ],
+      },
+    },
+    select: { id: true },
+  });
+  await signIn(page, customer.email, customer.password);
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.goto(`/migrations/${id}`);
+  await expect(page.getByTestId('groupware')).toContainText('without attendees');
+  const section = page.getByTestId('groupware-changed');
+  await expect(section).toContainText('Copied with changes');
+  // 14 meetings and 2 contacts: the meeting with both its attendees and its organizer is one item.
+  await expect(section).toContainText('16');
+  const groups = page.getByTestId('groupware-changed-item');
+  await expect(groups).toHaveCount(4);
+  await expect(groups.first()).toContainText('ATTENDEE');
+  await expect(groups.first()).toContainText('14 items');
+  await expect(groups.first()).toContainText('Microsoft 365 would send invitations');
+  await section.screenshot({ path: path.join(shots, 'groupware-changed.png') });
+  await page.screenshot({ path: path.join(shots, 'groupware-detail-microsoft365.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 900 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: path.join(shots, 'groupware-changed-phone.png'), fullPage: true });
+});
