@@ -1,23 +1,22 @@
 /**
  * Exchange (EWS) items and the neutral model's iCalendar / vCard text, both ways.
  *
- * How the EWS endpoint uses this (server/engine/groupware/ews/, next step):
+ * How the EWS endpoints use this (ews-endpoint.ts EwsSource, ews-target.ts EwsEndpoint):
  * - Collections: FindFolder (Deep traversal) under msgfolderroot for IPF.Appointment,
  *   IPF.Contact and IPF.Task folders; the distinguished calendar / contacts / tasks are the defaults.
- * - list(): FindItem with IndexedPageItemView (MaxEntriesReturned 500, Offset advanced until
- *   IncludesLastItemInRange), IdOnly plus item:LastModifiedTime as the version and item:Size.
+ * - list(): FindItem with IndexedPageItemView (100 per page, Offset advanced until
+ *   IncludesLastItemInRange), IdOnly plus item:Size, the ChangeKey as the version.
  *   A calendar is listed without CalendarView, so each series comes once, as its master.
  * - read(): GetItem in batches of 50 ids with the properties of the mapping table below,
  *   BodyType Text, and the source-UID extended property; then GetItem on each master's
  *   ModifiedOccurrences ids (the exceptions) and GetAttachment for a contact's IsContactPhoto
  *   attachment; `fromEws(master, exceptions)` gives the text.
- * - write(): `toEws(text)`; FindItem with an IsEqualTo restriction on the source-UID extended
- *   property first, so a retry or a resume finds the item it made and never makes a second one
- *   (UpdateItem with SetItemField, ConflictResolution AutoResolve, instead). CreateItem with
- *   SendMeetingInvitations="SendToNone" (calendar) / MessageDisposition="SaveOnly", then per
- *   modified occurrence an UpdateItem on OccurrenceItemId (RecurringMasterId + InstanceIndex)
- *   with SendMeetingInvitationsOrCancellations="SendToNone", a DeleteItem of each deleted
- *   occurrence with SendMeetingCancellations="SendToNone", and CreateAttachment of the photo.
+ * - write(): `toEws(text)`; CreateItem with SendMeetingInvitations="SendToNone" (calendar),
+ *   then one UpdateItem on OccurrenceItemId (RecurringMasterId + InstanceIndex) per modified
+ *   occurrence with SendMeetingInvitationsOrCancellations="SendToNone", one DeleteItem of the
+ *   deleted occurrences with SendMeetingCancellations="SendToNone", and CreateAttachment of the
+ *   photo. A CreateItem whose answer is lost is followed by a FindItem with an IsEqualTo
+ *   restriction on the source-UID extended property, so a retry never makes a second item.
  * - Throttling: an ErrorServerBusy answer carries MessageXml/Value Name="BackOffMilliseconds";
  *   the request waits that long (bounded) and is sent again; other errors go through
  *   server/accounts/ews/ews-errors.ts. Requests declare Exchange2010_SP1 (FirstDayOfWeek, UID)

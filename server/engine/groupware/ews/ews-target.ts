@@ -8,8 +8,10 @@
  * Nobody is told: every CreateItem of a calendar item says SendMeetingInvitations="SendToNone",
  * every UpdateItem SendMeetingInvitationsOrCancellations="SendToNone" and every DeleteItem
  * SendMeetingCancellations="SendToNone" (learn.microsoft.com/exchange/client-developer/
- * web-service-reference/createitem, updateitem, deleteitem); items are saved, never sent
- * (MessageDisposition="SaveOnly").
+ * web-service-reference/createitem, updateitem, deleteitem). MessageDisposition is left out:
+ * the reference says it applies to e-mail messages only, and nothing written here is one
+ * (calendar items, contacts, distribution lists and tasks are saved where SavedItemFolderId
+ * says).
  *
  * Identity: each item carries the source's UID in an extended property (SOURCE_UID_PROPERTY),
  * which the source side reads back as the item's UID, so the copy finds its own items again.
@@ -330,10 +332,11 @@ export class EwsEndpoint extends EwsSource implements GroupwareTarget {
   }
 
   private async sendCreate(collection: GroupwareCollection, converted: EwsWrite): Promise<Created | { refused: string }> {
+    // MessageDisposition "is only applicable to e-mail messages" (ref: createitem): none here.
     const send = collection.kind === 'calendar' ? ' SendMeetingInvitations="SendToNone"' : '';
     const [message] = await this.call(
       'CreateItem',
-      `<m:CreateItem MessageDisposition="SaveOnly"${send}><m:SavedItemFolderId><t:FolderId Id="${escapeXml(collection.id)}"/></m:SavedItemFolderId><m:Items>${inner(converted.xml)}</m:Items></m:CreateItem>`,
+      `<m:CreateItem${send}><m:SavedItemFolderId><t:FolderId Id="${escapeXml(collection.id)}"/></m:SavedItemFolderId><m:Items>${inner(converted.xml)}</m:Items></m:CreateItem>`,
     );
     if (!message) throw this.serviceError('CreateItem', 'no answer');
     if (!message.isSuccess) return { refused: message.code };
