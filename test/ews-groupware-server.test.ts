@@ -230,6 +230,20 @@ describe('EWS test server: groupware (https, plain SOAP)', () => {
     const exception = first(occurrence.doc, 'CalendarItem');
     expect([first(exception, 'CalendarItemType')?.textContent, first(exception, 'Subject')?.textContent, first(exception, 'Location')?.textContent, first(exception, 'Recurrence')]).toEqual(['Exception', 'Weekly sync (moved)', 'Room 1', undefined]);
 
+    // A field of the series deleted on one occurrence is gone from that occurrence only.
+    const cleared = await soap(
+      '<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange>' +
+        `<t:OccurrenceItemId RecurringMasterId="${masterId}" InstanceIndex="5"/><t:Updates>` +
+        '<t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:CalendarItem><t:Subject>Weekly sync (online)</t:Subject></t:CalendarItem></t:SetItemField>' +
+        '<t:DeleteItemField><t:FieldURI FieldURI="calendar:Location"/></t:DeleteItemField><t:DeleteItemField><t:FieldURI FieldURI="item:Categories"/></t:DeleteItemField>' +
+        '</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>',
+    );
+    expect(codes(cleared)).toEqual(['NoError']);
+    const both = await getItems(`<t:OccurrenceItemId RecurringMasterId="${masterId}" InstanceIndex="5"/><t:OccurrenceItemId RecurringMasterId="${masterId}" InstanceIndex="2"/>`);
+    const [fifth, second] = all(both.doc, 'CalendarItem');
+    expect([first(fifth, 'Subject')?.textContent, first(fifth, 'Location'), first(fifth, 'Categories'), first(fifth, 'Body')?.textContent]).toEqual(['Weekly sync (online)', undefined, undefined, 'Agenda']);
+    expect([first(second, 'Location')?.textContent, first(first(second, 'Categories'), 'String')?.textContent]).toEqual(['Room 1', 'Team']);
+
     const mime = await soap(`<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:IncludeMimeContent>true</t:IncludeMimeContent></m:ItemShape><m:ItemIds><t:ItemId Id="${masterId}"/></m:ItemIds></m:GetItem>`);
     expect(Buffer.from(first(mime.doc, 'MimeContent')?.textContent ?? '', 'base64').toString()).toContain('UID:weekly@example.test');
 

@@ -389,7 +389,10 @@ export class EwsEndpoint extends EwsSource implements GroupwareTarget {
       const ids = deleted.map((d) => `<t:OccurrenceItemId RecurringMasterId="${escapeXml(created.id)}" InstanceIndex="${d.instanceIndex}"/>`);
       const messages = await this.call('DeleteItem', `<m:DeleteItem DeleteType="HardDelete" SendMeetingCancellations="SendToNone"><m:ItemIds>${ids.join('')}</m:ItemIds></m:DeleteItem>`);
       messages.forEach((message) => {
-        if (!message.isSuccess) notMapped.push({ component: 'VEVENT', property: 'EXDATE', reason: `a left-out occurrence Exchange refused to delete (${message.code})` });
+        // Deleted already: the request was sent again after a busy answer to another of its ids.
+        if (!message.isSuccess && message.code !== 'ErrorCalendarOccurrenceIsDeletedFromRecurrence') {
+          notMapped.push({ component: 'VEVENT', property: 'EXDATE', reason: `a left-out occurrence Exchange refused to delete (${message.code})` });
+        }
       });
       isStale = true;
     }
