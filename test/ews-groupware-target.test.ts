@@ -276,6 +276,23 @@ describe('Exchange (EWS) that allows only NTLM', () => {
     expect(report.collections.map((c) => c.kind).sort()).toEqual(['calendar', 'contacts', 'tasks']);
   });
 
+  it('binds its NTLM answer to the TLS connection, as Extended Protection for Authentication requires', async () => {
+    server.simulate({ extendedProtection: true });
+    try {
+      const collections = await endpoint({ authentication: 'ntlm' }).collections();
+      expect(collections.filter((c) => c.isDefault)).toHaveLength(3);
+      // Without the connection's certificate (a fetch that cannot tell it) the answer is refused.
+      const blind: FetchLike = (input, init) => pinned.single()(input, init);
+      const refused = await endpoint({ authentication: 'ntlm', fetch: blind }).collections().then(
+        () => undefined,
+        (rejection: unknown) => rejection,
+      );
+      expect((refused as ConnectorError).reason).toBe('auth_failed');
+    } finally {
+      server.simulate({ extendedProtection: false });
+    }
+  });
+
   it('names a wrong password auth_failed, in plain words and without the password, for the copy and the login check', async () => {
     const wrong = 'Wrong-Passw0rd-99';
     for (const attempt of [

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -5,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { distinguishedFolderId, EwsError, MailboxStore, SchemaError, type DistinguishedFolder, type SentMeetingMessage } from './ews-server/mailbox';
-import { challengeMessage, ntlmMessageType, parseAuthenticate, verifyNtlmV2 } from './ews-server/ntlm';
+import { challengeMessage, hasChannelBinding, ntlmMessageType, parseAuthenticate, verifyNtlmV2 } from './ews-server/ntlm';
 import { OPERATIONS } from './ews-server/operations';
 import { child, children, escapeXml, is, NS, parseXml, tElement } from './ews-server/xml';
 import { createTestCertificates } from './test-certificates';
@@ -69,6 +70,8 @@ export interface EwsSimulation {
   internalEwsUrl: string;
   /** Which schemes EWS accepts: both (default), 'ntlm' only (Basic refused), or 'basic' only. */
   authentication?: 'basic+ntlm' | 'ntlm' | 'basic';
+  /** Extended Protection for Authentication required: an NTLM answer without the TLS channel's binding is refused (https only). */
+  extendedProtection?: boolean;
   /** The next this many EWS requests are answered ErrorServerBusy with `backOffMilliseconds`. */
   busyRequests?: number;
   backOffMilliseconds?: number;
@@ -161,6 +164,7 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
 
   let certDir: string | undefined;
   let caCertPem: string | undefined;
+  let certificateDer: Buffer | undefined;
   let server: Server;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res).catch((error: unknown) => {
@@ -172,7 +176,9 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
     certDir = await mkdtemp(path.join(os.tmpdir(), 'mailferry-ews-'));
     const certificates = await createTestCertificates(certDir, ['localhost', '127.0.0.1']);
     caCertPem = certificates.caCertPem;
-    server = createHttpsServer({ cert: await readFile(certificates.certPath), key: await readFile(certificates.keyPath) }, handler);
+    const cert = await readFile(certificates.certPath);
+    certificateDer = new X509Certificate(cert).raw;
+    server = createHttpsServer({ cert, key: await readFile(certificates.keyPath) }, handler);
   } else {
     server = createHttpServer(handler);
   }
@@ -243,6 +249,7 @@ export async function startEwsServer(options: EwsServerOptions): Promise<EwsServ
         return name === `${auth.domain}\\${auth.user}`.toLowerCase() || (name === auth.user.toLowerCase() && !name.includes('\\')) || entry.email === auth.user.toLowerCase();
       });
       if (!candidate || !verifyNtlmV2(auth, challenge, candidate.password)) return unauthorized();
+      if (simulation.extendedProtection && certificateDer && !hasChannelBinding(auth, certificateDer)) return unauthorized();
       state.user = candidate.username;
       user = candidate;
     } else if (!req.headers.authorization && ntlmState.get(req.socket)?.user) {

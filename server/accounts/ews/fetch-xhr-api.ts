@@ -36,7 +36,7 @@ export interface FetchXhrApiOptions {
 }
 
 /** A fetch that can give one with a single connection per origin (the pinned fetch's `single()`). */
-type MaybeSingle = FetchLike & { single?: () => FetchLike };
+type MaybeSingle = FetchLike & { single?: () => FetchLike & { peerCertificate?: (url: string) => Buffer | null } };
 
 /** The shape ews-javascript-api reads from its XHR layer (@ewsjs/xhr builds the same). */
 interface XhrLikeResponse {
@@ -88,7 +88,15 @@ export class FetchXhrApi implements IXHRApi {
     if (!credentials) throw new ConnectorError('auth_failed', 'NTLM without a user name and password');
     // NTLM authenticates the connection: the legs and the requests after go over one.
     const fetch = this.options.fetch as MaybeSingle;
-    return new NtlmSession({ fetch: fetch.single?.() ?? fetch, username: credentials.username, password: credentials.password, ...(this.options.onRequest ? { onRequest: this.options.onRequest } : {}) });
+    const single = fetch.single?.();
+    return new NtlmSession({
+      fetch: single ?? fetch,
+      username: credentials.username,
+      password: credentials.password,
+      ...(this.options.onRequest ? { onRequest: this.options.onRequest } : {}),
+      // Extended Protection: the NTLM answer is bound to the TLS connection's certificate.
+      ...(single?.peerCertificate ? { peerCertificate: (url: string) => single.peerCertificate!(url) } : {}),
+    });
   }
 
   async xhr(xhrOptions: IXHROptions): Promise<XMLHttpRequest> {

@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { authenticateMessage, md4, negotiateMessage, ntlmUser, ntowfV2, offersOnlyNtlm, parseChallenge } from './ntlm';
+import { authenticateMessage, channelBindings, md4, negotiateMessage, ntlmUser, ntowfV2, offersOnlyNtlm, parseChallenge, tlsServerEndPoint } from './ntlm';
 
 const hex = (b: Buffer) => b.toString('hex');
 
@@ -107,5 +107,23 @@ describe('NTLM', () => {
     expect(field(message, 28)).toHaveLength(0);
     expect(parseChallenge(negotiateMessage())).toBeNull();
     expect(parseChallenge(Buffer.from('garbage'))).toBeNull();
+  });
+
+  it('binds the answer to a TLS certificate (RFC 5929 tls-server-end-point), Z(16) without one', () => {
+    const certificate = Buffer.from('30820106', 'hex');
+    expect(tlsServerEndPoint(certificate)).toEqual(createHash('sha256').update(certificate).digest());
+    const application = Buffer.concat([Buffer.from('tls-server-end-point:'), createHash('sha256').update(certificate).digest()]);
+    const struct = Buffer.concat([Buffer.alloc(16), Buffer.from([application.length, 0, 0, 0]), application]);
+    expect(channelBindings(certificate)).toEqual(createHash('md5').update(struct).digest());
+    const challengeMessage = challengeBytes(true);
+    const challenge = parseChallenge(challengeMessage)!;
+    const pairOf = (message: Buffer) => {
+      const temp = field(message, 20).subarray(16);
+      for (let at = 28; at + 4 <= temp.length; at += 4 + temp.readUInt16LE(at + 2)) if (temp.readUInt16LE(at) === 10) return temp.subarray(at + 4, at + 4 + temp.readUInt16LE(at + 2));
+      return undefined;
+    };
+    const input = { negotiate: negotiateMessage(), challengeMessage, challenge, username: 'Domain\\User', password: 'Password' };
+    expect(pairOf(authenticateMessage(input))).toEqual(Buffer.alloc(16));
+    expect(pairOf(authenticateMessage({ ...input, serverCertificate: certificate }))).toEqual(channelBindings(certificate));
   });
 });

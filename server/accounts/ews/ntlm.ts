@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { ConnectorError, type FetchLike } from '../types';
 
 /**
@@ -12,7 +12,9 @@ import { ConnectorError, type FetchLike } from '../types';
  *   NTProofStr = HMAC_MD5(ResponseKeyNT, ServerChallenge + temp), the NtChallengeResponse
  *   NTProofStr + temp (2.2.2.7, 2.2.2.8); SessionBaseKey = HMAC_MD5(ResponseKeyNT, NTProofStr);
  *   LmChallengeResponse Z(24) as the server gave a timestamp (3.1.5.1.2); the MIC is
- *   HMAC_MD5(ExportedSessionKey, NEGOTIATE + CHALLENGE + AUTHENTICATE) (3.1.5.1.2).
+ *   HMAC_MD5(ExportedSessionKey, NEGOTIATE + CHALLENGE + AUTHENTICATE) (3.1.5.1.2);
+ * - Extended Protection for Authentication: MsvAvChannelBindings, the MD5 of the TLS
+ *   channel's tls-server-end-point binding (RFC 5929), when the fetch tells the certificate.
  * Only NTLMv2 is spoken: NTLMv1 and LM are broken and refused by current domains.
  * node:crypto on OpenSSL 3 has no MD4 (it is in the legacy provider), so it is written out
  * from RFC 1320.
@@ -43,7 +45,7 @@ const NEGOTIATE_FLAGS =
 const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
 /** VERSION (2.2.2.10): Windows 10 / Server 2019 build 17763, NTLMSSP_REVISION_W2K3. */
 const VERSION = Buffer.from([10, 0, 0x63, 0x45, 0, 0, 0, 0x0f]);
-const AV = { eol: 0, timestamp: 7, flags: 6 } as const;
+const AV = { eol: 0, timestamp: 7, flags: 6, channelBindings: 10 } as const;
 /** A response read whole before the next request goes out; the EWS transport bounds it again. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -178,6 +180,59 @@ function fileTime(now: number): Buffer {
   return out;
 }
 
+/** One DER TLV at `at`: where its content starts and ends. */
+function derElement(der: Buffer, at: number): { tag: number; start: number; end: number } {
+  const tag = der[at]!;
+  let length = der[at + 1]!;
+  let start = at + 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < bytes; i++) length = length * 256 + der[start + i]!;
+    start += bytes;
+  }
+  return { tag, start, end: start + length };
+}
+
+/** Hash names by the DER of the certificate's signature algorithm OID (RFC 5929 4.1: MD5 and SHA-1 become SHA-256). */
+const SIGNATURE_HASHES: Record<string, string> = {
+  '2a864886f70d01010c': 'sha384',
+  '2a864886f70d01010d': 'sha512',
+  '2a8648ce3d040303': 'sha384',
+  '2a8648ce3d040304': 'sha512',
+};
+
+/**
+ * The tls-server-end-point channel binding of RFC 5929 4.1 for a server certificate (DER):
+ * the certificate hashed with its signature's hash function (SHA-256 for MD5, SHA-1 and
+ * SHA-256 signatures).
+ */
+export function tlsServerEndPoint(certificate: Buffer): Buffer {
+  let algorithm = 'sha256';
+  try {
+    const outer = derElement(certificate, 0);
+    const tbs = derElement(certificate, outer.start);
+    const signatureAlgorithm = derElement(certificate, tbs.end);
+    const oid = derElement(certificate, signatureAlgorithm.start);
+    if (oid.tag === 0x06) algorithm = SIGNATURE_HASHES[certificate.subarray(oid.start, oid.end).toString('hex')] ?? 'sha256';
+  } catch {
+    // Not DER as expected: SHA-256, as for most certificates.
+  }
+  return createHash(algorithm).update(certificate).digest();
+}
+
+/**
+ * MsvAvChannelBindings (2.2.2.1): MD5 of the gss_channel_bindings_struct (RFC 2744 3.11) with
+ * no addresses and "tls-server-end-point:" + the certificate's hash as application data, which
+ * Exchange's Extended Protection for Authentication checks against its own certificate.
+ */
+export function channelBindings(certificate: Buffer): Buffer {
+  const application = Buffer.concat([Buffer.from('tls-server-end-point:', 'latin1'), tlsServerEndPoint(certificate)]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(application.length);
+  return createHash('md5').update(Buffer.concat([Buffer.alloc(16), length, application])).digest();
+}
+
 export interface AuthenticateInput {
   negotiate: Buffer;
   challengeMessage: Buffer;
@@ -186,6 +241,8 @@ export interface AuthenticateInput {
   password: string;
   /** Default empty: the workstation name is optional (2.2.1.3). */
   workstation?: string;
+  /** The server's TLS certificate (DER), for the channel binding of Extended Protection; none over plain http. */
+  serverCertificate?: Buffer | null;
   /** For tests: the client challenge and the time. */
   clientChallenge?: Buffer;
   now?: number;
@@ -199,10 +256,12 @@ export function authenticateMessage(input: AuthenticateInput): Buffer {
   const clientChallenge = input.clientChallenge ?? randomBytes(8);
   const timestamp = challenge.timestamp ?? fileTime(input.now ?? Date.now());
   // The server's pairs, with MsvAvFlags 0x2 (a MIC is present), then MsvAvEOL.
-  const pairs = avPairs(challenge.targetInfo).filter((pair) => pair.id !== AV.flags);
+  const pairs = avPairs(challenge.targetInfo).filter((pair) => pair.id !== AV.flags && pair.id !== AV.channelBindings);
   const flagsValue = Buffer.alloc(4);
   flagsValue.writeUInt32LE(0x2);
-  const serverName = Buffer.concat([...pairs.map((pair) => avPair(pair.id, pair.value)), avPair(AV.flags, flagsValue), avPair(AV.eol, Buffer.alloc(0))]);
+  // Z(16) when there is no TLS channel to bind to (2.2.2.1).
+  const bindings = input.serverCertificate ? channelBindings(input.serverCertificate) : Buffer.alloc(16);
+  const serverName = Buffer.concat([...pairs.map((pair) => avPair(pair.id, pair.value)), avPair(AV.flags, flagsValue), avPair(AV.channelBindings, bindings), avPair(AV.eol, Buffer.alloc(0))]);
   const temp = Buffer.concat([Buffer.from([1, 1]), Buffer.alloc(6), timestamp, clientChallenge, Buffer.alloc(4), serverName, Buffer.alloc(4)]);
   const proof = hmacMd5(responseKey, challenge.serverChallenge, temp);
   const ntResponse = Buffer.concat([proof, temp]);
@@ -260,6 +319,8 @@ export interface NtlmSessionOptions {
   password: string;
   /** Told of every HTTP request sent, handshake legs included. */
   onRequest?: () => void;
+  /** The certificate (DER) the connection to this URL's server presented, for Extended Protection. */
+  peerCertificate?: (url: string) => Buffer | null;
 }
 
 /**
@@ -313,7 +374,7 @@ export class NtlmSession {
     const challenge = token ? parseChallenge(token) : null;
     if (!token || !challenge) throw new ConnectorError('auth_failed', 'the server offers NTLM but answered no NTLM challenge');
     const third = new Headers(headers);
-    third.set('authorization', `${scheme} ${authenticateMessage({ negotiate, challengeMessage: token, challenge, username: this.options.username, password: this.options.password }).toString('base64')}`);
+    third.set('authorization', `${scheme} ${authenticateMessage({ negotiate, challengeMessage: token, challenge, username: this.options.username, password: this.options.password, serverCertificate: this.options.peerCertificate?.(url) ?? null }).toString('base64')}`);
     const response = await this.request(url, { ...init, headers: third });
     if (response.status === 401) throw new ConnectorError('auth_failed', 'the server refused the user name or password (NTLM)');
     this.isAuthenticated = true;

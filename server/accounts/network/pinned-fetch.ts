@@ -21,7 +21,12 @@ export interface PinnedFetchOptions {
  * of the fetch `single()` gave). `single()`: the same fetch with one connection per origin and
  * address, for authentication bound to the connection (NTLM); made once, on first use.
  */
-export type PinnedFetch = FetchLike & { close(): Promise<void>; single(): PinnedFetch };
+export type PinnedFetch = FetchLike & {
+  close(): Promise<void>;
+  single(): PinnedFetch;
+  /** The certificate (DER) the latest TLS connection to this URL's origin presented; null before one, or over http. */
+  peerCertificate(url: string | URL): Buffer | null;
+};
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_POOLS = 32;
@@ -99,6 +104,8 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
   // connect timeout, so close() destroys what is still open itself.
   const sockets = new Set<Socket>();
   let secureContext: tls.SecureContext | undefined;
+  /** Per origin, the certificate of the latest TLS connection (for channel bindings). */
+  const certificates = new Map<string, Buffer>();
   let isClosed = false;
 
   function poolFor(url: URL, target: ResolvedTarget): Dispatcher {
@@ -121,6 +128,12 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
         if (socket instanceof Socket) {
           sockets.add(socket);
           socket.once('close', () => sockets.delete(socket));
+        }
+        if (socket instanceof tls.TLSSocket) {
+          socket.once('secureConnect', () => {
+            const raw = socket.getPeerCertificate()?.raw;
+            if (raw) certificates.set(url.origin, raw);
+          });
         }
       },
       headersTimeout: timeoutMs,
@@ -239,6 +252,13 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
       if (options.connections === 1) return fetchWithClose;
       single ??= createPinnedFetch(policy, { ...options, connections: 1 });
       return single;
+    },
+    peerCertificate(input: string | URL): Buffer | null {
+      try {
+        return certificates.get(new URL(input).origin) ?? null;
+      } catch {
+        return null;
+      }
     },
     async close() {
       isClosed = true;

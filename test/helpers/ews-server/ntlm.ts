@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * The server side of NTLM over HTTP, as IIS does it in front of an on-premise Exchange, from
@@ -185,4 +185,29 @@ export function md4(input: Buffer): Buffer {
   const out = Buffer.alloc(16);
   [a, b, c, d].forEach((word, i) => out.writeUInt32LE(word, i * 4));
   return out;
+}
+
+/**
+ * Extended Protection for Authentication (channel binding token, as IIS checks it with
+ * extendedProtection tokenChecking="Require"): the MsvAvChannelBindings pair of the client's
+ * NTLMv2 response must be MD5 of the gss_channel_bindings_struct whose application data is
+ * "tls-server-end-point:" + SHA-256 of the server's certificate (RFC 5929 4.1; the test
+ * certificate is signed with SHA-256).
+ */
+export function hasChannelBinding(auth: NtlmAuthenticate, certificateDer: Buffer): boolean {
+  const temp = auth.ntResponse.subarray(16);
+  let binding: Buffer | undefined;
+  for (let at = 28; at + 4 <= temp.length; ) {
+    const id = temp.readUInt16LE(at);
+    const length = temp.readUInt16LE(at + 2);
+    if (id === 0) break;
+    if (id === 10) binding = temp.subarray(at + 4, at + 4 + length);
+    at += 4 + length;
+  }
+  if (!binding || binding.length !== 16) return false;
+  const application = Buffer.concat([Buffer.from('tls-server-end-point:'), createHash('sha256').update(certificateDer).digest()]);
+  const struct = Buffer.alloc(20 + application.length);
+  struct.writeUInt32LE(application.length, 16);
+  application.copy(struct, 20);
+  return timingSafeEqual(binding, createHash('md5').update(struct).digest());
 }
