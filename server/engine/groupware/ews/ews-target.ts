@@ -105,6 +105,8 @@ export class EwsEndpoint extends EwsSource implements GroupwareTarget {
   private readonly contactsByUid = new Map<string, Map<string, string>>();
   /** Groups written before some of their members, per folder: each member is added when its contact is written. */
   private readonly pendingMembers = new Map<string, { groupId: string; uids: Set<string> }[]>();
+  /** How many read contacts each folder's map has taken over. */
+  private readonly mergedContactUids = new Map<string, number>();
   /** Member UIDs (without urn:uuid:) each conversion could not resolve. */
   private readonly unresolved = new WeakMap<EwsWrite, string[]>();
 
@@ -248,8 +250,12 @@ export class EwsEndpoint extends EwsSource implements GroupwareTarget {
       map = new Map();
       this.contactsByUid.set(collection.id, map);
     }
-    // Contacts read by the source side of this endpoint (the copy reads the target's items once).
-    for (const [contactId, uid] of this.contactUids) if (uid && !map.has(uid)) map.set(uid, contactId);
+    // Contacts read by the source side of this endpoint (the copy reads the target's items once),
+    // taken over when more were read (not on every write: an address book has thousands).
+    if (this.mergedContactUids.get(collection.id) !== this.contactUids.size) {
+      for (const [contactId, uid] of this.contactUids) if (uid && !map.has(uid)) map.set(uid, contactId);
+      this.mergedContactUids.set(collection.id, this.contactUids.size);
+    }
     return map;
   }
 
@@ -408,6 +414,8 @@ export class EwsEndpoint extends EwsSource implements GroupwareTarget {
     if (collection.kind === 'contacts' && uid && converted.item.kind === 'Contact') {
       this.contactsOf(collection).set(uid, created.id);
       this.contactUids.set(created.id, uid);
+      // Taken over already.
+      this.mergedContactUids.set(collection.id, this.contactUids.size);
       await this.addPendingMember(collection, uid, created.id);
     }
     if (converted.item.kind === 'DistributionList') {
