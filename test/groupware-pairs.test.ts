@@ -237,6 +237,27 @@ describe('groupware pairs: every protocol to every other, and to itself', () => 
     }, 60_000);
   }
 
+  it('can fail: an item changed on a target after its copy makes the pair not PERFECT, by that UID', async () => {
+    const changed: [string, GroupwareSource, GroupwareSource, string][] = [];
+    for (const [name, source, target, kind] of [
+      ['exchange → dav (Xandikos)', servers.exchange('a', EXCHANGE_A.source), await servers.dav('fromExchange'), 'calendar'],
+      ['exchange → exchange (two servers)', servers.exchange('a', EXCHANGE_A.source), servers.exchange('b', EXCHANGE_B.fromExchange), 'contacts'],
+    ] as const) {
+      const collection = (await target.collections()).find((c) => c.kind === kind && c.isDefault)!;
+      const [ref] = await target.list(collection);
+      const [item] = await target.read(collection, [ref!]);
+      const written = await target.write(collection, item!.id, item!.data.replace(/^(SUMMARY|FN):(.*)$/m, '$1:$2 (changed)'), { version: item!.version });
+      expect(written.ok, name).toBe(true);
+      const uid = /^UID:(.*?)\r?$/m.exec(item!.data)![1]!;
+      changed.push([name, source, target, uid]);
+    }
+    for (const [name, source, target, uid] of changed) {
+      const verdict = await verifyGroupware(source, target);
+      expect(verdict.isPerfect, name).toBe(false);
+      expect(verdict.collections.flatMap((c) => c.different.map((d) => d.uid)), name).toContain(uid);
+    }
+  });
+
   it('sends no invitation, update or cancellation from any Exchange or Microsoft 365 mailbox', () => {
     for (const { server, user } of servers.ewsMailboxes) expect(server.sentMail(user.email), user.email).toEqual([]);
     for (const user of servers.office365Mailboxes) expect(servers.microsoft.sentMail(user), user).toEqual([]);
