@@ -47,6 +47,8 @@ export interface ItemRecord {
   attachments: AttachmentRecord[];
   /** Modified occurrences by original start (epoch ms): the properties that differ from the master. */
   exceptions: Map<number, Map<string, Element>>;
+  /** Extended properties set on a modified occurrence (an exception is an item of its own), by original start. */
+  exceptionExtended?: Map<number, Map<string, { uri: Record<string, string>; value: string }>>;
   /** Deleted occurrences by original start (epoch ms). */
   deleted: Set<number>;
   /** IANA zone the series is expanded in. */
@@ -477,7 +479,7 @@ export class MailboxStore {
     if (shape.includeMime) wanted.add('MimeContent');
     if (mode === 'find') for (const name of NOT_IN_FIND) wanted.delete(name);
     const extended = shape.extended
-      .map((uri) => item.extended.get(extendedKey(uri)))
+      .map((uri) => (occurrence ? item.exceptionExtended?.get(occurrence.originalStart)?.get(extendedKey(uri)) : undefined) ?? item.extended.get(extendedKey(uri)))
       .filter((entry): entry is NonNullable<typeof entry> => Boolean(entry))
       .map((entry) => `<t:ExtendedProperty><t:ExtendedFieldURI${Object.entries(entry.uri).map(([k, v]) => ` ${k}="${escapeXml(v)}"`).join('')}/><t:Value>${escapeXml(entry.value)}</t:Value></t:ExtendedProperty>`)
       .join('');

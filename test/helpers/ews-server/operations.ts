@@ -376,7 +376,8 @@ export function updateItem(context: OperationContext, operation: Element): strin
     if (changeKey && changeKey !== item.changeKey && conflict === 'NeverOverwrite') throw new EwsError('ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
     const before = attendeeEmails(item.props);
     const target = occurrence ? (item.exceptions.get(occurrence.originalStart) ?? new Map<string, Element>()) : new Map(item.props);
-    const extended = new Map(item.extended);
+    // An occurrence's extended properties are its own; the series' show where it has none.
+    const extended = new Map(occurrence ? (item.exceptionExtended?.get(occurrence.originalStart) ?? []) : item.extended);
     for (const update of children(updates)) applyUpdate(update, item.kind, target, extended, Boolean(occurrence));
     if (occurrence) {
       checkCrossing(item, occurrence, target);
@@ -393,10 +394,16 @@ export function updateItem(context: OperationContext, operation: Element): strin
       // A changed pattern drops the series' exceptions, as Outlook and Exchange do.
       if (target.get('Recurrence') !== undefined && render(target.get('Recurrence')!) !== '' && item.exceptions.size && !occurrence && changedRecurrence(updates)) {
         item.exceptions.clear();
+        item.exceptionExtended?.clear();
         item.deleted.clear();
       }
     }
-    item.extended = extended;
+    if (occurrence) {
+      item.exceptionExtended ??= new Map();
+      item.exceptionExtended.set(occurrence.originalStart, extended);
+    } else {
+      item.extended = extended;
+    }
     bump(item);
     if (item.kind === 'CalendarItem' && send !== 'SendToNone') {
       const after = attendeeEmails(item.props);
