@@ -110,7 +110,7 @@ function ResellerInformation({ user, zone }: { user: SessionUser; zone: string }
               ['A migration is used', 'only when both logins were checked and the migration was accepted. A failed check uses nothing.'],
               [
                 'What moves:',
-                'mail (every folder and message, with flags and dates), and between Zimbra, Kolab and Open-Xchange accounts also calendars, address books and task lists. Deletions of calendar, contact and task items are not carried over, and no attendee is notified. From and to Exchange and Microsoft 365, calendars, contacts and tasks are not copied yet.',
+                'mail (every folder and message, with flags and dates), and between any two of Zimbra, Kolab, Open-Xchange, Exchange and Microsoft 365 also calendars, address books and task lists. Deletions of calendar, contact and task items are not carried over, and no attendee is notified.',
               ],
             ]}
           />
@@ -176,10 +176,14 @@ const whatMoves = [
   [
     'Calendars',
     'Copied',
-    'Between Zimbra, Kolab and Open-Xchange accounts: every calendar with its events (repeating ones with their exceptions, reminders, attendees), after the mail, and at the resync what is new or changed. No attendee is notified: no invitation, update or cancellation is sent. Exchange and Microsoft 365: not copied yet.',
+    'Between any two of Zimbra, Kolab, Open-Xchange, Exchange and Microsoft 365: every calendar with its events (repeating ones with their exceptions and cancelled dates, reminders, attendees), after the mail, and at the resync what is new or changed. No attendee is notified: no invitation, update or cancellation is sent. Microsoft 365 would invite the attendees of every meeting it is given, so meetings go there without attendees: the attendees are written into the event’s text, and the migration’s page lists these events as copied with changes.',
   ],
-  ['Contacts', 'Copied', 'Between Zimbra, Kolab and Open-Xchange accounts: every address book with its contacts and groups, photos included. Exchange and Microsoft 365: not copied yet.'],
-  ['Tasks', 'Copied', 'Between Zimbra, Kolab and Open-Xchange accounts: every task list with due dates, status and subtasks. Exchange and Microsoft 365: not copied yet.'],
+  [
+    'Contacts',
+    'Copied',
+    'Every address book with its contacts, photos included, and contact groups where the target has them (Microsoft 365 has none: groups are listed as not copied). What Exchange or Microsoft 365 has no field for (a fourth e-mail address, say) is listed as copied with changes.',
+  ],
+  ['Tasks', 'Copied', 'Every task list with due dates, status, repetition and checklists. Microsoft 365 keeps a priority only as low, normal or high, and due dates without a time of day: what changes is listed.'],
   [
     'Deletions',
     'Not carried over',
@@ -261,7 +265,7 @@ async function CustomerInformation({ user, zone }: { user: SessionUser; zone: st
             items={[
               ['Both servers must be reachable from this installation,', 'not only from your own computer: a server inside a company network needs the administrator of this installation to allow it.'],
               ['Gmail and similar providers', 'need IMAP enabled in the mailbox settings, and an app password instead of the normal one when two-step sign-in is on.'],
-              ['Exchange (on-premise)', 'needs IMAP and Exchange Web Services (EWS) switched on for the mailbox.'],
+              ['Exchange (on-premise)', 'needs IMAP and Exchange Web Services (EWS) switched on for the mailbox. EWS is found by autodiscover; where it is not, enter its address (https://mail.example.com/EWS/Exchange.asmx) as the groupware address. Basic and NTLM sign-in both work.'],
               ['Microsoft 365', "signs in through your organization's app connection (below), not with a mailbox password."],
               ['Do not change either password', 'between submitting the migration and its end, or the copy cannot log in. For extra safety, change both before the migration and again after it; the stored copies are deleted at the end anyway.'],
               ['Calendar names with spaces', 'are renamed by some systems (a space becomes an underscore, for example); check the names after moving calendars.'],
@@ -308,7 +312,7 @@ async function CustomerInformation({ user, zone }: { user: SessionUser; zone: st
             </tbody>
           </table>
           <p className="px-6 py-4 text-xs text-slate-500">
-            The login check signs in to calendars and contacts too, so a wrong groupware address shows before the migration starts. CalDAV / CardDAV is looked for on the server’s host; where a provider has it elsewhere (dav.example.com), enter that address as the account’s groupware address in the form. Between two CalDAV / CardDAV accounts they are copied with the mail; over EWS and Microsoft Graph they are not copied yet.
+            The login check signs in to calendars and contacts too, so a wrong groupware address shows before the migration starts. CalDAV / CardDAV is looked for on the server’s host; where a provider has it elsewhere (dav.example.com), enter that address as the account’s groupware address in the form. For Exchange, the groupware address is the EWS address, when autodiscover does not find it. Calendars, contacts and tasks are copied with the mail between any two groupware accounts, whatever protocol each side speaks.
           </p>
         </Card>
         {user.role === 'customer' ? <Microsoft365Card /> : null}
