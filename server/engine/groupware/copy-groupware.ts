@@ -81,7 +81,7 @@ async function mapCollections(
   sources: GroupwareCollection[],
   target: GroupwareTarget,
   checkpoints: Map<string, CollectionCheckpoint>,
-): Promise<{ source: GroupwareCollection; target: GroupwareCollection; note: string | null }[]> {
+): Promise<{ pairs: { source: GroupwareCollection; target: GroupwareCollection; note: string | null }[]; targets: GroupwareCollection[] }> {
   const targets = await target.collections();
   const used = new Set<string>();
   const out: { source: GroupwareCollection; target: GroupwareCollection; note: string | null }[] = [];
@@ -116,7 +116,32 @@ async function mapCollections(
     used.add(chosen.id);
     out.push({ source, target: chosen, note });
   }
-  return out;
+  return { pairs: out, targets };
+}
+
+/**
+ * Where the tasks of a source calendar that also holds tasks go when the target calendar takes
+ * only events (Exchange, Microsoft 365): the task list an earlier run chose; for the default
+ * calendar, the target's default task list; else the task list of the calendar's name, made on
+ * first need.
+ */
+async function taskListFor(source: GroupwareCollection, target: GroupwareTarget, targets: GroupwareCollection[], earlier: string | undefined): Promise<GroupwareCollection> {
+  const lists = targets.filter((t) => t.kind === 'tasks');
+  const chosen =
+    (earlier ? lists.find((t) => t.id === earlier) : undefined) ??
+    (source.isDefault ? lists.find((t) => t.isDefault) : undefined) ??
+    lists.find((t) => t.displayName === source.displayName);
+  if (chosen) return chosen;
+  const created = await target.create({
+    kind: 'tasks',
+    displayName: source.displayName,
+    color: source.color,
+    description: source.description,
+    components: ['VTODO'],
+    slug: safeSlug({ ...source, kind: 'tasks' }, new Set(targets.map((t) => t.slug.toLowerCase()))),
+  });
+  targets.push(created);
+  return created;
 }
 
 /**
@@ -155,7 +180,7 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
   const batchSize = options.batchSize ?? 50;
   const maxItemBytes = options.maxItemBytes ?? 50 * 1024 * 1024;
   const checkpoints = await state.loadCollections();
-  const pairs = await mapCollections(await source.collections(), target, checkpoints);
+  const { pairs, targets } = await mapCollections(await source.collections(), target, checkpoints);
   const reports: CollectionReport[] = [];
   const allIssues: GroupwareIssue[] = [];
   const allChanges: GroupwareChange[] = [];
@@ -173,6 +198,7 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
       targetName: pair.target.displayName,
       targetNote: pair.note,
       items: earlier && earlier.targetId === pair.target.id ? earlier.items : {},
+      ...(earlier && earlier.targetId === pair.target.id && earlier.tasksTargetId ? { tasksTargetId: earlier.tasksTargetId, tasksTargetName: earlier.tasksTargetName } : {}),
     };
   });
   const stop = async (from: number) => {
@@ -208,30 +234,51 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
     listings.delete(from.id);
     report.items = sourceRefs.length;
     const listed = new Map(sourceRefs.map((r) => [r.id, r]));
-    const targetRefs = new Map((await target.list(to)).map((r) => [itemKey(r.id), r]));
-
-    // The target's items by identity: those the state knows, and the others read once.
-    const byIdentity = new Map<string, { id: string; version: string | null; data?: string }>();
-    const knownTargetIds = new Set<string>();
-    for (const item of Object.values(checkpoint.items)) {
-      const ref = targetRefs.get(itemKey(item.targetId));
-      if (!ref) continue;
-      knownTargetIds.add(itemKey(item.targetId));
-      byIdentity.set(item.identity, { id: item.targetId, version: ref.version });
-    }
-    const unknown = [...targetRefs.values()].filter((r) => !knownTargetIds.has(itemKey(r.id)));
-    for (let i = 0; i < unknown.length; i += batchSize) {
-      for (const object of await target.read(to, unknown.slice(i, i + batchSize))) {
-        let uid: string | null = null;
-        try {
-          uid = itemUid(object.data);
-        } catch {
-          // An unreadable item on the target is no copy of ours.
-        }
-        // An item without a readable UID is found through the state, or by its name when written again.
-        if (uid) byIdentity.set(uid, { id: object.id, version: object.version, data: object.data });
+    // The target's items by identity: those the state knows, and the others read once; for the
+    // collection chosen and for the task list that takes the calendar's tasks, if any.
+    type TargetItem = { id: string; version: string | null; data?: string; where: GroupwareCollection };
+    const targetRefs = new Map<string, ItemRef>();
+    const byIdentity = new Map<string, TargetItem>();
+    const knownIdentities = new Map(Object.values(checkpoint.items).map((item) => [itemKey(item.targetId), item.identity]));
+    const loadTargetItems = async (where: GroupwareCollection) => {
+      const refs = await target.list(where);
+      const unknown: ItemRef[] = [];
+      for (const ref of refs) {
+        targetRefs.set(itemKey(ref.id), ref);
+        const identity = knownIdentities.get(itemKey(ref.id));
+        if (identity !== undefined) byIdentity.set(identity, { id: ref.id, version: ref.version, where });
+        else unknown.push(ref);
       }
-    }
+      for (let i = 0; i < unknown.length; i += batchSize) {
+        for (const object of await target.read(where, unknown.slice(i, i + batchSize))) {
+          let uid: string | null = null;
+          try {
+            uid = itemUid(object.data);
+          } catch {
+            // An unreadable item on the target is no copy of ours.
+          }
+          // An item without a readable UID is found through the state, or by its name when written again.
+          if (uid) byIdentity.set(uid, { id: object.id, version: object.version, data: object.data, where });
+        }
+      }
+    };
+    await loadTargetItems(to);
+    // A target calendar that takes only events (Exchange, Microsoft 365): the tasks of a source
+    // calendar that holds both go to a task list, found or made on first need.
+    const routesTasks = from.kind === 'calendar' && to.components.length > 0 && !to.components.includes('VTODO');
+    let taskList: Promise<GroupwareCollection> | null = null;
+    const taskListOnce = () =>
+      (taskList ??= (async () => {
+        const list = await taskListFor(from, target, targets, checkpoint.tasksTargetId);
+        if (checkpoint.tasksTargetId !== list.id) {
+          checkpoint.tasksTargetId = list.id;
+          checkpoint.tasksTargetName = list.displayName;
+        }
+        if (list.id !== to.id) await loadTargetItems(list);
+        report.note = [report.note, `Its tasks went into the task list "${list.displayName}": the target's calendars take only events`].filter(Boolean).join('; ');
+        return list;
+      })());
+    if (routesTasks && checkpoint.tasksTargetId) await taskListOnce();
 
     const toRead: ItemRef[] = [];
     for (const ref of sourceRefs) {
@@ -269,26 +316,28 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
         const identity = uid ?? `name:${decodeURIComponent(new URL(object.id).pathname.split('/').pop() ?? object.id)}`;
         if (seenInRun.has(identity)) return fail(uid, size, 'another item of the collection has the same UID');
         seenInRun.add(identity);
+        const components = isReadable && to.kind !== 'contacts' ? componentNames(data) : [];
+        const dest = routesTasks && components.length > 0 && components.every((c) => c === 'VTODO') ? await taskListOnce() : to;
         // A calendar that takes no tasks would refuse them with a bare 403.
-        if (isReadable && to.kind !== 'contacts' && to.components.length > 0 && !componentNames(data).every((c) => to.components.includes(c))) {
-          return fail(uid, size, `the target ${KIND_WORD[to.kind]} does not take ${componentNames(data).filter((c) => !to.components.includes(c)).join(', ')}`);
+        if (dest.components.length > 0 && !components.every((c) => dest.components.includes(c))) {
+          return fail(uid, size, `the target ${KIND_WORD[dest.kind]} does not take ${components.filter((c) => !dest.components.includes(c)).join(', ')}`);
         }
 
         const noteChanges = (written: { notMapped?: GroupwareChange['notMapped'] }) => {
           if (written.notMapped && written.notMapped.length > 0) changes.push({ kind: from.kind, collection: from.displayName, uid, notMapped: written.notMapped });
         };
-        const save = (targetId: string, targetVersion: string | null) => {
+        const save = (targetId: string, targetVersion: string | null, where: GroupwareCollection = dest) => {
           // The listing's ETag is what the next run compares with.
           const item: ItemCheckpoint = { identity, sourceVersion: listed.get(object.id)?.version ?? object.version, targetId, targetVersion };
           checkpoint.items[object.id] = item;
-          byIdentity.set(identity, { id: targetId, version: targetVersion });
+          byIdentity.set(identity, { id: targetId, version: targetVersion, where });
           hasWritten = true;
         };
 
         let existing = byIdentity.get(identity);
         if (!existing) {
-          const id = target.itemId(to, identity);
-          const written = await target.write(to, id, data, { create: true });
+          const id = target.itemId(dest, identity);
+          const written = await target.write(dest, id, data, { create: true });
           if (written.ok) {
             report.copied++;
             noteChanges(written);
@@ -296,20 +345,21 @@ export async function copyGroupware(options: GroupwareCopyOptions): Promise<Grou
           }
           if (!written.isConflict) return fail(uid, size, written.reason);
           // Written by a run that was killed before its checkpoint: compare, as below.
-          const [there] = await target.read(to, [{ id, version: null, size: null }]);
+          const [there] = await target.read(dest, [{ id, version: null, size: null }]);
           if (!there) return fail(uid, size, 'the target reports the item both present and absent');
-          existing = { id, version: there.version, data: there.data };
+          existing = { id, version: there.version, data: there.data, where: dest };
         }
-        const current = existing.data ?? (await target.read(to, [{ id: existing.id, version: existing.version, size: null }]))[0]?.data;
+        const where = existing.where;
+        const current = existing.data ?? (await target.read(where, [{ id: existing.id, version: existing.version, size: null }]))[0]?.data;
         if (current !== undefined && isSameItem(data, current)) {
           report.skipped++;
-          return save(existing.id, existing.version);
+          return save(existing.id, existing.version, where);
         }
-        const written = await target.write(to, existing.id, data, { version: existing.version });
+        const written = await target.write(where, existing.id, data, { version: existing.version });
         if (!written.ok) return fail(uid, size, written.reason);
         report.updated++;
         noteChanges(written);
-        save(written.id ?? existing.id, written.version);
+        save(written.id ?? existing.id, written.version, where);
       });
       await state.saveCollection(checkpoint);
       // With the checkpoint that skips these items next time: what the target left out of them.

@@ -20,6 +20,9 @@ export interface CollectionCheckpoint {
   targetName: string;
   /** Why the target collection's name differs from the source's (renamed by the server, the target's default). */
   targetNote: string | null;
+  /** The task list that takes the tasks of a source calendar whose target calendar takes only events. */
+  tasksTargetId?: string;
+  tasksTargetName?: string;
   /** By source item id. */
   items: Record<string, ItemCheckpoint>;
 }

@@ -62,6 +62,12 @@ export async function verifyGroupware(
     const verdict: CollectionVerdict = { kind: collection.kind, source: collection.displayName, target: match?.displayName ?? null, sourceItems: sourceItems.length, targetItems: 0, equal: 0, missing: [], different: [], duplicates: [] };
     if (match) used.add(match.id);
     const targetItems = match ? await readAll(target, match) : [];
+    // A target calendar that takes only events: the copy put the calendar's tasks into a task list.
+    if (match && collection.kind === 'calendar' && match.components.length > 0 && !match.components.includes('VTODO')) {
+      const lists = targets.filter((t) => t.kind === 'tasks');
+      const taskList = (collection.isDefault ? lists.find((t) => t.isDefault) : undefined) ?? lists.find((t) => t.displayName === collection.displayName);
+      if (taskList) targetItems.push(...(await readAll(target, taskList)));
+    }
     verdict.targetItems = targetItems.length;
     const byUid = new Map<string, string>();
     const raw = new Map<string, number>();
