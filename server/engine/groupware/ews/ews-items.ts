@@ -89,6 +89,7 @@ import {
  * | VEVENT RECURRENCE-ID       | ModifiedOccurrences (exceptions)                  | all that the mapping keeps of an event |
  * | VEVENT RDATE               | —                                                 | nothing |
  * | VEVENT / VTODO SEQUENCE    | —                                                 | nothing: Exchange counts versions itself |
+ * | CREATED, LAST-MODIFIED, REV | DateTimeCreated, LastModifiedTime                | nothing: Exchange sets them when the item is written |
  * | VEVENT / VTODO ATTACH      | —                                                 | nothing: attachments are not copied |
  * | VEVENT ORGANIZER           | ExtendedProperty 0x0042 / 0x0065 (sent representing name / address) | name and address |
  * | VEVENT ATTENDEE            | RequiredAttendees / OptionalAttendees / Resources | address, name, role, answer (PARTSTAT) |
@@ -143,6 +144,8 @@ export const MAPPING: readonly { component: string; property: string | null; ews
   { component: 'VEVENT', property: 'STATUS', ews: '—', kept: 'nothing: a cancelled meeting is a state Exchange sets itself' },
   { component: 'VEVENT', property: 'UID', ews: 'UID, ExtendedProperty SourceUid', kept: 'all' },
   { component: 'VEVENT', property: 'SEQUENCE', ews: '—', kept: 'nothing: Exchange counts versions itself' },
+  { component: 'VEVENT', property: 'CREATED', ews: 'DateTimeCreated', kept: 'nothing: Exchange sets it when the item is written' },
+  { component: 'VEVENT', property: 'LAST-MODIFIED', ews: 'LastModifiedTime', kept: 'nothing: Exchange sets it when the item is written' },
   { component: 'VEVENT', property: 'ATTACH', ews: '—', kept: 'nothing: attachments of events are not copied' },
   { component: 'VALARM', property: null, ews: 'ReminderIsSet, ReminderMinutesBeforeStart (events) / ReminderDueBy (tasks)', kept: 'one display reminder, before the start (events) or at a moment (tasks)' },
   { component: 'VTIMEZONE', property: null, ews: 'StartTimeZone Id', kept: "the zone by name: its rules come back from the zone database, not the source's text" },
@@ -158,8 +161,11 @@ export const MAPPING: readonly { component: string; property: string | null; ews
   { component: 'VTODO', property: 'RELATED-TO', ews: '—', kept: 'nothing: Exchange tasks have no parent task' },
   { component: 'VTODO', property: 'CATEGORIES', ews: 'Categories', kept: 'all' },
   { component: 'VTODO', property: 'SEQUENCE', ews: '—', kept: 'nothing: Exchange counts versions itself' },
+  { component: 'VTODO', property: 'CREATED', ews: 'DateTimeCreated', kept: 'nothing: Exchange sets it when the item is written' },
+  { component: 'VTODO', property: 'LAST-MODIFIED', ews: 'LastModifiedTime', kept: 'nothing: Exchange sets it when the item is written' },
   { component: 'VTODO', property: 'ATTACH', ews: '—', kept: 'nothing: attachments of tasks are not copied' },
   { component: 'VCARD', property: 'FN', ews: 'DisplayName', kept: 'all' },
+  { component: 'VCARD', property: 'REV', ews: 'LastModifiedTime', kept: 'nothing: Exchange sets it when the contact is written' },
   { component: 'VCARD', property: 'N', ews: 'Surname, GivenName, MiddleName, Generation', kept: 'all but the honorific prefix' },
   { component: 'VCARD', property: 'NICKNAME', ews: 'Nickname', kept: 'the first' },
   { component: 'VCARD', property: 'ORG', ews: 'CompanyName, Department', kept: 'company and one department' },

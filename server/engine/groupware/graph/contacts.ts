@@ -58,7 +58,7 @@ function noteParams(property: JCalProperty, notes: MappingNotes, keep: string[],
   if (backTypes) {
     const had = [...new Set(types(property[1]))].sort().join(',');
     const back = [...backTypes].sort().join(',');
-    if (had !== back) notes.lost(where, 'TYPE', `${had || 'none'}: Microsoft 365 keeps it as ${back || 'none'}`);
+    if (had !== back) notes.lost(where, 'TYPE', `${had || 'none'}: Microsoft 365 keeps the kind (TYPE) as ${back || 'none'}`);
   }
 }
 

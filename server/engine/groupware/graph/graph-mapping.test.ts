@@ -393,7 +393,7 @@ describe('contacts', () => {
     const mapped = vcardToGraphContact(`BEGIN:VCARD\r\nVERSION:3.0\r\nUID:v3\r\nFN:Old Card\r\nN:Card;Old;;;\r\nTEL;TYPE=HOME,VOICE:555\r\nPHOTO;ENCODING=b;TYPE=JPEG:${photo}\r\nEND:VCARD\r\n`);
     expect(mapped.contact).toMatchObject({ displayName: 'Old Card', homePhones: ['555'] });
     expect(mapped.photo).toEqual({ contentType: 'image/jpeg', bytes: Buffer.from('not really a jpeg') });
-    expect(mapped.notMapped).toEqual(['VCARD TEL TYPE: home,voice: Microsoft 365 keeps it as home']);
+    expect(mapped.notMapped).toEqual(['VCARD TEL TYPE: home,voice: Microsoft 365 keeps the kind (TYPE) as home']);
   });
 });
 
