@@ -19,7 +19,8 @@ import { ensureCyrusAndCourier } from '../../test/helpers/imap-packages';
 import { startImapServer, type ImapServerKind, type ImapTestServer } from '../../test/helpers/imap-server';
 import { openRawImap } from '../../test/helpers/raw-imap-session';
 import { createMailferryCopier, detectMailferry, type Availability, type Copier, type CopyEndpoint } from './copier';
-import { detectGroupwareCommand, runGroupwareBench } from './groupware';
+import { detectGroupwareCommand, runGroupwareBench, type GroupwareBenchLines } from './groupware';
+import { formatMicrosoftTable } from './groupware-microsoft';
 import { flipFlags, type CorpusManifest, type FlippedMessage } from './corpus';
 import { stopMeasuredChildren } from './measure';
 import { createPeerCopier, detectPeer, PEER_NAMES, type PeerName } from './peers';
@@ -59,7 +60,9 @@ const USAGE = `Usage: npm run bench -- [options]
                      Courier lines run the first pass and delta0 only, and need root the
                      first time (see scripts/test-servers.ts); Courier always needs root.
                      groupware: the groupware corpus in a private Radicale copied by
-                     \`ferry groupware copy\` into a second Radicale, first pass and rerun.
+                     \`ferry groupware copy\` into a second Radicale, first pass and rerun;
+                     then the same corpus Exchange → Microsoft 365 (the EWS and Graph
+                     test servers), with requests per item.
   --groupware-runs N     groupware runs, each into an empty account; figures are the
                          median run's (default 3)
   --groupware-scale X    groupware corpus scale (default 1: 520 events, 1,020 contacts
@@ -435,6 +438,12 @@ async function main(): Promise<number> {
   if (result.groupware) {
     if (lines.length > 0) say('');
     say(formatGroupwareTable(result.groupware));
+    // The Exchange → Microsoft 365 line of the same run (scripts/bench/groupware-microsoft.ts).
+    const microsoft = (result.groupware as Partial<GroupwareBenchLines>).exchangeToMicrosoft365;
+    if (microsoft) {
+      say('');
+      say('error' in microsoft ? `Exchange → Microsoft 365: ${microsoft.error}` : formatMicrosoftTable(microsoft));
+    }
   }
   for (const note of notes) say(`note: ${note}`);
   await mkdir(path.dirname(options.json), { recursive: true });
