@@ -18,7 +18,7 @@ export function Points({ items }: { items: readonly (readonly [lead: string, tex
   return (
     <ul className="space-y-2.5">
       {items.map(([lead, text]) => (
-        <li key={lead}>
+        <li key={lead} className="[overflow-wrap:anywhere]">
           <span className="font-medium text-slate-800">{lead}</span> {text}
         </li>
       ))}
