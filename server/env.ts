@@ -115,6 +115,8 @@ const variables = {
   MAILFERRY_SMTP_URL: smtpUrl,
   /** The sender of those e-mails: an address, or "Name <address>". */
   MAILFERRY_MAIL_FROM: text((v) => fromAddressOf(v) !== null, 'must be an e-mail address, or a name and an address such as Mailferry <mailferry@example.com>'),
+  /** Days after its end that a migration keeps its personal data (addresses, folder names, reports); 0 keeps it forever. */
+  MAILFERRY_RETENTION_DAYS: orDefault(wholeNumber(0, 36_500), 90),
   MAILFERRY_LOG_LEVEL: orDefault(oneOf(['debug', 'info', 'warn', 'error']), 'info'),
 };
 

@@ -5,7 +5,7 @@ import type { Prisma } from '../generated/prisma/client';
 import { organizationsVisibleTo } from '../organizations/tenant-scope';
 import { DomainError } from '../users/errors';
 import { ACTIVE_STATES, ENDED_STATES } from './lifecycle';
-import { formatInZone } from './list-migrations';
+import { detailsRemovedOf, formatInZone, type DetailsRemoved } from './list-migrations';
 import { groupwareRowOf, type GroupwareRow } from './state-sentence';
 
 /** A state, or one of the two groups the customer's tabs use. */
@@ -36,6 +36,7 @@ const adminFields = {
   createdAt: true,
   startAt: true,
   finishedAt: true,
+  detailsRemovedAt: true,
   failureReason: true,
   totalMessages: true,
   copiedMessages: true,
@@ -60,6 +61,8 @@ export interface AdminMigrationItem {
   finishedLocal: string | null;
   /** Calendars, contacts and tasks copied of the source's, for migrations that copy them; else null. */
   groupwareRow: GroupwareRow | null;
+  /** When its personal data was removed (its addresses are then empty), else null. */
+  detailsRemoved: DetailsRemoved | null;
 }
 
 export interface AdminMigrationPage {
@@ -119,6 +122,7 @@ export async function listAllMigrations(db: Db, input: AdminMigrationListInput, 
         startLocal: formatInZone(row.startAt, zone),
         finishedLocal: row.finishedAt ? formatInZone(row.finishedAt, zone) : null,
         groupwareRow: groupwareRowOf(side('source').type, side('target').type, row.state, row.groupwareCollections, row._count.groupwareIssues),
+        detailsRemoved: detailsRemovedOf(row.detailsRemovedAt, zone),
       };
     }),
     nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,

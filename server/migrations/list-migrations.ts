@@ -23,6 +23,7 @@ const listFields = {
   failedMessages: true,
   etaSeconds: true,
   createdAt: true,
+  detailsRemovedAt: true,
   accounts: { select: accountFields },
   // Folder-level issues only (no UID): few, and counted once per folder.
   issues: { where: { uid: null }, select: { folder: true, uid: true, reason: true }, take: 1000 },
@@ -63,6 +64,30 @@ export interface MigrationListItem {
   verdict: ListVerdict;
   /** Calendars, contacts and tasks copied of the source's, for migrations that copy them; else null. */
   groupwareRow: GroupwareRow | null;
+  /**
+   * When its personal data was removed (server/privacy): its addresses are then empty and
+   * `text` says so, "Details removed on 7 Dec 2026"; null while they are there.
+   */
+  detailsRemoved: DetailsRemoved | null;
+}
+
+export interface DetailsRemoved {
+  at: Date;
+  local: string;
+  text: string;
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** "Details removed on 7 Dec 2026", in the server's zone; null while the details are there. */
+export function detailsRemovedOf(at: Date | null, zone: string): DetailsRemoved | null {
+  if (!at) return null;
+  let format = dayFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric' });
+    dayFormats.set(zone, format);
+  }
+  return { at, local: formatInZone(at, zone), text: `Details removed on ${format.format(at)}` };
 }
 
 /** The verification's verdict for a list row: "Verified: all 1,204 present", "2 messages missing on the target", "Not verified". */
@@ -133,6 +158,7 @@ function toItem(row: Row, zone: string, sums: VerificationSums | null): Migratio
   const isActive = isActiveState(row.state);
   const loss: LossCounts = { messages: row.failedMessages, ...folderLosses(row.issues) };
   const verificationGap = gapOf(row.verifications);
+  const detailsRemoved = detailsRemovedOf(row.detailsRemovedAt, zone);
   return {
     id: row.id,
     state: row.state,
@@ -151,8 +177,9 @@ function toItem(row: Row, zone: string, sums: VerificationSums | null): Migratio
     verificationGap,
     statusLine: withGroupwareLoss(statusLine(row.state, loss, verificationGap), row.state, row._count.groupwareIssues),
     etaSeconds: row.state === 'running' || row.state === 'resyncing' ? row.etaSeconds : null,
-    verdict: listVerdict(sums, verificationGap),
+    verdict: detailsRemoved ? { tone: 'none', text: detailsRemoved.text } : listVerdict(sums, verificationGap),
     groupwareRow: groupwareRowOf(side('source').type, side('target').type, row.state, row.groupwareCollections, row._count.groupwareIssues),
+    detailsRemoved,
   };
 }
 

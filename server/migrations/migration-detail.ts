@@ -138,7 +138,7 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
   const [row, folderRows, issues, counted, notices, verificationRows, events] = await Promise.all([
     db.migration.findFirst({
       where: { id, organizationId },
-      select: { totalBytes: true, copiedBytes: true, etaSeconds: true, bytesPerSecond: true, liveFolders: true, progressAt: true, createdAt: true, startedAt: true, finishedAt: true },
+      select: { totalMessages: true, copiedMessages: true, skippedMessages: true, failedMessages: true, totalBytes: true, copiedBytes: true, etaSeconds: true, bytesPerSecond: true, liveFolders: true, progressAt: true, createdAt: true, startedAt: true, finishedAt: true },
     }),
     db.migrationFolder.findMany({
       where: { migrationId: id },
@@ -223,10 +223,13 @@ export async function getMigrationDetail(db: Db, organizationId: string, id: str
   }
   folders.sort((a, b) => folderOrder(a.sourcePath) - folderOrder(b.sourcePath) || a.sourcePath.localeCompare(b.sourcePath));
 
-  const totals = folders.reduce(
-    (t, f) => ({ total: t.total + f.total, copied: t.copied + f.copied, skipped: t.skipped + f.skipped, failed: t.failed + f.failed, gone: t.gone + f.gone }),
-    { total: 0, copied: 0, skipped: 0, failed: 0, gone: 0 },
-  );
+  // A migration whose details were removed has no folders left: the row's counts are the record.
+  const totals = item.detailsRemoved
+    ? { total: row.totalMessages, copied: row.copiedMessages, skipped: row.skippedMessages, failed: row.failedMessages, gone: 0 }
+    : folders.reduce(
+        (t, f) => ({ total: t.total + f.total, copied: t.copied + f.copied, skipped: t.skipped + f.skipped, failed: t.failed + f.failed, gone: t.gone + f.gone }),
+        { total: 0, copied: 0, skipped: 0, failed: 0, gone: 0 },
+      );
   // The folders' counts are the record once a migration has ended; while it runs, the row's
   // progress is fresher (checkpoints are saved per batch).
   const loss = { messages: item.isActive ? Math.max(item.loss.messages, totals.failed) : totals.failed, ...folderLosses(issues) };

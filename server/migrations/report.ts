@@ -14,7 +14,10 @@ import { allNotCopied } from './not-copied';
  * JSON keys (stable; `reportVersion` moves when one changes meaning):
  * - `migration`: id, state, stateLine, source/target {email, type}, startAt, resyncAt,
  *   startedAt, finishedAt (UTC ISO 8601, or null) and the same in `local` (server's zone),
- *   messages {total, copied, skipped, failed}, bytes {copied, total}, failureReason
+ *   messages {total, copied, skipped, failed}, bytes {copied, total}, failureReason,
+ *   detailsRemovedAt (UTC ISO 8601, or null): when its personal data was removed; then the
+ *   addresses are empty, `detailsRemoved` says so in words, and folders, verification and
+ *   the item lists are empty: the counts are all that is kept
  * - `folders[]`: sourcePath, targetPath, total, copied, skipped, failed, bytesCopied, problem
  * - `verification`: pass, verifiedAt, verifiedLocal, totals, folders[] {sourcePath, targetPath,
  *   sourceMessages, present, missing, missingUids, unverifiedReason}; null before any pass ended
@@ -45,6 +48,9 @@ export interface MigrationReport {
     messages: { total: number; copied: number; skipped: number; failed: number };
     bytes: { copied: number; total: number };
     failureReason: string | null;
+    detailsRemovedAt: string | null;
+    /** "Details removed on 7 Dec 2026", or null. */
+    detailsRemoved: string | null;
   };
   folders: { sourcePath: string; targetPath: string; total: number; copied: number; skipped: number; failed: number; bytesCopied: number; problem: string | null }[];
   verification: {
@@ -109,6 +115,8 @@ export async function getMigrationReport(db: Db, organizationId: string, id: str
       messages: { total: detail.totals.total, copied: detail.totals.copied, skipped: detail.totals.skipped, failed: detail.totals.failed },
       bytes: { copied: Number(row.copiedBytes), total: Number(row.totalBytes) },
       failureReason: detail.failureReason,
+      detailsRemovedAt: detail.detailsRemoved ? detail.detailsRemoved.at.toISOString() : null,
+      detailsRemoved: detail.detailsRemoved?.text ?? null,
     },
     folders: detail.folders.map((f) => ({
       sourcePath: f.sourcePath,
@@ -205,6 +213,7 @@ export function reportCsv(report: MigrationReport): string {
     ['bytes_copied', m.bytes.copied],
     ['bytes_total', m.bytes.total],
     ['failure_reason', m.failureReason],
+    ['details_removed_at_utc', m.detailsRemovedAt],
     ['verified_pass', report.verification?.pass ?? null],
     ['verified_at_utc', report.verification?.verifiedAt ?? null],
     ['verified_at_local', report.verification?.verifiedLocal ?? null],
