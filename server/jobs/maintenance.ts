@@ -12,6 +12,8 @@ export interface MaintenanceResult {
   leasesRemoved: number;
   /** Migrations that ended more than MAILFERRY_RETENTION_DAYS ago and lost their personal data in this run. */
   migrationDetailsRemoved: number;
+  /** Lines of mass submissions done before then that lost their addresses. */
+  massRecordsBlanked: number;
   auditIpAddressesRemoved: number;
 }
 
@@ -25,5 +27,5 @@ export async function runMaintenance(db: Db, options: { now?: Date; retentionDay
   if (rateLimitBucketsRemoved > 0) log.info('pruned expired rate-limit windows', { count: rateLimitBucketsRemoved });
   const retention = await removeExpiredPersonalData(db, { days: options.retentionDays ?? env().MAILFERRY_RETENTION_DAYS, now: options.now });
   if (retention.migrations > 0) log.info('removed the personal data of migrations past the retention period', { count: retention.migrations });
-  return { rateLimitBucketsRemoved, leasesRemoved, migrationDetailsRemoved: retention.migrations, auditIpAddressesRemoved: retention.auditIpAddresses };
+  return { rateLimitBucketsRemoved, leasesRemoved, migrationDetailsRemoved: retention.migrations, massRecordsBlanked: retention.massRecords, auditIpAddressesRemoved: retention.auditIpAddresses };
 }

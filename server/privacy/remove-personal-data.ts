@@ -138,6 +138,31 @@ function hostsOf(server: string): string[] {
   return [...hosts];
 }
 
+const BLANK_MASS_RECORD = {
+  sourceEmail: '',
+  sourceUsername: '',
+  sourceServer: '',
+  sourcePasswordSealed: null,
+  targetEmail: '',
+  targetUsername: '',
+  targetServer: '',
+  targetPasswordSealed: null,
+  sourceVerdict: Prisma.DbNull,
+  targetVerdict: Prisma.DbNull,
+  message: null,
+} satisfies Prisma.MassRecordUpdateManyMutationInput;
+
+/** Mass lines that still name accounts (a blank line has both addresses empty). */
+const namesAccounts = { NOT: { sourceEmail: '', targetEmail: '' } } satisfies Prisma.MassRecordWhereInput;
+
+/** The lines of these mass submissions (failed logins among them, which never became migrations), and their jobs' errors. */
+async function blankMassSubmissions(tx: Tx, submissions: string[]): Promise<{ massRecords: number; jobs: number }> {
+  if (submissions.length === 0) return { massRecords: 0, jobs: 0 };
+  const massRecords = (await tx.massRecord.updateMany({ where: { submissionId: { in: submissions }, ...namesAccounts }, data: BLANK_MASS_RECORD })).count;
+  const jobs = await removeJobs(tx, Prisma.sql`payload->>'submissionId' = ANY(${submissions}::text[])`);
+  return { massRecords, jobs };
+}
+
 async function removeJobs(tx: Tx, where: Prisma.Sql): Promise<number> {
   // Not the view (graphile_worker.jobs): the table, so held jobs can lose their error text too.
   const deleted = await tx.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE locked_at IS NULL AND (${where})`;
@@ -189,12 +214,7 @@ export async function removeMigrationPersonalData(db: DbOrTx, migrationId: strin
     await tx.migrationNotification.updateMany({ where: { eventId: { in: eventIds }, state: 'pending' }, data: { state: 'skipped', lastError: null } });
     counts.notifications = (await tx.migrationNotification.updateMany({ where: { eventId: { in: eventIds }, lastError: { not: null } }, data: { lastError: null } })).count;
 
-    counts.massRecords = (
-      await tx.massRecord.updateMany({
-        where: { migrationId },
-        data: { sourceEmail: '', sourceUsername: '', sourceServer: '', sourcePasswordSealed: null, targetEmail: '', targetUsername: '', targetServer: '', targetPasswordSealed: null, sourceVerdict: Prisma.DbNull, targetVerdict: Prisma.DbNull, message: null },
-      })
-    ).count;
+    counts.massRecords = (await tx.massRecord.updateMany({ where: { migrationId }, data: BLANK_MASS_RECORD })).count;
 
     counts.jobs = await removeJobs(tx, Prisma.sql`payload->>'migrationId' = ${migrationId} OR payload->>'eventId' = ANY(${events}::text[])`);
 
@@ -269,13 +289,9 @@ export async function removeOrganizationPersonalData(db: Db, organizationId: str
 
     // The lines of its mass submissions that never became migrations (failed logins).
     const submissions = (await tx.massSubmission.findMany({ where: { organizationId }, select: { id: true } })).map((s) => s.id);
-    counts.massRecords += (
-      await tx.massRecord.updateMany({
-        where: { submissionId: { in: submissions }, NOT: { sourceEmail: '', targetEmail: '' } },
-        data: { sourceEmail: '', sourceUsername: '', sourceServer: '', sourcePasswordSealed: null, targetEmail: '', targetUsername: '', targetServer: '', targetPasswordSealed: null, sourceVerdict: Prisma.DbNull, targetVerdict: Prisma.DbNull, message: null },
-      })
-    ).count;
-    counts.jobs += await removeJobs(tx, Prisma.sql`payload->>'submissionId' = ANY(${submissions}::text[])`);
+    const mass = await blankMassSubmissions(tx, submissions);
+    counts.massRecords += mass.massRecords;
+    counts.jobs += mass.jobs;
     counts.auditIpAddresses = (await tx.auditEvent.updateMany({ where: { organizationId, ip: { not: null } }, data: { ip: null } })).count;
     // hosted_mailboxes: the installation's own, not the organization's (see the table above).
     counts.hostedMailboxes = 0;
@@ -298,11 +314,12 @@ export async function removeOrganizationPersonalData(db: Db, organizationId: str
 /**
  * The migrations that ended more than `days` days before `now` and still hold their details
  * lose them (reason 'retention'), at most `batchSize` × `batches` per call, oldest end first;
- * and audit entries older than that lose their IP address. `days` 0 keeps everything.
+ * so do the lines of mass submissions done before then (the failed ones never became
+ * migrations), and audit entries older than that lose their IP address. `days` 0 keeps everything.
  */
-export async function removeExpiredPersonalData(db: Db, options: { days: number; now?: Date; batchSize?: number; batches?: number }): Promise<{ migrations: number; auditIpAddresses: number }> {
+export async function removeExpiredPersonalData(db: Db, options: { days: number; now?: Date; batchSize?: number; batches?: number }): Promise<{ migrations: number; massRecords: number; auditIpAddresses: number }> {
   const { days, now = new Date(), batchSize = 100, batches = 10 } = options;
-  if (days <= 0) return { migrations: 0, auditIpAddresses: 0 };
+  if (days <= 0) return { migrations: 0, massRecords: 0, auditIpAddresses: 0 };
   const before = new Date(now.getTime() - days * 86_400_000);
   let migrations = 0;
   for (let batch = 0; batch < batches; batch += 1) {
@@ -315,8 +332,19 @@ export async function removeExpiredPersonalData(db: Db, options: { days: number;
     for (const { id } of due) migrations += (await removeMigrationPersonalData(db, id, { reason: 'retention', at: now })).migrations;
     if (due.length < batchSize) break;
   }
+  let massRecords = 0;
+  for (let batch = 0; batch < batches; batch += 1) {
+    const done = await db.massSubmission.findMany({
+      where: { state: 'done', finishedAt: { lt: before }, lines: { some: namesAccounts } },
+      select: { id: true },
+      orderBy: [{ finishedAt: 'asc' }, { id: 'asc' }],
+      take: batchSize,
+    });
+    massRecords += (await inTransaction(db, (tx) => blankMassSubmissions(tx, done.map((s) => s.id)))).massRecords;
+    if (done.length < batchSize) break;
+  }
   const audit = await db.auditEvent.updateMany({ where: { createdAt: { lt: before }, ip: { not: null } }, data: { ip: null } });
-  return { migrations, auditIpAddresses: audit.count };
+  return { migrations, massRecords, auditIpAddresses: audit.count };
 }
 
 export interface MigrationCountsBefore {
