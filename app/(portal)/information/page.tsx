@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { Card, PageHeader } from '@/components/page-header';
 import { requirePageUser } from '@/server/auth/page-guard';
+import { env } from '@/server/env';
 import type { SessionUser } from '@/server/auth/session-user';
 import { FREE_MIGRATIONS, KEY_SIZES } from '@/server/licensing/schemas';
 import { isMailConfigured } from '@/server/notifications/config';
@@ -192,6 +193,7 @@ const whatMoves = [
 ] as const;
 
 async function CustomerInformation({ user, zone }: { user: SessionUser; zone: string }) {
+  const retentionDays = env().MAILFERRY_RETENTION_DAYS;
   const quota = user.organization ? await (await getServerCaller()).licensing.quota() : null;
   return (
     <>
@@ -202,7 +204,12 @@ async function CustomerInformation({ user, zone }: { user: SessionUser; zone: st
             <li><span className="font-medium text-slate-800">1. Check.</span> You enter the source and target accounts. Both logins are checked live before the migration is accepted; the answer says which side failed and why.</li>
             <li><span className="font-medium text-slate-800">2. Copy.</span> At the start time every folder and message is copied with its flags and date.</li>
             <li><span className="font-medium text-slate-800">3. Resync.</span> At the optional resync date, whatever arrived since the first pass is copied. Nothing is copied twice.</li>
-            <li><span className="font-medium text-slate-800">4. Forget.</span> When the migration ends, the stored passwords are deleted.</li>
+            <li>
+              <span className="font-medium text-slate-800">4. Forget.</span> When the migration ends, the stored passwords are deleted.{' '}
+              {retentionDays > 0
+                ? `${retentionDays} ${retentionDays === 1 ? 'day' : 'days'} after its end, its addresses, folder names and reports are removed as well; how many messages it moved, when and with what result stay.`
+                : 'Its addresses, folder names and reports are kept until its organization’s data is removed.'}
+            </li>
           </ol>
           <p className="mt-4 text-xs text-slate-500">The remaining time shown while a migration runs is an estimate: it depends on how fast both servers answer and how much they let one client do at once.</p>
         </InfoCard>
