@@ -209,8 +209,8 @@ describe('removing an organization’s personal data', () => {
     const refusal = await removeOrganizationPersonalData(db, org, { actor }).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(OrganizationHasActiveMigrationsError);
     expect((refusal as OrganizationHasActiveMigrationsError).migrations).toEqual([
-      { id: scheduled.id, source: mine.sourceEmail, state: 'scheduled' },
-      { id: running.id, source: `b.${mine.sourceEmail}`, state: 'running' },
+      { id: scheduled.id, source: mine.sourceEmail, state: 'scheduled', isStopping: false },
+      { id: running.id, source: `b.${mine.sourceEmail}`, state: 'running', isStopping: false },
     ]);
     // Refused means untouched.
     expect(await db.migrationAccount.count({ where: { migrationId: ids[0], email: mine.sourceEmail } })).toBe(1);
@@ -243,6 +243,29 @@ describe('removing an organization’s personal data', () => {
     expect(await db.user.count({ where: { organizationId: org } })).toBe(1);
     const audit = await db.auditEvent.findFirst({ where: { organizationId: org, action: 'organization.remove_personal_data' }, select: { details: true, ip: true } });
     expect(audit).toMatchObject({ ip: null, details: { migrations: 4 } });
+  });
+
+  it('waits for a cancelled migration whose job a worker still holds: it could write a checkpoint after the removal', async () => {
+    const { organization, user } = await seedOrganization(db, 'customer');
+    const p = personal(newTag());
+    const id = await seedEnded(db, organization.id, user.id, p, 'cancelled', new Date(), '192.0.2.44');
+    await enqueueJob(db, migrationRunJob, { migrationId: id }, { jobKey: `${migrationJobKey(id)}:held` });
+    await db.$executeRaw`UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'worker-still-copying' WHERE key = ${`${migrationJobKey(id)}:held`}`;
+
+    const refused = await removeMigrationPersonalData(db, id, { reason: 'admin' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(MigrationStillActiveError);
+    expect((refused as MigrationStillActiveError).isStopping).toBe(true);
+    const actor = { userId: null, role: 'admin' as const };
+    const listed = await removeOrganizationPersonalData(db, organization.id, { actor }).catch((error: unknown) => error);
+    expect((listed as OrganizationHasActiveMigrationsError).migrations).toEqual([{ id, source: p.sourceEmail, state: 'cancelled', isStopping: true }]);
+    // Nothing to cancel there.
+    expect(await cancelActiveMigrations(db, organization.id, { userId: user.id })).toEqual([]);
+
+    // The worker lets go (the job ends): now it goes, and nothing of it is left.
+    await db.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = ${`${migrationJobKey(id)}:held`}`;
+    expect((await removeOrganizationPersonalData(db, organization.id, { actor })).migrations).toBe(1);
+    expect((await db.migration.findUniqueOrThrow({ where: { id }, select: { detailsRemovedReason: true } })).detailsRemovedReason).toBe('admin');
+    expect(await scan(db, p.tag)).toEqual([]);
   });
 
   it('leaves none of the removed strings in any text, JSON or array column of any table', async () => {

@@ -90,10 +90,22 @@ function add(into: RemovalCounts, more: RemovalCounts): RemovalCounts {
   return into;
 }
 
-/** A migration still runs (or waits to): its details are needed until it ends. */
+/**
+ * A migration still runs (or waits to): its details are needed until it ends. `isStopping`: it
+ * ended (cancelled), but a worker still holds its job, which may write a checkpoint before it
+ * sees the state; try again in a minute.
+ */
 export class MigrationStillActiveError extends Error {
-  constructor(readonly migrationId: string, readonly state: MigrationState) {
-    super(`Migration ${migrationId} is ${state.replace('_', ' ')}: cancel it or let it end before its details are removed.`);
+  constructor(
+    readonly migrationId: string,
+    readonly state: MigrationState,
+    readonly isStopping = false,
+  ) {
+    super(
+      isStopping
+        ? `Migration ${migrationId} is ${state} but its job is still stopping: try again in a minute.`
+        : `Migration ${migrationId} is ${state.replace('_', ' ')}: cancel it or let it end before its details are removed.`,
+    );
     this.name = 'MigrationStillActiveError';
   }
 }
@@ -103,6 +115,20 @@ export interface ActiveMigration {
   /** The source account's address, for the customer to recognise it. */
   source: string;
   state: MigrationState;
+  /** Ended (cancelled), but its job has not stopped yet: nothing to cancel, wait a minute. */
+  isStopping: boolean;
+}
+
+// graphile-worker 0.18 takes a job back from a worker after 4 hours (job_expiry in get_job).
+const HELD = Prisma.sql`locked_at IS NOT NULL AND locked_at > now() - interval '4 hours'`;
+
+/** The migrations among `ids` whose job a worker holds right now. */
+async function migrationsWithHeldJobs(db: DbOrTx, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT DISTINCT payload->>'migrationId' AS id FROM graphile_worker._private_jobs
+    WHERE ${HELD} AND payload->>'migrationId' = ANY(${ids}::text[])`;
+  return new Set(rows.map((r) => r.id));
 }
 
 /** The organization has migrations that have not ended: they are listed, to be cancelled first. */
@@ -187,6 +213,7 @@ export async function removeMigrationPersonalData(db: DbOrTx, migrationId: strin
     if (!isEndedState(row.state)) throw new MigrationStillActiveError(migrationId, row.state);
     const counts = noCounts();
     if (row.details_removed_at) return counts;
+    if ((await migrationsWithHeldJobs(tx, [migrationId])).size > 0) throw new MigrationStillActiveError(migrationId, row.state, true);
 
     const accounts = await tx.migrationAccount.findMany({ where: { migrationId }, select: { type: true, username: true, server: true } });
     const events = (await tx.migrationEvent.findMany({ where: { migrationId }, select: { id: true } })).map((e) => String(e.id));
@@ -227,14 +254,23 @@ export async function removeMigrationPersonalData(db: DbOrTx, migrationId: strin
   });
 }
 
-/** The organization's migrations that have not ended, oldest first, with their source address. */
+/**
+ * The organization's migrations that have not ended, oldest first, with their source address;
+ * and those that ended but whose job a worker still holds (`isStopping`: cancelled a moment ago).
+ */
 export async function listActiveMigrations(db: DbOrTx, organizationId: string): Promise<ActiveMigration[]> {
-  const rows = await db.migration.findMany({
-    where: { organizationId, state: { in: [...ACTIVE_STATES] } },
-    select: { id: true, state: true, accounts: { where: { side: 'source' }, select: { email: true } } },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-  });
-  return rows.map((r) => ({ id: r.id, state: r.state, source: r.accounts[0]?.email ?? '' }));
+  const select = { id: true, state: true, accounts: { where: { side: 'source' as const }, select: { email: true } } };
+  const order = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+  const [active, ended] = await Promise.all([
+    db.migration.findMany({ where: { organizationId, state: { in: [...ACTIVE_STATES] } }, select, orderBy: order }),
+    db.migration.findMany({ where: { organizationId, state: { in: [...ENDED_STATES] }, detailsRemovedAt: null }, select: { id: true } }),
+  ]);
+  const held = await migrationsWithHeldJobs(
+    db,
+    ended.map((m) => m.id),
+  );
+  const stopping = held.size > 0 ? await db.migration.findMany({ where: { id: { in: [...held] } }, select, orderBy: order }) : [];
+  return [...active.map((r) => ({ r, isStopping: false })), ...stopping.map((r) => ({ r, isStopping: true }))].map(({ r, isStopping }) => ({ id: r.id, state: r.state, source: r.accounts[0]?.email ?? '', isStopping }));
 }
 
 /**
@@ -245,6 +281,7 @@ export async function listActiveMigrations(db: DbOrTx, organizationId: string): 
 export async function cancelActiveMigrations(db: Db, organizationId: string, caller: { userId: string; ip?: string | null }): Promise<CancelResult[]> {
   const results: CancelResult[] = [];
   for (const migration of await listActiveMigrations(db, organizationId)) {
+    if (migration.isStopping) continue;
     try {
       results.push(await cancelMigration(db, { userId: caller.userId, organizationId, ip: caller.ip }, migration.id));
     } catch (error) {
@@ -329,7 +366,14 @@ export async function removeExpiredPersonalData(db: Db, options: { days: number;
       orderBy: [{ finishedAt: 'asc' }, { id: 'asc' }],
       take: batchSize,
     });
-    for (const { id } of due) migrations += (await removeMigrationPersonalData(db, id, { reason: 'retention', at: now })).migrations;
+    for (const { id } of due) {
+      try {
+        migrations += (await removeMigrationPersonalData(db, id, { reason: 'retention', at: now })).migrations;
+      } catch (error) {
+        // Its job is still held (a worker that died holds it up to 4 hours): the next run takes it.
+        if (!(error instanceof MigrationStillActiveError)) throw error;
+      }
+    }
     if (due.length < batchSize) break;
   }
   let massRecords = 0;
