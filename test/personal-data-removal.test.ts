@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '@/server/db';
+import { EnvError, parseEnv } from '@/server/env';
 import type { MigrationState } from '@/server/generated/prisma/enums';
 import { enqueueJob } from '@/server/jobs/enqueue';
 import { runMaintenance } from '@/server/jobs/maintenance';
@@ -376,5 +377,14 @@ describe('retention', () => {
     await runMaintenance(db, { now: later, retentionDays: 30 });
     expect(await removedAt(recentId)).toEqual({ detailsRemovedAt: later, detailsRemovedReason: 'retention' });
     expect(await scan(db, recent.tag)).toEqual([]);
+  });
+});
+
+describe('MAILFERRY_RETENTION_DAYS', () => {
+  it('is 90 days unless set, 0 keeps forever, and refuses what is not a whole number of days', () => {
+    expect(parseEnv({}).MAILFERRY_RETENTION_DAYS).toBe(90);
+    expect(parseEnv({ MAILFERRY_RETENTION_DAYS: ' 0 ' }).MAILFERRY_RETENTION_DAYS).toBe(0);
+    expect(parseEnv({ MAILFERRY_RETENTION_DAYS: '365' }).MAILFERRY_RETENTION_DAYS).toBe(365);
+    for (const bad of ['-1', '1.5', 'forever']) expect(() => parseEnv({ MAILFERRY_RETENTION_DAYS: bad })).toThrow(EnvError);
   });
 });
