@@ -29,8 +29,8 @@ import { ACTIVE_STATES, ENDED_STATES, isEndedState } from '../migrations/lifecyc
  * | migration_groupware_issues / _changes   | collection names, UIDs, reasons                    | delete |
  * | migration_events                        | kind, at                                           | keep (no text: the timeline) |
  * | migration_notifications                 | last_error (an SMTP answer may name an address)    | blank (null); pending ones are skipped: their mail would name nothing |
- * | mass_records (of the migration)         | source/target email, username, server, verdicts,   | blank ('' / null); type, state, dates, line stay |
- * |                                         | message                                            |          |
+ * | mass_records                            | source/target email, username, server, verdicts,   | blank ('' / null): the migration's line with it, the failed lines with the |
+ * |                                         | message                                            | organization or the retention period; type, state, dates, line number stay |
  * | quota_reservations, licence_keys,       | units, pools, states, key hashes                   | keep (licences and their usage) |
  * | organization_usage                      |                                                    |          |
  * | audit_events (of the organization)      | ip                                                 | blank (null) on removal of the organization and after the retention period |
