@@ -12,7 +12,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // A throw-away sealing key: tests never touch the data folder's key file.
-    env: { MAILFERRY_LOG_LEVEL: 'warn', MAILFERRY_SEALING_KEYS: `test:${randomBytes(32).toString('base64')}` },
+    // A throw-away sealing key: tests never touch the data folder's key file. Retention off: the
+    // maintenance job one file runs must not remove the details other files seed.
+    env: { MAILFERRY_LOG_LEVEL: 'warn', MAILFERRY_RETENTION_DAYS: '0', MAILFERRY_SEALING_KEYS: `test:${randomBytes(32).toString('base64')}` },
   },
 });
