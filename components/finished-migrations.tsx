@@ -72,22 +72,22 @@ function Row({ m }: { m: MigrationListItem }) {
   return (
     <li data-testid="finished-row" data-state={m.state} className={`relative grid gap-3 px-5 py-4 transition-colors hover:bg-slate-50 has-[a:focus-visible]:bg-slate-50 sm:px-6 md:items-start md:gap-4 ${COLUMNS} md:grid`}>
       <div className="min-w-0">
-        <p className="truncate text-sm font-medium text-slate-900" title={m.source.email}>
+        <p className="truncate text-sm font-medium text-slate-900" title={m.source.email || m.detailsRemoved?.text}>
           {/* The whole row opens the detail: this link's box is stretched over the row. */}
           <Link
             href={`/migrations/finished/${m.id}`}
-            aria-label={`Details of the migration of ${m.source.email}`}
+            aria-label={`Details of the migration of ${m.source.email || m.detailsRemoved?.text}`}
             className="after:absolute after:inset-0 after:content-[''] hover:text-brand-700 focus:outline-none focus-visible:underline"
           >
-            {m.source.email}
+            {m.source.email || m.detailsRemoved?.text}
           </Link>
         </p>
         <p className="flex min-w-0 items-center gap-1.5 text-sm text-slate-600">
           <span aria-label="to" className="text-slate-400">
             →
           </span>
-          <span className="truncate" title={m.target.email}>
-            {m.target.email}
+          <span className="truncate" title={m.target.email || m.detailsRemoved?.text}>
+            {m.target.email || '—'}
           </span>
         </p>
         <p className="mt-0.5 text-xs text-slate-400">

@@ -167,15 +167,15 @@ export function MigrationList({
                   className={`relative grid gap-3 px-5 py-4 transition-colors hover:bg-slate-50 has-[a:focus-visible]:bg-slate-50 sm:px-6 md:grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_minmax(0,1fr)_minmax(0,1.2fr)_10rem] md:items-center md:gap-4 ${m.id === createdId ? 'bg-brand-50/50' : ''}`}
                 >
                   <div className="min-w-0">
-                    <p className="truncate text-sm font-medium text-slate-900" title={m.source.email}>
-                      {m.source.email}
+                    <p className="truncate text-sm font-medium text-slate-900" title={m.source.email || m.detailsRemoved?.text}>
+                      {m.source.email || m.detailsRemoved?.text}
                     </p>
                     <p className="flex min-w-0 items-center gap-1.5 text-sm text-slate-600">
                       <span aria-label="to" className="text-slate-400">
                         →
                       </span>
-                      <span className="truncate" title={m.target.email}>
-                        {m.target.email}
+                      <span className="truncate" title={m.target.email || m.detailsRemoved?.text}>
+                        {m.target.email || '—'}
                       </span>
                     </p>
                     <p className="mt-0.5 text-xs text-slate-400">
@@ -208,7 +208,7 @@ export function MigrationList({
                       // The whole row opens the detail: this link's box is stretched over the row; the buttons sit above it.
                       <Link
                         href={list === 'finished' ? `/migrations/finished/${m.id}` : `/migrations/${m.id}`}
-                        aria-label={`Details of the migration of ${m.source.email}`}
+                        aria-label={`Details of the migration of ${m.source.email || m.detailsRemoved?.text}`}
                         className="-ml-2.5 rounded-md px-2.5 py-1.5 text-sm font-medium text-brand-700 transition after:absolute after:inset-0 after:content-[''] hover:text-brand-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 md:ml-0"
                       >
                         Details <span aria-hidden="true">→</span>
@@ -241,7 +241,7 @@ export function MigrationList({
                     ) : (
                       <button
                         type="button"
-                        aria-label={`Cancel the migration of ${m.source.email}`}
+                        aria-label={`Cancel the migration of ${m.source.email || m.detailsRemoved?.text}`}
                         className="relative z-10 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm transition hover:border-red-300 hover:bg-red-50 hover:text-red-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-red-500"
                         onClick={() => {
                           cancel.reset();

@@ -52,15 +52,15 @@ function Row({ m }: { m: AdminMigrationItem }) {
         <p className="mt-0.5 text-xs text-slate-500">Created {m.createdLocal}</p>
       </div>
       <div className="min-w-0">
-        <p className="truncate text-sm text-slate-800" title={m.source.email}>
-          {m.source.email}
+        <p className="truncate text-sm text-slate-800" title={m.source.email || m.detailsRemoved?.text}>
+          {m.source.email || m.detailsRemoved?.text}
         </p>
         <p className="flex min-w-0 items-center gap-1.5 text-sm text-slate-600">
           <span aria-label="to" className="text-slate-400">
             →
           </span>
-          <span className="truncate" title={m.target.email}>
-            {m.target.email}
+          <span className="truncate" title={m.target.email || m.detailsRemoved?.text}>
+            {m.target.email || '—'}
           </span>
         </p>
         <p className="mt-0.5 text-xs text-slate-400">

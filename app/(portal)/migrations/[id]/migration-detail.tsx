@@ -423,7 +423,7 @@ export function MigrationDetailView({
                 </span>
               ) : null}
             </div>
-            <h1 className="mt-2 text-xl font-semibold tracking-tight text-slate-900 [overflow-wrap:anywhere] sm:text-2xl">{m.source.email}</h1>
+            <h1 className="mt-2 text-xl font-semibold tracking-tight text-slate-900 [overflow-wrap:anywhere] sm:text-2xl">{m.source.email || m.detailsRemoved?.text}</h1>
             <p data-testid="state-sentence" className="mt-1 text-base text-slate-700">
               {m.sentence}
             </p>
@@ -439,12 +439,12 @@ export function MigrationDetailView({
           </div>
         </div>
         <div className="mt-4 flex flex-col items-stretch gap-2 sm:flex-row sm:items-center">
-          <Account label="From" email={m.source.email} type={m.source.type} />
+          <Account label="From" email={m.source.email || '—'} type={m.source.type} />
           <span aria-label="to" className="self-center text-lg text-slate-400 sm:px-1">
             <span className="sm:hidden">↓</span>
             <span className="hidden sm:inline">→</span>
           </span>
-          <Account label="To" email={m.target.email} type={m.target.type} />
+          <Account label="To" email={m.target.email || '—'} type={m.target.type} />
         </div>
       </header>
 
@@ -474,8 +474,8 @@ export function MigrationDetailView({
         </Banner>
       ) : m.state === 'finished' ? (
         <Banner tone="done" title="Everything was copied">
-          {number(m.totals.copied)} messages copied{m.totals.skipped > 0 ? `, ${number(m.totals.skipped)} already on the target` : ''}, in {number(m.folders.length)}{' '}
-          {m.folders.length === 1 ? 'folder' : 'folders'}
+          {number(m.totals.copied)} messages copied{m.totals.skipped > 0 ? `, ${number(m.totals.skipped)} already on the target` : ''}
+          {m.detailsRemoved ? '' : `, in ${number(m.folders.length)} ${m.folders.length === 1 ? 'folder' : 'folders'}`}
           {m.groupware ? `; ${number(m.groupware.calendars.copied + m.groupware.contacts.copied + m.groupware.tasks.copied)} calendar, contact and task items on the target` : ''}.
         </Banner>
       ) : null}
@@ -503,7 +503,11 @@ export function MigrationDetailView({
           >
             {m.folders.length === 0 ? (
               <p className="border-t border-slate-200 px-5 py-8 text-center text-sm text-slate-500 sm:px-6">
-                {m.isActive ? 'Folders appear here once the copy has read them.' : 'No folders were copied.'}
+                {m.detailsRemoved
+                  ? 'The folder names were removed with the migration’s other details; its counts are kept.'
+                  : m.isActive
+                    ? 'Folders appear here once the copy has read them.'
+                    : 'No folders were copied.'}
               </p>
             ) : (
               <FolderTable folders={m.folders} totals={m.totals} isResync={m.state === 'resyncing'} />
