@@ -19,6 +19,7 @@ import { startRadicale, type RadicaleServer } from './helpers/radicale';
 
 const alice: EwsUser = { email: 'alice@example.test', username: 'CONTOSO\\alice', password: 'Al:ice "pässwörd" 7' };
 const nora: EwsUser = { email: 'nora@example.test', username: 'CONTOSO\\nora', password: 'nora-Secret-4411' };
+const otto: EwsUser = { email: 'otto@example.test', username: 'CONTOSO\\otto', password: 'otto-Secret-5522' };
 const davPassword = 'correct horse battery';
 const plainFetch = (input: string | URL, init?: RequestInit) => fetch(input, init);
 
@@ -226,7 +227,7 @@ describe('Exchange (EWS) that allows only NTLM', () => {
   let items = 0;
 
   beforeAll(async () => {
-    [server, radicale] = await Promise.all([startEwsServer({ users: [nora], simulation: { authentication: 'ntlm' } }), startRadicale({ users: [{ username: 'nina', password: davPassword }] })]);
+    [server, radicale] = await Promise.all([startEwsServer({ users: [nora, otto], simulation: { authentication: 'ntlm' } }), startRadicale({ users: [{ username: 'nina', password: davPassword }] })]);
     pinned = createPinnedFetch(
       { allow: parseHostRules('127.0.0.0/8').rules, insecure: [], extraCaPem: server.caCertPem ?? null, allowedPorts: [...DEFAULT_ALLOWED_PORTS, server.port] },
       { timeoutMs: 20_000 },
@@ -267,6 +268,17 @@ describe('Exchange (EWS) that allows only NTLM', () => {
     expect(server.sentMail(nora.email)).toEqual([]);
   }, 60_000);
 
+  it('keeps two NTLM users of one server apart though they share a pinned fetch: each has a connection of its own', async () => {
+    server.seedFolder(otto.email, { parent: 'calendar', displayName: 'Only Otto', element: 'CalendarFolder' });
+    const asNora = endpoint({ authentication: 'ntlm' });
+    const asOtto = endpoint({ authentication: 'ntlm', username: otto.username, password: otto.password, email: otto.email });
+    // Interleaved: a connection authenticated for one must never carry the other's requests.
+    for (let round = 0; round < 3; round++) {
+      expect((await asNora.collections()).map((c) => c.displayName)).not.toContain('Only Otto');
+      expect((await asOtto.collections()).map((c) => c.displayName)).toContain('Only Otto');
+    }
+  });
+
   it("speaks NTLM from the first request when told to, also as user@domain, and the login check passes", async () => {
     const from = server.requests.length;
     const collections = await endpoint({ authentication: 'ntlm', username: nora.email }).collections();
@@ -282,7 +294,8 @@ describe('Exchange (EWS) that allows only NTLM', () => {
       const collections = await endpoint({ authentication: 'ntlm' }).collections();
       expect(collections.filter((c) => c.isDefault)).toHaveLength(3);
       // Without the connection's certificate (a fetch that cannot tell it) the answer is refused.
-      const blind: FetchLike = (input, init) => pinned.single()(input, init);
+      const one = pinned.single();
+      const blind: FetchLike = (input, init) => one(input, init);
       const refused = await endpoint({ authentication: 'ntlm', fetch: blind }).collections().then(
         () => undefined,
         (rejection: unknown) => rejection,

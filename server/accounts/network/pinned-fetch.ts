@@ -18,8 +18,10 @@ export interface PinnedFetchOptions {
 
 /**
  * fetch that only reaches what the policy allows; `close()` drops its connections (also those
- * of the fetch `single()` gave). `single()`: the same fetch with one connection per origin and
- * address, for authentication bound to the connection (NTLM); made once, on first use.
+ * of the fetches `single()` gave). `single()`: a new fetch of the same policy with one
+ * connection per origin and address of its own, for authentication bound to the connection
+ * (NTLM): each session asks for its own, so a connection authenticated for one user never
+ * carries another's requests.
  */
 export type PinnedFetch = FetchLike & {
   close(): Promise<void>;
@@ -246,12 +248,13 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
     }
   };
 
-  let single: PinnedFetch | undefined;
+  const singles = new Set<PinnedFetch>();
   const fetchWithClose: PinnedFetch = Object.assign(pinnedFetch, {
     single(): PinnedFetch {
-      if (options.connections === 1) return fetchWithClose;
-      single ??= createPinnedFetch(policy, { ...options, connections: 1 });
-      return single;
+      if (isClosed) throw new ConnectorError('protocol_error', 'the connection pool is closed');
+      const one = createPinnedFetch(policy, { ...options, connections: 1 });
+      singles.add(one);
+      return one;
     },
     peerCertificate(input: string | URL): Buffer | null {
       try {
@@ -262,7 +265,8 @@ export function createPinnedFetch(policy: NetworkPolicy, options: PinnedFetchOpt
     },
     async close() {
       isClosed = true;
-      await single?.close();
+      await Promise.all([...singles].map((one) => one.close()));
+      singles.clear();
       const open = [...pools.values()];
       pools.clear();
       // destroy, not close: close() would wait for any response body a caller never read.
