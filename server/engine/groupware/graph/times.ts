@@ -15,8 +15,6 @@ import type { MappingNotes } from './notes';
 
 export type JCalProperty = [string, Record<string, unknown>, string, ...unknown[]];
 
-const UTC_NAMES = UTC_ZONE_NAMES;
-
 export interface LocalFields {
   year: number;
   month: number;
@@ -44,7 +42,7 @@ export function parseGraphDateTime(value: string): LocalFields {
 
 /** Graph's name of an IANA zone (the Windows one where CLDR has it); UTC for UTC. */
 export function graphZoneName(iana: string): string {
-  if (UTC_NAMES.has(iana)) return 'UTC';
+  if (UTC_ZONE_NAMES.has(iana)) return 'UTC';
   return windowsZoneOf(iana) ?? iana;
 }
 
@@ -53,9 +51,9 @@ export function graphZoneName(iana: string): string {
  * Zone"). A tz database link is written by its zone's name, which its VTIMEZONE carries.
  */
 export function ianaOfGraphZone(name: string): string | null {
-  if (UTC_NAMES.has(name)) return 'UTC';
+  if (UTC_ZONE_NAMES.has(name)) return 'UTC';
   const iana = ianaZoneOf(name) ?? (isKnownIanaZone(name) ? name : null);
-  if (!iana || UTC_NAMES.has(iana)) return iana && 'UTC';
+  if (!iana || UTC_ZONE_NAMES.has(iana)) return iana && 'UTC';
   return canonicalIanaZone(iana) ?? iana;
 }
 
@@ -63,7 +61,7 @@ const TZ_CACHE = new Map<string, ICAL.Timezone | null>();
 
 /** The tz database's definition of an IANA zone, as ical.js computes with it. */
 export function databaseZone(iana: string): ICAL.Timezone | null {
-  if (UTC_NAMES.has(iana)) return ICAL.Timezone.utcTimezone;
+  if (UTC_ZONE_NAMES.has(iana)) return ICAL.Timezone.utcTimezone;
   if (!TZ_CACHE.has(iana)) {
     const text = vtimezoneOf(iana);
     TZ_CACHE.set(iana, text ? new ICAL.Timezone(ICAL.Component.fromString(text)) : null);
@@ -159,7 +157,7 @@ export function toGraphTime(property: ICAL.Property, zones: ZoneBook, notes: Map
     if (tzid) notes.rewrote(where, 'TZID', 'a day has no zone: not written back');
     return { value: { dateTime: graphDateTime(fields, true), timeZone: zones.floating.graphName }, isDate: true, instant: instantOf(fields, zones.floating.zone), zone: zones.floating };
   }
-  if (raw.endsWith('Z') || (tzid && UTC_NAMES.has(tzid))) {
+  if (raw.endsWith('Z') || (tzid && UTC_ZONE_NAMES.has(tzid))) {
     if (tzid) notes.rewrote(where, `TZID=${tzid}`, 'written as UTC');
     const utc: IcalZone = { graphName: 'UTC', zone: ICAL.Timezone.utcTimezone, readsBackAs: 'UTC' };
     return { value: { dateTime: graphDateTime(fields), timeZone: 'UTC' }, isDate: false, instant: instantOf(fields, utc.zone), zone: utc };
