@@ -87,7 +87,7 @@ test.describe('licences', () => {
     // A free customer: three tabs and 2 / 2.
     await signIn(page, customer.email, customer.password);
     await expect(page).toHaveURL(/\/migrations\/new$/);
-    await expect(tabs(page)).toHaveText(['Free migration', 'Migration status', 'Information']);
+    await expect(tabs(page)).toHaveText(['Free migration', 'Migration status', 'Privacy', 'Information']);
     await expect(quota(page)).toContainText('2 / 2');
     await expect(page.getByTestId('quota')).toContainText('2 / 2 migrations remaining');
     await shoot(page, 'customer-free');
@@ -115,7 +115,7 @@ test.describe('licences', () => {
     await installForm(page).getByLabel('Licence key').fill(ten.toLowerCase().replaceAll('-', ' '));
     await installForm(page).getByRole('button', { name: 'Install key' }).click();
     await expect(page).toHaveURL(/\/licenses\?installed=10$/);
-    await expect(tabs(page)).toHaveText(['Migration', 'Mass migration', 'Active migrations', 'Finished migrations', 'License list', 'Information']);
+    await expect(tabs(page)).toHaveText(['Migration', 'Mass migration', 'Active migrations', 'Finished migrations', 'License list', 'Privacy', 'Information']);
     await expect(page.getByText('Welcome to commercial mode')).toBeVisible();
     await expect(page.getByText('Commercial', { exact: true })).toBeVisible();
     await expect(quota(page)).toContainText('10 / 10');
@@ -207,7 +207,7 @@ test.describe('licences', () => {
     const reseller = await seed.reseller({ name: 'Polarlicht Networks AS', exactName: true });
     await page.setViewportSize(desktop);
     await signIn(page, admin.email, admin.password);
-    await expect(tabs(page)).toHaveText(['Organizations', 'All migrations', 'Hosted mailboxes', 'Licence keys', 'Settings', 'Information']);
+    await expect(tabs(page)).toHaveText(['Organizations', 'All migrations', 'Hosted mailboxes', 'Licence keys', 'Settings', 'Audit log', 'Information']);
     await tabs(page).filter({ hasText: 'Licence keys' }).click();
     await expect(page).toHaveURL(/\/admin\/keys$/);
     await page.getByRole('button', { name: 'Issue keys' }).click();

@@ -37,7 +37,7 @@ test.describe('organizations', () => {
     await signOut(page);
     await signIn(page, email, generated);
     await expect(page).toHaveURL(/\/migrations\/new$/);
-    await expect(tabs(page)).toHaveText(['Free migration', 'Migration status', 'Information']);
+    await expect(tabs(page)).toHaveText(['Free migration', 'Migration status', 'Privacy', 'Information']);
     await expect(tabs(page).first()).toHaveAttribute('aria-current', 'page');
     await expect(page.getByText('Free mode', { exact: true })).toBeVisible();
     await expect(page.getByRole('heading', { level: 1, name: 'Free migration' })).toBeVisible();

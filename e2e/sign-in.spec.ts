@@ -52,7 +52,7 @@ test.describe('sign-in', () => {
     await signIn(page, admin.email, admin.password);
     await expect(page).toHaveURL(/\/admin\/organizations$/);
     const tabs = page.getByRole('navigation', { name: 'Sections' }).getByRole('link');
-    await expect(tabs).toHaveText(['Organizations', 'All migrations', 'Hosted mailboxes', 'Licence keys', 'Settings', 'Information']);
+    await expect(tabs).toHaveText(['Organizations', 'All migrations', 'Hosted mailboxes', 'Licence keys', 'Settings', 'Audit log', 'Information']);
     await expect(tabs.first()).toHaveAttribute('aria-current', 'page');
     await expect(page.getByRole('heading', { level: 1, name: 'Organizations' })).toBeVisible();
 

@@ -16,6 +16,7 @@ export function portalTabs(user: Pick<SessionUser, 'role'>, mode: OrganizationMo
         { label: 'Hosted mailboxes', href: '/admin/mailboxes' },
         { label: 'Licence keys', href: '/admin/keys' },
         { label: 'Settings', href: '/admin/settings' },
+        { label: 'Audit log', href: '/admin/audit' },
         { label: 'Information', href: '/information' },
       ];
     case 'reseller':
@@ -32,11 +33,13 @@ export function portalTabs(user: Pick<SessionUser, 'role'>, mode: OrganizationMo
             { label: 'Active migrations', href: '/migrations' },
             { label: 'Finished migrations', href: '/migrations/finished' },
             { label: 'License list', href: '/licenses' },
+            { label: 'Privacy', href: '/privacy' },
             { label: 'Information', href: '/information' },
           ]
         : [
             { label: 'Free migration', href: '/migrations/new' },
             { label: 'Migration status', href: '/migrations' },
+            { label: 'Privacy', href: '/privacy' },
             { label: 'Information', href: '/information' },
           ];
   }

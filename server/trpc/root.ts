@@ -2,6 +2,7 @@ import { createCallerFactory, createTRPCRouter } from './init';
 import { accountRouter } from './routers/account.router';
 import { accountsRouter } from './routers/accounts.router';
 import { adminRouter } from './routers/admin.router';
+import { auditRouter } from './routers/audit.router';
 import { hostedMailboxesRouter } from './routers/hosted-mailboxes.router';
 import { licenceKeysRouter } from './routers/licence-keys.router';
 import { licensingRouter } from './routers/licensing.router';
@@ -9,6 +10,8 @@ import { manageRouter } from './routers/manage.router';
 import { massRouter } from './routers/mass.router';
 import { migrationsRouter } from './routers/migrations.router';
 import { organizationRouter } from './routers/organization.router';
+import { privacyRouter } from './routers/privacy.router';
+import { receiptsRouter } from './routers/receipts.router';
 import { resellerRouter } from './routers/reseller.router';
 import { sessionRouter } from './routers/session.router';
 import { settingsRouter } from './routers/settings.router';
@@ -27,6 +30,9 @@ export const appRouter = createTRPCRouter({
   hostedMailboxes: hostedMailboxesRouter,
   manage: manageRouter,
   account: accountRouter,
+  privacy: privacyRouter,
+  receipts: receiptsRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;
