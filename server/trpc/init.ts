@@ -14,6 +14,7 @@ import { QuotaExhaustedError, ReservationNotFoundError } from '../licensing/quot
 import { KeyRegistrationError } from '../licensing/registration';
 import { MigrationFieldError, MigrationNotCancellableError, MigrationNotFoundError } from '../migrations/errors';
 import { createLogger } from '../logger';
+import { MigrationStillActiveError, NotYourOrganizationError, OrganizationHasActiveMigrationsError } from '../privacy/remove-personal-data';
 
 const log = createLogger('trpc');
 
@@ -85,6 +86,14 @@ const errorMapping = t.middleware(async ({ next, path }) => {
       result.error = new TRPCError({ code: 'NOT_FOUND', message: cause.message });
     } else if (cause instanceof MigrationNotCancellableError) {
       result.error = new TRPCError({ code: 'CONFLICT', message: cause.message });
+    } else if (cause instanceof OrganizationHasActiveMigrationsError) {
+      // Named, so the customer knows which ones to cancel; stopping ones need only a minute.
+      const named = cause.migrations.map((m) => `${m.source || 'a migration'} (${m.isStopping ? 'stopping — try again in a minute' : m.state.replace('_', ' ')})`);
+      result.error = new TRPCError({ code: 'PRECONDITION_FAILED', message: named.length > 0 ? `${cause.message} Still active: ${named.join(', ')}.` : cause.message });
+    } else if (cause instanceof MigrationStillActiveError) {
+      result.error = new TRPCError({ code: 'PRECONDITION_FAILED', message: cause.message });
+    } else if (cause instanceof NotYourOrganizationError) {
+      result.error = new TRPCError({ code: 'NOT_FOUND', message: 'Organization not found.' });
     } else if (cause instanceof MigrationFieldError) {
       // Shaped like an input validation error, so forms show it on the field.
       const issues: core.$ZodIssue[] = Object.entries(cause.fields).map(([field, message]) => ({ code: 'custom', path: [field], message: message!, input: undefined }));
