@@ -9,7 +9,7 @@ import { ACCOUNT_TYPE_LABELS } from './account-types';
 import { Alert, Button } from './form';
 import { ArchiveIcon, CheckCircleIcon, DownloadIcon, AlertIcon, InfoIcon } from './icons';
 import { EmptyState } from './page-header';
-import { GroupwareLine } from './migration-list';
+import { DetailsRemovedSummary, GroupwareLine } from './migration-list';
 import { ProgressBar, shareOf, StateBadge } from './migration-state';
 import { useTRPC } from './trpc-provider';
 
@@ -163,117 +163,120 @@ export function FinishedMigrations({ initial, fetchedAt, zone }: { initial: Fini
   const isStale = query.isPlaceholderData || typed.trim() !== search;
 
   return (
-    <section className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm">
-      <div className="flex flex-col gap-3 border-b border-slate-200 px-5 py-4 sm:px-6 lg:flex-row lg:items-center lg:justify-between">
-        <div className="relative w-full lg:max-w-sm">
-          <label htmlFor="finished-search" className="sr-only">
-            Search by address
-          </label>
-          <span className="pointer-events-none absolute inset-y-0 left-3 flex items-center text-slate-400">
-            <SearchIcon />
-          </span>
-          <input
-            id="finished-search"
-            type="search"
-            value={typed}
-            onChange={(e) => setTyped(e.target.value)}
-            placeholder="Search by source or target address"
-            autoComplete="off"
-            spellCheck={false}
-            maxLength={254}
-            className="block w-full rounded-md border border-slate-300 bg-white py-2 pl-9 pr-3 text-sm shadow-sm outline-none transition placeholder:text-slate-400 focus:border-brand-500 focus:ring-2 focus:ring-brand-100"
-          />
-        </div>
-        <div className="flex flex-wrap items-center gap-3">
-          <div role="group" aria-label="Sort by finished date" className="inline-flex rounded-md border border-slate-300 bg-white p-0.5 shadow-sm">
-            {(['newest', 'oldest'] as const).map((option) => (
-              <button
-                key={option}
-                type="button"
-                aria-pressed={sort === option}
-                onClick={() => setSort(option)}
-                className={`rounded px-3 py-1.5 text-sm font-medium transition focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 ${
-                  sort === option ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900'
-                }`}
-              >
-                {option === 'newest' ? 'Newest first' : 'Oldest first'}
-              </button>
-            ))}
+    <>
+      <DetailsRemovedSummary className="mb-4" />
+      <section className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm">
+        <div className="flex flex-col gap-3 border-b border-slate-200 px-5 py-4 sm:px-6 lg:flex-row lg:items-center lg:justify-between">
+          <div className="relative w-full lg:max-w-sm">
+            <label htmlFor="finished-search" className="sr-only">
+              Search by address
+            </label>
+            <span className="pointer-events-none absolute inset-y-0 left-3 flex items-center text-slate-400">
+              <SearchIcon />
+            </span>
+            <input
+              id="finished-search"
+              type="search"
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              placeholder="Search by source or target address"
+              autoComplete="off"
+              spellCheck={false}
+              maxLength={254}
+              className="block w-full rounded-md border border-slate-300 bg-white py-2 pl-9 pr-3 text-sm shadow-sm outline-none transition placeholder:text-slate-400 focus:border-brand-500 focus:ring-2 focus:ring-brand-100"
+            />
           </div>
-          <a
-            href={exportHref(search, sort)}
-            download
-            className="inline-flex items-center gap-2 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 shadow-sm transition hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
-          >
-            <DownloadIcon />
-            Download CSV
-          </a>
-        </div>
-      </div>
-      <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 px-5 pb-2 pt-3 sm:px-6">
-        <p className="text-sm text-slate-600" data-testid="finished-count" aria-live="polite">
-          {count === null ? (
-            '\u00a0'
-          ) : isSearching ? (
-            <>
-              <span className="font-semibold tabular-nums text-slate-900">{number(count)}</span> {count === 1 ? 'migration matches' : 'migrations match'} “{search}”
-            </>
-          ) : (
-            <>
-              <span className="font-semibold tabular-nums text-slate-900">{number(count)}</span> finished {count === 1 ? 'migration' : 'migrations'}
-            </>
-          )}
-        </p>
-        <p className="text-xs text-slate-500">
-          Times in {zone.name} (UTC{zone.offset})
-        </p>
-      </div>
-      {query.error ? (
-        <div className="px-5 pb-4 sm:px-6">
-          <Alert>{query.error.message}</Alert>
-        </div>
-      ) : null}
-      {items.length === 0 && !query.isFetching ? (
-        isSearching ? (
-          <EmptyState title={`No migration matches “${search}”`} icon={<ArchiveIcon />}>
-            The search looks at the start of the source and the target address, e.g. “anna” or “anna.meier@”.
-          </EmptyState>
-        ) : (
-          <EmptyState title="No finished migrations yet" icon={<ArchiveIcon />}>
-            When a migration ends, it appears here with what was transferred and what the verification found. Its stored passwords are deleted at that moment.
-          </EmptyState>
-        )
-      ) : (
-        <div className={isStale ? 'opacity-60 transition-opacity' : 'transition-opacity'}>
-          <div className={`hidden gap-4 border-y border-slate-200 bg-slate-50 px-6 py-2.5 text-xs font-medium uppercase tracking-wide text-slate-500 md:grid ${COLUMNS}`}>
-            <span>Source → target</span>
-            <span>Finished</span>
-            <span>Messages</span>
-            <span>Verification</span>
-            <span>State</span>
+          <div className="flex flex-wrap items-center gap-3">
+            <div role="group" aria-label="Sort by finished date" className="inline-flex rounded-md border border-slate-300 bg-white p-0.5 shadow-sm">
+              {(['newest', 'oldest'] as const).map((option) => (
+                <button
+                  key={option}
+                  type="button"
+                  aria-pressed={sort === option}
+                  onClick={() => setSort(option)}
+                  className={`rounded px-3 py-1.5 text-sm font-medium transition focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500 ${
+                    sort === option ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900'
+                  }`}
+                >
+                  {option === 'newest' ? 'Newest first' : 'Oldest first'}
+                </button>
+              ))}
+            </div>
+            <a
+              href={exportHref(search, sort)}
+              download
+              className="inline-flex items-center gap-2 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 shadow-sm transition hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-brand-500"
+            >
+              <DownloadIcon />
+              Download CSV
+            </a>
           </div>
-          <ul className="divide-y divide-slate-100 border-t border-slate-200 md:border-t-0">
-            {items.map((m) => (
-              <Row key={m.id} m={m} />
-            ))}
-          </ul>
         </div>
-      )}
-      {items.length > 0 ? (
-        <div className="flex flex-col items-center gap-2 border-t border-slate-200 px-5 py-4 sm:flex-row sm:justify-between sm:px-6">
-          <p className="text-xs text-slate-500" data-testid="finished-shown">
-            Showing {number(items.length)}
-            {count !== null ? ` of ${number(count)}` : ''}
+        <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 px-5 pb-2 pt-3 sm:px-6">
+          <p className="text-sm text-slate-600" data-testid="finished-count" aria-live="polite">
+            {count === null ? (
+              '\u00a0'
+            ) : isSearching ? (
+              <>
+                <span className="font-semibold tabular-nums text-slate-900">{number(count)}</span> {count === 1 ? 'migration matches' : 'migrations match'} “{search}”
+              </>
+            ) : (
+              <>
+                <span className="font-semibold tabular-nums text-slate-900">{number(count)}</span> finished {count === 1 ? 'migration' : 'migrations'}
+              </>
+            )}
           </p>
-          {query.hasNextPage ? (
-            <Button variant="secondary" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
-              {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </Button>
-          ) : (
-            <p className="text-xs text-slate-400">End of the list</p>
-          )}
+          <p className="text-xs text-slate-500">
+            Times in {zone.name} (UTC{zone.offset})
+          </p>
         </div>
-      ) : null}
-    </section>
+        {query.error ? (
+          <div className="px-5 pb-4 sm:px-6">
+            <Alert>{query.error.message}</Alert>
+          </div>
+        ) : null}
+        {items.length === 0 && !query.isFetching ? (
+          isSearching ? (
+            <EmptyState title={`No migration matches “${search}”`} icon={<ArchiveIcon />}>
+              The search looks at the start of the source and the target address, e.g. “anna” or “anna.meier@”.
+            </EmptyState>
+          ) : (
+            <EmptyState title="No finished migrations yet" icon={<ArchiveIcon />}>
+              When a migration ends, it appears here with what was transferred and what the verification found. Its stored passwords are deleted at that moment.
+            </EmptyState>
+          )
+        ) : (
+          <div className={isStale ? 'opacity-60 transition-opacity' : 'transition-opacity'}>
+            <div className={`hidden gap-4 border-y border-slate-200 bg-slate-50 px-6 py-2.5 text-xs font-medium uppercase tracking-wide text-slate-500 md:grid ${COLUMNS}`}>
+              <span>Source → target</span>
+              <span>Finished</span>
+              <span>Messages</span>
+              <span>Verification</span>
+              <span>State</span>
+            </div>
+            <ul className="divide-y divide-slate-100 border-t border-slate-200 md:border-t-0">
+              {items.map((m) => (
+                <Row key={m.id} m={m} />
+              ))}
+            </ul>
+          </div>
+        )}
+        {items.length > 0 ? (
+          <div className="flex flex-col items-center gap-2 border-t border-slate-200 px-5 py-4 sm:flex-row sm:justify-between sm:px-6">
+            <p className="text-xs text-slate-500" data-testid="finished-shown">
+              Showing {number(items.length)}
+              {count !== null ? ` of ${number(count)}` : ''}
+            </p>
+            {query.hasNextPage ? (
+              <Button variant="secondary" onClick={() => void query.fetchNextPage()} disabled={query.isFetchingNextPage}>
+                {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              </Button>
+            ) : (
+              <p className="text-xs text-slate-400">End of the list</p>
+            )}
+          </div>
+        ) : null}
+      </section>
+    </>
   );
 }

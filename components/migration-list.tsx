@@ -10,6 +10,7 @@ import type { MigrationList as ListName } from '@/server/migrations/schemas';
 import type { GroupwareRow } from '@/server/migrations/state-sentence';
 import { ACCOUNT_TYPE_LABELS } from './account-types';
 import { Alert } from './form';
+import { InfoIcon } from './icons';
 import { formatEta, ProgressBar, shareOf, StateBadge } from './migration-state';
 import { useTRPC } from './trpc-provider';
 
@@ -77,6 +78,28 @@ export function GroupwareLine({ row, className = '' }: { row: GroupwareRow; clas
 }
 
 /**
+ * "4 migrations done before 5 Dec 2026; their details were removed on 8 Dec 2026", above a
+ * customer's lists once any migration's personal data was removed (by the customer, an admin or
+ * the retention period); nothing while there is none.
+ */
+export function DetailsRemovedSummary({ className = '' }: { className?: string }) {
+  const trpc = useTRPC();
+  const summary = useQuery(trpc.privacy.countsBefore.queryOptions());
+  if (!summary.data?.text) return null;
+  return (
+    <div data-testid="details-removed-summary" className={`flex items-start gap-2 rounded-lg border border-slate-200 bg-slate-50 px-4 py-3 text-sm text-slate-700 ${className}`}>
+      <InfoIcon className="mt-0.5 h-4 w-4 shrink-0 text-slate-400" />
+      <p className="min-w-0">
+        {summary.data.text}.{' '}
+        <Link href="/privacy" className="whitespace-nowrap font-medium text-brand-700 hover:text-brand-900">
+          Privacy →
+        </Link>
+      </p>
+    </div>
+  );
+}
+
+/**
  * Migrations of the organization with their state and messages copied; scheduled and running
  * ones can be cancelled (after a confirmation). Refreshes itself while any is active.
  */
@@ -137,6 +160,7 @@ export function MigrationList({
       ) : null}
       {notice ? <Alert tone="success">{notice}</Alert> : null}
       {cancel.error ? <Alert>{cancel.error.message}</Alert> : null}
+      <DetailsRemovedSummary />
       <section className="overflow-hidden rounded-xl border border-slate-200 bg-white shadow-sm">
         <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1 px-5 pb-3 pt-5 sm:px-6">
           <h2 className="text-base font-semibold text-slate-900">

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Db } from '@/server/db';
 import { reserveUnits, usageCounts } from '@/server/licensing/quota';
+import { serverTimeZoneName } from '@/server/portal/time-zone';
+import { formatDayInZone } from '@/server/privacy/removal-preview';
 import { seedOrganization, seedUser, testDb } from './helpers/database';
 import { callerFor, codeOf } from './helpers/trpc';
 
@@ -111,7 +113,9 @@ describe('privacy router: remove my data', () => {
     expect(after.keeps.migrations).toBe(3);
     const before = await asCustomer.privacy.countsBefore();
     expect(before).toMatchObject({ count: 3 });
-    expect(before.text).toMatch(/^3 migrations done before \d{1,2} [A-Z][a-z]{2} \d{4}; their details were removed on \d{1,2} [A-Z][a-z]{2} \d{4}$/);
+    // Two of them were cancelled just now: "done by" the day of the removal, not before a day still to come.
+    const today = formatDayInZone(new Date(), serverTimeZoneName());
+    expect(before.text).toBe(`3 migrations done by ${today}; their details were removed on ${today}`);
     expect(before.rows.reduce((n, r) => n + r.count, 0)).toBe(3);
     expect(before.rows.map((r) => r.state).sort()).toEqual(['cancelled', 'finished']);
   });
@@ -156,5 +160,23 @@ describe('privacy router: remove my data', () => {
     const audit = await db.auditEvent.findFirst({ where: { organizationId: org, action: 'organization.remove_personal_data' }, select: { actorUserId: true } });
     expect(audit?.actorUserId).toBe(admin.id);
     expect(await db.migrationAccount.count({ where: { migration: { organizationId: org }, OR: [{ email: { contains: t } }, { server: { contains: t } }] } })).toBe(0);
+  });
+
+  it('says the day after the last end as “done before” once the removal came later, and counts by month and state', async () => {
+    const { organization, user } = await seedOrganization(db, 'customer');
+    for (const [finishedAt, state] of [['2026-09-01T12:00:00Z', 'finished'], ['2026-09-20T12:00:00Z', 'failed'], ['2026-10-03T12:00:00Z', 'finished']] as const) {
+      await db.migration.create({
+        data: { organizationId: organization.id, state, startAt: new Date(finishedAt), finishedAt: new Date(finishedAt), detailsRemovedAt: new Date('2026-11-30T12:00:00Z'), detailsRemovedReason: 'retention' },
+      });
+    }
+    const summary = await (await callerFor(db, user.id)).privacy.countsBefore();
+    expect(summary.text).toBe('3 migrations done before 4 Oct 2026; their details were removed on 30 Nov 2026');
+    // The month as the portal writes it ("Sep 2026" or, with newer ICU data, "Sept 2026").
+    const september = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'short', year: 'numeric' }).format(new Date('2026-09-15T00:00:00Z'));
+    expect(summary.rows.map((r) => [r.month, r.monthLabel, r.state, r.count])).toEqual([
+      ['2026-09', september, 'finished', 1],
+      ['2026-09', september, 'failed', 1],
+      ['2026-10', 'Oct 2026', 'finished', 1],
+    ]);
   });
 });

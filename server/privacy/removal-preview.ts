@@ -3,6 +3,7 @@ import type { MigrationState } from '../generated/prisma/enums';
 import { usageCounts } from '../licensing/quota';
 import { ENDED_STATES } from '../migrations/lifecycle';
 import { OrganizationNotFoundError } from '../organizations/organizations';
+import { resolveLocalTime } from '../portal/time-zone';
 import { listActiveMigrations, migrationCountsBefore, type ActiveMigration, type MigrationCountsBefore, type RemovalCounts } from './remove-personal-data';
 
 /*
@@ -165,7 +166,7 @@ export async function removalPreview(db: Db, organizationId: string, options: { 
 }
 
 export interface CountsBeforeSummary extends MigrationCountsBefore {
-  /** "4 migrations done before 5 Dec 2026; their details were removed on 8 Dec 2026", or null when none were removed. */
+  /** "4 migrations done before 6 Dec 2026; their details were removed on 8 Dec 2026", or null when none were removed. */
   text: string | null;
   /** By month ("Nov 2026") and state, oldest first. */
   rows: { month: string; monthLabel: string; state: MigrationState; count: number }[];
@@ -183,6 +184,21 @@ export function formatDayInZone(at: Date, zone: string): string {
   return format.format(at);
 }
 
+/**
+ * "before 6 Dec 2026" when the last of them ended on 5 Dec (local) and the removal came later;
+ * "by 8 Dec 2026" when it ended on the day of the removal (a migration cancelled just before it),
+ * where the next day would lie in the future.
+ */
+function doneBy(lastEnd: Date, removedAt: Date | null, zone: string): string {
+  const day = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(lastEnd).map((p) => [p.type, p.value]),
+  );
+  const next = new Date(Date.UTC(Number(day.year), Number(day.month) - 1, Number(day.day) + 1));
+  const midnight = resolveLocalTime(`${next.toISOString().slice(0, 10)}T00:00`, zone);
+  if (midnight.ok && (!removedAt || midnight.utc <= removedAt)) return `before ${formatDayInZone(midnight.utc, zone)}`;
+  return `by ${formatDayInZone(lastEnd, zone)}`;
+}
+
 const monthFormat = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'short', year: 'numeric' });
 
 /** What stays of the migrations whose details were removed, with the line the lists show above their rows. */
@@ -193,7 +209,7 @@ export async function countsBeforeSummary(db: Db, organizationId: string, zone: 
       ? null
       : [
           `${number(counts.count)} ${counts.count === 1 ? 'migration' : 'migrations'} done`,
-          counts.doneBefore ? ` before ${formatDayInZone(counts.doneBefore, zone)}` : '',
+          counts.doneBefore ? ` ${doneBy(counts.doneBefore, counts.removedAt, zone)}` : '',
           counts.removedAt ? `; ${counts.count === 1 ? 'its' : 'their'} details were removed on ${formatDayInZone(counts.removedAt, zone)}` : '',
         ].join('');
   return {

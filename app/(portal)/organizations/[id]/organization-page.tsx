@@ -9,6 +9,7 @@ import { fieldErrorOf } from '@/components/field-error';
 import { Card, PageHeader } from '@/components/page-header';
 import { QuotaMeter } from '@/components/quota-meter';
 import { useTRPC } from '@/components/trpc-provider';
+import { RemoveDataPanel } from '../../privacy/remove-data-panel';
 import { UserRow } from './user-row';
 import { AddUserForm } from './add-user-form';
 
@@ -23,7 +24,18 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-export function OrganizationPage({ id, currentUserId, back }: { id: string; currentUserId: string; back: { href: string; label: string } | null }) {
+export function OrganizationPage({
+  id,
+  currentUserId,
+  back,
+  isAdmin = false,
+}: {
+  id: string;
+  currentUserId: string;
+  back: { href: string; label: string } | null;
+  /** Admins remove a customer's personal data here (its own users do it on their Privacy page). */
+  isAdmin?: boolean;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const router = useRouter();
@@ -134,6 +146,12 @@ export function OrganizationPage({ id, currentUserId, back }: { id: string; curr
               ))}
             </ul>
           </Card>
+
+          {isAdmin && org.kind === 'customer' ? (
+            <div data-testid="personal-data">
+              <RemoveDataPanel organizationId={org.id} title="Personal data" />
+            </div>
+          ) : null}
         </div>
 
         <div className="space-y-6">

@@ -23,5 +23,5 @@ export default async function OrganizationDetailPage({ params }: { params: Promi
       : user.role === 'reseller' && user.organization?.id !== id
         ? { href: '/reseller/customers', label: 'Customers' }
         : null;
-  return <OrganizationPage id={id} currentUserId={user.id} back={back} />;
+  return <OrganizationPage id={id} currentUserId={user.id} back={back} isAdmin={user.role === 'admin'} />;
 }
