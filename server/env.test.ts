@@ -64,4 +64,17 @@ describe('environment', () => {
       expect(String((error as Error).message)).not.toContain('Hunter2secret');
     }
   });
+
+  it('beats every 15 seconds unless MAILFERRY_WORKER_HEARTBEAT_SECONDS says otherwise, from 1 to 300', () => {
+    expect(parseEnv({}).MAILFERRY_WORKER_HEARTBEAT_SECONDS).toBe(15);
+    expect(parseEnv({ MAILFERRY_WORKER_HEARTBEAT_SECONDS: ' 2 ' }).MAILFERRY_WORKER_HEARTBEAT_SECONDS).toBe(2);
+    expect(parseEnv({ MAILFERRY_WORKER_HEARTBEAT_SECONDS: '300' }).MAILFERRY_WORKER_HEARTBEAT_SECONDS).toBe(300);
+    for (const bad of ['0', '301', '1.5', 'often']) expect(problemsOf({ MAILFERRY_WORKER_HEARTBEAT_SECONDS: bad })).toEqual(['MAILFERRY_WORKER_HEARTBEAT_SECONDS']);
+    try {
+      parseEnv({ MAILFERRY_WORKER_HEARTBEAT_SECONDS: '0' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toContain('MAILFERRY_WORKER_HEARTBEAT_SECONDS: must be a whole number from 1 to 300');
+    }
+  });
 });

@@ -111,6 +111,11 @@ const variables = {
   /** The time zone start and resync dates are entered in (IANA name); default the machine's. */
   MAILFERRY_TIMEZONE: text(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   MAILFERRY_WORKER_CONCURRENCY: orDefault(wholeNumber(1, 64), 4),
+  /**
+   * How often each worker says in the database that it is alive. A worker silent for four beats is
+   * taken for dead and its jobs go to another worker (server/jobs/heartbeat.ts).
+   */
+  MAILFERRY_WORKER_HEARTBEAT_SECONDS: orDefault(wholeNumber(1, 300), 15),
   /** The SMTP server migration e-mails go out through; without it none are sent. */
   MAILFERRY_SMTP_URL: smtpUrl,
   /** The sender of those e-mails: an address, or "Name <address>". */

@@ -1,4 +1,5 @@
 import type { Db } from '../db';
+import { currentJobHolder } from '../jobs/job-holder';
 
 /** Connections one worker may open to one mail server, over all migrations and machines. */
 export const DEFAULT_CONNECTIONS_PER_HOST = 12;
@@ -16,7 +17,8 @@ export async function acquireLease(db: Db, host: string, connections: number, tt
     const held = Number(rows[0]?.total ?? 0);
     if (held + connections > limit) return null;
     const lease = await tx.connectionLease.create({
-      data: { host, connections, expiresAt: new Date(Date.now() + ttlSeconds * 1000) },
+      // The worker whose job this is: its leases go with its jobs when it dies (server/jobs/heartbeat.ts).
+      data: { host, connections, expiresAt: new Date(Date.now() + ttlSeconds * 1000), holder: currentJobHolder() },
       select: { id: true },
     });
     return lease.id;
