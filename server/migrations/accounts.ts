@@ -1,5 +1,6 @@
 import type { Db } from '../db';
-import type { DbOrTx } from '../licensing/transaction';
+import { inTransaction, type DbOrTx } from '../licensing/transaction';
+import { recordDeletionReceipt } from '../privacy/receipts';
 import { recordMigrationEvent } from './events';
 import type { KeyRing } from '../crypto/keyring';
 import { seal, unseal } from '../crypto/seal';
@@ -49,8 +50,24 @@ export async function openAccounts(db: Db, ring: KeyRing, migrationId: string): 
   return { source: open('source'), target: open('target') };
 }
 
-/** When a migration ends its credentials go: the rows keep no ciphertext. */
+/**
+ * When a migration ends its credentials go: the rows keep no ciphertext. Called in the ending
+ * transaction after the state is set, so the receipt names the state it ended in; a second wipe
+ * (nothing left to wipe) records no receipt.
+ */
 export async function wipeCredentials(db: DbOrTx, migrationId: string): Promise<void> {
-  await db.migrationAccount.updateMany({ where: { migrationId }, data: { passwordSealed: null } });
-  await recordMigrationEvent(db, migrationId, 'credentials_deleted');
+  await inTransaction(db, async (tx) => {
+    const wiped = await tx.migrationAccount.updateMany({ where: { migrationId, passwordSealed: { not: null } }, data: { passwordSealed: null } });
+    await recordMigrationEvent(tx, migrationId, 'credentials_deleted');
+    if (wiped.count === 0) return;
+    const migration = await tx.migration.findUnique({ where: { id: migrationId }, select: { organizationId: true, state: true } });
+    if (!migration) return;
+    await recordDeletionReceipt(tx, {
+      organizationId: migration.organizationId,
+      migrationId,
+      event: 'credentials_wiped',
+      trigger: `migration.${migration.state}`,
+      deleted: { passwords: wiped.count },
+    });
+  });
 }

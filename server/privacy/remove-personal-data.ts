@@ -6,6 +6,7 @@ import { parseServer } from '../accounts/server-address';
 import { cancelMigration, type CancelResult } from '../migrations/cancel-migration';
 import { MigrationNotCancellableError, MigrationNotFoundError } from '../migrations/errors';
 import { ACTIVE_STATES, ENDED_STATES, isEndedState } from '../migrations/lifecycle';
+import { recordDeletionReceipt } from './receipts';
 
 /*
  * What "remove my data" and the retention period remove, column by column of
@@ -206,8 +207,8 @@ export async function removeMigrationPersonalData(db: DbOrTx, migrationId: strin
   const at = options.at ?? new Date();
   return inTransaction(db, async (tx) => {
     // The row lock orders this against a cancel or a job's last write on the same row.
-    const rows = await tx.$queryRaw<{ state: MigrationState; details_removed_at: Date | null }[]>`
-      SELECT state, details_removed_at FROM migrations WHERE id = ${migrationId}::uuid FOR UPDATE`;
+    const rows = await tx.$queryRaw<{ organization_id: string; state: MigrationState; details_removed_at: Date | null }[]>`
+      SELECT organization_id, state, details_removed_at FROM migrations WHERE id = ${migrationId}::uuid FOR UPDATE`;
     const row = rows[0];
     if (!row) throw new MigrationNotFoundError();
     if (!isEndedState(row.state)) throw new MigrationStillActiveError(migrationId, row.state);
@@ -249,6 +250,9 @@ export async function removeMigrationPersonalData(db: DbOrTx, migrationId: strin
       where: { id: migrationId },
       data: { failureReason: null, liveFolders: Prisma.DbNull, etaSeconds: null, bytesPerSecond: null, detailsRemovedAt: at, detailsRemovedReason: options.reason },
     });
+    // The receipt counts what went; `migrations` (this one) is the receipt itself.
+    const { migrations: _self, ...deleted } = counts;
+    await recordDeletionReceipt(tx, { organizationId: row.organization_id, migrationId, event: 'details_removed', trigger: options.reason, deleted: { ...deleted }, at });
     counts.migrations = 1;
     return counts;
   });
@@ -332,6 +336,14 @@ export async function removeOrganizationPersonalData(db: Db, organizationId: str
     counts.auditIpAddresses = (await tx.auditEvent.updateMany({ where: { organizationId, ip: { not: null } }, data: { ip: null } })).count;
     // hosted_mailboxes: the installation's own, not the organization's (see the table above).
     counts.hostedMailboxes = 0;
+    // Each migration has its own receipt; this one is the request's, with its own part.
+    await recordDeletionReceipt(tx, {
+      organizationId,
+      event: 'organization_data_removed',
+      trigger: reason,
+      deleted: { migrations: counts.migrations, massRecords: mass.massRecords, jobs: mass.jobs, auditIpAddresses: counts.auditIpAddresses },
+      at,
+    });
 
     await tx.auditEvent.create({
       data: {
@@ -376,19 +388,38 @@ export async function removeExpiredPersonalData(db: Db, options: { days: number;
     }
     if (due.length < batchSize) break;
   }
+  // Per organization, each in one transaction with its receipt: its mass lines, then its audit IPs.
   let massRecords = 0;
   for (let batch = 0; batch < batches; batch += 1) {
     const done = await db.massSubmission.findMany({
       where: { state: 'done', finishedAt: { lt: before }, lines: { some: namesAccounts } },
-      select: { id: true },
+      select: { id: true, organizationId: true },
       orderBy: [{ finishedAt: 'asc' }, { id: 'asc' }],
       take: batchSize,
     });
-    massRecords += (await inTransaction(db, (tx) => blankMassSubmissions(tx, done.map((s) => s.id)))).massRecords;
+    const byOrganization = new Map<string, string[]>();
+    for (const s of done) byOrganization.set(s.organizationId, [...(byOrganization.get(s.organizationId) ?? []), s.id]);
+    for (const [organizationId, submissions] of byOrganization) {
+      massRecords += await inTransaction(db, async (tx) => {
+        const mass = await blankMassSubmissions(tx, submissions);
+        await recordDeletionReceipt(tx, { organizationId, event: 'expired_data_removed', trigger: 'retention', deleted: { ...mass }, at: now });
+        return mass.massRecords;
+      });
+    }
     if (done.length < batchSize) break;
   }
-  const audit = await db.auditEvent.updateMany({ where: { createdAt: { lt: before }, ip: { not: null } }, data: { ip: null } });
-  return { migrations, massRecords, auditIpAddresses: audit.count };
+  const expired = { createdAt: { lt: before }, ip: { not: null } } satisfies Prisma.AuditEventWhereInput;
+  let auditIpAddresses = 0;
+  const withIps = await db.auditEvent.findMany({ where: expired, distinct: ['organizationId'], select: { organizationId: true } });
+  for (const { organizationId } of withIps) {
+    auditIpAddresses += await inTransaction(db, async (tx) => {
+      const { count } = await tx.auditEvent.updateMany({ where: { ...expired, organizationId }, data: { ip: null } });
+      // Sign-ins of no organization (admins, failed attempts) have no chain to go in.
+      if (organizationId) await recordDeletionReceipt(tx, { organizationId, event: 'expired_data_removed', trigger: 'retention', deleted: { auditIpAddresses: count }, at: now });
+      return count;
+    });
+  }
+  return { migrations, massRecords, auditIpAddresses };
 }
 
 export interface MigrationCountsBefore {

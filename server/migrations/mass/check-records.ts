@@ -13,6 +13,7 @@ import { enqueueJob } from '../../jobs/enqueue';
 import { releaseReservation } from '../../licensing/quota';
 import { inTransaction, type Tx } from '../../licensing/transaction';
 import { createLogger } from '../../logger';
+import { recordDeletionReceipt } from '../../privacy/receipts';
 import { acquireLease, releaseLease } from '../connection-leases';
 import { createMigration } from '../create-migration';
 import { FAILED_CHECK_MESSAGE } from '../submit-migration';
@@ -172,6 +173,10 @@ interface Failure {
 /** The record did not work out: its unit goes back and its passwords go, in one transaction. */
 async function failRecord(db: Db, submission: Submission, row: RecordRow, failure: Failure): Promise<boolean> {
   return inTransaction(db, async (tx) => {
+    // How many passwords go, for the receipt (counted under the row's lock, never read).
+    const [sealed] = await tx.$queryRaw<{ passwords: number }[]>`
+      SELECT ((source_password_sealed IS NOT NULL)::int + (target_password_sealed IS NOT NULL)::int) AS passwords
+      FROM mass_records WHERE submission_id = ${submission.id}::uuid AND line = ${row.line} AND state = 'checking' FOR UPDATE`;
     const ended = await tx.massRecord.updateMany({
       where: { submissionId: submission.id, line: row.line, state: 'checking' },
       data: {
@@ -184,6 +189,8 @@ async function failRecord(db: Db, submission: Submission, row: RecordRow, failur
       },
     });
     if (ended.count !== 1) return false;
+    // The line never becomes a migration: its receipt is the organization's.
+    await recordDeletionReceipt(tx, { organizationId: submission.organizationId, event: 'mass_line_passwords_wiped', trigger: 'mass.check_failed', deleted: { massLinePasswords: sealed?.passwords ?? 0 } });
     // False when it was released already: a unit never comes back twice.
     if (row.reservationId) await releaseReservation(tx, row.reservationId);
     await recordAudit(tx, {
