@@ -198,7 +198,8 @@ export function RemoveDataPanel({ organizationId, title = 'Remove my data' }: { 
   const router = useRouter();
   const queryClient = useQueryClient();
   const target = organizationId ? { organizationId } : undefined;
-  const overview = useQuery(trpc.privacy.overview.queryOptions(target));
+  // A cancelled migration whose job is still stopping frees the way within a minute: look again meanwhile.
+  const overview = useQuery(trpc.privacy.overview.queryOptions(target, { refetchInterval: (q) => (q.state.data?.active.some((m) => m.isStopping) ? 10_000 : false) }));
   const [confirming, setConfirming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [removed, setRemoved] = useState<{ items: RemovedItem[] } | null>(null);
