@@ -13,6 +13,7 @@ export const commands: CommandSpec[] = [
   { name: 'keys', load: async () => (await import('./keys-command')).keysCommand },
   { name: 'mass', load: async () => (await import('./mass-command')).massCommand },
   { name: 'migrate', load: async () => (await import('./admin-commands')).migrateCommand },
+  { name: 'receipts', load: async () => (await import('./receipts-command')).receiptsCommand },
   { name: 'reseal', load: async () => (await import('./admin-commands')).resealCommand },
   { name: 'set-password', load: async () => (await import('./admin-commands')).setPasswordCommand },
 ];
