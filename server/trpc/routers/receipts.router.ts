@@ -8,7 +8,8 @@ export const receiptsRouter = createTRPCRouter({
   /** A customer's own organization, or any organization for an admin; newest first, with the chain's verdict. */
   list: managerProcedure.input(receiptsListSchema).query(async ({ ctx, input }) => {
     const organization = await receiptsOrganizationFor(ctx.db, ctx.user, input.organizationId);
-    return { organization, ...(await receiptsPage(ctx.db, organization.id, input, serverTimeZoneName())) };
+    const zone = serverTimeZoneName();
+    return { organization, zone, ...(await receiptsPage(ctx.db, organization.id, input, zone)) };
   }),
   /** One migration's receipts, scoped like the migration's page: another organization's is NOT_FOUND. */
   forMigration: customerProcedure.input(migrationReceiptsSchema).query(({ ctx, input }) => migrationReceipts(ctx.db, ctx.organizationId, input.migrationId, serverTimeZoneName())),

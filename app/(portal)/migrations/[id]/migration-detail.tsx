@@ -12,6 +12,7 @@ import type { AccountType } from '@/server/accounts/types';
 import { describeGap, describeLoss } from '@/server/migrations/lifecycle';
 import type { MigrationDetail } from '@/server/migrations/migration-detail';
 import { describeGroupwareLoss } from '@/server/migrations/state-sentence';
+import { DeletionReceipts } from './deletion-receipts';
 import { FolderTable } from './folder-table';
 import { formatBytes, formatEta, number } from './format';
 import { NotCopiedList } from './not-copied-list';
@@ -567,6 +568,7 @@ export function MigrationDetailView({
         <aside className="min-w-0 space-y-5">
           <Timeline items={m.timeline} zone={`${zone.name} (UTC${zone.offset})`} />
           <Groupware m={m} />
+          <DeletionReceipts migrationId={m.id} isActive={m.isActive} />
         </aside>
       </div>
     </div>
