@@ -1,5 +1,6 @@
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
+import { recordAudit } from '../audit/audit';
 import { db } from '../db';
 import { clientAddressFrom } from './client-address';
 import { authenticate } from './sign-in';
@@ -29,6 +30,15 @@ export const authOptions: NextAuthOptions = {
       },
     }),
   ],
+  events: {
+    // With JWT sessions next-auth hands over the token of the session that ends (no request: no IP).
+    async signOut({ token }) {
+      const userId = typeof token?.sub === 'string' ? token.sub : null;
+      if (!userId) return;
+      const user = await db.user.findUnique({ where: { id: userId }, select: { id: true, organizationId: true } });
+      if (user) await recordAudit(db, { action: 'auth.sign_out', actorUserId: user.id, organizationId: user.organizationId });
+    },
+  },
   callbacks: {
     jwt({ token, user }) {
       // The user's session version at sign-in; loadSessionUser refuses the token once it moved on.

@@ -63,6 +63,7 @@ export const resealCommand: Command = {
     const db = createDb(await localDatabaseUrl(env));
     try {
       const { resealed, current, unreadable } = await resealAll(db, ring);
+      await recordAudit(db, { action: 'secrets.reseal', details: { resealed, current, unreadable, keyId: ring.current.id } });
       out(`Re-sealed ${resealed} secret(s) with key "${ring.current.id}"; ${current} already used it.`);
       if (unreadable > 0) {
         out(`${unreadable} secret(s) are sealed with keys that are not in the key ring; keep those keys until they are re-sealed.`);

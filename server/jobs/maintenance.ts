@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/audit';
 import type { Db } from '../db';
 import { env } from '../env';
 import { createLogger } from '../logger';
@@ -27,5 +28,8 @@ export async function runMaintenance(db: Db, options: { now?: Date; retentionDay
   if (rateLimitBucketsRemoved > 0) log.info('pruned expired rate-limit windows', { count: rateLimitBucketsRemoved });
   const retention = await removeExpiredPersonalData(db, { days: options.retentionDays ?? env().MAILFERRY_RETENTION_DAYS, now: options.now });
   if (retention.migrations > 0) log.info('removed the personal data of migrations past the retention period', { count: retention.migrations });
+  if (retention.migrations + retention.massRecords + retention.auditIpAddresses > 0) {
+    await recordAudit(db, { action: 'privacy.retention', details: { days: options.retentionDays ?? env().MAILFERRY_RETENTION_DAYS, ...retention } });
+  }
   return { rateLimitBucketsRemoved, leasesRemoved, migrationDetailsRemoved: retention.migrations, massRecordsBlanked: retention.massRecords, auditIpAddressesRemoved: retention.auditIpAddresses };
 }

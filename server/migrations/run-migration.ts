@@ -1,4 +1,5 @@
 import { microsoftEndpoints, type MicrosoftEndpoints } from '../accounts/check';
+import { recordMigrationEnd } from '../audit/audit';
 import { acquireAppToken, EXCHANGE_ONLINE_SCOPE } from '../accounts/m365/oauth';
 import { xoauth2Options } from '../accounts/m365/imap-oauth';
 import { failureMessage } from '../accounts/messages';
@@ -137,6 +138,7 @@ async function fail(db: Db, migrationId: string, reason: string): Promise<PhaseO
     });
     if (changed.count === 0) return 'cancelled' as const;
     await recordMigrationEvent(tx, migrationId, 'failed');
+    await recordMigrationEnd(tx, migrationId, 'migration.fail');
     await wipeCredentials(tx, migrationId);
     // It never started (its credentials could not even be opened): its unit comes back.
     const reservation = await tx.quotaReservation.findUnique({ where: { migrationId }, select: { id: true, state: true } });
@@ -361,6 +363,7 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
       });
       if (changed.count === 0) return 'cancelled' as const;
       await recordMigrationEvent(tx, migrationId, ended);
+      await recordMigrationEnd(tx, migrationId, ended === 'finished' ? 'migration.finish' : 'migration.finish_incomplete', { phase });
       await wipeCredentials(tx, migrationId);
       return ended;
     });
