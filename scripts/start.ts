@@ -94,8 +94,20 @@ async function main(): Promise<void> {
     if (!dev) await buildIfStale(childEnv, stop.signal);
     await stopIfAsked();
 
-    const worker = await startWorker({ connectionString: database.url, concurrency: env.MAILFERRY_WORKER_CONCURRENCY });
-    cleanups.push(() => worker.stop());
+    // A worker that must take itself for dead (server/jobs/heartbeat.ts) may not finish its jobs:
+    // another worker may hold them already. Everything else stops as with a signal, and `npm
+    // start` ends with an error for its supervisor to start it again.
+    let isWorkerLost = false;
+    const worker = await startWorker({
+      connectionString: database.url,
+      concurrency: env.MAILFERRY_WORKER_CONCURRENCY,
+      onLost: (reason) => {
+        log.error(`the worker stops at once: ${reason}. Its jobs go to another worker; start Mailferry again.`);
+        isWorkerLost = true;
+        void shutdown(1);
+      },
+    });
+    cleanups.push(() => (isWorkerLost ? Promise.resolve() : worker.stop()));
     const web = startWebServer({ port: env.PORT, hostname: env.MAILFERRY_HOST, dev, env: { ...childEnv, NODE_ENV: dev ? 'development' : 'production' } });
     cleanups.push(() => web.stop());
     log.info(`Mailferry is starting on ${childEnv.NEXTAUTH_URL}`);
