@@ -288,7 +288,12 @@ class RawBodyFetcher implements BodyFetcher {
       this.current = null;
       current?.waiting.reject(error);
     });
-    connection.takeOver((chunk) => this.onData(chunk));
+    // This reader takes a `{N}` at the end of any line as a literal; the guard frames alike.
+    connection.takeOver(
+      (chunk) => this.onData(chunk),
+      () => this.current !== null,
+      { lineEnd: 'crlf', literals: 'any' },
+    );
   }
 
   get usable(): boolean {
@@ -305,9 +310,12 @@ class RawBodyFetcher implements BodyFetcher {
     if (this.current) return Promise.reject(new Error('A command is already running on this connection.'));
     const lines = commands.map((command) => `${this.connection.tag('F')} ${command}\r\n`);
     const tag = lines.at(-1)!.split(' ', 1)[0]!;
+    const expected = commands.map((command) => this.connection.expect(command));
     return new Promise<void>((resolve, reject) => {
       this.current = { tag, waiting: { ...waiting, resolve, reject } };
       this.connection.socket.write(lines.join(''));
+    }).finally(() => {
+      for (const entry of expected) this.connection.guard.settle(entry);
     });
   }
 
@@ -518,6 +526,7 @@ class RawBodyFetcher implements BodyFetcher {
       if (waitFor) {
         // The consumer is full: stop reading until it has room again.
         this.isBlocked = true;
+        this.connection.holdDeadlines(true);
         this.connection.socket.pause();
         const rest = offset < data.length ? data.subarray(offset) : null;
         this.blocked = rest;
@@ -532,6 +541,7 @@ class RawBodyFetcher implements BodyFetcher {
 
   private unblock() {
     this.isBlocked = false;
+    this.connection.holdDeadlines(false);
     const rest = this.blocked;
     this.blocked = null;
     this.connection.socket.resume();

@@ -8,6 +8,7 @@ import { AppenderPool, imapflowAppender } from './appender-pool';
 import { connectBodyFetcher, imapflowBodyFetcher, SourceChangedError, type BodyFetcher, type MailboxInfo } from './body-fetcher';
 import { copyFolder, CopyStoppedError, readIdentities, uidSet, type FolderScan } from './copy-folder';
 import { ensureTargetFolders, planFolders, renameNote, type FolderClient } from './folder-plan';
+import { defaultImapLimits, ImapLimitError } from './imap-limits';
 import { FolderListUnreadable, RawFolderSession, type SelectedMailbox } from './raw-folders';
 import { connectPipelinedAppender, type Appender } from './pipelined-appender';
 import type { GroupwareFolderOption, PlannedFolder } from './folder-plan-types';
@@ -106,7 +107,8 @@ const TRANSIENT = /ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|socket|connection|clo
 
 /** Whether a failure is worth another attempt with fresh connections. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof SourceChangedError) return true;
+  // A server past a limit is dropped as a broken connection is: another attempt may meet a healthy one.
+  if (error instanceof SourceChangedError || error instanceof ImapLimitError) return true;
   if (error instanceof ConnectorError) return ['timed_out', 'connection_refused', 'protocol_error'].includes(error.reason);
   const e = error as { code?: string; message?: string; responseText?: string; responseStatus?: string };
   return TRANSIENT.test(`${e.code ?? ''} ${e.message ?? ''} ${e.responseText ?? ''} ${e.responseStatus ?? ''}`);
@@ -319,8 +321,11 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
   const spares: Promise<WorkerConnections>[] = [];
   const warming: Promise<void>[] = [];
 
+  // Every connection reads under the same limits, a message body up to the message size limit.
+  const limits = defaultImapLimits({ maxMessageBytes: options.maxMessageBytes ?? 50 * 1024 * 1024 });
+  const bounds = (endpoint: MailboxEndpoint) => ({ limits, side: endpoint === options.target ? ('target' as const) : ('source' as const) });
   const connect = async (endpoint: MailboxEndpoint) => {
-    const client = await connectImap({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup });
+    const client = await connectImap({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup, ...bounds(endpoint) });
     open.add(client);
     client.on('close', () => open.delete(client));
     return client;
@@ -337,7 +342,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
 
   try {
     const connectBodies = async (openSource: () => Promise<ImapFlow>): Promise<BodyFetcher> => {
-      const raw = await connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup });
+      const raw = await connectBodyFetcher({ server: options.source.server, auth: await options.source.auth(), policy: options.policy, lookup: options.lookup, ...bounds(options.source) });
       if (!raw) return imapflowBodyFetcher(await openSource());
       bodyFetchers.add(raw);
       return raw;
@@ -345,7 +350,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     const appenderConnections: Appender[] = [];
     const connectAppender = async (): Promise<Appender> => {
       const auth = await options.target.auth();
-      const pipelined = await connectPipelinedAppender({ server: options.target.server, auth, policy: options.policy, lookup: options.lookup });
+      const pipelined = await connectPipelinedAppender({ server: options.target.server, auth, policy: options.policy, lookup: options.lookup, ...bounds(options.target) });
       if (pipelined) {
         appenderPipes.add(pipelined);
         return pipelined;
@@ -372,7 +377,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
       return { source, target: null, bodies };
     };
     const planConnection = async (endpoint: MailboxEndpoint): Promise<PlanConnection> => {
-      const raw = await RawFolderSession.open({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup });
+      const raw = await RawFolderSession.open({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup, ...bounds(endpoint) });
       if (raw) {
         folderSessions.add(raw);
         return { client: raw, raw, flow: null };
@@ -384,7 +389,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
     // sides still the folders the checkpoints describe) is known from one LIST-STATUS on each
     // server. Those connections log in while the checkpoints are read; a first pass reads
     // with the source one, and the target one reads what the target holds at the end.
-    const readerOf = (endpoint: MailboxEndpoint) => (async () => connectBodyFetcher({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup }))();
+    const readerOf = (endpoint: MailboxEndpoint) => (async () => connectBodyFetcher({ server: endpoint.server, auth: await endpoint.auth(), policy: options.policy, lookup: options.lookup, ...bounds(endpoint) }))();
     /**
      * Messages the target folder held at the last pass's end that are gone from it now: what it
      * holds, less what arrived since (UIDs from the UIDNEXT then on). Only read when the counts
@@ -662,6 +667,7 @@ export async function copyMailbox(options: CopyMailboxOptions): Promise<CopySumm
             const transient = isTransient(error);
             log.warn('folder copy interrupted', { folder: folder.sourcePath, attempt, transient, error });
             if (!transient || attempt >= maxAttempts) {
+              if (error instanceof ImapLimitError) throw new CopyError(error.message, 'copy_failed', { cause: error });
               if (transient) throw new CopyError(`The copy of ${folder.sourcePath} failed ${attempt} times.`, 'copy_failed', { cause: error });
               // What was not copied of it is counted as failed, never left out of the totals.
               const lost = progress.failRemaining(folder.sourcePath);

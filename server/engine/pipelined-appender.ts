@@ -139,7 +139,10 @@ class PipelinedAppender implements Appender {
       for (const { member } of this.outbox.splice(0)) member.reject(error);
       this.wakeIfIdle();
     });
-    connection.takeOver((chunk) => this.reader.push(chunk));
+    connection.takeOver(
+      (chunk) => this.reader.push(chunk),
+      () => this.pending.size > 0,
+    );
   }
 
   get usable(): boolean {
@@ -276,6 +279,7 @@ class PipelinedAppender implements Appender {
     if (!group) {
       group = { tag: this.connection.tag('A'), path: member.path, members: [], bytes: 0, isOpen: true, isClosing: false, timer: null };
       this.pending.set(group.tag, group);
+      this.connection.expect('APPEND');
     }
     group.members.push(member);
     group.bytes += member.size;

@@ -4,6 +4,7 @@ import type { ImapAuth } from '../accounts/imap/imap-connector';
 import { resolveTarget, tlsOptions, type Lookup, type NetworkPolicy } from '../accounts/network/host-policy';
 import type { MailServer } from '../accounts/server-address';
 import { ConnectorError } from '../accounts/types';
+import { commandNameOf, defaultImapLimits, ImapDeadlines, ImapLimitError, ImapResponseGuard, type Framing, type ImapLimits, type ImapSide } from './imap-limits';
 import { encodeMutf7 } from './mutf7';
 
 /**
@@ -34,9 +35,39 @@ export class RawImapConnection {
   private failure: Error | null = null;
   /** Upper-cased capability words, as announced after the login. */
   capabilities = new Set<string>();
+  /** Reads along with every parser of this connection (see imap-limits.ts). */
+  readonly guard: ImapResponseGuard;
+  private readonly deadlines: ImapDeadlines;
+  /** Whether a command waits for its answer: `commands` until `takeOver`, then the consumer's. */
+  private waiting: () => boolean = () => this.inCommands > 0 || this.lineWaiter !== null;
+  private inCommands = 0;
 
-  constructor(private socketRef: net.Socket | tls.TLSSocket) {
+  constructor(
+    private socketRef: net.Socket | tls.TLSSocket,
+    options: { limits?: ImapLimits; side?: ImapSide } = {},
+  ) {
+    // Framed as LineReader frames: lines end at CRLF, literals only in untagged responses.
+    this.guard = new ImapResponseGuard(options.limits ?? defaultImapLimits(), options.side, { lineEnd: 'crlf', literals: 'untagged' });
+    this.deadlines = new ImapDeadlines(
+      this.guard,
+      () => {
+        const waiting = this.waiting();
+        if (!waiting) this.guard.clearExpected();
+        return waiting;
+      },
+      (error) => this.fail(error),
+    );
     this.attach(socketRef);
+  }
+
+  /** The command `text` (or the one named) was sent: see ImapResponseGuard.expect. */
+  expect(text: string) {
+    return this.guard.expect(commandNameOf(text));
+  }
+
+  /** While the copy holds reading (its target is busy), the command deadline stands still. */
+  holdDeadlines(held: boolean) {
+    this.deadlines.hold(held);
   }
 
   get socket(): net.Socket | tls.TLSSocket {
@@ -61,7 +92,18 @@ export class RawImapConnection {
   }
 
   private attach(socket: net.Socket | tls.TLSSocket) {
-    socket.on('data', (chunk: Buffer) => (this.handler ? this.handler(chunk) : this.reader.push(chunk)));
+    socket.on('data', (chunk: Buffer) => {
+      if (this.closedFlag) return;
+      try {
+        this.guard.observe(chunk);
+      } catch (error) {
+        // Past a limit: not one more byte of this server is read.
+        this.fail(error as Error);
+        return;
+      }
+      if (this.handler) this.handler(chunk);
+      else this.reader.push(chunk);
+    });
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => this.fail(Object.assign(new Error('Connection closed'), { code: 'NoConnection' })));
   }
@@ -83,6 +125,7 @@ export class RawImapConnection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.failure = error;
+    this.deadlines.stop();
     this.rejectWaiter();
     for (const listener of this.failureListeners.splice(0)) listener(error);
     this.socketRef.destroy();
@@ -93,6 +136,7 @@ export class RawImapConnection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.failure = Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
+    this.deadlines.stop();
     this.rejectWaiter();
     this.socketRef.end('Z LOGOUT\r\n');
   }
@@ -103,9 +147,14 @@ export class RawImapConnection {
     waiter?.reject(this.error);
   }
 
-  /** From now on every byte the server sends goes to `handler` (bytes already read first). */
-  takeOver(handler: (chunk: Buffer) => void) {
+  /**
+   * From now on every byte the server sends goes to `handler` (bytes already read first);
+   * `isWaiting` says when a command waits for its answer, for the deadlines.
+   */
+  takeOver(handler: (chunk: Buffer) => void, isWaiting: () => boolean, framing?: Framing) {
     this.handler = handler;
+    this.waiting = isWaiting;
+    if (framing) this.guard.framing = framing;
     const rest = this.reader.rest();
     if (rest.length > 0) handler(rest);
   }
@@ -137,7 +186,18 @@ export class RawImapConnection {
    */
   async commands(texts: readonly string[]): Promise<RawAnswer[]> {
     const tags = texts.map(() => this.tag('P'));
-    this.socketRef.write(texts.map((text, i) => `${tags[i]} ${text}\r\n`).join(''));
+    const expected = texts.map((text) => this.expect(text));
+    this.inCommands++;
+    try {
+      this.socketRef.write(texts.map((text, i) => `${tags[i]} ${text}\r\n`).join(''));
+      return await this.answers(tags);
+    } finally {
+      this.inCommands--;
+      for (const entry of expected) this.guard.settle(entry);
+    }
+  }
+
+  private async answers(tags: string[]): Promise<RawAnswer[]> {
     const answers: RawAnswer[] = [];
     for (const tag of tags) {
       const untagged: string[] = [];
@@ -303,6 +363,10 @@ export interface RawImapOptions {
   policy: NetworkPolicy;
   lookup?: Lookup;
   timeoutMs?: number;
+  /** What the server may send (see imap-limits.ts); the message size limit most of all. */
+  limits?: ImapLimits;
+  /** Which account this connection belongs to, for the reason a limit gives. */
+  side?: ImapSide;
 }
 
 /**
@@ -315,9 +379,9 @@ export async function openRawImap(options: RawImapOptions): Promise<RawImapConne
   const timeoutMs = options.timeoutMs ?? 20_000;
   const secure = options.server.security === 'tls';
   const socket = await connectSocket({ address: target.address, port: options.server.port, secure, tls: { ...tlsConfig, minVersion: 'TLSv1.2' }, timeoutMs });
-  const connection = new RawImapConnection(socket);
+  const connection = new RawImapConnection(socket, { ...(options.limits ? { limits: options.limits } : {}), ...(options.side ? { side: options.side } : {}) });
   const giveUp = () => {
-    socket.destroy();
+    connection.fail(Object.assign(new Error('Connection closed'), { code: 'NoConnection' }));
     return null;
   };
   try {
@@ -355,8 +419,9 @@ export async function openRawImap(options: RawImapOptions): Promise<RawImapConne
     connection.capabilities = new Set(after.split(/\s+/).filter((word) => word && word !== '*' && word !== 'CAPABILITY'));
     return connection;
   } catch (error) {
-    socket.destroy();
-    if (error instanceof ConnectorError) throw error;
+    connection.fail(error as Error);
+    // A server past a limit is no server imapflow should try either.
+    if (error instanceof ConnectorError || error instanceof ImapLimitError) throw error;
     return null;
   }
 }

@@ -15,6 +15,7 @@ import type { Db } from '../db';
 import { Prisma } from '../generated/prisma/client';
 import { copyMailbox, CopyError, isTransient, type MailboxEndpoint } from '../engine/copy-mailbox';
 import { groupwareFolderOptionFor } from '../engine/folder-plan';
+import { ImapLimitError } from '../engine/imap-limits';
 import type { ProgressSnapshot } from '../engine/progress';
 import { env } from '../env';
 import type { StateStore } from '../engine/state';
@@ -381,7 +382,9 @@ export async function runMigrationPhase(db: Db, migrationId: string, phase: Phas
     const attempts = migration.failedAttempts + 1;
     log.warn('migration step failed', { migrationId, phase, attempts, error });
     if (attempts >= (deps.maxAttempts ?? 6)) {
-      return fail(db, migrationId, cause instanceof ConnectorError ? failureMessage(cause.reason) : 'The copy failed repeatedly because a server kept dropping the connection or refusing commands.');
+      // A server past a limit (imap-limits.ts) is named with what it sent.
+      const reason = cause instanceof ImapLimitError ? cause.message : cause instanceof ConnectorError ? failureMessage(cause.reason) : null;
+      return fail(db, migrationId, reason ?? 'The copy failed repeatedly because a server kept dropping the connection or refusing commands.');
     }
     return await db.$transaction(async (tx) => {
       // Until the retry runs, no folder is being copied and there is no rate.

@@ -1,10 +1,12 @@
 import type { ImapFlow, ImapFlowOptions } from 'imapflow';
+import { defaultImapLimits, ImapLimitError, type ImapLimits, type ImapSide } from '../../engine/imap-limits';
 import { decodeMutf7, encodeMutf7 } from '../../engine/mutf7';
 import { createLogger } from '../../logger';
 import { resolveTarget, tlsOptions, type Lookup, type NetworkPolicy } from '../network/host-policy';
 import { classifySocketError } from '../network/socket-errors';
 import type { MailServer } from '../server-address';
 import { ConnectorError, type ProtocolReport } from '../types';
+import { guardImapFlow, imapflowLimitOptions, limitErrorOf } from './imapflow-guard';
 
 const log = createLogger('imap');
 
@@ -16,6 +18,10 @@ export interface ImapConnectOptions {
   policy: NetworkPolicy;
   lookup?: Lookup;
   timeoutMs?: number;
+  /** What the server may send (see engine/imap-limits.ts); the message size limit most of all. */
+  limits?: ImapLimits;
+  /** Which account this connection belongs to, for the reason a limit gives. */
+  side?: ImapSide;
 }
 
 // Servers that accept the password but refuse IMAP for the account say so in the response
@@ -26,6 +32,7 @@ const IMAP_DISABLED = /imap (access )?(is )?(disabled|not enabled)|not connected
 /** Maps an imapflow failure to the reasons a customer can act on. */
 export function classifyImapError(error: unknown): ConnectorError {
   if (error instanceof ConnectorError) return error;
+  if (error instanceof ImapLimitError) return new ConnectorError('protocol_error', error.message, { cause: error });
   const e = error as { authenticationFailed?: boolean; serverResponseCode?: string; responseText?: string; tlsFailed?: boolean; code?: string; message?: string };
   const text = `${e.responseText ?? ''} ${e.message ?? ''}`;
   if (e.tlsFailed || /STARTTLS/.test(e.message ?? '')) {
@@ -151,7 +158,9 @@ export async function connectImap(options: ImapConnectOptions): Promise<ImapFlow
   const target = await resolveTarget(policy, server.host, server.port, { lookup: options.lookup });
   const tls = tlsOptions(policy, target);
   const timeout = options.timeoutMs ?? 20_000;
+  const limits = options.limits ?? defaultImapLimits();
   const config: ImapFlowOptions = {
+    ...imapflowLimitOptions(limits),
     host: target.address,
     port: server.port,
     secure: server.security === 'tls',
@@ -178,12 +187,16 @@ export async function connectImap(options: ImapConnectOptions): Promise<ImapFlow
   // Without a listener, a socket error after connect() would be thrown as an uncaught event.
   client.on('error', (error: Error) => log.debug('connection error', { host: server.host, error }));
   quoteMailboxNames(client);
+  guardImapFlow(client, limits, options.side);
   try {
     await client.connect();
     // Flag changes are read with CHANGEDSINCE, which imapflow sends only once CONDSTORE is enabled.
     if (client.capabilities.has('CONDSTORE')) await (client as unknown as ImapFlowInternals).run('ENABLE', ['CONDSTORE']);
   } catch (error) {
     client.close();
+    // A server past a limit fails with the reason, not as a protocol error.
+    const limit = limitErrorOf(client);
+    if (limit) throw limit;
     const failure = classifyImapError(error);
     if (failure.reason === 'tls_error' && server.security === 'tls' && isNotTlsAnswer(error)) {
       throw new ConnectorError('tls_error', `no TLS on port ${server.port}: ${failure.detail}`, { cause: error, facts: { kind: 'not_tls', host: server.host, port: server.port } });
