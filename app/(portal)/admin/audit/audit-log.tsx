@@ -105,7 +105,7 @@ export function AuditLog({ zone }: { zone: { name: string; offset: string } }) {
                       <td className="whitespace-nowrap px-4 py-3 text-slate-600 sm:pl-6">{e.atLocal}</td>
                       <td className="px-4 py-3">
                         <span className="block font-medium text-slate-800">{e.actorText}</span>
-                        {e.actor ? <span className="block text-xs text-slate-500">{e.actor.email} · {e.actor.role}</span> : null}
+                        {e.actor ? <span className="block text-xs text-slate-500">{e.actor.name ? `${e.actor.email} · ` : ''}{e.actor.role}</span> : null}
                       </td>
                       <td className="px-4 py-3 text-slate-700">{e.organization ? `${e.organization.name}${e.organization.isDeleted ? ' (deleted)' : ''}` : '—'}</td>
                       <td className="px-4 py-3">
