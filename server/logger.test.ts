@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from './logger';
+import { isSecretField, redact } from './logger';
 
 describe('log redaction', () => {
   it('replaces values under secret-looking keys at any depth', () => {
@@ -11,5 +11,12 @@ describe('log redaction', () => {
   it('keeps only name, message and code of errors', () => {
     const error = Object.assign(new Error('boom'), { code: 'ECONNREFUSED', config: { password: 'p' } });
     expect(redact(error)).toEqual({ name: 'Error', message: 'boom', code: 'ECONNREFUSED' });
+  });
+
+  it('masks whole known fields, never other fields or text that merely contains a secret word', () => {
+    const out = redact({ password: 'x', pass: 'x', message: 'Exchange.asmx', bypassed: 3, tokens: 2, endpoint: 'https://h/EWS/Exchange.asmx' });
+    expect(out).toEqual({ password: '[redacted]', pass: '[redacted]', message: 'Exchange.asmx', bypassed: 3, tokens: 2, endpoint: 'https://h/EWS/Exchange.asmx' });
+    for (const key of ['clientSecret', 'accessToken', 'refresh_token', 'admin-password', 'Authorization', 'apiKey']) expect(isSecretField(key), key).toBe(true);
+    for (const key of ['passes', 'bypass', 'tokenCount', 'secretary', 'user']) expect(isSecretField(key), key).toBe(false);
   });
 });

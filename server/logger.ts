@@ -4,7 +4,18 @@
  */
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const secretKey = /pass(word)?|secret|token|authorization|cookie|ciphertext|credential|api[-_]?key/i;
+/**
+ * Fields whose whole value is a secret: these names, and names ending in one of the words
+ * (`clientSecret`, `accessToken`, `admin_password`). Only whole fields are masked, never a
+ * part of other text: a secret is kept out of messages and other fields in the first place.
+ */
+const SECRET_FIELDS = new Set(['pass', 'passwd', 'password', 'secret', 'token', 'authorization', 'cookie', 'setcookie', 'ciphertext', 'credential', 'credentials', 'apikey']);
+const SECRET_ENDINGS = ['password', 'passwordhash', 'passwd', 'cookie', 'cookies', 'sealingkey', 'sealingkeys', 'secret', 'token', 'ciphertext', 'credential', 'credentials', 'apikey'];
+
+export function isSecretField(key: string): boolean {
+  const name = key.toLowerCase().replace(/[-_]/g, '');
+  return SECRET_FIELDS.has(name) || SECRET_ENDINGS.some((ending) => name.endsWith(ending));
+}
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
@@ -12,7 +23,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = secretKey.test(key) ? '[redacted]' : redact(item, depth + 1);
+    out[key] = isSecretField(key) ? '[redacted]' : redact(item, depth + 1);
   }
   return out;
 }
