@@ -9,6 +9,7 @@ import { fieldErrorOf } from '@/components/field-error';
 import { Card, PageHeader } from '@/components/page-header';
 import { QuotaMeter } from '@/components/quota-meter';
 import { useTRPC } from '@/components/trpc-provider';
+import { ReceiptsSection } from '../../privacy/receipts-section';
 import { RemoveDataPanel } from '../../privacy/remove-data-panel';
 import { UserRow } from './user-row';
 import { AddUserForm } from './add-user-form';
@@ -150,6 +151,9 @@ export function OrganizationPage({
           {isAdmin && org.kind === 'customer' ? (
             <div data-testid="personal-data">
               <RemoveDataPanel organizationId={org.id} title="Personal data" />
+              <div className="mt-6">
+                <ReceiptsSection organizationId={org.id} />
+              </div>
             </div>
           ) : null}
         </div>
