@@ -109,9 +109,9 @@ test.describe('licences', () => {
     await expect(installForm(page).getByRole('alert')).toHaveText(/This licence key does not exist/);
     expect(installRequests).toBe(1);
     await shoot(page, 'install-unknown');
-    await expect(tabs(page)).toHaveCount(3);
+    await expect(tabs(page)).toHaveCount(4);
 
-    // The 10-key, typed sloppily: commercial mode, six tabs, the License list.
+    // The 10-key, typed sloppily: commercial mode, seven tabs, the License list.
     await installForm(page).getByLabel('Licence key').fill(ten.toLowerCase().replaceAll('-', ' '));
     await installForm(page).getByRole('button', { name: 'Install key' }).click();
     await expect(page).toHaveURL(/\/licenses\?installed=10$/);
@@ -199,7 +199,7 @@ test.describe('licences', () => {
     await installForm(page).getByLabel('Licence key').fill(target.key);
     await installForm(page).getByRole('button', { name: 'Install key' }).click();
     await expect(installForm(page).getByRole('alert')).toHaveText(/was revoked by its provider/);
-    await expect(tabs(page)).toHaveCount(3);
+    await expect(tabs(page)).toHaveCount(4);
     await expect(quota(page)).toContainText('2 / 2');
   });
 
